@@ -1,0 +1,130 @@
+/**
+ * The EC2 API shapes this project reads and writes, mirrored field for field from the EC2 API reference
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SecurityGroup.html and friends) so that the SDK
+ * adapter is a pass-through and the simulator's state file is exactly `aws ec2 describe-*` output.
+ * Declared here, not imported from @aws-sdk/client-ec2, so the pure core imports no AWS SDK.
+ */
+
+export interface IpRange {
+  CidrIp?: string;
+  Description?: string;
+}
+
+export interface Ipv6Range {
+  CidrIpv6?: string;
+  Description?: string;
+}
+
+export interface PrefixListId {
+  PrefixListId?: string;
+  Description?: string;
+}
+
+export interface UserIdGroupPair {
+  GroupId?: string;
+  GroupName?: string;
+  UserId?: string;
+  VpcId?: string;
+  VpcPeeringConnectionId?: string;
+  PeeringStatus?: string;
+  Description?: string;
+}
+
+export interface IpPermission {
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  IpRanges?: IpRange[];
+  Ipv6Ranges?: Ipv6Range[];
+  PrefixListIds?: PrefixListId[];
+  UserIdGroupPairs?: UserIdGroupPair[];
+}
+
+export interface Tag {
+  Key?: string;
+  Value?: string;
+}
+
+export interface SecurityGroup {
+  GroupId?: string;
+  GroupName?: string;
+  Description?: string;
+  VpcId?: string;
+  OwnerId?: string;
+  IpPermissions?: IpPermission[];
+  IpPermissionsEgress?: IpPermission[];
+  Tags?: Tag[];
+  SecurityGroupArn?: string;
+}
+
+export interface GroupIdentifier {
+  GroupId?: string;
+  GroupName?: string;
+}
+
+export interface NetworkInterfaceAttachment {
+  AttachmentId?: string;
+  DeviceIndex?: number;
+  InstanceId?: string;
+  InstanceOwnerId?: string;
+  Status?: string;
+  DeleteOnTermination?: boolean;
+}
+
+export interface NetworkInterface {
+  NetworkInterfaceId?: string;
+  VpcId?: string;
+  SubnetId?: string;
+  AvailabilityZone?: string;
+  Description?: string;
+  InterfaceType?: string;
+  OwnerId?: string;
+  RequesterId?: string;
+  RequesterManaged?: boolean;
+  Status?: string;
+  PrivateIpAddress?: string;
+  PrivateIpAddresses?: { Primary?: boolean; PrivateIpAddress?: string }[];
+  Ipv6Address?: string;
+  Ipv6Addresses?: { Ipv6Address?: string }[];
+  Groups?: GroupIdentifier[];
+  SourceDestCheck?: boolean;
+  TagSet?: Tag[];
+  Attachment?: NetworkInterfaceAttachment;
+}
+
+/** One row of DescribeSecurityGroupReferences: a VPC (peered, or attached to the same transit gateway) whose groups reference the group. */
+export interface SecurityGroupReference {
+  GroupId?: string;
+  ReferencingVpcId?: string;
+  VpcPeeringConnectionId?: string;
+  TransitGatewayId?: string;
+}
+
+/** A rule as DescribeSecurityGroupRules / Authorize* answer it (one rule, with its `sgr-` id). */
+export interface SecurityGroupRule {
+  SecurityGroupRuleId?: string;
+  GroupId?: string;
+  GroupOwnerId?: string;
+  IsEgress?: boolean;
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIpv4?: string;
+  CidrIpv6?: string;
+  PrefixListId?: string;
+  ReferencedGroupInfo?: { GroupId?: string; UserId?: string; VpcId?: string; VpcPeeringConnectionId?: string; PeeringStatus?: string };
+  Description?: string;
+  Tags?: Tag[];
+  SecurityGroupRuleArn?: string;
+}
+
+export interface Filter {
+  Name: string;
+  Values: string[];
+}
+
+/** The state file of the simulator and of `--out`: `describe-security-groups` + `describe-network-interfaces` output. */
+export interface Ec2State {
+  SecurityGroups: SecurityGroup[];
+  NetworkInterfaces: NetworkInterface[];
+}

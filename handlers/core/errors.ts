@@ -1,0 +1,28 @@
+/** An EC2 API error: `name` is the EC2 error code, as in AWS SDK v3 service exceptions. */
+export class Ec2ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** The API error code of an error thrown by an EC2 adapter (SDK exception or simulator), if any. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { name?: unknown; Code?: unknown; code?: unknown };
+  for (const value of [candidate.Code, candidate.code, candidate.name]) {
+    if (typeof value === 'string' && value !== 'Error') return value;
+  }
+  return undefined;
+}
+
+/** Input that fails validation: refused with reasons, nothing changed. Step Functions sees the name as the error. */
+export class InvalidInputError extends Error {
+  constructor(readonly reasons: string[]) {
+    super(reasons.join('; '));
+    this.name = 'InvalidInput';
+  }
+}

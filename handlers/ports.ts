@@ -1,0 +1,163 @@
+/**
+ * The small interfaces (ports) the steps talk to. Each has an AWS adapter (handlers/adapters/aws) and a local one
+ * (handlers/adapters/local). Shapes follow the AWS APIs so the AWS adapters stay pass-throughs.
+ */
+import type {
+  Filter,
+  IpPermission,
+  NetworkInterface,
+  SecurityGroup,
+  SecurityGroupReference,
+  SecurityGroupRule,
+  Tag,
+} from './core/ec2-shapes.ts';
+
+/** The EC2 calls the workflow makes, with the EC2 API's request and response shapes. Errors carry the EC2 error code in `name`. */
+export interface Ec2Port {
+  describeSecurityGroups(input: {
+    GroupIds?: string[];
+    Filters?: Filter[];
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ SecurityGroups?: SecurityGroup[]; NextToken?: string }>;
+  describeNetworkInterfaces(input: {
+    NetworkInterfaceIds?: string[];
+    Filters?: Filter[];
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ NetworkInterfaces?: NetworkInterface[]; NextToken?: string }>;
+  describeSecurityGroupReferences(input: {
+    GroupId: string[];
+  }): Promise<{ SecurityGroupReferenceSet?: SecurityGroupReference[] }>;
+  createSecurityGroup(input: {
+    GroupName: string;
+    Description: string;
+    VpcId: string;
+    TagSpecifications?: { ResourceType: 'security-group'; Tags: Tag[] }[];
+  }): Promise<{ GroupId?: string; SecurityGroupArn?: string; Tags?: Tag[] }>;
+  deleteSecurityGroup(input: { GroupId: string }): Promise<{ Return?: boolean; GroupId?: string }>;
+  authorizeSecurityGroupIngress(input: {
+    GroupId: string;
+    IpPermissions: IpPermission[];
+  }): Promise<{ Return?: boolean; SecurityGroupRules?: SecurityGroupRule[] }>;
+  authorizeSecurityGroupEgress(input: {
+    GroupId: string;
+    IpPermissions: IpPermission[];
+  }): Promise<{ Return?: boolean; SecurityGroupRules?: SecurityGroupRule[] }>;
+  revokeSecurityGroupIngress(input: {
+    GroupId: string;
+    IpPermissions?: IpPermission[];
+    SecurityGroupRuleIds?: string[];
+  }): Promise<{ Return?: boolean; UnknownIpPermissions?: IpPermission[] }>;
+  revokeSecurityGroupEgress(input: {
+    GroupId: string;
+    IpPermissions?: IpPermission[];
+    SecurityGroupRuleIds?: string[];
+  }): Promise<{ Return?: boolean; UnknownIpPermissions?: IpPermission[] }>;
+  updateSecurityGroupRuleDescriptionsIngress(input: {
+    GroupId: string;
+    IpPermissions: IpPermission[];
+  }): Promise<{ Return?: boolean }>;
+  updateSecurityGroupRuleDescriptionsEgress(input: {
+    GroupId: string;
+    IpPermissions: IpPermission[];
+  }): Promise<{ Return?: boolean }>;
+  modifyNetworkInterfaceAttribute(input: { NetworkInterfaceId: string; Groups: string[] }): Promise<unknown>;
+}
+
+/** Where the EC2 calls for one finding go: the account and region the default group lives in. */
+export interface Ec2Target {
+  accountId: string;
+  region: string;
+}
+
+/** A blob store for snapshots and plans (S3 bucket or a local directory). */
+export interface ObjectStore {
+  /** Writes `body` at `key`. With `ifAbsent`, fails with a `PreconditionFailed` error when the key already exists. */
+  put(key: string, body: string, options?: { ifAbsent?: boolean }): Promise<void>;
+  /** The body at `key`, or undefined when there is none. */
+  get(key: string): Promise<string | undefined>;
+}
+
+export interface LockHolder {
+  remediationId: string;
+  /** Proof of ownership: only the holder (and the rollback it starts) knows it. */
+  token: string;
+  /** What holds it: `remediation` or `rollback`. */
+  kind: 'remediation' | 'rollback';
+  /** Epoch seconds after which the lock may be taken over (a crashed run must not block forever). */
+  expiresAt: number;
+}
+
+export type LockResult = { acquired: true } | { acquired: false; heldBy: Omit<LockHolder, 'token'> };
+
+export interface RemediationRecord {
+  remediationId: string;
+  accountId: string;
+  region: string;
+  groupId: string;
+  vpcId?: string;
+  findingId?: string;
+  productArn?: string;
+  status: string;
+  replacementGroupId?: string;
+  updatedAt: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalRecord {
+  /** Opaque id carried by links (≥128 random bits); the task token never leaves the ledger. */
+  approvalId: string;
+  remediationId: string;
+  taskToken: string;
+  status: ApprovalStatus;
+  /** Epoch seconds. */
+  expiresAt: number;
+  createdAt: string;
+  decidedAt?: string;
+}
+
+/** The ledger: locks, remediation records and approvals (DynamoDB table or a local JSON file). */
+export interface Ledger {
+  /** Takes the lock on `lockKey` if it is free, expired, or already held with the same token. */
+  acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult>;
+  /** Releases the lock if `token` holds it; releasing a lock not held is a no-op. */
+  releaseLock(lockKey: string, token: string): Promise<void>;
+  putRemediation(record: RemediationRecord): Promise<void>;
+  getRemediation(remediationId: string): Promise<RemediationRecord | undefined>;
+  putApproval(record: ApprovalRecord): Promise<void>;
+  getApproval(approvalId: string): Promise<ApprovalRecord | undefined>;
+  /** Moves a pending, unexpired approval to `status`; answers the record as it was if it was not pending. */
+  decideApproval(
+    approvalId: string,
+    status: 'approved' | 'rejected',
+    nowEpochSeconds: number,
+  ): Promise<{ decided: boolean; record?: ApprovalRecord }>;
+}
+
+export interface Notification {
+  subject: string;
+  message: string;
+}
+
+/** SNS topic or the console. */
+export interface Notifier {
+  publish(notification: Notification): Promise<void>;
+}
+
+export interface FindingRef {
+  findingId: string;
+  productArn: string;
+}
+
+/** Security Hub BatchUpdateFindings, or nothing locally. */
+export interface FindingsUpdater {
+  update(finding: FindingRef, change: { workflowStatus?: 'NEW' | 'NOTIFIED' | 'RESOLVED'; note: string }): Promise<void>;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
