@@ -161,3 +161,9 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
+
+/** Sends a waiting task's token back to Step Functions (SendTaskSuccess / SendTaskFailure), or settles it locally. */
+export interface TaskCallbacks {
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/** Wires the steps' dependencies for the command line: the simulator or the real EC2 API, plus a local store. */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { InvalidInputError } from '../handlers/core/errors.ts';
+import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
+import { ConsoleNotifier } from '../handlers/adapters/local/console-notifier.ts';
+import { DirectoryStore } from '../handlers/adapters/local/directory-store.ts';
+import type { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
+import { FileLedger } from '../handlers/adapters/local/file-ledger.ts';
+import { NoopFindings } from '../handlers/adapters/local/noop-findings.ts';
+import { silentLogger } from '../handlers/adapters/logger.ts';
+import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
+import type { Ec2Port, Logger, Notifier } from '../handlers/ports.ts';
+
+export interface LocalDepsOptions {
+  /** The simulator; without it, the real EC2 API through the standard credential chain. */
+  simulator?: Ec2Simulator;
+  storeDir: string;
+  notifier?: Notifier;
+  log?: Logger;
+  settings?: Partial<Settings>;
+}
+
+/** 144 random bits, URL-safe: approval ids and lock tokens. */
+export function randomId(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: NoopFindings } {
+  const clients = new Map<string, Ec2Port>();
+  const simulator = options.simulator;
+  return {
+    ec2(target) {
+      if (simulator) {
+        // The simulated account and region are the state file's; a finding for another one cannot be reached.
+        if (target.accountId !== simulator.accountId || target.region !== simulator.region) {
+          throw new InvalidInputError([
+            `The finding is for account ${target.accountId} in ${target.region}, but the state file simulates account ${simulator.accountId} in ${simulator.region}.`,
+          ]);
+        }
+        return simulator;
+      }
+      const key = target.region;
+      let client = clients.get(key);
+      if (!client) {
+        // The SDK honours AWS_ENDPOINT_URL (LocalStack, moto) and the standard credential chain.
+        client = new SdkEc2(new EC2Client({ region: target.region }));
+        clients.set(key, client);
+      }
+      return client;
+    },
+    store: new DirectoryStore(options.storeDir),
+    ledger: new FileLedger(join(options.storeDir, 'ledger.json')),
+    notifier: options.notifier ?? new ConsoleNotifier(),
+    findings: new NoopFindings(),
+    log: options.log ?? silentLogger,
+    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+    now: () => new Date(),
+    randomId,
+    pace: async () => {},
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Pure checks over live state: drift since the plan (before anything is revoked), the result after stripping,
+ * and the focused states the traffic model compares.
+ */
+import type { Ec2State, NetworkInterface, SecurityGroup } from './ec2-shapes.ts';
+import { describeRule } from './messages.ts';
+import { groupsAfterMove, type Inventory, type Plan, replacementRulesDuringMove, replacementRulesFinal, twinOf } from './plan.ts';
+import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
+
+function groupIds(eni: NetworkInterface): string[] {
+  return (eni.Groups ?? []).map((group) => group.GroupId ?? '');
+}
+
+function sameRuleSet(a: Rule[], b: Rule[]): boolean {
+  return minus(a, b).length === 0 && minus(b, a).length === 0;
+}
+
+export interface LiveView {
+  /** The inventory read now (members and references of the default group). */
+  inventory: Inventory;
+  replacement?: SecurityGroup;
+  /** The planned members as they are now (deleted ones absent). */
+  plannedMembers: Map<string, NetworkInterface>;
+}
+
+/**
+ * What changed since the plan that makes stripping unsafe or unplanned. Empty when the strip may go ahead.
+ * Anything still depending on the default group stops the run before a rule is revoked.
+ */
+export function findDrift(plan: Plan, live: LiveView): string[] {
+  const drift: string[] = [];
+  const defaultGroupId = plan.defaultGroupId;
+  for (const eni of live.inventory.members) {
+    const planned = plan.moves.some((move) => move.networkInterfaceId === eni.NetworkInterfaceId);
+    drift.push(
+      planned
+        ? `${eni.NetworkInterfaceId} is on the default group again.`
+        : `${eni.NetworkInterfaceId} started using the default group after the plan was made.`,
+    );
+  }
+  for (const unreachable of live.inventory.unreachableReferences) {
+    drift.push(`Groups in ${unreachable.vpcId}, which this account cannot edit, now reference the default group.`);
+  }
+  const replacementId = live.replacement?.GroupId;
+  if (plan.replacementNeeded) {
+    if (!replacementId) {
+      drift.push('The replacement group is gone.');
+      return drift;
+    }
+    for (const group of [live.inventory.defaultGroup, ...live.inventory.referencingGroups]) {
+      const rules = rulesOf(group);
+      const present = new Set(rules.map(ruleKey));
+      for (const rule of rules.filter((candidate) => referencesGroup(candidate, defaultGroupId))) {
+        if (!present.has(ruleKey(twinOf(rule, defaultGroupId, replacementId)))) {
+          drift.push(`${group.GroupId} has a rule referencing the default group with no twin: ${describeRule(rule)}.`);
+        }
+      }
+    }
+    const wanted = replacementRulesDuringMove(plan.defaultRules, defaultGroupId, replacementId);
+    const actual = rulesOf(live.replacement ?? {});
+    for (const rule of minus(actual, wanted)) drift.push(`The replacement group gained a rule: ${describeRule(rule)}.`);
+    for (const rule of minus(wanted, actual)) drift.push(`The replacement group lost a rule: ${describeRule(rule)}.`);
+    for (const [id, eni] of live.plannedMembers) {
+      if (!groupIds(eni).includes(replacementId)) drift.push(`${id} no longer uses the replacement group.`);
+    }
+  }
+  const selfTwins = replacementId
+    ? plan.defaultRules.filter((rule) => referencesGroup(rule, defaultGroupId)).map((rule) => twinOf(rule, defaultGroupId, replacementId))
+    : [];
+  for (const rule of minus(rulesOf(live.inventory.defaultGroup), [...plan.defaultRules, ...selfTwins])) {
+    drift.push(`The default group gained a rule after the plan was made: ${describeRule(rule)}.`);
+  }
+  return drift;
+}
+
+/** Differences between the live result and what a finished remediation looks like. Empty when verified. */
+export function findResultProblems(plan: Plan, live: LiveView): string[] {
+  const problems: string[] = [];
+  const defaultGroupId = plan.defaultGroupId;
+  const defaultRules = rulesOf(live.inventory.defaultGroup);
+  if (defaultRules.length > 0) problems.push(`The default group still has ${defaultRules.length} rule(s).`);
+  for (const eni of live.inventory.members) problems.push(`${eni.NetworkInterfaceId} still uses the default group.`);
+  if (!plan.replacementNeeded) return problems;
+  const replacementId = live.replacement?.GroupId;
+  if (!replacementId) return [...problems, 'The replacement group is gone.'];
+  if (!sameRuleSet(rulesOf(live.replacement ?? {}), replacementRulesFinal(plan.defaultRules, defaultGroupId, replacementId))) {
+    problems.push("The replacement group's rules are not the default group's original rules.");
+  }
+  for (const move of plan.moves) {
+    const eni = live.plannedMembers.get(move.networkInterfaceId);
+    if (!eni) continue;
+    const wanted = groupsAfterMove(move.groupsBefore, defaultGroupId, replacementId).sort();
+    if (groupIds(eni).sort().join() !== wanted.join()) {
+      problems.push(`${move.networkInterfaceId} has groups ${groupIds(eni).join(', ')}, expected ${wanted.join(', ')}.`);
+    }
+  }
+  const liveGroups = new Map(
+    [live.inventory.defaultGroup, ...live.inventory.referencingGroups].map((group) => [group.GroupId, group]),
+  );
+  for (const reference of plan.references) {
+    if (reference.groupId === defaultGroupId) continue;
+    const group = liveGroups.get(reference.groupId);
+    if (group && rulesOf(group).some((rule) => referencesGroup(rule, defaultGroupId))) {
+      problems.push(`${reference.groupId} still references the default group.`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * A small state on which the traffic model can compare before and after: the members, the default group, the
+ * replacement, the members' other groups, and one stand-in interface per referencing group (a member of that group
+ * only, with no address) so the referencing rules are exercised too.
+ */
+export function focusedState(
+  inventory: Inventory,
+  members: NetworkInterface[],
+  extraGroups: SecurityGroup[] = [],
+): Ec2State {
+  const groups = new Map<string, SecurityGroup>();
+  for (const group of [inventory.defaultGroup, ...inventory.referencingGroups, ...inventory.memberGroups, ...extraGroups]) {
+    if (group.GroupId) groups.set(group.GroupId, group);
+  }
+  const standIns: NetworkInterface[] = inventory.referencingGroups.map((group) => ({
+    NetworkInterfaceId: `eni-standin-${group.GroupId}`,
+    VpcId: group.VpcId,
+    Groups: [{ GroupId: group.GroupId, GroupName: group.GroupName }],
+    PrivateIpAddresses: [],
+    Ipv6Addresses: [],
+  }));
+  return { SecurityGroups: [...groups.values()], NetworkInterfaces: [...members, ...standIns] };
+}

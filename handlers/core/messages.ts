@@ -1,0 +1,81 @@
+/** Words for people: rules, plans and outcomes as the CLI prints them and the emails say them. */
+import type { Plan } from './plan.ts';
+import { protocolHasPorts, type Rule } from './rules.ts';
+
+const PROTOCOL_LABELS: Record<string, string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMPv6' };
+
+export function describeTraffic(rule: Rule): string {
+  if (rule.protocol === '-1') return 'all traffic';
+  const label = PROTOCOL_LABELS[rule.protocol] ?? `IP protocol ${rule.protocol}`;
+  if (!protocolHasPorts(rule.protocol)) return label;
+  const from = rule.fromPort ?? -1;
+  const to = rule.toPort ?? -1;
+  if (rule.protocol === 'icmp' || rule.protocol === 'icmpv6') {
+    if (from === -1) return `${label} (all types)`;
+    return to === -1 ? `${label} type ${from}` : `${label} type ${from} code ${to}`;
+  }
+  if (from === 0 && to === 65535) return `${label} (all ports)`;
+  return from === to ? `${label} ${from}` : `${label} ${from}-${to}`;
+}
+
+export function describePeer(rule: Rule, names: Record<string, string> = {}): string {
+  const peer = rule.peer;
+  switch (peer.kind) {
+    case 'cidr4':
+    case 'cidr6':
+      return peer.cidr;
+    case 'prefix-list':
+      return `prefix list ${peer.prefixListId}`;
+    case 'group': {
+      const name = names[peer.groupId];
+      const where = peer.vpcPeeringConnectionId ? ` via ${peer.vpcPeeringConnectionId}` : '';
+      return `${peer.groupId}${name ? ` (${name})` : ''}${where}`;
+    }
+  }
+}
+
+/** "inbound TCP 8443 from sg-0abc (default) — workers on default" */
+export function describeRule(rule: Rule, names: Record<string, string> = {}): string {
+  const direction = rule.direction === 'ingress' ? 'inbound' : 'outbound';
+  const preposition = rule.direction === 'ingress' ? 'from' : 'to';
+  const note = rule.description ? ` — "${rule.description}"` : '';
+  return `${direction} ${describeTraffic(rule)} ${preposition} ${describePeer(rule, names)}${note}`;
+}
+
+/** The plan in plain lines: what uses the group, what references it, what changes before and after approval. */
+export function describePlan(plan: Plan): string[] {
+  const names: Record<string, string> = { [plan.defaultGroupId]: 'default' };
+  for (const reference of plan.references) names[reference.groupId] = reference.groupName ?? reference.groupId;
+  const lines = [`Default security group ${plan.defaultGroupId} of ${plan.vpcId} (account ${plan.accountId}, ${plan.region})`];
+  if (plan.status === 'compliant') {
+    lines.push('It has no inbound or outbound rules: already compliant, nothing to do.');
+    return lines;
+  }
+  lines.push('', `Its rules (${plan.defaultRules.length}), revoked after approval:`);
+  for (const rule of plan.defaultRules) lines.push(`  - ${describeRule(rule, names)}`);
+  lines.push('', `Used by ${plan.moves.length} network interface(s):`);
+  for (const move of plan.moves) lines.push(`  - ${move.networkInterfaceId}: ${move.owner.label}`);
+  if (plan.moves.length === 0) lines.push('  (none: no replacement group is needed)');
+  const outside = plan.references.filter((reference) => reference.groupId !== plan.defaultGroupId);
+  lines.push('', `Referenced by ${outside.length} rule(s) in other groups:`);
+  for (const reference of outside) {
+    lines.push(`  - ${reference.groupId} (${reference.groupName ?? '?'}): ${describeRule(reference.rule, names)}`);
+  }
+  if (plan.status === 'blocked') {
+    lines.push('', 'BLOCKED — nothing will be changed:');
+    for (const reason of plan.reasons) lines.push(`  - ${reason}`);
+    return lines;
+  }
+  lines.push('', 'Before approval (additive, reversible):');
+  if (plan.replacementNeeded) {
+    lines.push(`  1. create ${plan.replacementName} in ${plan.vpcId} with the same rules`);
+    lines.push(`  2. add a twin rule referencing it next to each of the ${plan.references.length} reference(s)`);
+    lines.push(`  3. swap the default group for it on ${plan.moves.length} interface(s), in ${plan.batches.length} batch(es)`);
+  } else {
+    lines.push('  nothing: the default group is unused');
+  }
+  lines.push('After approval:');
+  lines.push(`  - revoke the default group's ${plan.defaultRules.length} rule(s)`);
+  if (plan.replacementNeeded) lines.push('  - revoke the references to the default group that now have twins');
+  return lines;
+}

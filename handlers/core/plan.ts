@@ -1,0 +1,225 @@
+/**
+ * Inventory → plan: the decisions of a remediation, as a pure function of what discovery read.
+ *
+ * The migration keeps every flow (invariant I1) by construction:
+ *  - the replacement group C gets the default group D's rules, with each reference to D doubled (to D and to C)
+ *    while interfaces move, so members on either side keep talking to each other;
+ *  - every rule anywhere that references D gets a twin referencing C *before* any interface moves;
+ *  - each interface swaps D for C in place, so its group count never grows;
+ *  - only after approval are D's rules, the D halves of the doubled references and the original references revoked:
+ *    by then D has no members, so those rules match nothing and revoking them changes no flow.
+ */
+import type { NetworkInterface, SecurityGroup } from './ec2-shapes.ts';
+import { classifyInterface, type InterfaceOwner } from './owners.ts';
+import { type Direction, quotaUsage, type Rule, referencesGroup, retarget, rulesOf } from './rules.ts';
+
+export interface Quotas {
+  /** "Inbound or outbound rules per security group", per direction and per IP family. Default 60. */
+  rulesPerDirection: number;
+}
+
+export const DEFAULT_QUOTAS: Quotas = { rulesPerDirection: 60 };
+
+/** What discovery read: the default group, who uses it and who references it. */
+export interface Inventory {
+  accountId: string;
+  region: string;
+  vpcId: string;
+  defaultGroup: SecurityGroup;
+  /** Interfaces whose groups include the default group. */
+  members: NetworkInterface[];
+  /** Groups of this account (any VPC of the region) with a rule that references the default group, itself excluded. */
+  referencingGroups: SecurityGroup[];
+  /** The members' other groups, unchanged by the remediation; kept so the traffic model can be rebuilt. */
+  memberGroups: SecurityGroup[];
+  /** VPCs whose groups reference the default group but that this account cannot see or edit. */
+  unreachableReferences: { vpcId: string; vpcPeeringConnectionId?: string; transitGatewayId?: string }[];
+}
+
+export interface InterfaceMove {
+  networkInterfaceId: string;
+  owner: InterfaceOwner;
+  groupsBefore: string[];
+}
+
+/** A rule that references the default group and gets a twin referencing the replacement. */
+export interface ReferenceEdit {
+  groupId: string;
+  groupName?: string;
+  vpcId?: string;
+  rule: Rule;
+}
+
+export type PlanStatus = 'compliant' | 'blocked' | 'ready';
+
+export interface Plan {
+  remediationId: string;
+  accountId: string;
+  region: string;
+  vpcId: string;
+  defaultGroupId: string;
+  status: PlanStatus;
+  /** Why the plan is blocked (I4), in sentences. */
+  reasons: string[];
+  /** The default group's rules: copied to the replacement, then revoked after approval. */
+  defaultRules: Rule[];
+  /** Whether a replacement group is created (only when something uses the default group). */
+  replacementNeeded: boolean;
+  replacementName: string;
+  moves: InterfaceMove[];
+  /** References to the default group in other groups and in the default group itself. */
+  references: ReferenceEdit[];
+  /** Interface ids, in batches of `batchSize`, moved one batch per Map iteration. */
+  batches: string[][];
+}
+
+export interface PlanOptions {
+  remediationId: string;
+  quotas?: Quotas;
+  batchSize?: number;
+}
+
+export const REPLACEMENT_NAME_PREFIX = 'default-replacement-';
+
+export function replacementName(remediationId: string): string {
+  return `${REPLACEMENT_NAME_PREFIX}${remediationId}`.slice(0, 255);
+}
+
+export function planRemediation(inventory: Inventory, options: PlanOptions): Plan {
+  const quotas = options.quotas ?? DEFAULT_QUOTAS;
+  const batchSize = Math.max(1, options.batchSize ?? 50);
+  const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
+  const defaultRules = rulesOf(inventory.defaultGroup);
+  const members = [...inventory.members].sort((a, b) =>
+    (a.NetworkInterfaceId ?? '').localeCompare(b.NetworkInterfaceId ?? ''),
+  );
+  const replacementNeeded = members.length > 0;
+  const base = {
+    remediationId: options.remediationId,
+    accountId: inventory.accountId,
+    region: inventory.region,
+    vpcId: inventory.vpcId,
+    defaultGroupId,
+    defaultRules,
+    replacementNeeded,
+    replacementName: replacementName(options.remediationId),
+  };
+
+  if (defaultRules.length === 0) {
+    return { ...base, status: 'compliant', reasons: [], moves: [], references: [], batches: [] };
+  }
+
+  const moves: InterfaceMove[] = members.map((eni) => ({
+    networkInterfaceId: eni.NetworkInterfaceId ?? '',
+    owner: classifyInterface(eni),
+    groupsBefore: (eni.Groups ?? []).map((group) => group.GroupId ?? ''),
+  }));
+
+  // References only need twins while something is on the default group: with no members they match nothing.
+  const references: ReferenceEdit[] = replacementNeeded
+    ? [inventory.defaultGroup, ...inventory.referencingGroups].flatMap((group) =>
+        rulesOf(group)
+          .filter((rule) => referencesGroup(rule, defaultGroupId))
+          .map((rule) => ({ groupId: group.GroupId ?? '', groupName: group.GroupName, vpcId: group.VpcId, rule })),
+      )
+    : [];
+
+  const reasons = replacementNeeded ? blockingReasons(inventory, moves, references, defaultRules, quotas) : [];
+  return {
+    ...base,
+    status: reasons.length > 0 ? 'blocked' : 'ready',
+    reasons,
+    moves,
+    references,
+    batches: chunk(
+      moves.map((move) => move.networkInterfaceId),
+      batchSize,
+    ),
+  };
+}
+
+function blockingReasons(
+  inventory: Inventory,
+  moves: InterfaceMove[],
+  references: ReferenceEdit[],
+  defaultRules: Rule[],
+  quotas: Quotas,
+): string[] {
+  // No "groups per interface" check: the default group is swapped for the replacement in place, so no
+  // interface ever gains a group (docs/decisions.md).
+  const reasons: string[] = [];
+  const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
+  for (const move of moves) {
+    if (!move.owner.mover) {
+      reasons.push(
+        `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
+      );
+    }
+  }
+  for (const unreachable of inventory.unreachableReferences) {
+    const via = unreachable.vpcPeeringConnectionId ?? unreachable.transitGatewayId;
+    reasons.push(
+      `Security groups in ${unreachable.vpcId}${via ? ` (through ${via})` : ''} reference the default group, and this account cannot read or edit them to add the replacement next to it.`,
+    );
+  }
+
+  const replacementRules = replacementRulesDuringMove(defaultRules, defaultGroupId, REPLACEMENT_PLACEHOLDER);
+  reasons.push(...quotaReasons('the replacement group', replacementRules, quotas));
+  const twinsByGroup = new Map<string, Rule[]>();
+  for (const reference of references) {
+    const twins = twinsByGroup.get(reference.groupId) ?? [];
+    twins.push(twinOf(reference.rule, defaultGroupId, REPLACEMENT_PLACEHOLDER));
+    twinsByGroup.set(reference.groupId, twins);
+  }
+  for (const group of [inventory.defaultGroup, ...inventory.referencingGroups]) {
+    const twins = twinsByGroup.get(group.GroupId ?? '');
+    if (twins) reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, [...rulesOf(group), ...twins], quotas));
+  }
+  return reasons;
+}
+
+const REPLACEMENT_PLACEHOLDER = 'sg-replacement';
+
+function quotaReasons(what: string, rules: Rule[], quotas: Quotas): string[] {
+  const reasons: string[] = [];
+  for (const direction of ['ingress', 'egress'] as Direction[]) {
+    const usage = quotaUsage(rules, direction);
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      if (usage[family] > quotas.rulesPerDirection) {
+        reasons.push(
+          `${what} would need ${usage[family]} ${direction === 'ingress' ? 'inbound' : 'outbound'} ${family === 'ipv4' ? 'IPv4' : 'IPv6'} rules, over the quota of ${quotas.rulesPerDirection}.`,
+        );
+      }
+    }
+  }
+  return reasons;
+}
+
+/** The twin of a rule that references the default group: the same rule referencing the replacement. */
+export function twinOf(rule: Rule, defaultGroupId: string, replacementGroupId: string): Rule {
+  return retarget(rule, defaultGroupId, replacementGroupId);
+}
+
+/** The replacement's rules while interfaces move: the default group's, with each reference to it doubled. */
+export function replacementRulesDuringMove(defaultRules: Rule[], defaultGroupId: string, replacementGroupId: string): Rule[] {
+  return defaultRules.flatMap((rule) =>
+    referencesGroup(rule, defaultGroupId) ? [twinOf(rule, defaultGroupId, replacementGroupId), rule] : [rule],
+  );
+}
+
+/** The replacement's rules once the default group is empty: references to it now point at the replacement only. */
+export function replacementRulesFinal(defaultRules: Rule[], defaultGroupId: string, replacementGroupId: string): Rule[] {
+  return defaultRules.map((rule) => twinOf(rule, defaultGroupId, replacementGroupId));
+}
+
+/** The groups an interface should have once moved: the default group swapped for the replacement, in place. */
+export function groupsAfterMove(groups: string[], defaultGroupId: string, replacementGroupId: string): string[] {
+  const swapped = groups.map((id) => (id === defaultGroupId ? replacementGroupId : id));
+  return [...new Set(swapped)];
+}
+
+export function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
+  return chunks;
+}

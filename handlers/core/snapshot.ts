@@ -1,0 +1,72 @@
+/**
+ * The durable snapshot written before any change (I3): what discovery read and what the plan will do, sealed with a
+ * SHA-256 checksum over a canonical JSON form so a tampered or truncated copy is refused at rollback.
+ */
+import { createHash } from 'node:crypto';
+import { InvalidInputError } from './errors.ts';
+import type { Inventory, Plan } from './plan.ts';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface Snapshot {
+  version: typeof SNAPSHOT_VERSION;
+  remediationId: string;
+  createdAt: string;
+  inventory: Inventory;
+  plan: Plan;
+  /** sha256 of the canonical JSON of every other field. */
+  checksum: string;
+}
+
+export function snapshotKey(remediationId: string): string {
+  return `snapshots/${remediationId}.json`;
+}
+
+export function planKey(remediationId: string): string {
+  return `plans/${remediationId}.json`;
+}
+
+/** JSON with object keys sorted at every level, so equal content always hashes equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+}
+
+export function sealSnapshot(body: Omit<Snapshot, 'checksum' | 'version'>): Snapshot {
+  const unsealed = { ...body, version: SNAPSHOT_VERSION } as const;
+  return { ...unsealed, checksum: checksumOf(unsealed) };
+}
+
+function checksumOf(body: Omit<Snapshot, 'checksum'>): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+/** Parses a stored snapshot and refuses it unless it is intact and belongs to what the caller expects. */
+export function openSnapshot(text: string, expected: { remediationId: string; groupId?: string }): Snapshot {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InvalidInputError([`The snapshot of ${expected.remediationId} is not valid JSON.`]);
+  }
+  const candidate = parsed as Partial<Snapshot> | null;
+  if (!candidate || typeof candidate !== 'object' || typeof candidate.checksum !== 'string') {
+    throw new InvalidInputError([`The snapshot of ${expected.remediationId} has no checksum.`]);
+  }
+  const { checksum, ...body } = candidate as Snapshot;
+  if (body.version !== SNAPSHOT_VERSION || checksumOf(body) !== checksum) {
+    throw new InvalidInputError([
+      `The snapshot of ${expected.remediationId} fails its checksum: it was changed or damaged after it was written.`,
+    ]);
+  }
+  if (body.remediationId !== expected.remediationId) {
+    throw new InvalidInputError([`The snapshot belongs to ${body.remediationId}, not ${expected.remediationId}.`]);
+  }
+  if (expected.groupId && body.plan.defaultGroupId !== expected.groupId) {
+    throw new InvalidInputError([`The snapshot is of ${body.plan.defaultGroupId}, not ${expected.groupId}.`]);
+  }
+  return candidate as Snapshot;
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { describePlan } from '../core/messages.ts';
+import type { TaskCallbacks } from '../ports.ts';
+import { loadSnapshot, parseInput, runSchema } from './common.ts';
+import type { Deps } from './deps.ts';
+
+const requestSchema = runSchema.extend({
+  taskToken: z.string().min(1).max(2048),
+  replacementGroupId: z.string().nullish(),
+});
+
+/**
+ * "Wait for approval": stores the task token under a fresh opaque approval id (links carry the id, never the
+ * token), and sends the approval request. The state machine then waits until the decision sends the token back.
+ */
+export async function requestApproval(raw: unknown, deps: Deps): Promise<{ approvalId: string; expiresAt: number }> {
+  const input = parseInput(requestSchema, raw);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const now = deps.now();
+  const approvalId = deps.randomId();
+  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.approvalTimeoutSeconds;
+  await deps.ledger.putApproval({
+    approvalId,
+    remediationId: input.remediationId,
+    taskToken: input.taskToken,
+    status: 'pending',
+    expiresAt,
+    createdAt: now.toISOString(),
+  });
+  const link = deps.settings.linkBaseUrl
+    ? `${deps.settings.linkBaseUrl.replace(/\/$/, '')}/approvals/${approvalId}`
+    : `npm run cli -- approve --approval <id shown by the local runner>`;
+  await deps.notifier.publish({
+    subject: `Approve EC2.2 remediation of ${plan.defaultGroupId} (${plan.accountId} ${plan.region})`,
+    message: [
+      `Remediation ${input.remediationId} is waiting for your approval.`,
+      input.replacementGroupId
+        ? `Done so far (reversible): replacement group ${input.replacementGroupId} created, references added, interfaces moved.`
+        : 'Nothing has been changed so far.',
+      '',
+      ...describePlan(plan),
+      '',
+      `Reject it, or let it expire at ${new Date(expiresAt * 1000).toISOString()}, and everything is put back as it was.`,
+      `Review and decide: ${link}`,
+    ].join('\n'),
+  });
+  deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt });
+  return { approvalId, expiresAt };
+}
+
+export type Decision = 'approved' | 'rejected';
+
+export type DecideOutcome = 'approved' | 'rejected' | 'already-decided' | 'expired' | 'unknown';
+
+/** Records a decision once (conditional update) and sends the task token back to Step Functions. */
+export async function decideApproval(
+  approvalId: string,
+  decision: Decision,
+  deps: Deps,
+  callbacks: TaskCallbacks,
+): Promise<{ outcome: DecideOutcome; remediationId?: string }> {
+  const result = await deps.ledger.decideApproval(approvalId, decision, Math.floor(deps.now().getTime() / 1000));
+  if (!result.decided) {
+    if (!result.record) return { outcome: 'unknown' };
+    return {
+      outcome: result.record.status === 'expired' ? 'expired' : 'already-decided',
+      remediationId: result.record.remediationId,
+    };
+  }
+  const record = result.record;
+  if (!record) return { outcome: 'unknown' };
+  if (decision === 'approved') await callbacks.succeed(record.taskToken, { decision, decidedAt: deps.now().toISOString() });
+  else await callbacks.fail(record.taskToken, 'Rejected', 'The approver rejected the remediation.');
+  deps.log.info('approval decided', { remediationId: record.remediationId, decision });
+  return { outcome: decision, remediationId: record.remediationId };
+}

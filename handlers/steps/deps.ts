@@ -1,0 +1,40 @@
+/** What every step needs from the outside world, injected: AWS adapters in Lambda, local ones in the CLI and tests. */
+import type { Quotas } from '../core/plan.ts';
+import type { Ec2Port, Ec2Target, FindingsUpdater, Ledger, Logger, Notifier, ObjectStore } from '../ports.ts';
+
+export interface Settings {
+  quotas: Quotas;
+  /** Interfaces moved per Map iteration. */
+  batchSize: number;
+  /** How long an approval may wait. */
+  approvalTimeoutSeconds: number;
+  /** How long a lock lives without being released (a crashed run must not block the group forever). */
+  lockTtlSeconds: number;
+  /** Base URL of the approval and rollback pages (deployed HTTP API); absent locally. */
+  linkBaseUrl?: string;
+  /** Largest number of interfaces for which Verify rebuilds the full traffic model (it is quadratic). */
+  trafficModelLimit: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  quotas: { rulesPerDirection: 60 },
+  batchSize: 50,
+  approvalTimeoutSeconds: 72 * 3600,
+  lockTtlSeconds: 7 * 24 * 3600,
+  trafficModelLimit: 200,
+};
+
+export interface Deps {
+  ec2(target: Ec2Target): Ec2Port;
+  store: ObjectStore;
+  ledger: Ledger;
+  notifier: Notifier;
+  findings: FindingsUpdater;
+  log: Logger;
+  settings: Settings;
+  now(): Date;
+  /** A random opaque id with at least 128 bits of entropy (approval ids, lock tokens). */
+  randomId(): string;
+  /** Called before each mutating EC2 call, to stay under the account's EC2 rate limits. */
+  pace(): Promise<void>;
+}

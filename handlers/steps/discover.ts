@@ -1,0 +1,99 @@
+import { errorCode, InvalidInputError } from '../core/errors.ts';
+import { type Inventory, type Plan, planRemediation } from '../core/plan.ts';
+import { planKey } from '../core/snapshot.ts';
+import type { Ec2Port } from '../ports.ts';
+import { parseInput, runSchema, type Target } from './common.ts';
+import type { Deps } from './deps.ts';
+import { describeGroups, describeInterfaces, groupIdsOf, readGroups } from './ec2-ops.ts';
+
+export interface PlanSummary {
+  status: Plan['status'];
+  reasons: string[];
+  vpcId: string;
+  members: number;
+  references: number;
+  defaultRules: number;
+  replacementNeeded: boolean;
+  /** 0..n-1, one per batch of interfaces: the Map state iterates over them. */
+  batchIndexes: number[];
+}
+
+/** What uses and references the default group, read with filtered, paginated describes. */
+export async function readInventory(ec2: Ec2Port, target: Target): Promise<Inventory> {
+  let defaultGroup: Inventory['defaultGroup'] | undefined;
+  try {
+    defaultGroup = (await ec2.describeSecurityGroups({ GroupIds: [target.groupId] })).SecurityGroups?.[0];
+  } catch (error) {
+    if (errorCode(error) !== 'InvalidGroup.NotFound') throw error;
+  }
+  if (!defaultGroup?.VpcId) {
+    throw new InvalidInputError([
+      `Security group ${target.groupId} does not exist in account ${target.accountId}, region ${target.region}.`,
+    ]);
+  }
+  if (defaultGroup.GroupName !== 'default') {
+    throw new InvalidInputError([
+      `${target.groupId} (${defaultGroup.GroupName}) is not a VPC default security group; EC2.2 concerns default groups only.`,
+    ]);
+  }
+  const groupId = target.groupId;
+  const members = await describeInterfaces(ec2, [{ Name: 'group-id', Values: [groupId] }]);
+  const referencing = new Map<string, Inventory['defaultGroup']>();
+  for (const filter of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
+    for (const group of await describeGroups(ec2, [{ Name: filter, Values: [groupId] }])) {
+      if (group.GroupId && group.GroupId !== groupId) referencing.set(group.GroupId, group);
+    }
+  }
+  const otherGroupIds = members.flatMap(groupIdsOf).filter((id) => id !== groupId && !referencing.has(id));
+  const memberGroups = [...(await readGroups(ec2, otherGroupIds)).values()];
+  const seenVpcs = new Set([...referencing.values()].map((group) => group.VpcId));
+  const references = await ec2.describeSecurityGroupReferences({ GroupId: [groupId] });
+  const unreachableReferences = (references.SecurityGroupReferenceSet ?? [])
+    .filter((reference) => reference.ReferencingVpcId && !seenVpcs.has(reference.ReferencingVpcId))
+    .map((reference) => ({
+      vpcId: reference.ReferencingVpcId ?? '',
+      ...(reference.VpcPeeringConnectionId ? { vpcPeeringConnectionId: reference.VpcPeeringConnectionId } : {}),
+      ...(reference.TransitGatewayId ? { transitGatewayId: reference.TransitGatewayId } : {}),
+    }));
+  return {
+    accountId: target.accountId,
+    region: target.region,
+    vpcId: defaultGroup.VpcId,
+    defaultGroup,
+    members,
+    referencingGroups: [...referencing.values()],
+    memberGroups,
+    unreachableReferences,
+  };
+}
+
+export function summarize(plan: Plan): PlanSummary {
+  return {
+    status: plan.status,
+    reasons: plan.reasons,
+    vpcId: plan.vpcId,
+    members: plan.moves.length,
+    references: plan.references.length,
+    defaultRules: plan.defaultRules.length,
+    replacementNeeded: plan.replacementNeeded,
+    batchIndexes: plan.batches.map((_, index) => index),
+  };
+}
+
+/** "Discover what uses the default group": reads the inventory, makes the plan, keeps both in the store. */
+export async function discover(raw: unknown, deps: Deps): Promise<PlanSummary> {
+  const { remediationId, target } = parseInput(runSchema, raw);
+  const inventory = await readInventory(deps.ec2(target), target);
+  const plan = planRemediation(inventory, {
+    remediationId,
+    quotas: deps.settings.quotas,
+    batchSize: deps.settings.batchSize,
+  });
+  await deps.store.put(
+    planKey(remediationId),
+    JSON.stringify({ discoveredAt: deps.now().toISOString(), inventory, plan }),
+  );
+  deps.log.info('plan made', { remediationId, status: plan.status, members: plan.moves.length });
+  return summarize(plan);
+}
+

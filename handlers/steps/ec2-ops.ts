@@ -1,0 +1,161 @@
+/**
+ * Idempotent building blocks over the EC2 port (I5): each reads what is there, changes only the difference, and
+ * counts "already exists" / "already gone" answers as done.
+ */
+import type { NetworkInterface, SecurityGroup } from '../core/ec2-shapes.ts';
+import { errorCode } from '../core/errors.ts';
+import { chunk } from '../core/plan.ts';
+import { type Direction, descriptionChanges, implode, minus, type Rule, ruleKey, rulesOf } from '../core/rules.ts';
+import type { Ec2Port } from '../ports.ts';
+
+/** Values per filter in one describe call; EC2 accepts up to 200. */
+const FILTER_VALUES_PER_CALL = 200;
+const PAGE_SIZE = 1000;
+
+export async function describeGroups(ec2: Ec2Port, filters: { Name: string; Values: string[] }[]): Promise<SecurityGroup[]> {
+  const groups: SecurityGroup[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.describeSecurityGroups({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: token });
+    groups.push(...(page.SecurityGroups ?? []));
+    token = page.NextToken;
+  } while (token);
+  return groups;
+}
+
+export async function describeInterfaces(
+  ec2: Ec2Port,
+  filters: { Name: string; Values: string[] }[],
+): Promise<NetworkInterface[]> {
+  const interfaces: NetworkInterface[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.describeNetworkInterfaces({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: token });
+    interfaces.push(...(page.NetworkInterfaces ?? []));
+    token = page.NextToken;
+  } while (token);
+  return interfaces;
+}
+
+/** The groups with these ids that still exist (a filter, unlike GroupIds, does not fail on a deleted group). */
+export async function readGroups(ec2: Ec2Port, groupIds: string[]): Promise<Map<string, SecurityGroup>> {
+  const found = new Map<string, SecurityGroup>();
+  for (const ids of chunk([...new Set(groupIds)], FILTER_VALUES_PER_CALL)) {
+    for (const group of await describeGroups(ec2, [{ Name: 'group-id', Values: ids }])) {
+      if (group.GroupId) found.set(group.GroupId, group);
+    }
+  }
+  return found;
+}
+
+/** The interfaces with these ids that still exist. */
+export async function readInterfaces(ec2: Ec2Port, ids: string[]): Promise<Map<string, NetworkInterface>> {
+  const found = new Map<string, NetworkInterface>();
+  for (const batch of chunk([...new Set(ids)], FILTER_VALUES_PER_CALL)) {
+    for (const eni of await describeInterfaces(ec2, [{ Name: 'network-interface-id', Values: batch }])) {
+      if (eni.NetworkInterfaceId) found.set(eni.NetworkInterfaceId, eni);
+    }
+  }
+  return found;
+}
+
+export interface RuleChanges {
+  added: number;
+  removed: number;
+  described: number;
+}
+
+/**
+ * Makes `wanted` present in the group (current rules read from `group`): authorizes the missing ones in one call
+ * per direction and fixes differing descriptions. Concurrent duplicates count as done.
+ */
+export async function addRules(
+  ec2: Ec2Port,
+  group: SecurityGroup,
+  wanted: Rule[],
+  pace: () => Promise<void>,
+): Promise<RuleChanges> {
+  const groupId = group.GroupId ?? '';
+  const current = rulesOf(group);
+  const missing = minus(wanted, current);
+  const changes: RuleChanges = { added: 0, removed: 0, described: 0 };
+  for (const direction of ['ingress', 'egress'] as Direction[]) {
+    const rules = missing.filter((rule) => rule.direction === direction);
+    if (rules.length === 0) continue;
+    await pace();
+    try {
+      await authorize(ec2, groupId, direction, rules);
+    } catch (error) {
+      if (errorCode(error) !== 'InvalidPermission.Duplicate') throw error;
+      // Someone (or an earlier attempt) added part of them meanwhile: add the rest one by one.
+      for (const rule of rules) {
+        await pace();
+        try {
+          await authorize(ec2, groupId, direction, [rule]);
+        } catch (inner) {
+          if (errorCode(inner) !== 'InvalidPermission.Duplicate') throw inner;
+        }
+      }
+    }
+    changes.added += rules.length;
+  }
+  const redescribe = descriptionChanges(current, wanted);
+  for (const direction of ['ingress', 'egress'] as Direction[]) {
+    const rules = redescribe.filter((rule) => rule.direction === direction);
+    if (rules.length === 0) continue;
+    await pace();
+    const input = { GroupId: groupId, IpPermissions: implode(rules) };
+    if (direction === 'ingress') await ec2.updateSecurityGroupRuleDescriptionsIngress(input);
+    else await ec2.updateSecurityGroupRuleDescriptionsEgress(input);
+    changes.described += rules.length;
+  }
+  return changes;
+}
+
+/** Revokes those of `unwanted` that the group has (current rules read from `group`); already gone counts as done. */
+export async function removeRules(
+  ec2: Ec2Port,
+  group: SecurityGroup,
+  unwanted: Rule[],
+  pace: () => Promise<void>,
+): Promise<RuleChanges> {
+  const groupId = group.GroupId ?? '';
+  const present = new Set(rulesOf(group).map(ruleKey));
+  const toRevoke = unwanted.filter((rule) => present.has(ruleKey(rule)));
+  const changes: RuleChanges = { added: 0, removed: 0, described: 0 };
+  for (const direction of ['ingress', 'egress'] as Direction[]) {
+    const rules = toRevoke.filter((rule) => rule.direction === direction);
+    if (rules.length === 0) continue;
+    await pace();
+    try {
+      await revoke(ec2, groupId, direction, rules);
+    } catch (error) {
+      if (errorCode(error) !== 'InvalidPermission.NotFound') throw error;
+      for (const rule of rules) {
+        await pace();
+        try {
+          await revoke(ec2, groupId, direction, [rule]);
+        } catch (inner) {
+          if (errorCode(inner) !== 'InvalidPermission.NotFound') throw inner;
+        }
+      }
+    }
+    changes.removed += rules.length;
+  }
+  return changes;
+}
+
+function authorize(ec2: Ec2Port, groupId: string, direction: Direction, rules: Rule[]) {
+  const input = { GroupId: groupId, IpPermissions: implode(rules) };
+  return direction === 'ingress' ? ec2.authorizeSecurityGroupIngress(input) : ec2.authorizeSecurityGroupEgress(input);
+}
+
+function revoke(ec2: Ec2Port, groupId: string, direction: Direction, rules: Rule[]) {
+  const input = { GroupId: groupId, IpPermissions: implode(rules) };
+  return direction === 'ingress' ? ec2.revokeSecurityGroupIngress(input) : ec2.revokeSecurityGroupEgress(input);
+}
+
+/** Groups of an interface, as ids. */
+export function groupIdsOf(eni: NetworkInterface): string[] {
+  return (eni.Groups ?? []).map((group) => group.GroupId ?? '');
+}

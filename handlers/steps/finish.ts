@@ -1,0 +1,97 @@
+/** After approval: re-check the live state, strip the default group, verify the result. */
+import { z } from 'zod';
+import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
+import type { Plan } from '../core/plan.ts';
+import { diffFlows, computeFlows } from '../core/reachability.ts';
+import { referencesGroup, rulesOf } from '../core/rules.ts';
+import type { Snapshot } from '../core/snapshot.ts';
+import type { Ec2Port } from '../ports.ts';
+import { loadSnapshot, parseInput, runSchema, StepError, type Target } from './common.ts';
+import type { Deps } from './deps.ts';
+import { readInventory } from './discover.ts';
+import { readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+
+const finishSchema = runSchema.extend({ replacementGroupId: z.string().nullish() });
+
+async function readLiveView(ec2: Ec2Port, target: Target, plan: Plan, replacementGroupId?: string | null): Promise<LiveView> {
+  const inventory = await readInventory(ec2, target);
+  const replacement = replacementGroupId ? (await readGroups(ec2, [replacementGroupId])).get(replacementGroupId) : undefined;
+  const plannedMembers = await readInterfaces(
+    ec2,
+    plan.moves.map((move) => move.networkInterfaceId),
+  );
+  // Referencing groups that stopped referencing the default group still matter to the checks: read them too.
+  const known = new Set(inventory.referencingGroups.map((group) => group.GroupId));
+  const missing = plan.references.map((reference) => reference.groupId).filter((id) => id !== plan.defaultGroupId && !known.has(id));
+  if (missing.length > 0) inventory.referencingGroups.push(...(await readGroups(ec2, missing)).values());
+  return { inventory, replacement, plannedMembers };
+}
+
+/** "Re-check the live state against the plan": anything that still depends on the default group stops the run. */
+export async function recheck(raw: unknown, deps: Deps): Promise<{ drift: string[] }> {
+  const input = parseInput(finishSchema, raw);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const live = await readLiveView(deps.ec2(input.target), input.target, plan, input.replacementGroupId);
+  const drift = findDrift(plan, live);
+  if (drift.length > 0) throw new StepError('DriftDetected', drift);
+  return { drift };
+}
+
+/** "Strip the default group": revoke all its rules, and the references to it that now have twins. */
+export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number }> {
+  const input = parseInput(finishSchema, raw);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const ec2 = deps.ec2(input.target);
+  const replacementId = input.replacementGroupId ?? undefined;
+  const ids = [plan.defaultGroupId, ...(replacementId ? [replacementId] : [])];
+  const referenced = replacementId ? plan.references.map((reference) => reference.groupId) : [];
+  const groups = await readGroups(ec2, [...ids, ...referenced]);
+  let revoked = 0;
+  for (const group of groups.values()) {
+    const rules =
+      group.GroupId === plan.defaultGroupId
+        ? rulesOf(group)
+        : rulesOf(group).filter((rule) => referencesGroup(rule, plan.defaultGroupId));
+    revoked += (await removeRules(ec2, group, rules, deps.pace)).removed;
+  }
+  await deps.ledger.putRemediation({
+    remediationId: input.remediationId,
+    accountId: input.target.accountId,
+    region: input.target.region,
+    groupId: input.target.groupId,
+    vpcId: plan.vpcId,
+    findingId: input.target.findingId,
+    productArn: input.target.productArn,
+    replacementGroupId: replacementId,
+    status: 'stripped',
+    updatedAt: deps.now().toISOString(),
+  });
+  return { revoked };
+}
+
+/** Compares the flows of the snapshot's focused state with the live one (skipped above the size limit). */
+export function checkTraffic(snapshot: Snapshot, live: LiveView, limit: number): { checked: boolean; differences: string[] } {
+  const members = snapshot.inventory.members.filter((eni) => live.plannedMembers.has(eni.NetworkInterfaceId ?? ''));
+  if (members.length > limit) return { checked: false, differences: [] };
+  const before = focusedState(snapshot.inventory, members);
+  const liveInventory = { ...live.inventory, memberGroups: snapshot.inventory.memberGroups };
+  const after = focusedState(liveInventory, [...live.plannedMembers.values()], live.replacement ? [live.replacement] : []);
+  return { checked: true, differences: diffFlows(computeFlows(before), computeFlows(after)) };
+}
+
+/** "Verify the result": the default group has no rules and no members, and the traffic model is unchanged. */
+export async function verify(raw: unknown, deps: Deps): Promise<{ verified: true; trafficModel: string }> {
+  const input = parseInput(finishSchema, raw);
+  const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const live = await readLiveView(deps.ec2(input.target), input.target, snapshot.plan, input.replacementGroupId);
+  const problems = findResultProblems(snapshot.plan, live);
+  const traffic = checkTraffic(snapshot, live, deps.settings.trafficModelLimit);
+  problems.push(...traffic.differences.map((line) => `Traffic changed: ${line}`));
+  if (problems.length > 0) throw new StepError('VerificationFailed', problems);
+  return {
+    verified: true,
+    trafficModel: traffic.checked
+      ? 'unchanged'
+      : `not rebuilt: ${live.plannedMembers.size} interfaces is over the limit of ${deps.settings.trafficModelLimit}`,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Every Task of both state machines, by the name its Resource uses in the ASL files: `${DiscoverFunctionArn}` is
+ * bound to `steps.Discover`, in Lambda and in the local runner alike.
+ */
+import { requestApproval } from './approval.ts';
+import type { Deps } from './deps.ts';
+import { discover } from './discover.ts';
+import { recheck, strip, verify } from './finish.ts';
+import { releaseLock, takeLock } from './lock.ts';
+import { addReferences, createReplacement, moveInterfaces } from './migrate.ts';
+import { parseFinding } from './parse.ts';
+import { notify, updateFinding } from './report.ts';
+import { loadRollback, moveBack, removeReplacement, restoreRules, verifyRollback } from './rollback.ts';
+import { saveSnapshot } from './snapshot.ts';
+
+export type Step = (input: unknown, deps: Deps) => Promise<unknown>;
+
+export const steps = {
+  ParseFinding: parseFinding,
+  TakeLock: takeLock,
+  ReleaseLock: releaseLock,
+  Discover: discover,
+  SaveSnapshot: saveSnapshot,
+  CreateReplacement: createReplacement,
+  AddReferences: addReferences,
+  MoveInterfaces: moveInterfaces,
+  RequestApproval: requestApproval,
+  Recheck: recheck,
+  Strip: strip,
+  Verify: verify,
+  UpdateFinding: updateFinding,
+  Notify: notify,
+  LoadRollback: loadRollback,
+  RestoreRules: restoreRules,
+  MoveBack: moveBack,
+  RemoveReplacement: removeReplacement,
+  VerifyRollback: verifyRollback,
+} satisfies Record<string, Step>;
+
+export type StepName = keyof typeof steps;
+
+export function isStepName(name: string): name is StepName {
+  return Object.hasOwn(steps, name);
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { lockKey, parseInput, remediationIdSchema, targetSchema } from './common.ts';
+import type { Deps } from './deps.ts';
+
+const takeSchema = z.object({
+  remediationId: remediationIdSchema,
+  target: targetSchema,
+  kind: z.enum(['remediation', 'rollback']),
+  /** A rollback started by its remediation passes the remediation's token and so re-enters the lock. */
+  token: z.string().min(16).max(128).nullish(),
+});
+
+export type TakeLockOutput =
+  | { acquired: true; token: string; inherited: boolean }
+  | { acquired: false; reasons: string[] };
+
+/** "Take the lock" for the group (I7). */
+export async function takeLock(raw: unknown, deps: Deps): Promise<TakeLockOutput> {
+  const input = parseInput(takeSchema, raw);
+  const token = input.token ?? deps.randomId();
+  const inherited = typeof input.token === 'string';
+  const now = Math.floor(deps.now().getTime() / 1000);
+  const result = await deps.ledger.acquireLock(
+    lockKey(input.target),
+    { remediationId: input.remediationId, token, kind: input.kind, expiresAt: now + deps.settings.lockTtlSeconds },
+    now,
+  );
+  if (result.acquired) return { acquired: true, token, inherited };
+  const held = result.heldBy;
+  return {
+    acquired: false,
+    reasons: [
+      `${input.target.groupId} is locked by the ${held.kind} ${held.remediationId} until ${new Date(held.expiresAt * 1000).toISOString()}; only one remediation or rollback of a group runs at a time.`,
+    ],
+  };
+}
+
+const releaseSchema = z.object({
+  target: targetSchema,
+  lock: z.object({ token: z.string(), inherited: z.boolean().optional() }).partial().optional(),
+});
+
+/** "Release the lock" — a no-op when this run never took it, or inherited it from the remediation that started it. */
+export async function releaseLock(raw: unknown, deps: Deps): Promise<{ released: boolean }> {
+  const input = parseInput(releaseSchema, raw);
+  if (!input.lock?.token || input.lock.inherited) return { released: false };
+  await deps.ledger.releaseLock(lockKey(input.target), input.lock.token);
+  return { released: true };
+}

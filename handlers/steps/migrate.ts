@@ -1,0 +1,169 @@
+/** The additive steps before approval (I2): create the copy, add twin references, move the interfaces. */
+import { z } from 'zod';
+import type { SecurityGroup } from '../core/ec2-shapes.ts';
+import { errorCode } from '../core/errors.ts';
+import { groupsAfterMove, type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
+import { minus, type Rule, rulesOf } from '../core/rules.ts';
+import type { Ec2Port } from '../ports.ts';
+import { loadSnapshot, parseInput, runSchema, StepError } from './common.ts';
+import type { Deps } from './deps.ts';
+import { addRules, describeGroups, groupIdsOf, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+
+/** Tag on everything this workflow creates, so a re-run finds it instead of creating it again (I5). */
+export const REMEDIATION_TAG = 'default-sg-remediation:remediation-id';
+
+export const withReplacementSchema = runSchema.extend({
+  replacementGroupId: z.string().regex(/^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/),
+});
+
+/** The replacement group this remediation created, if it exists. */
+export async function findReplacement(ec2: Ec2Port, plan: Plan): Promise<SecurityGroup | undefined> {
+  const found = await describeGroups(ec2, [
+    { Name: 'vpc-id', Values: [plan.vpcId] },
+    { Name: `tag:${REMEDIATION_TAG}`, Values: [plan.remediationId] },
+  ]);
+  return found[0];
+}
+
+/** "Create the replacement group": same VPC, the default group's rules with its self-references doubled. */
+export async function createReplacement(raw: unknown, deps: Deps): Promise<{ groupId: string; created: boolean }> {
+  const { remediationId, target } = parseInput(runSchema, raw);
+  const { plan } = await loadSnapshot(deps, remediationId, target.groupId);
+  const ec2 = deps.ec2(target);
+  let group = await findReplacement(ec2, plan);
+  const created = group === undefined;
+  if (!group) {
+    await deps.pace();
+    try {
+      const answer = await ec2.createSecurityGroup({
+        GroupName: plan.replacementName,
+        Description: `Copy of default group ${plan.defaultGroupId} made by default-sg-remediation ${remediationId}`,
+        VpcId: plan.vpcId,
+        TagSpecifications: [
+          {
+            ResourceType: 'security-group',
+            Tags: [
+              { Key: REMEDIATION_TAG, Value: remediationId },
+              { Key: 'Name', Value: plan.replacementName },
+            ],
+          },
+        ],
+      });
+      group = (await readGroups(ec2, [answer.GroupId ?? ''])).get(answer.GroupId ?? '');
+    } catch (error) {
+      if (errorCode(error) !== 'InvalidGroup.Duplicate') throw error;
+      group = await findReplacement(ec2, plan);
+      if (!group) {
+        throw new StepError('ReplacementNameTaken', [
+          `A group named ${plan.replacementName} already exists in ${plan.vpcId} and was not made by this remediation.`,
+        ]);
+      }
+    }
+  }
+  if (!group?.GroupId) throw new StepError('ReplacementMissing', ['The replacement group could not be read back.']);
+  const wanted = replacementRulesDuringMove(plan.defaultRules, plan.defaultGroupId, group.GroupId);
+  // A new group starts with EC2's allow-all outbound rule; the copy must have exactly the default group's rules.
+  await removeRules(ec2, group, minus(rulesOf(group), wanted), deps.pace);
+  await addRules(ec2, group, wanted, deps.pace);
+  await deps.ledger.putRemediation({
+    remediationId,
+    accountId: target.accountId,
+    region: target.region,
+    groupId: target.groupId,
+    vpcId: plan.vpcId,
+    findingId: target.findingId,
+    productArn: target.productArn,
+    status: 'replacement-created',
+    replacementGroupId: group.GroupId,
+    updatedAt: deps.now().toISOString(),
+  });
+  deps.log.info('replacement group ready', { remediationId, replacementGroupId: group.GroupId, created });
+  return { groupId: group.GroupId, created };
+}
+
+/** Twin rules per group: every rule referencing the default group, retargeted at the replacement. */
+export function twinsByGroup(plan: Plan, replacementGroupId: string): Map<string, Rule[]> {
+  const twins = new Map<string, Rule[]>();
+  for (const reference of plan.references) {
+    const list = twins.get(reference.groupId) ?? [];
+    list.push(twinOf(reference.rule, plan.defaultGroupId, replacementGroupId));
+    twins.set(reference.groupId, list);
+  }
+  return twins;
+}
+
+/** "Add references to the replacement" next to every rule that references the default group. */
+export async function addReferences(raw: unknown, deps: Deps): Promise<{ added: number; groupsGone: string[] }> {
+  const { remediationId, target, replacementGroupId } = parseInput(withReplacementSchema, raw);
+  const { plan } = await loadSnapshot(deps, remediationId, target.groupId);
+  const ec2 = deps.ec2(target);
+  const twins = twinsByGroup(plan, replacementGroupId);
+  const groups = await readGroups(ec2, [...twins.keys()]);
+  let added = 0;
+  const groupsGone: string[] = [];
+  for (const [groupId, rules] of twins) {
+    const group = groups.get(groupId);
+    if (!group) {
+      groupsGone.push(groupId);
+      continue;
+    }
+    added += (await addRules(ec2, group, rules, deps.pace)).added;
+  }
+  return { added, groupsGone };
+}
+
+const moveSchema = withReplacementSchema.extend({ batch: z.number().int().min(0) });
+
+export interface MoveOutput {
+  batch: number;
+  moved: number;
+  alreadyMoved: number;
+  /** Interfaces deleted since discovery: nothing to move. */
+  gone: string[];
+  /** Interfaces that left the default group by other means since discovery. */
+  changed: string[];
+}
+
+/** "Move the network interfaces" of one batch: the default group swapped for the replacement, in place. */
+export async function moveInterfaces(raw: unknown, deps: Deps): Promise<MoveOutput> {
+  const { remediationId, target, replacementGroupId, batch } = parseInput(moveSchema, raw);
+  const { plan } = await loadSnapshot(deps, remediationId, target.groupId);
+  const ids = plan.batches[batch];
+  if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${batch}.`]);
+  return swapGroups(deps, deps.ec2(target), ids, plan.defaultGroupId, replacementGroupId, batch);
+}
+
+/** Swaps group `from` for `to` on each interface that has it; shared by the move and the move back. */
+export async function swapGroups(
+  deps: Deps,
+  ec2: Ec2Port,
+  ids: string[],
+  from: string,
+  to: string,
+  batch: number,
+): Promise<MoveOutput> {
+  const live = await readInterfaces(ec2, ids);
+  const output: MoveOutput = { batch, moved: 0, alreadyMoved: 0, gone: [], changed: [] };
+  for (const id of ids) {
+    const eni = live.get(id);
+    if (!eni) {
+      output.gone.push(id);
+      continue;
+    }
+    const groups = groupIdsOf(eni);
+    if (!groups.includes(from)) {
+      if (groups.includes(to)) output.alreadyMoved++;
+      else output.changed.push(id);
+      continue;
+    }
+    await deps.pace();
+    try {
+      await ec2.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: id, Groups: groupsAfterMove(groups, from, to) });
+      output.moved++;
+    } catch (error) {
+      if (errorCode(error) !== 'InvalidNetworkInterfaceID.NotFound') throw error;
+      output.gone.push(id);
+    }
+  }
+  return output;
+}

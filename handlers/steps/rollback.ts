@@ -1,0 +1,212 @@
+/**
+ * The rollback state machine's steps (I6): put back the default group's rules and the references, move the
+ * interfaces back, remove what the remediation added, verify against the snapshot.
+ */
+import { z } from 'zod';
+import type { SecurityGroup } from '../core/ec2-shapes.ts';
+import { errorCode, InvalidInputError } from '../core/errors.ts';
+import { describeRule } from '../core/messages.ts';
+import { type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
+import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from '../core/rules.ts';
+import type { Snapshot } from '../core/snapshot.ts';
+import type { Ec2Port } from '../ports.ts';
+import { loadSnapshot, parseInput, remediationIdSchema, StepError, targetSchema } from './common.ts';
+import type { Deps } from './deps.ts';
+import { addRules, groupIdsOf, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+import { findReplacement, type MoveOutput, swapGroups, twinsByGroup } from './migrate.ts';
+
+const loadSchema = z.object({
+  remediationId: remediationIdSchema,
+  lockToken: z.string().min(16).max(128).optional(),
+  reason: z.string().max(2000).optional(),
+});
+
+export interface RollbackContext {
+  remediationId: string;
+  target: z.infer<typeof targetSchema>;
+  replacementGroupId: string | null;
+  batchIndexes: number[];
+  /** The lock token of the remediation that started this rollback, if any: the rollback re-enters its lock. */
+  lockToken: string | null;
+}
+
+/** "Load the snapshot": refuses a missing, damaged or foreign snapshot before anything is touched. */
+export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackContext> {
+  const input = parseInput(loadSchema, raw);
+  const record = await deps.ledger.getRemediation(input.remediationId);
+  const snapshot = await loadSnapshot(deps, input.remediationId, record?.groupId);
+  const plan = snapshot.plan;
+  const target = {
+    accountId: plan.accountId,
+    region: plan.region,
+    groupId: plan.defaultGroupId,
+    ...(record?.findingId ? { findingId: record.findingId } : {}),
+    ...(record?.productArn ? { productArn: record.productArn } : {}),
+  };
+  const replacement = plan.replacementNeeded ? await findReplacement(deps.ec2(target), plan) : undefined;
+  return {
+    remediationId: input.remediationId,
+    target,
+    replacementGroupId: replacement?.GroupId ?? null,
+    batchIndexes: plan.batches.map((_, index) => index),
+    lockToken: input.lockToken ?? null,
+  };
+}
+
+const contextSchema = z.object({
+  remediationId: remediationIdSchema,
+  target: targetSchema,
+  replacementGroupId: z.string().nullable(),
+});
+
+/** The default group's rules as the snapshot has them, plus twins of its self-references while the copy exists. */
+function defaultGroupRulesDuringRollback(plan: Plan, replacementId: string | null): Rule[] {
+  if (!replacementId) return plan.defaultRules;
+  const selfTwins = plan.defaultRules
+    .filter((rule) => referencesGroup(rule, plan.defaultGroupId))
+    .map((rule) => twinOf(rule, plan.defaultGroupId, replacementId));
+  return [...plan.defaultRules, ...selfTwins];
+}
+
+/** Original references to the default group, per group (the default group's own are restored with its rules). */
+function originalReferences(plan: Plan): Map<string, Rule[]> {
+  const byGroup = new Map<string, Rule[]>();
+  for (const reference of plan.references) {
+    if (reference.groupId === plan.defaultGroupId) continue;
+    byGroup.set(reference.groupId, [...(byGroup.get(reference.groupId) ?? []), reference.rule]);
+  }
+  return byGroup;
+}
+
+/**
+ * "Restore the default group's rules and the references": additive only, so traffic keeps flowing while
+ * interfaces are on either group (the twins stay until the interfaces are back).
+ */
+export async function restoreRules(raw: unknown, deps: Deps): Promise<{ added: number; groupsGone: string[] }> {
+  const input = parseInput(contextSchema, raw);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const ec2 = deps.ec2(input.target);
+  const replacementId = input.replacementGroupId;
+  const wanted = new Map<string, Rule[]>(originalReferences(plan));
+  wanted.set(plan.defaultGroupId, defaultGroupRulesDuringRollback(plan, replacementId));
+  if (replacementId) {
+    wanted.set(replacementId, replacementRulesDuringMove(plan.defaultRules, plan.defaultGroupId, replacementId));
+    for (const [groupId, twins] of twinsByGroup(plan, replacementId)) {
+      if (groupId !== plan.defaultGroupId) wanted.set(groupId, [...(wanted.get(groupId) ?? []), ...twins]);
+    }
+  }
+  const groups = await readGroups(ec2, [...wanted.keys()]);
+  if (!groups.has(plan.defaultGroupId)) {
+    throw new InvalidInputError([`The default group ${plan.defaultGroupId} no longer exists: nothing to restore.`]);
+  }
+  let added = 0;
+  const groupsGone: string[] = [];
+  for (const [groupId, rules] of wanted) {
+    const group = groups.get(groupId);
+    if (group) added += (await addRules(ec2, group, rules, deps.pace)).added;
+    else groupsGone.push(groupId);
+  }
+  return { added, groupsGone };
+}
+
+const batchSchema = contextSchema.extend({ batch: z.number().int().min(0) });
+
+/** "Move the interfaces back" of one batch: the replacement swapped for the default group, in place. */
+export async function moveBack(raw: unknown, deps: Deps): Promise<MoveOutput> {
+  const input = parseInput(batchSchema, raw);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const ids = plan.batches[input.batch];
+  if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${input.batch}.`]);
+  if (!input.replacementGroupId) return { batch: input.batch, moved: 0, alreadyMoved: ids.length, gone: [], changed: [] };
+  return swapGroups(deps, deps.ec2(input.target), ids, input.replacementGroupId, plan.defaultGroupId, input.batch);
+}
+
+/** "Remove the replacement group": revoke the twins, then delete the copy once nothing uses it. */
+export async function removeReplacement(raw: unknown, deps: Deps): Promise<{ removed: number; deleted: boolean }> {
+  const input = parseInput(contextSchema, raw);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const replacementId = input.replacementGroupId;
+  if (!replacementId) return { removed: 0, deleted: false };
+  const ec2 = deps.ec2(input.target);
+  const twins = twinsByGroup(plan, replacementId);
+  const groups = await readGroups(ec2, [...twins.keys()]);
+  let removed = 0;
+  for (const [groupId, rules] of twins) {
+    const group = groups.get(groupId);
+    if (group) removed += (await removeRules(ec2, group, rules, deps.pace)).removed;
+  }
+  await deps.pace();
+  try {
+    await ec2.deleteSecurityGroup({ GroupId: replacementId });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'InvalidGroup.NotFound') return { removed, deleted: false };
+    if (code === 'DependencyViolation') {
+      throw new StepError('ReplacementInUse', [
+        `${replacementId} is still used or referenced by something this remediation did not put there; it was kept. ${
+          (error as Error).message
+        }`,
+      ]);
+    }
+    throw error;
+  }
+  return { removed, deleted: true };
+}
+
+export interface RollbackReport {
+  restored: true;
+  /** Interfaces deleted since the snapshot: reported, not errors. */
+  interfacesGone: string[];
+  /** Rules added to the default group by someone else since the snapshot; left in place. */
+  foreignRules: string[];
+}
+
+/** Differences between the live state and the snapshot for everything the remediation touched. */
+export async function compareWithSnapshot(ec2: Ec2Port, snapshot: Snapshot): Promise<{ problems: string[]; report: RollbackReport }> {
+  const plan = snapshot.plan;
+  const problems: string[] = [];
+  const references = originalReferences(plan);
+  const groups = await readGroups(ec2, [plan.defaultGroupId, ...references.keys()]);
+  const defaultGroup = groups.get(plan.defaultGroupId) as SecurityGroup;
+  const live = rulesOf(defaultGroup ?? {});
+  for (const rule of minus(plan.defaultRules, live)) problems.push(`Missing on the default group: ${describeRule(rule)}.`);
+  const liveByKey = new Map(live.map((rule) => [ruleKey(rule), rule]));
+  for (const rule of plan.defaultRules) {
+    const current = liveByKey.get(ruleKey(rule));
+    if (current && (current.description ?? '') !== (rule.description ?? '')) {
+      problems.push(`Description differs on the default group: ${describeRule(rule)}.`);
+    }
+  }
+  const foreignRules = minus(live, plan.defaultRules).map((rule) => describeRule(rule));
+  for (const [groupId, rules] of references) {
+    const group = groups.get(groupId);
+    if (!group) continue;
+    for (const rule of minus(rules, rulesOf(group))) problems.push(`Missing on ${groupId}: ${describeRule(rule)}.`);
+  }
+  const interfaces = await readInterfaces(ec2, plan.moves.map((move) => move.networkInterfaceId));
+  const interfacesGone: string[] = [];
+  for (const move of plan.moves) {
+    const eni = interfaces.get(move.networkInterfaceId);
+    if (!eni) {
+      interfacesGone.push(move.networkInterfaceId);
+      continue;
+    }
+    const now = groupIdsOf(eni).sort().join(', ');
+    const before = [...move.groupsBefore].sort().join(', ');
+    if (now !== before) problems.push(`${move.networkInterfaceId} has groups ${now}, the snapshot has ${before}.`);
+  }
+  return { problems, report: { restored: true, interfacesGone, foreignRules } };
+}
+
+/** "Verify against the snapshot": rules with descriptions, memberships and references are as they were. */
+export async function verifyRollback(raw: unknown, deps: Deps): Promise<RollbackReport> {
+  const input = parseInput(contextSchema, raw);
+  const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const ec2 = deps.ec2(input.target);
+  if (snapshot.plan.replacementNeeded && (await findReplacement(ec2, snapshot.plan))) {
+    throw new StepError('RollbackIncomplete', ['The replacement group still exists.']);
+  }
+  const { problems, report } = await compareWithSnapshot(ec2, snapshot);
+  if (problems.length > 0) throw new StepError('RollbackIncomplete', problems);
+  return report;
+}
