@@ -8,8 +8,8 @@ import type { Ec2State, NetworkInterface } from '../handlers/core/ec2-shapes.ts'
 import { describePlan, describeRule } from '../handlers/core/messages.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
 import { computeFlows, diffFlows } from '../handlers/core/reachability.ts';
-import { canonicalJson } from '../handlers/core/snapshot.ts';
 import { rulesOf } from '../handlers/core/rules.ts';
+import { canonicalJson } from '../handlers/core/snapshot.ts';
 import { readInventory } from '../handlers/steps/discover.ts';
 import { createLocalDeps } from './deps.ts';
 import type { Io } from './main.ts';
@@ -33,7 +33,11 @@ export async function runDemo(io: Io): Promise<number> {
     const original = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Ec2State;
     const simulator = Ec2Simulator.fromState(original);
     const notices: string[] = [];
-    const deps = createLocalDeps({ simulator, storeDir, notifier: { publish: async (notice) => void notices.push(notice.subject) } });
+    const deps = createLocalDeps({
+      simulator,
+      storeDir,
+      notifier: { publish: async (notice) => void notices.push(notice.subject) },
+    });
     const defaultGroup = original.SecurityGroups.find((group) => group.GroupName === 'default');
     const target = { accountId: simulator.accountId, region: simulator.region, groupId: defaultGroup?.GroupId ?? '' };
     const flowsBefore = computeFlows(original);
@@ -42,14 +46,19 @@ export async function runDemo(io: Io): Promise<number> {
     say(`State: ${SAMPLE}`);
     say('');
     say('1. PLAN (read-only)');
-    const plan = planRemediation(await readInventory(simulator, target), { remediationId: 'demo', quotas: deps.settings.quotas });
+    const plan = planRemediation(await readInventory(simulator, target), {
+      remediationId: 'demo',
+      quotas: deps.settings.quotas,
+    });
     for (const line of describePlan(plan)) say(`   ${line}`);
     say('');
     say('   Group membership now:');
     for (const line of membership(original)) say(line);
 
     say('');
-    say('2. REMEDIATE — the real state-machine/remediate.asl.json, every Task bound to its handler, approval given automatically');
+    say(
+      '2. REMEDIATE — the real state-machine/remediate.asl.json, every Task bound to its handler, approval given automatically',
+    );
     const remediation = await runMachine('remediate', target, {
       deps,
       approver: async () => {
@@ -60,11 +69,15 @@ export async function runDemo(io: Io): Promise<number> {
     });
     const afterRemediation = simulator.toState();
     const remediatedDefault = afterRemediation.SecurityGroups.find((group) => group.GroupId === target.groupId);
-    say(`   Outcome: ${remediation.output?.outcome ?? remediation.error} in ${remediation.transitions} state transitions`);
+    say(
+      `   Outcome: ${remediation.output?.outcome ?? remediation.error} in ${remediation.transitions} state transitions`,
+    );
     say(`   Default group rules now: ${rulesOf(remediatedDefault ?? {}).length} (EC2.2 passes)`);
     say('   Group membership now:');
     for (const line of membership(afterRemediation)) say(line);
-    const replacement = afterRemediation.SecurityGroups.find((group) => group.GroupId === remediation.output?.replacementGroupId);
+    const replacement = afterRemediation.SecurityGroups.find(
+      (group) => group.GroupId === remediation.output?.replacementGroupId,
+    );
     say(`   Replacement ${replacement?.GroupId} (${replacement?.GroupName}) rules:`);
     for (const rule of rulesOf(replacement ?? {})) say(`     - ${describeRule(rule)}`);
     const changed = diffFlows(flowsBefore, computeFlows(afterRemediation));
@@ -78,11 +91,17 @@ export async function runDemo(io: Io): Promise<number> {
     say('');
     say(`3. ROLL BACK — the real state-machine/rollback.asl.json, from the snapshot of ${remediation.executionName}`);
     simulator.resetCallCounts();
-    const rollback = await runMachine('rollback', { remediationId: remediation.executionName }, { deps, onStep: (event) => say(narrateStep(event)) });
+    const rollback = await runMachine(
+      'rollback',
+      { remediationId: remediation.executionName },
+      { deps, onStep: (event) => say(narrateStep(event)) },
+    );
     const restored = simulator.toState();
     const exact = canonicalJson(restored) === canonicalJson(original);
     say(`   Outcome: ${rollback.output?.outcome ?? rollback.error} in ${rollback.transitions} state transitions`);
-    say(`   Restored state identical to the original (rules with descriptions, memberships, references): ${exact ? 'yes' : 'NO'}`);
+    say(
+      `   Restored state identical to the original (rules with descriptions, memberships, references): ${exact ? 'yes' : 'NO'}`,
+    );
     say('');
     say(`Notices sent: ${notices.length} (${notices.join(' | ')})`);
     say('Try it on your own state: npm run cli -- plan --state FILE --group sg-…  (see README.md)');

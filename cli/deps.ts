@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { InvalidInputError } from '../handlers/core/errors.ts';
 import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
 import { ConsoleNotifier } from '../handlers/adapters/local/console-notifier.ts';
 import { DirectoryStore } from '../handlers/adapters/local/directory-store.ts';
@@ -10,8 +9,9 @@ import type { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { FileLedger } from '../handlers/adapters/local/file-ledger.ts';
 import { NoopFindings } from '../handlers/adapters/local/noop-findings.ts';
 import { silentLogger } from '../handlers/adapters/logger.ts';
-import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
+import { InvalidInputError } from '../handlers/core/errors.ts';
 import type { Ec2Port, Logger, Notifier } from '../handlers/ports.ts';
+import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
 
 export interface LocalDepsOptions {
   /** The simulator; without it, the real EC2 API through the standard credential chain. */

@@ -43,7 +43,15 @@ Options
 Exit codes: 0 done as designed, 2 invalid input, 3 blocked (both: nothing changed), 1 anything else.
 `;
 
-export type Outcome = 'remediated' | 'compliant' | 'blocked' | 'skipped' | 'rejected' | 'rolled-back' | 'failed' | 'planned';
+export type Outcome =
+  | 'remediated'
+  | 'compliant'
+  | 'blocked'
+  | 'skipped'
+  | 'rejected'
+  | 'rolled-back'
+  | 'failed'
+  | 'planned';
 
 export interface CliResult {
   outcome: Outcome;
@@ -110,7 +118,11 @@ export function reasonsOf(cause: string | undefined): string[] {
 export function resultOf(execution: ExecutionResult): CliResult {
   if (execution.status === 'SUCCEEDED') {
     const output = execution.output ?? {};
-    return { ...output, outcome: output.outcome as Outcome, remediationId: String(output.remediationId ?? execution.executionName) };
+    return {
+      ...output,
+      outcome: output.outcome as Outcome,
+      remediationId: String(output.remediationId ?? execution.executionName),
+    };
   }
   const rolledBack = execution.children.some((child) => child.status === 'SUCCEEDED');
   return {
@@ -152,7 +164,9 @@ function promptApprover(io: Io): Approver {
   return async ({ remediationId }) => {
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      const answer = await prompt.question(`\nApprove remediation ${remediationId}? Type "approve" to strip the default group, anything else rejects: `);
+      const answer = await prompt.question(
+        `\nApprove remediation ${remediationId}? Type "approve" to strip the default group, anything else rejects: `,
+      );
       return answer.trim().toLowerCase() === 'approve' ? 'approved' : 'rejected';
     } finally {
       prompt.close();
@@ -175,10 +189,7 @@ function approverOf(flags: Flags, io: Io): Approver {
   throw new InvalidInputError([`--approve must be auto, reject or prompt, not "${mode.slice(0, 40)}".`]);
 }
 
-async function withEc2<T>(
-  flags: Flags,
-  run: (simulator: Ec2Simulator | undefined) => Promise<T>,
-): Promise<T> {
+async function withEc2<T>(flags: Flags, run: (simulator: Ec2Simulator | undefined) => Promise<T>): Promise<T> {
   const simulator = flags.state ? await Ec2Simulator.fromFile(flags.state) : undefined;
   if (flags.out && !simulator) throw new InvalidInputError(['--out needs --state (it writes the simulated state).']);
   try {
@@ -199,7 +210,11 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
     if (!target.success) throw new InvalidInputError([`--group must look like sg-0123456789abcdef0.`]);
     const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
     const inventory = await readInventory(deps.ec2(target.data), target.data);
-    const planned = planRemediation(inventory, { remediationId: 'plan', quotas: deps.settings.quotas, batchSize: deps.settings.batchSize });
+    const planned = planRemediation(inventory, {
+      remediationId: 'plan',
+      quotas: deps.settings.quotas,
+      batchSize: deps.settings.batchSize,
+    });
     if (!flags.json) io.stdout(`${describePlan(planned).join('\n')}\n`);
     const outcome: Outcome = planned.status === 'ready' ? 'planned' : planned.status;
     return {
@@ -212,7 +227,8 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
 }
 
 async function remediate(flags: Flags, io: Io): Promise<CliResult> {
-  if (Boolean(flags.group) === Boolean(flags.finding)) throw new InvalidInputError(['remediate needs exactly one of --group SG or --finding EVENT.json.']);
+  if (Boolean(flags.group) === Boolean(flags.finding))
+    throw new InvalidInputError(['remediate needs exactly one of --group SG or --finding EVENT.json.']);
   const approver = approverOf(flags, io);
   const finding = flags.finding ? await readJsonFile(flags.finding, 'finding') : undefined;
   return withEc2(flags, async (simulator) => {
@@ -295,7 +311,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'demo':
         return await runDemo(io);
       default:
-        throw new InvalidInputError([`Unknown command "${command.slice(0, 40)}". Commands: plan, remediate, rollback, demo.`]);
+        throw new InvalidInputError([
+          `Unknown command "${command.slice(0, 40)}". Commands: plan, remediate, rollback, demo.`,
+        ]);
     }
     printResult(result, flags.json, io);
     return exitCodeOf(result);
@@ -307,7 +325,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       reasons: invalid ? error.reasons : [(error as Error).message],
     };
     if (json) io.stdout(`${JSON.stringify(result)}\n`);
-    else io.stderr(`Error: ${result.reasons?.join('\n  ')}\n${invalid ? '\nRun "npm run cli -- help" for usage.\n' : ''}`);
+    else
+      io.stderr(`Error: ${result.reasons?.join('\n  ')}\n${invalid ? '\nRun "npm run cli -- help" for usage.\n' : ''}`);
     return invalid ? 2 : 1;
   }
 }

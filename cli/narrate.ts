@@ -8,7 +8,8 @@ const SUMMARIES: Record<string, (output: Output) => string> = {
     o.outcome === 'skipped'
       ? `needs no action: ${(o.reasons as string[]).join(' ')}`
       : `${(o.target as Output).groupId} in ${(o.target as Output).accountId} ${(o.target as Output).region}`,
-  TakeLock: (o) => (o.acquired ? (o.inherited ? 'lock re-entered' : 'lock taken') : `busy: ${(o.reasons as string[]).join(' ')}`),
+  TakeLock: (o) =>
+    o.acquired ? (o.inherited ? 'lock re-entered' : 'lock taken') : `busy: ${(o.reasons as string[]).join(' ')}`,
   ReleaseLock: (o) => (o.released ? 'lock released' : 'lock kept by the run that owns it'),
   Discover: (o) =>
     `${o.members} interface(s), ${o.references} reference(s), ${o.defaultRules} rule(s) → ${o.status}${

@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { TaskCallbacks } from '../handlers/ports.ts';
 import { type Decision, decideApproval } from '../handlers/steps/approval.ts';
 import type { Deps } from '../handlers/steps/deps.ts';
 import { isStepName, steps } from '../handlers/steps/index.ts';
-import type { TaskCallbacks } from '../handlers/ports.ts';
 
 // aws-local-stepfunctions needs Promise.withResolvers (Node ≥ 22); npm scripts run Node 22, this keeps Node 20 working.
 if (!('withResolvers' in Promise)) {
@@ -111,7 +111,11 @@ function lambdaError(error: unknown): Error {
   const source = error instanceof Error ? error : new Error(String(error));
   const reasons = (source as { reasons?: unknown }).reasons;
   const failure = new Error(
-    JSON.stringify({ errorType: source.name, errorMessage: source.message, ...(Array.isArray(reasons) ? { reasons } : {}) }),
+    JSON.stringify({
+      errorType: source.name,
+      errorMessage: source.message,
+      ...(Array.isArray(reasons) ? { reasons } : {}),
+    }),
   );
   failure.name = source.name === 'Error' ? 'Error' : source.name;
   return failure;
@@ -170,7 +174,9 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
         const payload = (parameters as { Payload: { taskToken: string; remediationId: string } }).Payload;
         const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
         const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
-        const decision = options.approver ? await options.approver({ remediationId: payload.remediationId, approvalId }) : 'rejected';
+        const decision = options.approver
+          ? await options.approver({ remediationId: payload.remediationId, approvalId })
+          : 'rejected';
         await decideApproval(approvalId, decision, options.deps, callbacks);
         return settled;
       };
@@ -189,7 +195,9 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
         return { Status: 'SUCCEEDED', Output: child.output };
       };
     } else {
-      throw new Error(`${machine}: state "${stateName}" has a resource the local runner cannot bind: ${state.Resource}`);
+      throw new Error(
+        `${machine}: state "${stateName}" has a resource the local runner cannot bind: ${state.Resource}`,
+      );
     }
   }
 

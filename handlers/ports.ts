@@ -153,7 +153,10 @@ export interface FindingRef {
 
 /** Security Hub BatchUpdateFindings, or nothing locally. */
 export interface FindingsUpdater {
-  update(finding: FindingRef, change: { workflowStatus?: 'NEW' | 'NOTIFIED' | 'RESOLVED'; note: string }): Promise<void>;
+  update(
+    finding: FindingRef,
+    change: { workflowStatus?: 'NEW' | 'NOTIFIED' | 'RESOLVED'; note: string },
+  ): Promise<void>;
 }
 
 export interface Logger {

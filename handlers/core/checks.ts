@@ -4,7 +4,14 @@
  */
 import type { Ec2State, NetworkInterface, SecurityGroup } from './ec2-shapes.ts';
 import { describeRule } from './messages.ts';
-import { groupsAfterMove, type Inventory, type Plan, replacementRulesDuringMove, replacementRulesFinal, twinOf } from './plan.ts';
+import {
+  groupsAfterMove,
+  type Inventory,
+  type Plan,
+  replacementRulesDuringMove,
+  replacementRulesFinal,
+  twinOf,
+} from './plan.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
 
 function groupIds(eni: NetworkInterface): string[] {
@@ -65,7 +72,9 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
     }
   }
   const selfTwins = replacementId
-    ? plan.defaultRules.filter((rule) => referencesGroup(rule, defaultGroupId)).map((rule) => twinOf(rule, defaultGroupId, replacementId))
+    ? plan.defaultRules
+        .filter((rule) => referencesGroup(rule, defaultGroupId))
+        .map((rule) => twinOf(rule, defaultGroupId, replacementId))
     : [];
   for (const rule of minus(rulesOf(live.inventory.defaultGroup), [...plan.defaultRules, ...selfTwins])) {
     drift.push(`The default group gained a rule after the plan was made: ${describeRule(rule)}.`);
@@ -83,7 +92,12 @@ export function findResultProblems(plan: Plan, live: LiveView): string[] {
   if (!plan.replacementNeeded) return problems;
   const replacementId = live.replacement?.GroupId;
   if (!replacementId) return [...problems, 'The replacement group is gone.'];
-  if (!sameRuleSet(rulesOf(live.replacement ?? {}), replacementRulesFinal(plan.defaultRules, defaultGroupId, replacementId))) {
+  if (
+    !sameRuleSet(
+      rulesOf(live.replacement ?? {}),
+      replacementRulesFinal(plan.defaultRules, defaultGroupId, replacementId),
+    )
+  ) {
     problems.push("The replacement group's rules are not the default group's original rules.");
   }
   for (const move of plan.moves) {
@@ -91,7 +105,9 @@ export function findResultProblems(plan: Plan, live: LiveView): string[] {
     if (!eni) continue;
     const wanted = groupsAfterMove(move.groupsBefore, defaultGroupId, replacementId).sort();
     if (groupIds(eni).sort().join() !== wanted.join()) {
-      problems.push(`${move.networkInterfaceId} has groups ${groupIds(eni).join(', ')}, expected ${wanted.join(', ')}.`);
+      problems.push(
+        `${move.networkInterfaceId} has groups ${groupIds(eni).join(', ')}, expected ${wanted.join(', ')}.`,
+      );
     }
   }
   const liveGroups = new Map(
@@ -118,7 +134,12 @@ export function focusedState(
   extraGroups: SecurityGroup[] = [],
 ): Ec2State {
   const groups = new Map<string, SecurityGroup>();
-  for (const group of [inventory.defaultGroup, ...inventory.referencingGroups, ...inventory.memberGroups, ...extraGroups]) {
+  for (const group of [
+    inventory.defaultGroup,
+    ...inventory.referencingGroups,
+    ...inventory.memberGroups,
+    ...extraGroups,
+  ]) {
     if (group.GroupId) groups.set(group.GroupId, group);
   }
   const standIns: NetworkInterface[] = inventory.referencingGroups.map((group) => ({

@@ -112,7 +112,13 @@ export interface SecurityGroupRule {
   CidrIpv4?: string;
   CidrIpv6?: string;
   PrefixListId?: string;
-  ReferencedGroupInfo?: { GroupId?: string; UserId?: string; VpcId?: string; VpcPeeringConnectionId?: string; PeeringStatus?: string };
+  ReferencedGroupInfo?: {
+    GroupId?: string;
+    UserId?: string;
+    VpcId?: string;
+    VpcPeeringConnectionId?: string;
+    PeeringStatus?: string;
+  };
   Description?: string;
   Tags?: Tag[];
   SecurityGroupRuleArn?: string;

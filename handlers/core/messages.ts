@@ -46,7 +46,9 @@ export function describeRule(rule: Rule, names: Record<string, string> = {}): st
 export function describePlan(plan: Plan): string[] {
   const names: Record<string, string> = { [plan.defaultGroupId]: 'default' };
   for (const reference of plan.references) names[reference.groupId] = reference.groupName ?? reference.groupId;
-  const lines = [`Default security group ${plan.defaultGroupId} of ${plan.vpcId} (account ${plan.accountId}, ${plan.region})`];
+  const lines = [
+    `Default security group ${plan.defaultGroupId} of ${plan.vpcId} (account ${plan.accountId}, ${plan.region})`,
+  ];
   if (plan.status === 'compliant') {
     lines.push('It has no inbound or outbound rules: already compliant, nothing to do.');
     return lines;
@@ -70,7 +72,9 @@ export function describePlan(plan: Plan): string[] {
   if (plan.replacementNeeded) {
     lines.push(`  1. create ${plan.replacementName} in ${plan.vpcId} with the same rules`);
     lines.push(`  2. add a twin rule referencing it next to each of the ${plan.references.length} reference(s)`);
-    lines.push(`  3. swap the default group for it on ${plan.moves.length} interface(s), in ${plan.batches.length} batch(es)`);
+    lines.push(
+      `  3. swap the default group for it on ${plan.moves.length} interface(s), in ${plan.batches.length} batch(es)`,
+    );
   } else {
     lines.push('  nothing: the default group is unused');
   }

@@ -51,10 +51,16 @@ export function classifyInterface(eni: NetworkInterface): InterfaceOwner {
     return { kind: 'load-balancer', label: `load balancer ${description.replace(/^ELB /, '') || '(unknown)'}` };
   }
   if (type === 'vpc_endpoint' || description.startsWith('VPC Endpoint Interface')) {
-    return { kind: 'vpc-endpoint', label: `VPC endpoint ${description.replace(/^VPC Endpoint Interface /, '')}`.trim() };
+    return {
+      kind: 'vpc-endpoint',
+      label: `VPC endpoint ${description.replace(/^VPC Endpoint Interface /, '')}`.trim(),
+    };
   }
   if (type === 'nat_gateway' || type === 'natGateway' || description.startsWith('Interface for NAT Gateway')) {
-    return { kind: 'nat-gateway', label: `NAT gateway ${description.replace(/^Interface for NAT Gateway /, '')}`.trim() };
+    return {
+      kind: 'nat-gateway',
+      label: `NAT gateway ${description.replace(/^Interface for NAT Gateway /, '')}`.trim(),
+    };
   }
   if (description.startsWith('EFS mount target')) {
     return { kind: 'efs', label: description };

@@ -173,7 +173,8 @@ function blockingReasons(
   }
   for (const group of [inventory.defaultGroup, ...inventory.referencingGroups]) {
     const twins = twinsByGroup.get(group.GroupId ?? '');
-    if (twins) reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, [...rulesOf(group), ...twins], quotas));
+    if (twins)
+      reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, [...rulesOf(group), ...twins], quotas));
   }
   return reasons;
 }
@@ -201,14 +202,22 @@ export function twinOf(rule: Rule, defaultGroupId: string, replacementGroupId: s
 }
 
 /** The replacement's rules while interfaces move: the default group's, with each reference to it doubled. */
-export function replacementRulesDuringMove(defaultRules: Rule[], defaultGroupId: string, replacementGroupId: string): Rule[] {
+export function replacementRulesDuringMove(
+  defaultRules: Rule[],
+  defaultGroupId: string,
+  replacementGroupId: string,
+): Rule[] {
   return defaultRules.flatMap((rule) =>
     referencesGroup(rule, defaultGroupId) ? [twinOf(rule, defaultGroupId, replacementGroupId), rule] : [rule],
   );
 }
 
 /** The replacement's rules once the default group is empty: references to it now point at the replacement only. */
-export function replacementRulesFinal(defaultRules: Rule[], defaultGroupId: string, replacementGroupId: string): Rule[] {
+export function replacementRulesFinal(
+  defaultRules: Rule[],
+  defaultGroupId: string,
+  replacementGroupId: string,
+): Rule[] {
   return defaultRules.map((rule) => twinOf(rule, defaultGroupId, replacementGroupId));
 }
 

@@ -87,8 +87,7 @@ export function explode(permissions: readonly IpPermission[] | undefined, direct
         );
     }
     for (const pair of permission.UserIdGroupPairs ?? []) {
-      if (pair.GroupId)
-        rules.push(clean({ ...base, peer: groupPeer(pair) as Peer, description: pair.Description }));
+      if (pair.GroupId) rules.push(clean({ ...base, peer: groupPeer(pair) as Peer, description: pair.Description }));
     }
   }
   return rules;

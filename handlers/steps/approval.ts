@@ -69,7 +69,8 @@ export async function decideApproval(
   }
   const record = result.record;
   if (!record) return { outcome: 'unknown' };
-  if (decision === 'approved') await callbacks.succeed(record.taskToken, { decision, decidedAt: deps.now().toISOString() });
+  if (decision === 'approved')
+    await callbacks.succeed(record.taskToken, { decision, decidedAt: deps.now().toISOString() });
   else await callbacks.fail(record.taskToken, 'Rejected', 'The approver rejected the remediation.');
   deps.log.info('approval decided', { remediationId: record.remediationId, decision });
   return { outcome: decision, remediationId: record.remediationId };

@@ -96,4 +96,3 @@ export async function discover(raw: unknown, deps: Deps): Promise<PlanSummary> {
   deps.log.info('plan made', { remediationId, status: plan.status, members: plan.moves.length });
   return summarize(plan);
 }
-

@@ -12,7 +12,10 @@ import type { Ec2Port } from '../ports.ts';
 const FILTER_VALUES_PER_CALL = 200;
 const PAGE_SIZE = 1000;
 
-export async function describeGroups(ec2: Ec2Port, filters: { Name: string; Values: string[] }[]): Promise<SecurityGroup[]> {
+export async function describeGroups(
+  ec2: Ec2Port,
+  filters: { Name: string; Values: string[] }[],
+): Promise<SecurityGroup[]> {
   const groups: SecurityGroup[] = [];
   let token: string | undefined;
   do {

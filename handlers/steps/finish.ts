@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
 import type { Plan } from '../core/plan.ts';
-import { diffFlows, computeFlows } from '../core/reachability.ts';
+import { computeFlows, diffFlows } from '../core/reachability.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import type { Snapshot } from '../core/snapshot.ts';
 import type { Ec2Port } from '../ports.ts';
@@ -13,16 +13,25 @@ import { readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
 
 const finishSchema = runSchema.extend({ replacementGroupId: z.string().nullish() });
 
-async function readLiveView(ec2: Ec2Port, target: Target, plan: Plan, replacementGroupId?: string | null): Promise<LiveView> {
+async function readLiveView(
+  ec2: Ec2Port,
+  target: Target,
+  plan: Plan,
+  replacementGroupId?: string | null,
+): Promise<LiveView> {
   const inventory = await readInventory(ec2, target);
-  const replacement = replacementGroupId ? (await readGroups(ec2, [replacementGroupId])).get(replacementGroupId) : undefined;
+  const replacement = replacementGroupId
+    ? (await readGroups(ec2, [replacementGroupId])).get(replacementGroupId)
+    : undefined;
   const plannedMembers = await readInterfaces(
     ec2,
     plan.moves.map((move) => move.networkInterfaceId),
   );
   // Referencing groups that stopped referencing the default group still matter to the checks: read them too.
   const known = new Set(inventory.referencingGroups.map((group) => group.GroupId));
-  const missing = plan.references.map((reference) => reference.groupId).filter((id) => id !== plan.defaultGroupId && !known.has(id));
+  const missing = plan.references
+    .map((reference) => reference.groupId)
+    .filter((id) => id !== plan.defaultGroupId && !known.has(id));
   if (missing.length > 0) inventory.referencingGroups.push(...(await readGroups(ec2, missing)).values());
   return { inventory, replacement, plannedMembers };
 }
@@ -70,12 +79,20 @@ export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number
 }
 
 /** Compares the flows of the snapshot's focused state with the live one (skipped above the size limit). */
-export function checkTraffic(snapshot: Snapshot, live: LiveView, limit: number): { checked: boolean; differences: string[] } {
+export function checkTraffic(
+  snapshot: Snapshot,
+  live: LiveView,
+  limit: number,
+): { checked: boolean; differences: string[] } {
   const members = snapshot.inventory.members.filter((eni) => live.plannedMembers.has(eni.NetworkInterfaceId ?? ''));
   if (members.length > limit) return { checked: false, differences: [] };
   const before = focusedState(snapshot.inventory, members);
   const liveInventory = { ...live.inventory, memberGroups: snapshot.inventory.memberGroups };
-  const after = focusedState(liveInventory, [...live.plannedMembers.values()], live.replacement ? [live.replacement] : []);
+  const after = focusedState(
+    liveInventory,
+    [...live.plannedMembers.values()],
+    live.replacement ? [live.replacement] : [],
+  );
   return { checked: true, differences: diffFlows(computeFlows(before), computeFlows(after)) };
 }
 

@@ -75,7 +75,10 @@ export async function notify(raw: unknown, deps: Deps): Promise<{ sent: true }> 
     ...(planLines.length > 0 ? ['', ...planLines] : []),
   ];
   if (input.event === 'remediated') {
-    lines.push('', `To undo it: npm run cli -- rollback --remediation ${input.remediationId} (or the "Roll back EC2.2" action).`);
+    lines.push(
+      '',
+      `To undo it: npm run cli -- rollback --remediation ${input.remediationId} (or the "Roll back EC2.2" action).`,
+    );
   }
   await deps.notifier.publish({ subject: `${SUBJECTS[input.event]}: ${groupId}`, message: lines.join('\n') });
   return { sent: true };

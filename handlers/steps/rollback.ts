@@ -117,7 +117,8 @@ export async function moveBack(raw: unknown, deps: Deps): Promise<MoveOutput> {
   const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
   const ids = plan.batches[input.batch];
   if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${input.batch}.`]);
-  if (!input.replacementGroupId) return { batch: input.batch, moved: 0, alreadyMoved: ids.length, gone: [], changed: [] };
+  if (!input.replacementGroupId)
+    return { batch: input.batch, moved: 0, alreadyMoved: ids.length, gone: [], changed: [] };
   return swapGroups(deps, deps.ec2(input.target), ids, input.replacementGroupId, plan.defaultGroupId, input.batch);
 }
 
@@ -162,14 +163,18 @@ export interface RollbackReport {
 }
 
 /** Differences between the live state and the snapshot for everything the remediation touched. */
-export async function compareWithSnapshot(ec2: Ec2Port, snapshot: Snapshot): Promise<{ problems: string[]; report: RollbackReport }> {
+export async function compareWithSnapshot(
+  ec2: Ec2Port,
+  snapshot: Snapshot,
+): Promise<{ problems: string[]; report: RollbackReport }> {
   const plan = snapshot.plan;
   const problems: string[] = [];
   const references = originalReferences(plan);
   const groups = await readGroups(ec2, [plan.defaultGroupId, ...references.keys()]);
   const defaultGroup = groups.get(plan.defaultGroupId) as SecurityGroup;
   const live = rulesOf(defaultGroup ?? {});
-  for (const rule of minus(plan.defaultRules, live)) problems.push(`Missing on the default group: ${describeRule(rule)}.`);
+  for (const rule of minus(plan.defaultRules, live))
+    problems.push(`Missing on the default group: ${describeRule(rule)}.`);
   const liveByKey = new Map(live.map((rule) => [ruleKey(rule), rule]));
   for (const rule of plan.defaultRules) {
     const current = liveByKey.get(ruleKey(rule));
@@ -183,7 +188,10 @@ export async function compareWithSnapshot(ec2: Ec2Port, snapshot: Snapshot): Pro
     if (!group) continue;
     for (const rule of minus(rules, rulesOf(group))) problems.push(`Missing on ${groupId}: ${describeRule(rule)}.`);
   }
-  const interfaces = await readInterfaces(ec2, plan.moves.map((move) => move.networkInterfaceId));
+  const interfaces = await readInterfaces(
+    ec2,
+    plan.moves.map((move) => move.networkInterfaceId),
+  );
   const interfacesGone: string[] = [];
   for (const move of plan.moves) {
     const eni = interfaces.get(move.networkInterfaceId);

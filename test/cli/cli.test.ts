@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../handlers/core/snapshot.ts';
 import { type Io, main } from '../../cli/main.ts';
+import { canonicalJson } from '../../handlers/core/snapshot.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const sample = join(repo, 'cli', 'demo', 'web-app.state.json');
@@ -21,7 +21,15 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 async function cli(...args: string[]) {
   let stdout = '';
   let stderr = '';
-  const io: Io = { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), interactive: false };
+  const io: Io = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    interactive: false,
+  };
   const code = await main(args, io);
   return { code, stdout, stderr, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
 }
@@ -32,7 +40,20 @@ const store = () => join(dir, 'store');
 describe('cli remediate and rollback on the simulator', () => {
   it('remediates with --approve auto, then rolls back exactly', async () => {
     const after = join(dir, 'after.json');
-    const remediated = await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--approve', 'auto', '--store', store(), '--out', after, '--json');
+    const remediated = await cli(
+      'remediate',
+      '--state',
+      sample,
+      '--group',
+      DEFAULT_GROUP,
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+      '--out',
+      after,
+      '--json',
+    );
     expect(remediated.code).toBe(0);
     expect(remediated.json).toMatchObject({ outcome: 'remediated', groupId: DEFAULT_GROUP });
     expect(remediated.json.remediationId).toMatch(/^rem-/);
@@ -41,7 +62,18 @@ describe('cli remediate and rollback on the simulator', () => {
     expect(stripped.IpPermissionsEgress).toEqual([]);
 
     const restored = join(dir, 'restored.json');
-    const rolledBack = await cli('rollback', '--remediation', remediated.json.remediationId, '--state', after, '--store', store(), '--out', restored, '--json');
+    const rolledBack = await cli(
+      'rollback',
+      '--remediation',
+      remediated.json.remediationId,
+      '--state',
+      after,
+      '--store',
+      store(),
+      '--out',
+      restored,
+      '--json',
+    );
     expect(rolledBack.code).toBe(0);
     expect(rolledBack.json).toMatchObject({ outcome: 'rolled-back', remediationId: remediated.json.remediationId });
     expect(canonicalJson(read(restored))).toBe(canonicalJson(read(sample)));
@@ -49,22 +81,60 @@ describe('cli remediate and rollback on the simulator', () => {
 
   it('a rejected approval ends rejected (exit 0) with the state unchanged', async () => {
     const out = join(dir, 'out.json');
-    const result = await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--approve', 'reject', '--store', store(), '--out', out, '--json');
+    const result = await cli(
+      'remediate',
+      '--state',
+      sample,
+      '--group',
+      DEFAULT_GROUP,
+      '--approve',
+      'reject',
+      '--store',
+      store(),
+      '--out',
+      out,
+      '--json',
+    );
     expect(result.code).toBe(0);
     expect(result.json.outcome).toBe('rejected');
     expect(canonicalJson(read(out))).toBe(canonicalJson(read(sample)));
   });
 
   it('accepts the sample finding events', async () => {
-    for (const event of ['finding-ec2.2-consolidated.json', 'finding-custom-action.json', 'finding-cis-4.3-legacy.json']) {
-      const result = await cli('remediate', '--state', sample, '--finding', join(examples, event), '--approve', 'auto', '--store', store(), '--json');
+    for (const event of [
+      'finding-ec2.2-consolidated.json',
+      'finding-custom-action.json',
+      'finding-cis-4.3-legacy.json',
+    ]) {
+      const result = await cli(
+        'remediate',
+        '--state',
+        sample,
+        '--finding',
+        join(examples, event),
+        '--approve',
+        'auto',
+        '--store',
+        store(),
+        '--json',
+      );
       expect(result.json.outcome, event).toBe('remediated');
       expect(result.code).toBe(0);
     }
   });
 
   it('narrates each step in human mode', async () => {
-    const result = await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--approve', 'auto', '--store', store());
+    const result = await cli(
+      'remediate',
+      '--state',
+      sample,
+      '--group',
+      DEFAULT_GROUP,
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('✓ Move one batch of interfaces — batch 1: 2 moved');
     expect(result.stdout).toContain('Outcome: remediated');
@@ -76,7 +146,20 @@ describe('cli outcomes and exit codes', () => {
     const state = join(fixtures, 'requester-managed.state.json');
     const groupId = read(state).SecurityGroups[0].GroupId;
     const out = join(dir, 'out.json');
-    const result = await cli('remediate', '--state', state, '--group', groupId, '--approve', 'auto', '--store', store(), '--out', out, '--json');
+    const result = await cli(
+      'remediate',
+      '--state',
+      state,
+      '--group',
+      groupId,
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+      '--out',
+      out,
+      '--json',
+    );
     expect(result.code).toBe(3);
     expect(result.json.outcome).toBe('blocked');
     expect(result.json.reasons.join(' ')).toMatch(/Lambda/);
@@ -86,30 +169,87 @@ describe('cli outcomes and exit codes', () => {
   it('compliant: exit 0', async () => {
     const state = join(fixtures, 'compliant.state.json');
     const groupId = read(state).SecurityGroups[0].GroupId;
-    const result = await cli('remediate', '--state', state, '--group', groupId, '--approve', 'auto', '--store', store(), '--json');
+    const result = await cli(
+      'remediate',
+      '--state',
+      state,
+      '--group',
+      groupId,
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+      '--json',
+    );
     expect(result).toMatchObject({ code: 0, json: { outcome: 'compliant' } });
   });
 
   it('invalid input: exit 2 with reasons, state unchanged', async () => {
     const out = join(dir, 'out.json');
-    const notDefault = await cli('remediate', '--state', sample, '--group', 'sg-07c9d8e7f6a5b4c3d', '--approve', 'auto', '--store', store(), '--out', out, '--json');
+    const notDefault = await cli(
+      'remediate',
+      '--state',
+      sample,
+      '--group',
+      'sg-07c9d8e7f6a5b4c3d',
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+      '--out',
+      out,
+      '--json',
+    );
     expect(notDefault.code).toBe(2);
     expect(notDefault.json).toMatchObject({ outcome: 'failed', error: 'InvalidInput' });
     expect(notDefault.json.reasons.join(' ')).toMatch(/not a VPC default security group/);
     expect(canonicalJson(read(out))).toBe(canonicalJson(read(sample)));
 
-    const otherAccount = JSON.parse(readFileSync(join(examples, 'finding-ec2.2-consolidated.json'), 'utf8').replaceAll('111122223333', '999988887777'));
+    const otherAccount = JSON.parse(
+      readFileSync(join(examples, 'finding-ec2.2-consolidated.json'), 'utf8').replaceAll(
+        '111122223333',
+        '999988887777',
+      ),
+    );
     writeFileSync(join(dir, 'other.json'), JSON.stringify(otherAccount));
-    const foreign = await cli('remediate', '--state', sample, '--finding', join(dir, 'other.json'), '--approve', 'auto', '--store', store(), '--json');
+    const foreign = await cli(
+      'remediate',
+      '--state',
+      sample,
+      '--finding',
+      join(dir, 'other.json'),
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+      '--json',
+    );
     expect(foreign.code).toBe(2);
     expect(foreign.json.reasons.join(' ')).toMatch(/999988887777/);
 
     writeFileSync(join(dir, 'truncated.json'), '{"detail": {"findings": [');
-    expect((await cli('remediate', '--state', sample, '--finding', join(dir, 'truncated.json'), '--approve', 'auto', '--json')).code).toBe(2);
+    expect(
+      (
+        await cli(
+          'remediate',
+          '--state',
+          sample,
+          '--finding',
+          join(dir, 'truncated.json'),
+          '--approve',
+          'auto',
+          '--json',
+        )
+      ).code,
+    ).toBe(2);
     writeFileSync(join(dir, 'bad-state.json'), JSON.stringify({ SecurityGroups: 'no' }));
-    expect((await cli('plan', '--state', join(dir, 'bad-state.json'), '--group', DEFAULT_GROUP, '--json')).code).toBe(2);
+    expect((await cli('plan', '--state', join(dir, 'bad-state.json'), '--group', DEFAULT_GROUP, '--json')).code).toBe(
+      2,
+    );
     expect((await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--bogus', '--json')).code).toBe(2);
-    expect((await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--json')).json.reasons[0]).toMatch(/--approve/);
+    expect((await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--json')).json.reasons[0]).toMatch(
+      /--approve/,
+    );
     expect((await cli('launch')).code).toBe(2);
   });
 
@@ -117,12 +257,32 @@ describe('cli outcomes and exit codes', () => {
     const passed = read(join(examples, 'finding-ec2.2-consolidated.json'));
     passed.detail.findings[0].Compliance.Status = 'PASSED';
     writeFileSync(join(dir, 'passed.json'), JSON.stringify(passed));
-    const result = await cli('remediate', '--state', sample, '--finding', join(dir, 'passed.json'), '--approve', 'auto', '--store', store(), '--json');
+    const result = await cli(
+      'remediate',
+      '--state',
+      sample,
+      '--finding',
+      join(dir, 'passed.json'),
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+      '--json',
+    );
     expect(result).toMatchObject({ code: 0, json: { outcome: 'skipped' } });
   });
 
   it('rollback of an unknown remediation: exit 2', async () => {
-    const result = await cli('rollback', '--remediation', 'rem-nothing', '--state', sample, '--store', store(), '--json');
+    const result = await cli(
+      'rollback',
+      '--remediation',
+      'rem-nothing',
+      '--state',
+      sample,
+      '--store',
+      store(),
+      '--json',
+    );
     expect(result.code).toBe(2);
     expect(result.json.reasons.join(' ')).toMatch(/No snapshot/);
   });
@@ -138,9 +298,20 @@ describe('cli outcomes and exit codes', () => {
 
 describe('the README commands', () => {
   it('npm run cli -- demo tells the whole story and exits 0', () => {
-    const run = spawnSync('npm', ['run', '--silent', 'cli', '--', 'demo'], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync('npm', ['run', '--silent', 'cli', '--', 'demo'], {
+      cwd: repo,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.status, run.stderr).toBe(0);
-    for (const part of ['1. PLAN', '2. REMEDIATE', '3. ROLL BACK', 'Outcome: remediated', 'Outcome: rolled-back', 'identical to the original (rules with descriptions, memberships, references): yes']) {
+    for (const part of [
+      '1. PLAN',
+      '2. REMEDIATE',
+      '3. ROLL BACK',
+      'Outcome: remediated',
+      'Outcome: rolled-back',
+      'identical to the original (rules with descriptions, memberships, references): yes',
+    ]) {
       expect(run.stdout).toContain(part);
     }
   });
