@@ -1,0 +1,268 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { ApprovalRecord, ApprovalStatus, Ledger, LockHolder, LockResult, RemediationRecord } from '../../ports.ts';
+
+type Item = Record<string, AttributeValue>;
+
+/** Approvals (and locks) stay readable this long after they expire, then DynamoDB TTL removes them. */
+export const TTL_GRACE_SECONDS = 7 * 24 * 60 * 60;
+
+/** An item in the table that does not have the shape this adapter writes. */
+export class LedgerItemError extends Error {
+  constructor(pk: string, reason: string) {
+    super(`ledger item ${pk} is malformed: ${reason}`);
+    this.name = 'LedgerItemMalformed';
+  }
+}
+
+export const lockPk = (lockKey: string) => `lock#${lockKey}`;
+export const remediationPk = (remediationId: string) => `remediation#${remediationId}`;
+export const approvalPk = (approvalId: string) => `approval#${approvalId}`;
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+/** The attributes of `fields` whose value is defined, as string attributes. */
+function strings(fields: Record<string, string | undefined>): Item {
+  const item: Item = {};
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) item[name] = S(value);
+  return item;
+}
+
+function readString(item: Item, name: string): string {
+  const value = item[name]?.S;
+  if (value === undefined) throw new LedgerItemError(item.pk?.S ?? '?', `missing string attribute ${name}`);
+  return value;
+}
+
+function readOptionalString(item: Item, name: string): string | undefined {
+  return item[name]?.S;
+}
+
+function readNumber(item: Item, name: string): number {
+  const value = Number(item[name]?.N);
+  if (item[name]?.N === undefined || !Number.isFinite(value)) {
+    throw new LedgerItemError(item.pk?.S ?? '?', `missing number attribute ${name}`);
+  }
+  return value;
+}
+
+function isConditionFailure(error: unknown): error is { name: string; Item?: Item } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'ConditionalCheckFailedException'
+  );
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as T;
+}
+
+function toLockHolder(item: Item): LockHolder {
+  const kind = readString(item, 'kind');
+  if (kind !== 'remediation' && kind !== 'rollback') throw new LedgerItemError(readString(item, 'pk'), `kind ${kind}`);
+  return {
+    remediationId: readString(item, 'remediationId'),
+    token: readString(item, 'token'),
+    kind,
+    expiresAt: readNumber(item, 'expiresAt'),
+  };
+}
+
+function toRemediation(item: Item): RemediationRecord {
+  return withoutUndefined({
+    remediationId: readString(item, 'remediationId'),
+    accountId: readString(item, 'accountId'),
+    region: readString(item, 'region'),
+    groupId: readString(item, 'groupId'),
+    vpcId: readOptionalString(item, 'vpcId'),
+    findingId: readOptionalString(item, 'findingId'),
+    productArn: readOptionalString(item, 'productArn'),
+    status: readString(item, 'status'),
+    replacementGroupId: readOptionalString(item, 'replacementGroupId'),
+    updatedAt: readString(item, 'updatedAt'),
+  });
+}
+
+const APPROVAL_STATUSES: readonly string[] = ['pending', 'approved', 'rejected', 'expired'] satisfies ApprovalStatus[];
+
+function toApproval(item: Item): ApprovalRecord {
+  const status = readString(item, 'status');
+  if (!APPROVAL_STATUSES.includes(status)) throw new LedgerItemError(readString(item, 'pk'), `status ${status}`);
+  return withoutUndefined({
+    approvalId: readString(item, 'approvalId'),
+    remediationId: readString(item, 'remediationId'),
+    taskToken: readString(item, 'taskToken'),
+    status: status as ApprovalStatus,
+    expiresAt: readNumber(item, 'expiresAt'),
+    createdAt: readString(item, 'createdAt'),
+    decidedAt: readOptionalString(item, 'decidedAt'),
+  });
+}
+
+/**
+ * A {@link Ledger} in one DynamoDB table whose only key is the string partition key `pk`:
+ * `lock#<key>`, `remediation#<id>` and `approval#<id>` items. Every decision is a single conditional write, so two
+ * callers racing for a lock or an approval cannot both win. Reads are strongly consistent. Approval and lock items
+ * carry `ttl` (epoch seconds: expiry + 7 days) for the table's TTL setting.
+ */
+export class DynamoDbLedger implements Ledger {
+  constructor(
+    private readonly client: DynamoDBClient,
+    readonly tableName: string,
+  ) {}
+
+  async acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult> {
+    const pk = lockPk(lockKey);
+    // A failed condition returns the item that blocked it; if it vanished before we could read it, try again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: S(pk),
+              lockKey: S(lockKey),
+              remediationId: S(holder.remediationId),
+              token: S(holder.token),
+              kind: S(holder.kind),
+              expiresAt: N(holder.expiresAt),
+              ttl: N(holder.expiresAt + TTL_GRACE_SECONDS),
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':now': N(nowEpochSeconds), ':token': S(holder.token) },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { acquired: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const item = error.Item ?? (await this.getItem(pk));
+        if (item === undefined) continue;
+        const { token: _token, ...heldBy } = toLockHolder(item);
+        return { acquired: false, heldBy };
+      }
+    }
+    throw new Error(`lock ${lockKey} kept changing while being acquired`);
+  }
+
+  async releaseLock(lockKey: string, token: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(lockPk(lockKey)) },
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':token': S(token) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async putRemediation(record: RemediationRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: S(remediationPk(record.remediationId)),
+          ...strings({
+            remediationId: record.remediationId,
+            accountId: record.accountId,
+            region: record.region,
+            groupId: record.groupId,
+            vpcId: record.vpcId,
+            findingId: record.findingId,
+            productArn: record.productArn,
+            status: record.status,
+            replacementGroupId: record.replacementGroupId,
+            updatedAt: record.updatedAt,
+          }),
+        },
+      }),
+    );
+  }
+
+  async getRemediation(remediationId: string): Promise<RemediationRecord | undefined> {
+    const item = await this.getItem(remediationPk(remediationId));
+    return item === undefined ? undefined : toRemediation(item);
+  }
+
+  async putApproval(record: ApprovalRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: S(approvalPk(record.approvalId)),
+          ...strings({
+            approvalId: record.approvalId,
+            remediationId: record.remediationId,
+            taskToken: record.taskToken,
+            status: record.status,
+            createdAt: record.createdAt,
+            decidedAt: record.decidedAt,
+          }),
+          expiresAt: N(record.expiresAt),
+          ttl: N(record.expiresAt + TTL_GRACE_SECONDS),
+        },
+      }),
+    );
+  }
+
+  async getApproval(approvalId: string): Promise<ApprovalRecord | undefined> {
+    const item = await this.getItem(approvalPk(approvalId));
+    return item === undefined ? undefined : toApproval(item);
+  }
+
+  async decideApproval(
+    approvalId: string,
+    status: 'approved' | 'rejected',
+    nowEpochSeconds: number,
+  ): Promise<{ decided: boolean; record?: ApprovalRecord }> {
+    const pk = approvalPk(approvalId);
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(pk) },
+          UpdateExpression: 'SET #status = :status, decidedAt = :decidedAt',
+          ConditionExpression: '#status = :pending AND expiresAt >= :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': S(status),
+            ':decidedAt': S(new Date(nowEpochSeconds * 1000).toISOString()),
+            ':pending': S('pending'),
+            ':now': N(nowEpochSeconds),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { decided: true, ...(output.Attributes ? { record: toApproval(output.Attributes) } : {}) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = error.Item ?? (await this.getItem(pk));
+      if (item === undefined) return { decided: false };
+      const record = toApproval(item);
+      if (record.status === 'pending' && record.expiresAt < nowEpochSeconds) record.status = 'expired';
+      return { decided: false, record };
+    }
+  }
+
+  private async getItem(pk: string): Promise<Item | undefined> {
+    const output = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { pk: S(pk) }, ConsistentRead: true }),
+    );
+    return output.Item;
+  }
+}

@@ -1,0 +1,927 @@
+/**
+ * An in-memory EC2 (security groups and network interfaces only) that answers the `Ec2Port` calls as the EC2 API
+ * reference describes them, with EC2's error codes. Each behaviour cites its reference page; docs/simulator-fidelity.md
+ * lists them all, and what is not modelled.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type {
+  Ec2State,
+  IpPermission,
+  NetworkInterface,
+  SecurityGroup,
+  SecurityGroupReference,
+  SecurityGroupRule,
+  Tag,
+} from '../../../core/ec2-shapes.ts';
+import { InvalidInputError } from '../../../core/errors.ts';
+import { type Direction, normalizeProtocol, quotaUsage } from '../../../core/rules.ts';
+import type { Ec2Port } from '../../../ports.ts';
+import { ec2Errors } from './errors.ts';
+import { compileFilters, tagValues } from './filters.ts';
+import { ACCOUNT_ID, ENI_ID, IdFactory, PCX_ID, SG_ID, SGR_ID, VPC_ID } from './ids.ts';
+import {
+  describeForDuplicate,
+  explodePermissions,
+  keyOf,
+  type RuleDraft,
+  renderGroup,
+  renderInterface,
+  renderPermissions,
+  renderRule,
+  type StoredGroup,
+  type StoredInterface,
+  type StoredRule,
+} from './model.ts';
+import { paginate } from './pagination.ts';
+import { loadState } from './state.ts';
+import { isCidr4, isCidr6, isEc2Text, isProtocol } from './syntax.ts';
+
+export type Ec2Action =
+  | 'DescribeSecurityGroups'
+  | 'DescribeNetworkInterfaces'
+  | 'DescribeSecurityGroupReferences'
+  | 'CreateSecurityGroup'
+  | 'DeleteSecurityGroup'
+  | 'AuthorizeSecurityGroupIngress'
+  | 'AuthorizeSecurityGroupEgress'
+  | 'RevokeSecurityGroupIngress'
+  | 'RevokeSecurityGroupEgress'
+  | 'UpdateSecurityGroupRuleDescriptionsIngress'
+  | 'UpdateSecurityGroupRuleDescriptionsEgress'
+  | 'ModifyNetworkInterfaceAttribute';
+
+/**
+ * Default quotas. https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups
+ * (60 inbound and 60 outbound rules per group, counted separately for IPv4 and IPv6; 5 groups per interface; 2,500
+ * groups — a per-Region quota in AWS, applied here per VPC).
+ */
+export interface SimulatorQuotas {
+  rulesPerDirection: number;
+  groupsPerInterface: number;
+  groupsPerVpc: number;
+}
+
+export const DEFAULT_SIMULATOR_QUOTAS: SimulatorQuotas = {
+  rulesPerDirection: 60,
+  groupsPerInterface: 5,
+  groupsPerVpc: 2500,
+};
+
+export interface SimulatorOptions {
+  /** The simulated account. Default: the OwnerId of the first security group. */
+  accountId?: string;
+  /** Default: the region of the first SecurityGroupArn, else of the first interface's AvailabilityZone, else us-east-1. */
+  region?: string;
+  quotas?: Partial<SimulatorQuotas>;
+  /** Seed for new `sg-` / `sgr-` ids: the same seed and the same calls give the same ids. Default: random. */
+  seed?: string | number;
+  /**
+   * VPCs to treat as the account's default VPC. The state file has no VPC records, so by default every VPC is a
+   * nondefault VPC. Only RevokeSecurityGroup* differs (see there); CreateSecurityGroup without VpcId uses the single
+   * VPC listed here.
+   */
+  defaultVpcIds?: string[];
+  /** VPCs with an IPv6 CIDR, in addition to those inferred from the state (see CreateSecurityGroup). */
+  ipv6VpcIds?: string[];
+}
+
+/** Fault injection: `before` may throw (an error answer, nothing applied); `after` may throw (a crash after the call took effect). */
+export interface SimulatorHooks {
+  before?(action: Ec2Action, input: unknown): void | Promise<void>;
+  after?(action: Ec2Action, input: unknown, output: unknown): void | Promise<void>;
+}
+
+type Input<K extends keyof Ec2Port> = Parameters<Ec2Port[K]>[0];
+type Output<K extends keyof Ec2Port> = Awaited<ReturnType<Ec2Port[K]>>;
+
+const DEFAULT_ACCOUNT_ID = '123456789012';
+const DEFAULT_REGION = 'us-east-1';
+
+const RULE_DESCRIPTION_ERROR =
+  'Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*';
+
+const GROUP_FILTERS = new Set([
+  'description',
+  'group-id',
+  'group-name',
+  'owner-id',
+  'vpc-id',
+  'tag-key',
+  ...[
+    'cidr',
+    'from-port',
+    'group-id',
+    'group-name',
+    'ipv6-cidr',
+    'prefix-list-id',
+    'protocol',
+    'to-port',
+    'user-id',
+  ].flatMap((field) => [`ip-permission.${field}`, `egress.ip-permission.${field}`]),
+]);
+
+const INTERFACE_FILTERS = new Set([
+  'addresses.private-ip-address',
+  'attachment.attachment-id',
+  'attachment.delete-on-termination',
+  'attachment.device-index',
+  'attachment.instance-id',
+  'attachment.instance-owner-id',
+  'attachment.status',
+  'availability-zone',
+  'description',
+  'group-id',
+  'interface-type',
+  'ipv6-addresses.ipv6-address',
+  'mac-address',
+  'network-interface-id',
+  'owner-id',
+  'private-dns-name',
+  'private-ip-address',
+  'requester-id',
+  'requester-managed',
+  'source-dest-check',
+  'status',
+  'subnet-id',
+  'tag-key',
+  'vpc-id',
+]);
+
+const PROTOCOL_ALIASES: Record<string, string[]> = {
+  tcp: ['tcp', '6'],
+  udp: ['udp', '17'],
+  icmp: ['icmp', '1'],
+  icmpv6: ['icmpv6', '58'],
+  '-1': ['-1'],
+};
+
+function str(value: unknown): string[] {
+  return value === undefined || value === null ? [] : [String(value)];
+}
+
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+export class Ec2Simulator implements Ec2Port {
+  readonly accountId: string;
+  readonly region: string;
+  readonly quotas: SimulatorQuotas;
+  private readonly partition: string;
+  private readonly groups = new Map<string, StoredGroup>();
+  private readonly interfaces = new Map<string, StoredInterface>();
+  private readonly extras: Record<string, unknown>;
+  private readonly defaultVpcs: Set<string>;
+  private readonly ipv6Vpcs: Set<string>;
+  private readonly ids: IdFactory;
+  private counts: Record<string, number> = {};
+  private hooks: SimulatorHooks = {};
+
+  private constructor(state: unknown, options: SimulatorOptions) {
+    const reasons: string[] = [];
+    if (options.accountId !== undefined && !ACCOUNT_ID.test(options.accountId))
+      reasons.push('options.accountId: must be a 12-digit AWS account id');
+    if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region))
+      reasons.push('options.region: must look like us-east-1');
+    for (const [name, value] of Object.entries(options.quotas ?? {})) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1))
+        reasons.push(`options.quotas.${name}: must be a positive integer`);
+    }
+    for (const [name, list] of [
+      ['defaultVpcIds', options.defaultVpcIds],
+      ['ipv6VpcIds', options.ipv6VpcIds],
+    ] as const) {
+      (list ?? []).forEach((vpcId, index) => {
+        if (!VPC_ID.test(vpcId)) reasons.push(`options.${name}[${index}]: must look like vpc-…`);
+      });
+    }
+    if (reasons.length > 0) throw new InvalidInputError(reasons);
+
+    const loaded = loadState(state);
+    this.accountId = options.accountId ?? loaded.firstOwnerId ?? DEFAULT_ACCOUNT_ID;
+    this.region = options.region ?? loaded.regionHint ?? DEFAULT_REGION;
+    this.partition = loaded.partitionHint ?? partitionOf(this.region);
+    this.quotas = { ...DEFAULT_SIMULATOR_QUOTAS, ...definedEntries(options.quotas ?? {}) };
+    this.extras = loaded.extras;
+    for (const group of loaded.groups) this.groups.set(group.GroupId, group);
+    for (const eni of loaded.interfaces) this.interfaces.set(eni.id, eni);
+    this.defaultVpcs = new Set(options.defaultVpcIds ?? []);
+    this.ipv6Vpcs = new Set([...(options.ipv6VpcIds ?? []), ...this.inferIpv6Vpcs()]);
+    this.ids = new IdFactory(options.seed, (id) => this.groups.has(id) || this.ruleIdTaken(id));
+  }
+
+  /** Validates a state (describe-security-groups + describe-network-interfaces output); throws InvalidInputError naming each problem. */
+  static fromState(state: unknown, options: SimulatorOptions = {}): Ec2Simulator {
+    return new Ec2Simulator(state, options);
+  }
+
+  static async fromFile(path: string, options: SimulatorOptions = {}): Promise<Ec2Simulator> {
+    const text = await readFile(path, 'utf8');
+    let state: unknown;
+    try {
+      state = JSON.parse(text);
+    } catch (error) {
+      throw new InvalidInputError([`${path}: not valid JSON (${(error as Error).message})`]);
+    }
+    return Ec2Simulator.fromState(state, options);
+  }
+
+  /** The whole state (every account's groups and interfaces), in the input's shape and order; new groups last. */
+  toState(): Ec2State {
+    return structuredClone({
+      ...this.extras,
+      SecurityGroups: [...this.groups.values()].map(renderGroup),
+      NetworkInterfaces: [...this.interfaces.values()].map((eni) => renderInterface(eni, (id) => this.groupName(id))),
+    });
+  }
+
+  async toFile(path: string): Promise<void> {
+    await writeFile(path, `${JSON.stringify(this.toState(), null, 1)}\n`, 'utf8');
+  }
+
+  /** Calls made so far, by EC2 action name (failed calls included). */
+  callCounts(): Record<string, number> {
+    return { ...this.counts };
+  }
+
+  totalCalls(): number {
+    return Object.values(this.counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  resetCallCounts(): void {
+    this.counts = {};
+  }
+
+  setHooks(hooks: SimulatorHooks): void {
+    this.hooks = { ...hooks };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Ec2Port
+
+  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroups.html */
+  describeSecurityGroups(input: Input<'describeSecurityGroups'>): Promise<Output<'describeSecurityGroups'>> {
+    return this.call('DescribeSecurityGroups', input, (request) => {
+      const groupIds = request.GroupIds ?? [];
+      if (groupIds.length > 0 && request.MaxResults !== undefined)
+        throw ec2Errors.invalidParameterCombination(
+          'The parameter groupIds cannot be used with the parameter maxResults',
+        );
+      const wanted = groupIds.length > 0 ? new Set(groupIds.map((id) => this.ownGroup(id).GroupId)) : undefined;
+      const matches = compileFilters(request.Filters, this.groupFilterValues, GROUP_FILTERS);
+      const groups = [...this.groups.values()].filter(
+        (group) => this.isOwn(group) && (!wanted || wanted.has(group.GroupId)) && matches(group),
+      );
+      const { page, nextToken } = paginate(groups, {
+        action: 'DescribeSecurityGroups',
+        query: { ids: [...(wanted ?? [])].sort(), filters: request.Filters ?? [] },
+        maxResults: request.MaxResults,
+        nextToken: request.NextToken,
+      });
+      const output: { SecurityGroups: SecurityGroup[]; NextToken?: string } = { SecurityGroups: page.map(renderGroup) };
+      if (nextToken !== undefined) output.NextToken = nextToken;
+      return output;
+    });
+  }
+
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html — MaxResults can't be
+   * combined with NetworkInterfaceIds; other accounts' interfaces are not listed.
+   */
+  describeNetworkInterfaces(input: Input<'describeNetworkInterfaces'>): Promise<Output<'describeNetworkInterfaces'>> {
+    return this.call('DescribeNetworkInterfaces', input, (request) => {
+      const ids = request.NetworkInterfaceIds ?? [];
+      if (ids.length > 0 && request.MaxResults !== undefined)
+        throw ec2Errors.invalidParameterCombination(
+          'The parameter networkInterfaceIds cannot be used with the parameter maxResults',
+        );
+      for (const id of ids) this.checkId(id, ENI_ID, 'InvalidNetworkInterfaceID.Malformed', 'eni');
+      const missing = [...new Set(ids)].filter((id) => !this.ownInterface(id));
+      if (missing.length > 0) throw ec2Errors.interfaceNotFound(missing);
+      const wanted = ids.length > 0 ? new Set(ids) : undefined;
+      const matches = compileFilters(request.Filters, this.interfaceFilterValues, INTERFACE_FILTERS);
+      const interfaces = [...this.interfaces.values()].filter(
+        (eni) => this.ownsInterface(eni) && (!wanted || wanted.has(eni.id)) && matches(eni),
+      );
+      const { page, nextToken } = paginate(interfaces, {
+        action: 'DescribeNetworkInterfaces',
+        query: { ids: [...(wanted ?? [])].sort(), filters: request.Filters ?? [] },
+        maxResults: request.MaxResults,
+        nextToken: request.NextToken,
+      });
+      const output: { NetworkInterfaces: NetworkInterface[]; NextToken?: string } = {
+        NetworkInterfaces: page.map((eni) => renderInterface(eni, (id) => this.groupName(id))),
+      };
+      if (nextToken !== undefined) output.NextToken = nextToken;
+      return output;
+    });
+  }
+
+  /**
+   * The VPCs on the other side of a peering (or transit gateway) connection whose groups reference each of the given
+   * groups of this account: every group of the state, of any account, counts as a referencing group.
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupReferences.html
+   */
+  describeSecurityGroupReferences(
+    input: Input<'describeSecurityGroupReferences'>,
+  ): Promise<Output<'describeSecurityGroupReferences'>> {
+    return this.call('DescribeSecurityGroupReferences', input, (request) => {
+      const groupIds = request?.GroupId ?? [];
+      if (groupIds.length === 0) throw ec2Errors.missingParameter('GroupId');
+      const targets = [...new Set(groupIds)].map((id) => this.ownGroup(id));
+      const rows: SecurityGroupReference[] = [];
+      for (const target of targets) {
+        const seen = new Set<string>();
+        for (const group of this.groups.values()) {
+          if (group.VpcId === target.VpcId) continue;
+          for (const rule of group.rules) {
+            if (rule.peer.kind !== 'group' || rule.peer.groupId !== target.GroupId) continue;
+            const pcx = rule.peer.vpcPeeringConnectionId;
+            const key = `${group.VpcId}|${pcx ?? ''}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const row: SecurityGroupReference = { GroupId: target.GroupId, ReferencingVpcId: group.VpcId };
+            if (pcx !== undefined) row.VpcPeeringConnectionId = pcx;
+            rows.push(row);
+          }
+        }
+      }
+      return { SecurityGroupReferenceSet: rows };
+    });
+  }
+
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html — name and description: up to
+   * 255 of a-zA-Z0-9 space ._-:/()#,@[]+=&;{}!$*, name not starting with sg-, unique (case-insensitive) in the VPC;
+   * `default` is reserved (InvalidGroup.Reserved, errors-overview.html). A new group has one outbound rule, all
+   * traffic to 0.0.0.0/0, and to ::/0 when the VPC has an IPv6 CIDR
+   * (https://docs.aws.amazon.com/vpc/latest/userguide/creating-security-groups.html). Without VPC records, a VPC has
+   * IPv6 when its default group has an outbound ::/0 rule or one of its interfaces has an IPv6 address in the loaded
+   * state, or when listed in options.ipv6VpcIds.
+   */
+  createSecurityGroup(input: Input<'createSecurityGroup'>): Promise<Output<'createSecurityGroup'>> {
+    return this.call('CreateSecurityGroup', input, (request) => {
+      const name = request.GroupName;
+      const description = request.Description;
+      if (name === undefined || name === '') throw ec2Errors.missingParameter('GroupName');
+      if (description === undefined || description === '') throw ec2Errors.missingParameter('GroupDescription');
+      let vpcId = request.VpcId;
+      if (vpcId === undefined || vpcId === '') {
+        if (this.defaultVpcs.size !== 1) throw ec2Errors.noDefaultVpc();
+        vpcId = [...this.defaultVpcs][0] as string;
+      }
+      this.checkId(vpcId, VPC_ID, 'InvalidVpcID.Malformed', 'vpc');
+      if (!this.knownVpcs().has(vpcId)) throw ec2Errors.vpcNotFound(vpcId);
+      if (name.toLowerCase() === 'default') throw ec2Errors.groupReserved();
+      if (/^sg-/i.test(name))
+        throw ec2Errors.invalidParameterValue(
+          `Value (${name}) for parameter GroupName is invalid. Group names may not be in the format sg-*.`,
+        );
+      if (!isEc2Text(name))
+        throw ec2Errors.invalidParameterValue(
+          `Value (${name}) for parameter GroupName is invalid. Valid names are up to 255 characters from a-zA-Z0-9 spaces and ._-:/()#,@[]+=&;{}!$*`,
+        );
+      if (!isEc2Text(description))
+        throw ec2Errors.invalidParameterValue(
+          `Value (${description}) for parameter GroupDescription is invalid. Valid descriptions are up to 255 characters from a-zA-Z0-9 spaces and ._-:/()#,@[]+=&;{}!$*`,
+        );
+      const tags = this.tagsFrom(request.TagSpecifications);
+      const inVpc = [...this.groups.values()].filter((group) => this.isOwn(group) && group.VpcId === vpcId);
+      if (inVpc.some((group) => group.GroupName.toLowerCase() === name.toLowerCase()))
+        throw ec2Errors.groupDuplicate(name, vpcId);
+      if (inVpc.length >= this.quotas.groupsPerVpc) throw ec2Errors.groupLimit(vpcId);
+
+      const groupId = this.ids.next('sg');
+      const arn = `arn:${this.partition}:ec2:${this.region}:${this.accountId}:security-group/${groupId}`;
+      const egress: RuleDraft[] = [
+        { direction: 'egress', protocol: '-1', peer: { kind: 'cidr4', cidr: '0.0.0.0/0' } },
+        ...(this.ipv6Vpcs.has(vpcId)
+          ? [{ direction: 'egress' as const, protocol: '-1', peer: { kind: 'cidr6' as const, cidr: '::/0' } }]
+          : []),
+      ];
+      const group: StoredGroup = {
+        raw: {},
+        GroupId: groupId,
+        GroupName: name,
+        Description: description,
+        VpcId: vpcId,
+        OwnerId: this.accountId,
+        SecurityGroupArn: arn,
+        rules: egress.map((draft) => ({ ...draft, id: this.ids.next('sgr') })),
+      };
+      if (tags.length > 0) group.Tags = tags;
+      this.groups.set(groupId, group);
+      const output: { GroupId: string; SecurityGroupArn: string; Tags?: Tag[] } = {
+        GroupId: groupId,
+        SecurityGroupArn: arn,
+      };
+      if (tags.length > 0) output.Tags = tags;
+      return output;
+    });
+  }
+
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html — DependencyViolation while an
+   * interface uses the group or a group in the same VPC references it (references from other VPCs become stale
+   * rules); a VPC's default group can't be deleted (CannotDelete,
+   * https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html).
+   */
+  deleteSecurityGroup(input: Input<'deleteSecurityGroup'>): Promise<Output<'deleteSecurityGroup'>> {
+    return this.call('DeleteSecurityGroup', input, (request) => {
+      if (request.GroupId === undefined || request.GroupId === '') throw ec2Errors.missingParameter('GroupId');
+      const group = this.ownGroup(request.GroupId);
+      if (group.GroupName === 'default') throw ec2Errors.cannotDeleteDefault(group.GroupId);
+      const usedByInterface = [...this.interfaces.values()].some((eni) => eni.groupIds.includes(group.GroupId));
+      const referenced = [...this.groups.values()].some(
+        (other) =>
+          other.GroupId !== group.GroupId &&
+          other.VpcId === group.VpcId &&
+          other.rules.some((rule) => rule.peer.kind === 'group' && rule.peer.groupId === group.GroupId),
+      );
+      if (usedByInterface || referenced) throw ec2Errors.dependencyViolation(group.GroupId);
+      this.groups.delete(group.GroupId);
+      return { Return: true, GroupId: group.GroupId };
+    });
+  }
+
+  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupIngress.html */
+  authorizeSecurityGroupIngress(
+    input: Input<'authorizeSecurityGroupIngress'>,
+  ): Promise<Output<'authorizeSecurityGroupIngress'>> {
+    return this.call('AuthorizeSecurityGroupIngress', input, (request) => this.authorize(request, 'ingress'));
+  }
+
+  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupEgress.html */
+  authorizeSecurityGroupEgress(
+    input: Input<'authorizeSecurityGroupEgress'>,
+  ): Promise<Output<'authorizeSecurityGroupEgress'>> {
+    return this.call('AuthorizeSecurityGroupEgress', input, (request) => this.authorize(request, 'egress'));
+  }
+
+  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html */
+  revokeSecurityGroupIngress(
+    input: Input<'revokeSecurityGroupIngress'>,
+  ): Promise<Output<'revokeSecurityGroupIngress'>> {
+    return this.call('RevokeSecurityGroupIngress', input, (request) => this.revoke(request, 'ingress'));
+  }
+
+  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupEgress.html */
+  revokeSecurityGroupEgress(input: Input<'revokeSecurityGroupEgress'>): Promise<Output<'revokeSecurityGroupEgress'>> {
+    return this.call('RevokeSecurityGroupEgress', input, (request) => this.revoke(request, 'egress'));
+  }
+
+  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_UpdateSecurityGroupRuleDescriptionsIngress.html */
+  updateSecurityGroupRuleDescriptionsIngress(
+    input: Input<'updateSecurityGroupRuleDescriptionsIngress'>,
+  ): Promise<Output<'updateSecurityGroupRuleDescriptionsIngress'>> {
+    return this.call('UpdateSecurityGroupRuleDescriptionsIngress', input, (request) =>
+      this.updateDescriptions(request, 'ingress'),
+    );
+  }
+
+  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_UpdateSecurityGroupRuleDescriptionsEgress.html */
+  updateSecurityGroupRuleDescriptionsEgress(
+    input: Input<'updateSecurityGroupRuleDescriptionsEgress'>,
+  ): Promise<Output<'updateSecurityGroupRuleDescriptionsEgress'>> {
+    return this.call('UpdateSecurityGroupRuleDescriptionsEgress', input, (request) =>
+      this.updateDescriptions(request, 'egress'),
+    );
+  }
+
+  /**
+   * Replaces the interface's groups (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyNetworkInterfaceAttribute.html):
+   * at least one group, by id, each in the interface's VPC; duplicates collapse; at most `groupsPerInterface`.
+   * Requester-managed interfaces can't be modified
+   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/requester-managed-eni.html).
+   */
+  modifyNetworkInterfaceAttribute(
+    input: Input<'modifyNetworkInterfaceAttribute'>,
+  ): Promise<Output<'modifyNetworkInterfaceAttribute'>> {
+    return this.call('ModifyNetworkInterfaceAttribute', input, (request) => {
+      const eniId = request.NetworkInterfaceId;
+      if (eniId === undefined || eniId === '') throw ec2Errors.missingParameter('NetworkInterfaceId');
+      this.checkId(eniId, ENI_ID, 'InvalidNetworkInterfaceID.Malformed', 'eni');
+      const eni = this.ownInterface(eniId);
+      if (!eni) throw ec2Errors.interfaceNotFound([eniId]);
+      const groupIds = [...new Set(request.Groups ?? [])];
+      if (groupIds.length === 0) throw ec2Errors.missingParameter('SecurityGroupId');
+      if (eni.raw.RequesterManaged === true) throw ec2Errors.requesterManaged(eni.id);
+      for (const groupId of groupIds) {
+        const group = this.ownGroup(groupId);
+        if (group.VpcId !== eni.vpcId) throw ec2Errors.groupNotInVpc(groupId, eni.vpcId);
+      }
+      if (groupIds.length > this.quotas.groupsPerInterface) throw ec2Errors.groupsPerInterface();
+      eni.groupIds = groupIds;
+      return {};
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Rules
+
+  /**
+   * Adds rules; the whole call fails with InvalidPermission.Duplicate if any rule exists (or is listed twice), with
+   * RulesPerSecurityGroupLimitExceeded past the quota, and nothing is added. Referenced groups must exist: in this
+   * account, or another account's group named with its UserId, unless the pair names a peering connection.
+   * https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+   */
+  private authorize(
+    request: { GroupId: string; IpPermissions: IpPermission[] },
+    direction: Direction,
+  ): { Return: boolean; SecurityGroupRules: SecurityGroupRule[] } {
+    if (request.GroupId === undefined || request.GroupId === '') throw ec2Errors.missingParameter('GroupId');
+    const group = this.ownGroup(request.GroupId);
+    if (!request.IpPermissions || request.IpPermissions.length === 0) throw ec2Errors.missingParameter('IpPermissions');
+    const drafts = this.readPermissions(request.IpPermissions, direction, 'authorize', group);
+    const existing = new Set(group.rules.map(keyOf));
+    for (const draft of drafts) {
+      const key = keyOf(draft);
+      if (existing.has(key)) throw ec2Errors.permissionDuplicate(describeForDuplicate(draft));
+      existing.add(key);
+    }
+    const usage = quotaUsage([...group.rules, ...drafts], direction);
+    if (usage.ipv4 > this.quotas.rulesPerDirection || usage.ipv6 > this.quotas.rulesPerDirection)
+      throw ec2Errors.rulesPerGroup();
+    const added: StoredRule[] = drafts.map((draft) => ({ ...draft, id: this.ids.next('sgr') }));
+    group.rules.push(...added);
+    return { Return: true, SecurityGroupRules: added.map((rule) => renderRule(rule, group, (id) => this.ruleArn(id))) };
+  }
+
+  /**
+   * Removes rules by IpPermissions (matched on protocol, ports and peer; descriptions ignored) or by rule ids. In a
+   * nondefault VPC a rule that does not exist fails the whole call with InvalidPermission.NotFound and nothing is
+   * revoked; in a default VPC (options.defaultVpcIds) the call succeeds and answers the rules it did not find in
+   * UnknownIpPermissions — both as RevokeSecurityGroupIngress/Egress in the API reference state. An unknown rule id
+   * fails the call with InvalidSecurityGroupRuleId.NotFound.
+   */
+  private revoke(
+    request: { GroupId: string; IpPermissions?: IpPermission[]; SecurityGroupRuleIds?: string[] },
+    direction: Direction,
+  ): { Return: boolean; UnknownIpPermissions?: IpPermission[] } {
+    if (request.GroupId === undefined || request.GroupId === '') throw ec2Errors.missingParameter('GroupId');
+    const group = this.ownGroup(request.GroupId);
+    const byPermissions = (request.IpPermissions ?? []).length > 0;
+    const byIds = (request.SecurityGroupRuleIds ?? []).length > 0;
+    if (byPermissions && byIds)
+      throw ec2Errors.invalidParameterCombination(
+        'The parameter ipPermissions cannot be used with the parameter securityGroupRuleIds',
+      );
+    if (!byPermissions && !byIds) throw ec2Errors.missingParameter('IpPermissions or SecurityGroupRuleIds');
+
+    if (byIds) {
+      const ids = new Set(request.SecurityGroupRuleIds);
+      for (const id of ids) {
+        this.checkId(id, SGR_ID, 'InvalidSecurityGroupRuleId.Malformed', 'sgr');
+        if (!group.rules.some((rule) => rule.id === id && rule.direction === direction))
+          throw ec2Errors.ruleIdNotFound(id);
+      }
+      group.rules = group.rules.filter((rule) => !ids.has(rule.id));
+      return { Return: true };
+    }
+
+    const drafts = this.readPermissions(request.IpPermissions ?? [], direction, 'match', group);
+    const present = new Set(group.rules.map(keyOf));
+    const unknown = drafts.filter((draft) => !present.has(keyOf(draft)));
+    if (unknown.length > 0 && !this.defaultVpcs.has(group.VpcId)) throw ec2Errors.permissionNotFound();
+    const revoke = new Set(drafts.map(keyOf));
+    group.rules = group.rules.filter((rule) => !revoke.has(keyOf(rule)));
+    const output: { Return: boolean; UnknownIpPermissions?: IpPermission[] } = { Return: true };
+    if (unknown.length > 0) output.UnknownIpPermissions = renderPermissions(unknown);
+    return output;
+  }
+
+  /**
+   * Sets (or, when omitted, removes) the descriptions of existing rules; a rule that does not exist fails the whole
+   * call with InvalidPermission.NotFound and nothing changes.
+   */
+  private updateDescriptions(
+    request: { GroupId: string; IpPermissions: IpPermission[] },
+    direction: Direction,
+  ): { Return: boolean } {
+    if (request.GroupId === undefined || request.GroupId === '') throw ec2Errors.missingParameter('GroupId');
+    const group = this.ownGroup(request.GroupId);
+    if (!request.IpPermissions || request.IpPermissions.length === 0) throw ec2Errors.missingParameter('IpPermissions');
+    const drafts = this.readPermissions(request.IpPermissions, direction, 'describe', group);
+    const byKey = new Map(group.rules.map((rule) => [keyOf(rule), rule]));
+    if (drafts.some((draft) => !byKey.has(keyOf(draft)))) throw ec2Errors.permissionNotFound();
+    for (const draft of drafts) {
+      const rule = byKey.get(keyOf(draft)) as StoredRule;
+      if (draft.description === undefined) delete rule.description;
+      else rule.description = draft.description;
+    }
+    return { Return: true };
+  }
+
+  /**
+   * Validates request IpPermissions and splits them into single-peer rules. `authorize` also checks descriptions and
+   * that referenced groups exist; `describe` checks descriptions only; `match` (revoke) checks syntax only.
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html
+   */
+  private readPermissions(
+    permissions: readonly IpPermission[],
+    direction: Direction,
+    mode: 'authorize' | 'describe' | 'match',
+    group: StoredGroup,
+  ): RuleDraft[] {
+    for (const permission of permissions) {
+      const protocol = permission?.IpProtocol;
+      if (protocol === undefined || protocol === '') throw ec2Errors.missingParameter('IpProtocol');
+      if (!isProtocol(protocol))
+        throw ec2Errors.invalidParameterValue(`Invalid value '${protocol}' for IP protocol. Unknown protocol.`);
+      checkPorts(normalizeProtocol(protocol), permission.FromPort, permission.ToPort);
+      const peers =
+        (permission.IpRanges?.length ?? 0) +
+        (permission.Ipv6Ranges?.length ?? 0) +
+        (permission.PrefixListIds?.length ?? 0) +
+        (permission.UserIdGroupPairs?.length ?? 0);
+      if (peers === 0)
+        throw ec2Errors.invalidParameterValue(
+          'missing mandatory parameter: exactly one of remote-security-group, remote-ip-range, remote-ipv6-range, or prefix-list-id must be present',
+        );
+      for (const range of permission.IpRanges ?? []) {
+        if (!range.CidrIp || !isCidr4(range.CidrIp))
+          throw ec2Errors.invalidParameterValue(`CIDR block ${range.CidrIp ?? ''} is malformed`);
+      }
+      for (const range of permission.Ipv6Ranges ?? []) {
+        if (!range.CidrIpv6 || !isCidr6(range.CidrIpv6))
+          throw ec2Errors.invalidParameterValue(`CIDR block ${range.CidrIpv6 ?? ''} is malformed`);
+      }
+      for (const list of permission.PrefixListIds ?? []) {
+        if (!list.PrefixListId || !/^pl-[0-9a-f]+$/.test(list.PrefixListId))
+          throw ec2Errors.malformedId('InvalidPrefixListId.Malformed', list.PrefixListId ?? '', 'pl');
+      }
+      for (const pair of permission.UserIdGroupPairs ?? []) {
+        if (pair.GroupId === undefined || pair.GroupId === '') throw ec2Errors.missingParameter('GroupId');
+        this.checkId(pair.GroupId, SG_ID, 'InvalidGroupId.Malformed', 'sg');
+        if (pair.VpcPeeringConnectionId !== undefined)
+          this.checkId(pair.VpcPeeringConnectionId, PCX_ID, 'InvalidVpcPeeringConnectionId.Malformed', 'pcx');
+      }
+      if (mode !== 'match') {
+        const descriptions = [
+          ...(permission.IpRanges ?? []),
+          ...(permission.Ipv6Ranges ?? []),
+          ...(permission.PrefixListIds ?? []),
+          ...(permission.UserIdGroupPairs ?? []),
+        ].map((peer) => peer.Description);
+        if (descriptions.some((text) => text !== undefined && !isEc2Text(text)))
+          throw ec2Errors.invalidParameterValue(RULE_DESCRIPTION_ERROR);
+      }
+    }
+    const drafts = explodePermissions(permissions, direction);
+    if (mode === 'authorize') return drafts.map((draft) => this.resolvePair(draft, group));
+    // Duplicates in a revoke or update collapse.
+    const seen = new Set<string>();
+    return drafts.filter((draft) => {
+      const key = keyOf(draft);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  /** Checks a referenced group exists and fills in the pair's UserId as EC2 answers it. */
+  private resolvePair(draft: RuleDraft, group: StoredGroup): RuleDraft {
+    if (draft.peer.kind !== 'group') return draft;
+    const peer = draft.peer;
+    const referenced = this.groups.get(peer.groupId);
+    const peered = peer.vpcPeeringConnectionId !== undefined;
+    if (referenced && this.isOwn(referenced)) {
+      if (referenced.VpcId !== group.VpcId && !peered && peer.vpcId === undefined) throw ec2Errors.differentNetworks();
+      return { ...draft, peer: { ...peer, userId: peer.userId ?? referenced.OwnerId } };
+    }
+    if (referenced && peer.userId === referenced.OwnerId) return draft;
+    if (!referenced && peered) return { ...draft, peer: { ...peer, userId: peer.userId ?? this.accountId } };
+    throw ec2Errors.groupNotFound(peer.groupId);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Helpers
+
+  private async call<I, O>(action: Ec2Action, input: I, run: (request: I) => O): Promise<O> {
+    this.counts[action] = (this.counts[action] ?? 0) + 1;
+    const request = structuredClone(input ?? ({} as I));
+    if (this.hooks.before) await this.hooks.before(action, structuredClone(request));
+    const output = run(request);
+    if (this.hooks.after) await this.hooks.after(action, structuredClone(request), structuredClone(output));
+    return structuredClone(output);
+  }
+
+  private checkId(id: string, pattern: RegExp, code: string, prefix: string): void {
+    if (typeof id !== 'string' || !pattern.test(id)) throw ec2Errors.malformedId(code, String(id), prefix);
+  }
+
+  private isOwn(group: StoredGroup): boolean {
+    return group.OwnerId === this.accountId;
+  }
+
+  private ownsInterface(eni: StoredInterface): boolean {
+    return (eni.ownerId ?? this.accountId) === this.accountId;
+  }
+
+  /** A group of this account; other accounts' groups are InvalidGroup.NotFound, as in EC2. */
+  private ownGroup(groupId: string): StoredGroup {
+    this.checkId(groupId, SG_ID, 'InvalidGroupId.Malformed', 'sg');
+    const group = this.groups.get(groupId);
+    if (!group || !this.isOwn(group)) throw ec2Errors.groupNotFound(groupId);
+    return group;
+  }
+
+  private ownInterface(eniId: string): StoredInterface | undefined {
+    const eni = this.interfaces.get(eniId);
+    return eni && this.ownsInterface(eni) ? eni : undefined;
+  }
+
+  private groupName(groupId: string): string | undefined {
+    return this.groups.get(groupId)?.GroupName;
+  }
+
+  private ruleArn(ruleId: string): string {
+    return `arn:${this.partition}:ec2:${this.region}:${this.accountId}:security-group-rule/${ruleId}`;
+  }
+
+  private ruleIdTaken(id: string): boolean {
+    for (const group of this.groups.values()) if (group.rules.some((rule) => rule.id === id)) return true;
+    return false;
+  }
+
+  /** VPCs this account has a group or an interface in: the only VPCs the simulator knows exist. */
+  private knownVpcs(): Set<string> {
+    const vpcs = new Set<string>();
+    for (const group of this.groups.values()) if (this.isOwn(group)) vpcs.add(group.VpcId);
+    for (const eni of this.interfaces.values()) if (this.ownsInterface(eni)) vpcs.add(eni.vpcId);
+    return vpcs;
+  }
+
+  private inferIpv6Vpcs(): string[] {
+    const vpcs = new Set<string>();
+    for (const group of this.groups.values()) {
+      if (
+        group.GroupName === 'default' &&
+        group.rules.some(
+          (rule) => rule.direction === 'egress' && rule.peer.kind === 'cidr6' && rule.peer.cidr === '::/0',
+        )
+      )
+        vpcs.add(group.VpcId);
+    }
+    for (const eni of this.interfaces.values()) {
+      if (eni.raw.Ipv6Address || (eni.raw.Ipv6Addresses ?? []).some((address) => address.Ipv6Address))
+        vpcs.add(eni.vpcId);
+    }
+    return [...vpcs];
+  }
+
+  /** Tags from TagSpecifications. https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions */
+  private tagsFrom(specifications: Input<'createSecurityGroup'>['TagSpecifications']): Tag[] {
+    const tags: Tag[] = [];
+    for (const specification of specifications ?? []) {
+      if (specification.ResourceType !== 'security-group')
+        throw ec2Errors.invalidParameterValue(
+          `'${specification.ResourceType}' is not a valid taggable resource type for this operation.`,
+        );
+      for (const tag of specification.Tags ?? []) {
+        const key = tag.Key ?? '';
+        if (key === '' || key.length > 127)
+          throw ec2Errors.invalidParameterValue('Tag keys must be between 1 and 127 characters long.');
+        if (key.toLowerCase().startsWith('aws:'))
+          throw ec2Errors.invalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use");
+        if ((tag.Value ?? '').length > 256)
+          throw ec2Errors.invalidParameterValue('Tag values must be at most 256 characters long.');
+        if (tags.some((other) => other.Key === key))
+          throw ec2Errors.invalidParameterValue(`Duplicate tag key '${key}' specified.`);
+        tags.push({ Key: key, Value: tag.Value ?? '' });
+      }
+    }
+    if (tags.length > 50)
+      throw ec2Errors.invalidParameterValue('The number of tags specified exceeds the limit of 50.');
+    return tags;
+  }
+
+  private readonly groupFilterValues = (group: StoredGroup, name: string): readonly string[] | undefined => {
+    switch (name) {
+      case 'group-id':
+        return [group.GroupId];
+      case 'group-name':
+        return [group.GroupName];
+      case 'vpc-id':
+        return [group.VpcId];
+      case 'owner-id':
+        return [group.OwnerId];
+      case 'description':
+        return [group.Description];
+    }
+    const tags = tagValues(group.Tags, name);
+    if (tags) return tags;
+    const match = /^(egress\.)?ip-permission\.(.+)$/.exec(name);
+    if (!match) return undefined;
+    const direction: Direction = match[1] ? 'egress' : 'ingress';
+    const rules = group.rules.filter((rule) => rule.direction === direction);
+    const pairs = rules.flatMap((rule) => (rule.peer.kind === 'group' ? [{ rule, peer: rule.peer }] : []));
+    switch (match[2]) {
+      case 'cidr':
+        return rules.flatMap((rule) => (rule.peer.kind === 'cidr4' ? [rule.peer.cidr] : []));
+      case 'ipv6-cidr':
+        return rules.flatMap((rule) => (rule.peer.kind === 'cidr6' ? [rule.peer.cidr] : []));
+      case 'prefix-list-id':
+        return rules.flatMap((rule) => (rule.peer.kind === 'prefix-list' ? [rule.peer.prefixListId] : []));
+      case 'group-id':
+        return pairs.map(({ peer }) => peer.groupId);
+      case 'group-name':
+        return pairs.flatMap(({ rule, peer }) => str(rule.pairExtras?.GroupName ?? this.groupName(peer.groupId)));
+      case 'user-id':
+        return pairs.flatMap(({ peer }) => str(peer.userId));
+      case 'protocol':
+        return rules.flatMap((rule) => PROTOCOL_ALIASES[rule.protocol] ?? [rule.protocol]);
+      case 'from-port':
+        return rules.flatMap((rule) => str(rule.fromPort));
+      case 'to-port':
+        return rules.flatMap((rule) => str(rule.toPort));
+      default:
+        return undefined;
+    }
+  };
+
+  private readonly interfaceFilterValues = (eni: StoredInterface, name: string): readonly string[] | undefined => {
+    const raw = eni.raw;
+    const attachment = raw.Attachment;
+    const privateAddresses = [
+      ...str(raw.PrivateIpAddress),
+      ...(raw.PrivateIpAddresses ?? []).flatMap((address) => str(address.PrivateIpAddress)),
+    ];
+    switch (name) {
+      case 'network-interface-id':
+        return [eni.id];
+      case 'group-id':
+        return eni.groupIds;
+      case 'vpc-id':
+        return [eni.vpcId];
+      case 'owner-id':
+        return [eni.ownerId ?? this.accountId];
+      case 'subnet-id':
+        return str(raw.SubnetId);
+      case 'availability-zone':
+        return str(raw.AvailabilityZone);
+      case 'status':
+        return str(raw.Status);
+      case 'interface-type':
+        return str(raw.InterfaceType);
+      case 'requester-managed':
+        return [String(raw.RequesterManaged ?? false)];
+      case 'requester-id':
+        return str(raw.RequesterId);
+      case 'description':
+        return str(raw.Description);
+      case 'source-dest-check':
+        return str(raw.SourceDestCheck);
+      case 'mac-address':
+        return str(raw.MacAddress);
+      case 'private-dns-name':
+        return str(raw.PrivateDnsName);
+      case 'private-ip-address':
+      case 'addresses.private-ip-address':
+        return [...new Set(privateAddresses)];
+      case 'ipv6-addresses.ipv6-address':
+        return [...str(raw.Ipv6Address), ...(raw.Ipv6Addresses ?? []).flatMap((address) => str(address.Ipv6Address))];
+      case 'attachment.instance-id':
+        return str(attachment?.InstanceId);
+      case 'attachment.attachment-id':
+        return str(attachment?.AttachmentId);
+      case 'attachment.status':
+        return str(attachment?.Status);
+      case 'attachment.instance-owner-id':
+        return str(attachment?.InstanceOwnerId);
+      case 'attachment.device-index':
+        return str(attachment?.DeviceIndex);
+      case 'attachment.delete-on-termination':
+        return str(attachment?.DeleteOnTermination);
+      default:
+        return tagValues(raw.TagSet, name);
+    }
+  };
+}
+
+/** TCP/UDP need a port range 0-65535; ICMP/ICMPv6 a type and code, each -1 (all) to 255. Other protocols ignore ports. */
+function checkPorts(protocol: string, fromPort: number | undefined, toPort: number | undefined): void {
+  if (protocol === 'tcp' || protocol === 'udp') {
+    if (fromPort === undefined || toPort === undefined)
+      throw ec2Errors.invalidParameterValue(
+        "Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.",
+      );
+    if (!Number.isInteger(fromPort) || !Number.isInteger(toPort) || fromPort < 0 || toPort > 65535 || fromPort > toPort)
+      throw ec2Errors.invalidParameterValue(`Invalid value '${fromPort}-${toPort}' for portRange.`);
+  } else if (protocol === 'icmp' || protocol === 'icmpv6') {
+    if (fromPort === undefined || toPort === undefined)
+      throw ec2Errors.invalidParameterValue(
+        "Invalid value 'Must specify both ICMP type and code (-1 for all).' for portRange.",
+      );
+    for (const value of [fromPort, toPort]) {
+      if (!Number.isInteger(value) || value < -1 || value > 255)
+        throw ec2Errors.invalidParameterValue(`Invalid value '${value}' for ICMP type or code.`);
+    }
+  }
+}
+
+function definedEntries<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

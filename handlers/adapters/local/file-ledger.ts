@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { ApprovalRecord, Ledger, LockHolder, LockResult, RemediationRecord } from '../../ports.ts';
+
+/** The ledger's lock file stayed taken for longer than the wait allows (another process, or one that crashed). */
+export class LedgerBusyError extends Error {
+  constructor(readonly lockFile: string) {
+    super(`ledger is busy: ${lockFile} exists; if no other process is using the ledger, delete that file`);
+    this.name = 'LedgerBusy';
+  }
+}
+
+/** The ledger file is not a ledger this adapter wrote. */
+export class LedgerCorruptError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`ledger file ${file} is unreadable: ${reason}`, options);
+    this.name = 'LedgerCorrupt';
+  }
+}
+
+interface State {
+  locks: Map<string, LockHolder>;
+  remediations: Map<string, RemediationRecord>;
+  approvals: Map<string, ApprovalRecord>;
+}
+
+interface FileShape {
+  version: 1;
+  locks: Record<string, LockHolder>;
+  remediations: Record<string, RemediationRecord>;
+  approvals: Record<string, ApprovalRecord>;
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+function hasCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+function isRecordMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A {@link Ledger} kept in one JSON file, with the DynamoDB adapter's semantics.
+ *
+ * Every change is a read-modify-write of the whole file, written atomically (temporary file + rename, mode 0600: the
+ * file holds task tokens). Changes are serialised within this instance, and across instances and processes by a lock
+ * file `<path>.lock` created exclusively ('wx') and retried for up to `lockWaitMs` (then {@link LedgerBusyError}).
+ * Reads take no lock: they see the last complete write. Meant for one process at a time (the CLI, the local runner,
+ * tests); a lock file left by a crashed process must be deleted by hand (the error names it).
+ */
+export class FileLedger implements Ledger {
+  readonly path: string;
+  readonly lockFile: string;
+  private readonly lockWaitMs: number;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(path: string, options: { lockWaitMs?: number } = {}) {
+    this.path = resolve(path);
+    this.lockFile = `${this.path}.lock`;
+    this.lockWaitMs = options.lockWaitMs ?? 2000;
+  }
+
+  async acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult> {
+    return this.change<LockResult>((state) => {
+      const current = state.locks.get(lockKey);
+      if (current === undefined || current.expiresAt < nowEpochSeconds || current.token === holder.token) {
+        state.locks.set(lockKey, { ...holder });
+        return { result: { acquired: true }, changed: true };
+      }
+      const { token: _token, ...heldBy } = current;
+      return { result: { acquired: false, heldBy }, changed: false };
+    });
+  }
+
+  async releaseLock(lockKey: string, token: string): Promise<void> {
+    await this.change((state) => {
+      if (state.locks.get(lockKey)?.token !== token) return { result: undefined, changed: false };
+      state.locks.delete(lockKey);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async putRemediation(record: RemediationRecord): Promise<void> {
+    await this.change((state) => {
+      state.remediations.set(record.remediationId, { ...record });
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async getRemediation(remediationId: string): Promise<RemediationRecord | undefined> {
+    return (await this.read()).remediations.get(remediationId);
+  }
+
+  async putApproval(record: ApprovalRecord): Promise<void> {
+    await this.change((state) => {
+      state.approvals.set(record.approvalId, { ...record });
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async getApproval(approvalId: string): Promise<ApprovalRecord | undefined> {
+    return (await this.read()).approvals.get(approvalId);
+  }
+
+  async decideApproval(
+    approvalId: string,
+    status: 'approved' | 'rejected',
+    nowEpochSeconds: number,
+  ): Promise<{ decided: boolean; record?: ApprovalRecord }> {
+    return this.change<{ decided: boolean; record?: ApprovalRecord }>((state) => {
+      const current = state.approvals.get(approvalId);
+      if (current === undefined) return { result: { decided: false }, changed: false };
+      if (current.status !== 'pending') return { result: { decided: false, record: current }, changed: false };
+      if (current.expiresAt < nowEpochSeconds) {
+        return { result: { decided: false, record: { ...current, status: 'expired' } }, changed: false };
+      }
+      const decided: ApprovalRecord = {
+        ...current,
+        status,
+        decidedAt: new Date(nowEpochSeconds * 1000).toISOString(),
+      };
+      state.approvals.set(approvalId, decided);
+      return { result: { decided: true, record: decided }, changed: true };
+    });
+  }
+
+  /** Runs `update` on the current state under the lock, and writes the state back if it says it changed. */
+  private change<T>(update: (state: State) => { result: T; changed: boolean }): Promise<T> {
+    const run = async (): Promise<T> => {
+      await this.lock();
+      try {
+        const state = await this.read();
+        const { result, changed } = update(state);
+        if (changed) await this.write(state);
+        return result;
+      } finally {
+        await rm(this.lockFile, { force: true });
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async lock(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const deadline = Date.now() + this.lockWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(this.lockFile, 'wx', 0o600);
+        try {
+          await handle.writeFile(`${process.pid}\n`);
+        } finally {
+          await handle.close();
+        }
+        return;
+      } catch (error) {
+        if (!hasCode(error, 'EEXIST')) throw error;
+        if (Date.now() >= deadline) throw new LedgerBusyError(this.lockFile);
+        await sleep(Math.min(5 * 2 ** attempt, 50));
+      }
+    }
+  }
+
+  private async read(): Promise<State> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if (hasCode(error, 'ENOENT')) return { locks: new Map(), remediations: new Map(), approvals: new Map() };
+      throw error;
+    }
+    const parsed = this.parse(text);
+    if (!isRecordMap(parsed) || parsed.version !== 1) throw new LedgerCorruptError(this.path, 'not a version 1 ledger');
+    const section = <V>(name: keyof Omit<FileShape, 'version'>): Map<string, V> => {
+      const value = parsed[name] ?? {};
+      if (!isRecordMap(value)) throw new LedgerCorruptError(this.path, `"${name}" is not an object`);
+      return new Map(Object.entries(value) as [string, V][]);
+    };
+    return {
+      locks: section<LockHolder>('locks'),
+      remediations: section<RemediationRecord>('remediations'),
+      approvals: section<ApprovalRecord>('approvals'),
+    };
+  }
+
+  private parse(text: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new LedgerCorruptError(this.path, 'not JSON', { cause: error });
+    }
+  }
+
+  private async write(state: State): Promise<void> {
+    const shape: FileShape = {
+      version: 1,
+      locks: Object.fromEntries(state.locks),
+      remediations: Object.fromEntries(state.remediations),
+      approvals: Object.fromEntries(state.approvals),
+    };
+    const temporary = `${this.path}.${randomUUID()}.tmp`;
+    try {
+      await mkdir(dirname(this.path), { recursive: true });
+      const handle = await open(temporary, 'wx', 0o600);
+      try {
+        await handle.writeFile(`${JSON.stringify(shape, null, 2)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.path);
+    } finally {
+      await rm(temporary, { force: true });
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileLedger } from '../../../handlers/adapters/local/file-ledger.ts';
+import type { ApprovalRecord, LockHolder, RemediationRecord } from '../../../handlers/ports.ts';
+
+let dir: string;
+let file: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'file-ledger-'));
+  file = join(dir, 'state', 'ledger.json');
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const holder = (token: string, expiresAt = 2000, remediationId = `r-${token}`): LockHolder => ({
+  remediationId,
+  token,
+  kind: 'remediation',
+  expiresAt,
+});
+
+const approval: ApprovalRecord = {
+  approvalId: 'ap-1',
+  remediationId: 'r-1',
+  taskToken: 'task-token-1',
+  status: 'pending',
+  expiresAt: 3000,
+  createdAt: '2025-01-01T00:00:00.000Z',
+};
+
+describe('FileLedger locks', () => {
+  it('takes a free lock, creating the file', async () => {
+    const ledger = new FileLedger(file);
+    await expect(ledger.acquireLock('sg-1', holder('a'), 1000)).resolves.toEqual({ acquired: true });
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    expect(saved.locks['sg-1']).toEqual(holder('a'));
+  });
+
+  it('refuses a held lock and names the holder without its token', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.acquireLock('sg-1', { ...holder('a'), kind: 'rollback' }, 1000);
+    const result = await ledger.acquireLock('sg-1', holder('b'), 1500);
+    expect(result).toEqual({ acquired: false, heldBy: { remediationId: 'r-a', kind: 'rollback', expiresAt: 2000 } });
+    expect(JSON.stringify(result)).not.toContain('"a"');
+  });
+
+  it('lets the lock be taken over once expired (expiresAt < now), not at the expiry second itself', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.acquireLock('sg-1', holder('a', 2000), 1000);
+    await expect(ledger.acquireLock('sg-1', holder('b'), 2000)).resolves.toMatchObject({ acquired: false });
+    await expect(ledger.acquireLock('sg-1', holder('b', 4000), 2001)).resolves.toEqual({ acquired: true });
+    await expect(ledger.acquireLock('sg-1', holder('a'), 2002)).resolves.toMatchObject({
+      acquired: false,
+      heldBy: { remediationId: 'r-b' },
+    });
+  });
+
+  it('lets the holder take it again with the same token (and extend it)', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.acquireLock('sg-1', holder('a', 2000), 1000);
+    await expect(ledger.acquireLock('sg-1', holder('a', 9000), 1500)).resolves.toEqual({ acquired: true });
+    await expect(ledger.acquireLock('sg-1', holder('b'), 5000)).resolves.toMatchObject({
+      acquired: false,
+      heldBy: { expiresAt: 9000 },
+    });
+  });
+
+  it('keeps locks on different keys apart', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.acquireLock('sg-1', holder('a'), 1000);
+    await expect(ledger.acquireLock('sg-2', holder('b'), 1000)).resolves.toEqual({ acquired: true });
+  });
+
+  it('release by the wrong token is a no-op; by the right token frees the lock; releasing a free lock is a no-op', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.acquireLock('sg-1', holder('a'), 1000);
+    await ledger.releaseLock('sg-1', 'wrong');
+    await expect(ledger.acquireLock('sg-1', holder('b'), 1000)).resolves.toMatchObject({ acquired: false });
+    await ledger.releaseLock('sg-1', 'a');
+    await expect(ledger.acquireLock('sg-1', holder('b'), 1000)).resolves.toEqual({ acquired: true });
+    await ledger.releaseLock('sg-9', 'whatever');
+  });
+
+  it('grants a contended lock to exactly one of many concurrent callers (two instances, same file)', async () => {
+    const first = new FileLedger(file);
+    const second = new FileLedger(file);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        (index % 2 === 0 ? first : second).acquireLock('sg-1', holder(`t${index}`), 1000),
+      ),
+    );
+    expect(results.filter((result) => result.acquired)).toHaveLength(1);
+  });
+
+  it('gives up with LedgerBusy when the lock file stays taken, and leaves that file alone', async () => {
+    const ledger = new FileLedger(file, { lockWaitMs: 50 });
+    await ledger.acquireLock('sg-1', holder('a'), 1000);
+    await writeFile(`${file}.lock`, '99999\n');
+    await expect(ledger.acquireLock('sg-2', holder('b'), 1000)).rejects.toMatchObject({ name: 'LedgerBusy' });
+    await expect(stat(`${file}.lock`)).resolves.toBeDefined();
+    await rm(`${file}.lock`);
+    await expect(ledger.acquireLock('sg-2', holder('b'), 1000)).resolves.toEqual({ acquired: true });
+  });
+});
+
+describe('FileLedger records', () => {
+  it('stores and reads remediation records, overwriting by id', async () => {
+    const ledger = new FileLedger(file);
+    const record: RemediationRecord = {
+      remediationId: 'r-1',
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      groupId: 'sg-1',
+      status: 'planned',
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    };
+    await ledger.putRemediation(record);
+    await ledger.putRemediation({ ...record, status: 'migrated', replacementGroupId: 'sg-2' });
+    await expect(new FileLedger(file).getRemediation('r-1')).resolves.toEqual({
+      ...record,
+      status: 'migrated',
+      replacementGroupId: 'sg-2',
+    });
+    await expect(ledger.getRemediation('r-2')).resolves.toBeUndefined();
+  });
+
+  it('answers undefined from a missing file, and does not treat prototype names as ids', async () => {
+    const ledger = new FileLedger(file);
+    await expect(ledger.getApproval('ap-1')).resolves.toBeUndefined();
+    await ledger.putApproval(approval);
+    await expect(ledger.getApproval('__proto__')).resolves.toBeUndefined();
+    await expect(ledger.getApproval('constructor')).resolves.toBeUndefined();
+  });
+
+  it('writes atomically: no temporary files left, file readable only by its owner', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.putApproval(approval);
+    await ledger.acquireLock('sg-1', holder('a'), 1000);
+    expect(await readdir(join(dir, 'state'))).toEqual(['ledger.json']);
+    if (process.platform !== 'win32') expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a file that is not a ledger', async () => {
+    await new FileLedger(file).putRemediation({
+      remediationId: 'r',
+      accountId: 'a',
+      region: 'r',
+      groupId: 'g',
+      status: 's',
+      updatedAt: 'u',
+    });
+    await writeFile(file, '{not json');
+    await expect(new FileLedger(file).getRemediation('r')).rejects.toMatchObject({ name: 'LedgerCorrupt' });
+    await writeFile(file, '[]');
+    await expect(new FileLedger(file).getRemediation('r')).rejects.toMatchObject({ name: 'LedgerCorrupt' });
+  });
+});
+
+describe('FileLedger approvals', () => {
+  it('decides a pending approval once', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.putApproval(approval);
+    const result = await ledger.decideApproval('ap-1', 'approved', 2500);
+    expect(result).toEqual({
+      decided: true,
+      record: { ...approval, status: 'approved', decidedAt: '1970-01-01T00:41:40.000Z' },
+    });
+    await expect(ledger.getApproval('ap-1')).resolves.toEqual(result.record);
+  });
+
+  it('does not decide twice: the second call answers the first decision', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.putApproval(approval);
+    await ledger.decideApproval('ap-1', 'rejected', 2500);
+    await expect(ledger.decideApproval('ap-1', 'approved', 2600)).resolves.toEqual({
+      decided: false,
+      record: { ...approval, status: 'rejected', decidedAt: '1970-01-01T00:41:40.000Z' },
+    });
+    await expect(ledger.getApproval('ap-1')).resolves.toMatchObject({ status: 'rejected' });
+  });
+
+  it('only one of two concurrent decisions wins', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.putApproval(approval);
+    const [approve, reject] = await Promise.all([
+      ledger.decideApproval('ap-1', 'approved', 2500),
+      new FileLedger(file).decideApproval('ap-1', 'rejected', 2500),
+    ]);
+    expect([approve?.decided, reject?.decided].filter(Boolean)).toHaveLength(1);
+  });
+
+  it('answers expired for a pending approval past its expiry (still decidable at the expiry second)', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.putApproval(approval);
+    await expect(ledger.decideApproval('ap-1', 'approved', 3001)).resolves.toEqual({
+      decided: false,
+      record: { ...approval, status: 'expired' },
+    });
+    await expect(ledger.getApproval('ap-1')).resolves.toMatchObject({ status: 'pending' });
+    await expect(ledger.decideApproval('ap-1', 'approved', 3000)).resolves.toMatchObject({ decided: true });
+  });
+
+  it('answers not decided, without a record, for an unknown approval', async () => {
+    await expect(new FileLedger(file).decideApproval('nope', 'approved', 1)).resolves.toEqual({ decided: false });
+  });
+});
