@@ -1,0 +1,117 @@
+/**
+ * The Lambda side of the steps: dependencies built from the function's environment (once per container), and the
+ * wrapper every entry uses. Errors keep their `name`, which is what the state machines' Catch clauses match.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDbLedger } from '../adapters/aws/dynamodb-ledger.ts';
+import { SdkEc2 } from '../adapters/aws/ec2.ts';
+import { S3Store } from '../adapters/aws/s3-store.ts';
+import { SecurityHubFindings } from '../adapters/aws/securityhub-findings.ts';
+import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
+import { createLogger } from '../adapters/logger.ts';
+import type { Ec2Port, Ec2Target } from '../ports.ts';
+import { DEFAULT_SETTINGS, type Deps, type Settings } from '../steps/deps.ts';
+import type { Step } from '../steps/index.ts';
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`Missing environment variable ${name}`);
+  return value;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+  const number = (name: string, fallback: number) => {
+    const value = Number(env[name]);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return {
+    quotas: { rulesPerDirection: number('RULES_PER_DIRECTION', DEFAULT_SETTINGS.quotas.rulesPerDirection) },
+    batchSize: number('BATCH_SIZE', DEFAULT_SETTINGS.batchSize),
+    approvalTimeoutSeconds: number('APPROVAL_TIMEOUT_SECONDS', DEFAULT_SETTINGS.approvalTimeoutSeconds),
+    lockTtlSeconds: number('LOCK_TTL_SECONDS', DEFAULT_SETTINGS.lockTtlSeconds),
+    trafficModelLimit: number('TRAFFIC_MODEL_LIMIT', DEFAULT_SETTINGS.trafficModelLimit),
+    ...(env.LINK_BASE_URL ? { linkBaseUrl: env.LINK_BASE_URL } : {}),
+  };
+}
+
+/** Paces mutating EC2 calls to at most `perSecond`, so a remediation leaves the account's rate budget to others. */
+export function pacer(perSecond: number, sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))) {
+  const interval = 1000 / perSecond;
+  let next = 0;
+  return async () => {
+    const now = Date.now();
+    const wait = next - now;
+    next = Math.max(now, next) + interval;
+    if (wait > 0) await sleep(wait);
+  };
+}
+
+/** EC2 for a finding's account: this account directly, another through its member role (issue #3 deploys it). */
+function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Port {
+  const sts = new STSClient({});
+  const clients = new Map<string, Ec2Port>();
+  let ownAccount: Promise<string | undefined> | undefined;
+  return (target) => {
+    const key = `${target.accountId}/${target.region}`;
+    const cached = clients.get(key);
+    if (cached) return cached;
+    ownAccount ??= sts.send(new GetCallerIdentityCommand({})).then((identity) => identity.Account);
+    const roleName = env.MEMBER_ROLE_NAME;
+    const credentials = async () => {
+      if ((await ownAccount) === target.accountId || !roleName) return undefined as never;
+      const assumed = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${target.accountId}:role/${roleName}`,
+          RoleSessionName: 'default-sg-remediation',
+          ...(env.MEMBER_ROLE_EXTERNAL_ID ? { ExternalId: env.MEMBER_ROLE_EXTERNAL_ID } : {}),
+        }),
+      );
+      const issued = assumed.Credentials;
+      return {
+        accessKeyId: issued?.AccessKeyId ?? '',
+        secretAccessKey: issued?.SecretAccessKey ?? '',
+        sessionToken: issued?.SessionToken,
+        expiration: issued?.Expiration,
+      };
+    };
+    const client = new SdkEc2(new EC2Client({ region: target.region, ...(roleName ? { credentials } : {}) }));
+    clients.set(key, client);
+    return client;
+  };
+}
+
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step'): Deps {
+  return {
+    ec2: ec2Factory(env),
+    store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),
+    ledger: new DynamoDbLedger(new DynamoDBClient({}), required(env, 'LEDGER_TABLE')),
+    notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),
+    findings: new SecurityHubFindings(new SecurityHubClient({})),
+    log: createLogger({ service: 'default-sg-remediation', step }),
+    settings: settingsFromEnv(env),
+    now: () => new Date(),
+    randomId: () => randomBytes(18).toString('base64url'),
+    pace: pacer(Number(env.MUTATING_CALLS_PER_SECOND) || 2),
+  };
+}
+
+/** A Lambda handler for one step; dependencies are built on the first call and reused by the container. */
+export function lambdaHandler(step: Step, name: string) {
+  let deps: Deps | undefined;
+  return async (event: unknown) => {
+    deps ??= depsFromEnv(process.env, name);
+    try {
+      return await step(event, deps);
+    } catch (error) {
+      deps.log.error('step failed', { error: (error as Error).name, message: (error as Error).message });
+      throw error;
+    }
+  };
+}
