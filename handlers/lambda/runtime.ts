@@ -56,16 +56,15 @@ export function pacer(perSecond: number, sleep = (ms: number) => new Promise((do
 /** EC2 for a finding's account: this account directly, another through its member role (issue #3 deploys it). */
 function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Port {
   const sts = new STSClient({});
-  const clients = new Map<string, Ec2Port>();
+  const clients = new Map<string, Promise<Ec2Port>>();
   let ownAccount: Promise<string | undefined> | undefined;
-  return (target) => {
-    const key = `${target.accountId}/${target.region}`;
-    const cached = clients.get(key);
-    if (cached) return cached;
+  const connect = async (target: Ec2Target): Promise<Ec2Port> => {
     ownAccount ??= sts.send(new GetCallerIdentityCommand({})).then((identity) => identity.Account);
     const roleName = env.MEMBER_ROLE_NAME;
+    if ((await ownAccount) === target.accountId || !roleName) {
+      return new SdkEc2(new EC2Client({ region: target.region }));
+    }
     const credentials = async () => {
-      if ((await ownAccount) === target.accountId || !roleName) return undefined as never;
       const assumed = await sts.send(
         new AssumeRoleCommand({
           RoleArn: `arn:aws:iam::${target.accountId}:role/${roleName}`,
@@ -81,9 +80,21 @@ function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Port {
         expiration: issued?.Expiration,
       };
     };
-    const client = new SdkEc2(new EC2Client({ region: target.region, ...(roleName ? { credentials } : {}) }));
-    clients.set(key, client);
-    return client;
+    return new SdkEc2(new EC2Client({ region: target.region, credentials }));
+  };
+  return (target) => {
+    const key = `${target.accountId}/${target.region}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = connect(target);
+      clients.set(key, client);
+    }
+    const ready = client;
+    // The port is synchronous to get; which credentials it uses is settled on its first call.
+    return new Proxy({} as Ec2Port, {
+      get: (_, method: keyof Ec2Port) => async (input: never) =>
+        ((await ready)[method] as (i: never) => unknown)(input),
+    });
   };
 }
 

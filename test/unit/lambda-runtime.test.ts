@@ -1,0 +1,86 @@
+import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { depsFromEnv, lambdaHandler, pacer, settingsFromEnv } from '../../handlers/lambda/runtime.ts';
+
+const ENV = {
+  SNAPSHOT_BUCKET: 'bucket',
+  LEDGER_TABLE: 'table',
+  TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:t',
+  AWS_REGION: 'us-east-1',
+};
+
+const sts = mockClient(STSClient);
+const ec2 = mockClient(EC2Client);
+afterEach(() => {
+  sts.reset();
+  ec2.reset();
+});
+
+describe('Lambda runtime', () => {
+  it('reads settings from the environment, with defaults for missing or bad values', () => {
+    const settings = settingsFromEnv({
+      APPROVAL_TIMEOUT_SECONDS: '3600',
+      BATCH_SIZE: 'ten',
+      LINK_BASE_URL: 'https://x.example',
+    });
+    expect(settings.approvalTimeoutSeconds).toBe(3600);
+    expect(settings.batchSize).toBe(50);
+    expect(settings.linkBaseUrl).toBe('https://x.example');
+  });
+
+  it('refuses to start without its resources', () => {
+    expect(() => depsFromEnv({ LEDGER_TABLE: 't', TOPIC_ARN: 'a' })).toThrow(/SNAPSHOT_BUCKET/);
+  });
+
+  it('paces calls to the configured rate', async () => {
+    const waits: number[] = [];
+    const pace = pacer(4, async (ms) => void waits.push(ms));
+    for (let call = 0; call < 5; call++) await pace();
+    expect(waits.length).toBe(4);
+    for (const wait of waits) expect(wait).toBeGreaterThan(0);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(1000);
+  });
+
+  it('calls EC2 directly in its own account and through the member role in another', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'AKIA',
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: new Date(Date.now() + 3600_000),
+      },
+    });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    const deps = depsFromEnv({ ...ENV, MEMBER_ROLE_NAME: 'DefaultSgRemediationMember' });
+    await deps
+      .ec2({ accountId: '111122223333', region: 'us-east-1' })
+      .describeSecurityGroups({ GroupIds: ['sg-0123456789abcdef0'] });
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    await deps
+      .ec2({ accountId: '444455556666', region: 'us-east-1' })
+      .describeSecurityGroups({ GroupIds: ['sg-0123456789abcdef0'] });
+    // The SDK resolves (and refreshes) credentials lazily: ask the second client for them as a request would.
+    const client = ec2.commandCalls(DescribeSecurityGroupsCommand)[1]?.thisValue as EC2Client;
+    expect((await client.config.credentials()).accessKeyId).toBe('AKIA');
+    const assumed = sts.commandCalls(AssumeRoleCommand);
+    expect(assumed).toHaveLength(1);
+    expect(assumed[0]?.args[0].input.RoleArn).toBe('arn:aws:iam::444455556666:role/DefaultSgRemediationMember');
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(2);
+  });
+
+  it('rethrows step errors with their name, which the state machine matches', async () => {
+    const original = { ...process.env };
+    Object.assign(process.env, ENV);
+    try {
+      const handler = lambdaHandler(async () => {
+        throw Object.assign(new Error('drift'), { name: 'DriftDetected' });
+      }, 'Test');
+      await expect(handler({})).rejects.toMatchObject({ name: 'DriftDetected' });
+    } finally {
+      process.env = original;
+    }
+  });
+});
