@@ -26,3 +26,14 @@ export class InvalidInputError extends Error {
     this.name = 'InvalidInput';
   }
 }
+
+/** `ObjectStore.put(..., {ifAbsent: true})` found the key already there (S3 412, or the file exists). */
+export class PreconditionFailedError extends Error {
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`object already exists: ${key}`, options);
+    this.name = 'PreconditionFailed';
+  }
+}

@@ -1,16 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PreconditionFailedError } from '../../core/errors.ts';
 import type { ObjectStore } from '../../ports.ts';
-
-/** `put(..., {ifAbsent: true})` found the key already there (S3 answered 412 PreconditionFailed). */
-export class PreconditionFailedError extends Error {
-  constructor(
-    readonly key: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`object already exists: ${key}`, options);
-    this.name = 'PreconditionFailed';
-  }
-}
 
 function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;

@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { PreconditionFailedError } from '../../core/errors.ts';
 import type { ObjectStore } from '../../ports.ts';
-
-/** `put(..., {ifAbsent: true})` found the key already there. Same `name` as the S3 adapter's error. */
-export class PreconditionFailedError extends Error {
-  constructor(
-    readonly key: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`object already exists: ${key}`, options);
-    this.name = 'PreconditionFailed';
-  }
-}
 
 /** A key that is not a plain relative path made of `[A-Za-z0-9._/-]`. */
 export class InvalidObjectKeyError extends Error {
