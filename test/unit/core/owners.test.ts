@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import type { NetworkInterface } from '../../../handlers/core/ec2-shapes.ts';
+import { classifyInterface, type OwnerKind } from '../../../handlers/core/owners.ts';
+
+const UUID = '38de40f4-3262-4417-a2ee-7aa4d5b88f6f';
+
+const managed = (fields: NetworkInterface): NetworkInterface => ({
+  InterfaceType: 'interface',
+  RequesterManaged: true,
+  ...fields,
+});
+
+const cases: [string, NetworkInterface, OwnerKind, string][] = [
+  [
+    'EC2 instance',
+    { InterfaceType: 'interface', RequesterManaged: false, Attachment: { InstanceId: 'i-0abc', DeviceIndex: 0 } },
+    'ec2-instance',
+    'EC2 instance i-0abc',
+  ],
+  [
+    'EC2 instance, EFA interface',
+    { InterfaceType: 'efa', RequesterManaged: false, Attachment: { InstanceId: 'i-0efa' } },
+    'ec2-instance',
+    'EC2 instance i-0efa',
+  ],
+  [
+    'EC2 instance, trunk interface',
+    { InterfaceType: 'trunk', Attachment: { InstanceId: 'i-0tr' } },
+    'ec2-instance',
+    'EC2 instance i-0tr',
+  ],
+  ['EC2 instance, no InterfaceType', { Attachment: { InstanceId: 'i-0def' } }, 'ec2-instance', 'EC2 instance i-0def'],
+  [
+    'detached interface',
+    { InterfaceType: 'interface', RequesterManaged: false, Description: 'spare', Status: 'available' },
+    'detached-interface',
+    'network interface not attached to an instance ("spare")',
+  ],
+  [
+    'detached interface without description',
+    { InterfaceType: 'interface', RequesterManaged: false, Description: '' },
+    'detached-interface',
+    'network interface not attached to an instance',
+  ],
+  [
+    'Lambda by InterfaceType',
+    managed({
+      InterfaceType: 'lambda',
+      RequesterId: 'AROAEXAMPLE:lambda',
+      Description: `AWS Lambda VPC ENI-my-function-${UUID}`,
+    }),
+    'lambda',
+    'Lambda function my-function',
+  ],
+  [
+    'Lambda by InterfaceType, no description',
+    managed({ InterfaceType: 'lambda', Description: '' }),
+    'lambda',
+    'Lambda function (unknown)',
+  ],
+  [
+    'Lambda by description (older interfaces typed "interface")',
+    managed({ RequesterId: 'AROAEXAMPLE:orders', Description: `AWS Lambda VPC ENI-orders-api-${UUID}` }),
+    'lambda',
+    'Lambda function orders-api',
+  ],
+  ['RDS by description', managed({ Description: 'RDSNetworkInterface' }), 'rds', 'RDS database'],
+  ['RDS by requester id', managed({ RequesterId: 'amazon-rds', Description: '' }), 'rds', 'RDS database'],
+  [
+    'ELB by requester id',
+    managed({ RequesterId: 'amazon-elb', Description: '' }),
+    'load-balancer',
+    'load balancer (unknown)',
+  ],
+  [
+    'ELB by description',
+    managed({ RequesterId: '210987654321', Description: 'ELB app/web/50dc6c495c0c9188' }),
+    'load-balancer',
+    'load balancer app/web/50dc6c495c0c9188',
+  ],
+  [
+    'NLB by InterfaceType',
+    managed({ InterfaceType: 'network_load_balancer', Description: 'ELB net/nlb/0123' }),
+    'load-balancer',
+    'load balancer net/nlb/0123',
+  ],
+  [
+    'VPC endpoint',
+    managed({ InterfaceType: 'vpc_endpoint', Description: 'VPC Endpoint Interface vpce-0abc123' }),
+    'vpc-endpoint',
+    'VPC endpoint vpce-0abc123',
+  ],
+  [
+    'VPC endpoint by description',
+    managed({ Description: 'VPC Endpoint Interface vpce-0def' }),
+    'vpc-endpoint',
+    'VPC endpoint vpce-0def',
+  ],
+  [
+    'NAT gateway (nat_gateway)',
+    managed({ InterfaceType: 'nat_gateway', Description: 'Interface for NAT Gateway nat-0abc' }),
+    'nat-gateway',
+    'NAT gateway nat-0abc',
+  ],
+  [
+    'NAT gateway (natGateway)',
+    managed({ InterfaceType: 'natGateway', Description: 'Interface for NAT Gateway nat-0def' }),
+    'nat-gateway',
+    'NAT gateway nat-0def',
+  ],
+  [
+    'NAT gateway by InterfaceType natGateway alone',
+    managed({ InterfaceType: 'natGateway', Description: '' }),
+    'nat-gateway',
+    'NAT gateway',
+  ],
+  [
+    'NAT gateway by InterfaceType nat_gateway alone',
+    managed({ InterfaceType: 'nat_gateway' }),
+    'nat-gateway',
+    'NAT gateway',
+  ],
+  [
+    'NAT gateway by description alone',
+    managed({ Description: 'Interface for NAT Gateway nat-0aaa' }),
+    'nat-gateway',
+    'NAT gateway nat-0aaa',
+  ],
+  [
+    'EFS mount target',
+    managed({ Description: 'EFS mount target for fs-0abc (fsmt-0def)' }),
+    'efs',
+    'EFS mount target for fs-0abc (fsmt-0def)',
+  ],
+  [
+    'ElastiCache by description',
+    managed({ Description: 'ElastiCache sessions-0001-001' }),
+    'elasticache',
+    'ElastiCache sessions-0001-001',
+  ],
+  [
+    'ElastiCache by requester id',
+    managed({ RequesterId: 'amazon-elasticache', Description: '' }),
+    'elasticache',
+    'ElastiCache',
+  ],
+  [
+    'ECS task',
+    managed({ Description: 'arn:aws:ecs:us-east-1:111122223333:attachment/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d' }),
+    'ecs-task',
+    'ECS task arn:aws:ecs:us-east-1:111122223333:attachment/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+  ],
+  [
+    'unknown managed',
+    managed({ InterfaceType: 'api_gateway_managed', RequesterId: 'AIDAEXAMPLE', Description: 'something else' }),
+    'other-managed',
+    'interface managed by AIDAEXAMPLE (type api_gateway_managed, "something else")',
+  ],
+  [
+    'unknown managed, no requester or description',
+    managed({ InterfaceType: 'transit_gateway' }),
+    'other-managed',
+    'interface managed by another service (type transit_gateway)',
+  ],
+  [
+    'requester-managed "interface" attached to an instance (not ours to move)',
+    managed({ RequesterId: 'AIDAEXAMPLE', Attachment: { InstanceId: 'i-0managed' } }),
+    'other-managed',
+    'interface managed by AIDAEXAMPLE (type interface)',
+  ],
+];
+
+describe('classifyInterface', () => {
+  it.each(cases)('%s', (_name, eni, kind, label) => {
+    const owner = classifyInterface(eni);
+    expect(owner.kind).toBe(kind);
+    expect(owner.label).toBe(label);
+  });
+
+  it.each(cases)('only EC2 instances and detached interfaces have a mover: %s', (_name, eni, kind) => {
+    const owner = classifyInterface(eni);
+    if (kind === 'ec2-instance' || kind === 'detached-interface') {
+      expect(owner.mover).toBe('ec2-modify-network-interface');
+    } else {
+      expect(owner.mover).toBeUndefined();
+    }
+  });
+
+  it('covers every owner kind in the table', () => {
+    const kinds = new Set(cases.map(([, , kind]) => kind));
+    expect([...kinds].sort()).toStrictEqual(
+      [
+        'ec2-instance',
+        'detached-interface',
+        'lambda',
+        'rds',
+        'load-balancer',
+        'vpc-endpoint',
+        'nat-gateway',
+        'efs',
+        'elasticache',
+        'ecs-task',
+        'other-managed',
+      ].sort(),
+    );
+  });
+});
