@@ -79,29 +79,34 @@ export async function addRules(
   pace: () => Promise<void>,
 ): Promise<RuleChanges> {
   const groupId = group.GroupId ?? '';
-  const current = rulesOf(group);
+  let current = rulesOf(group);
   const missing = minus(wanted, current);
   const changes: RuleChanges = { added: 0, removed: 0, described: 0 };
+  let raced = false;
   for (const direction of ['ingress', 'egress'] as Direction[]) {
     const rules = missing.filter((rule) => rule.direction === direction);
     if (rules.length === 0) continue;
     await pace();
     try {
       await authorize(ec2, groupId, direction, rules);
+      changes.added += rules.length;
     } catch (error) {
       if (errorCode(error) !== 'InvalidPermission.Duplicate') throw error;
       // Someone (or an earlier attempt) added part of them meanwhile: add the rest one by one.
+      raced = true;
       for (const rule of rules) {
         await pace();
         try {
           await authorize(ec2, groupId, direction, [rule]);
+          changes.added++;
         } catch (inner) {
           if (errorCode(inner) !== 'InvalidPermission.Duplicate') throw inner;
         }
       }
     }
-    changes.added += rules.length;
   }
+  // After a race the rules the other writer added may carry other descriptions: compare with a fresh read.
+  if (raced) current = rulesOf((await readGroups(ec2, [groupId])).get(groupId) ?? group);
   const redescribe = descriptionChanges(current, wanted);
   for (const direction of ['ingress', 'egress'] as Direction[]) {
     const rules = redescribe.filter((rule) => rule.direction === direction);

@@ -841,6 +841,7 @@ describe('AuthorizeSecurityGroupIngress / Egress', () => {
       UserId: PEER_ACCOUNT,
       VpcId: PEER_VPC,
       VpcPeeringConnectionId: PCX,
+      PeeringStatus: 'active',
     });
   });
 

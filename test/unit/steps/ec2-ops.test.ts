@@ -112,6 +112,18 @@ describe('addRules', () => {
     expect(occurrences(await read(API), wanted)).toStrictEqual([1, 1, 1]);
   });
 
+  it('a rule a concurrent writer added with another description ends with the wanted one, counted as not added', async () => {
+    const stale = await read(API);
+    await ec2.authorizeSecurityGroupIngress({
+      GroupId: API,
+      IpPermissions: [toIpPermission({ ...ssh, description: 'other writer' })],
+    });
+    const changes = await addRules(ec2, stale, [ssh, metrics], pace);
+    expect(changes).toMatchObject({ added: 1, described: 1 });
+    const live = rulesOf(await read(API)).find((rule) => ruleKey(rule) === ruleKey(ssh));
+    expect(live?.description).toBe(ssh.description);
+  });
+
   it('an egress rule added meanwhile does not fail the call', async () => {
     const stale = await read(ALB);
     await ec2.authorizeSecurityGroupEgress({ GroupId: ALB, IpPermissions: [toIpPermission(postgres)] });

@@ -682,7 +682,13 @@ export class Ec2Simulator implements Ec2Port {
   }
 
   /** Checks a referenced group exists and fills in the pair's UserId as EC2 answers it. */
-  private resolvePair(draft: RuleDraft, group: StoredGroup): RuleDraft {
+  private resolvePair(input: RuleDraft, group: StoredGroup): RuleDraft {
+    if (input.peer.kind !== 'group') return input;
+    // Describe answers a reference through a peering connection with its status, "active" for a working one.
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_UserIdGroupPair.html
+    const draft: RuleDraft = input.peer.vpcPeeringConnectionId
+      ? { ...input, pairExtras: { ...input.pairExtras, PeeringStatus: input.pairExtras?.PeeringStatus ?? 'active' } }
+      : input;
     if (draft.peer.kind !== 'group') return draft;
     const peer = draft.peer;
     const referenced = this.groups.get(peer.groupId);
