@@ -21,7 +21,7 @@ export const DEFAULT_SETTINGS: Settings = {
   batchSize: 50,
   approvalTimeoutSeconds: 72 * 3600,
   lockTtlSeconds: 7 * 24 * 3600,
-  trafficModelLimit: 200,
+  trafficModelLimit: 500,
 };
 
 export interface Deps {
