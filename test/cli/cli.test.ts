@@ -37,23 +37,14 @@ async function cli(...args: string[]) {
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const store = () => join(dir, 'store');
 
+/** `remediate --state STATE --group|--finding VALUE --approve auto --store … [extra] --json` */
+const remediateJson = (state: string, flag: '--group' | '--finding', value: string, ...extra: string[]) =>
+  cli('remediate', '--state', state, flag, value, '--approve', 'auto', '--store', store(), ...extra, '--json');
+
 describe('cli remediate and rollback on the simulator', () => {
   it('remediates with --approve auto, then rolls back exactly', async () => {
     const after = join(dir, 'after.json');
-    const remediated = await cli(
-      'remediate',
-      '--state',
-      sample,
-      '--group',
-      DEFAULT_GROUP,
-      '--approve',
-      'auto',
-      '--store',
-      store(),
-      '--out',
-      after,
-      '--json',
-    );
+    const remediated = await remediateJson(sample, '--group', DEFAULT_GROUP, '--out', after);
     expect(remediated.code).toBe(0);
     expect(remediated.json).toMatchObject({ outcome: 'remediated', groupId: DEFAULT_GROUP });
     expect(remediated.json.remediationId).toMatch(/^rem-/);
@@ -146,20 +137,7 @@ describe('cli outcomes and exit codes', () => {
     const state = join(fixtures, 'requester-managed.state.json');
     const groupId = read(state).SecurityGroups[0].GroupId;
     const out = join(dir, 'out.json');
-    const result = await cli(
-      'remediate',
-      '--state',
-      state,
-      '--group',
-      groupId,
-      '--approve',
-      'auto',
-      '--store',
-      store(),
-      '--out',
-      out,
-      '--json',
-    );
+    const result = await remediateJson(state, '--group', groupId, '--out', out);
     expect(result.code).toBe(3);
     expect(result.json.outcome).toBe('blocked');
     expect(result.json.reasons.join(' ')).toMatch(/Lambda/);
@@ -169,37 +147,13 @@ describe('cli outcomes and exit codes', () => {
   it('compliant: exit 0', async () => {
     const state = join(fixtures, 'compliant.state.json');
     const groupId = read(state).SecurityGroups[0].GroupId;
-    const result = await cli(
-      'remediate',
-      '--state',
-      state,
-      '--group',
-      groupId,
-      '--approve',
-      'auto',
-      '--store',
-      store(),
-      '--json',
-    );
+    const result = await remediateJson(state, '--group', groupId);
     expect(result).toMatchObject({ code: 0, json: { outcome: 'compliant' } });
   });
 
   it('invalid input: exit 2 with reasons, state unchanged', async () => {
     const out = join(dir, 'out.json');
-    const notDefault = await cli(
-      'remediate',
-      '--state',
-      sample,
-      '--group',
-      'sg-07c9d8e7f6a5b4c3d',
-      '--approve',
-      'auto',
-      '--store',
-      store(),
-      '--out',
-      out,
-      '--json',
-    );
+    const notDefault = await remediateJson(sample, '--group', 'sg-07c9d8e7f6a5b4c3d', '--out', out);
     expect(notDefault.code).toBe(2);
     expect(notDefault.json).toMatchObject({ outcome: 'failed', error: 'InvalidInput' });
     expect(notDefault.json.reasons.join(' ')).toMatch(/not a VPC default security group/);

@@ -16,7 +16,7 @@ import {
   Ec2Simulator,
   type SimulatorHooks,
   type SimulatorOptions,
-} from '../../handlers/adapters/local/ec2-simulator/index.ts';
+} from '../../handlers/adapters/local/ec2-simulator.ts';
 import type { Ec2State, IpPermission, NetworkInterface, SecurityGroup } from '../../handlers/core/ec2-shapes.ts';
 import { computeFlows, type FlowModel } from '../../handlers/core/reachability.ts';
 import type { Notification } from '../../handlers/ports.ts';

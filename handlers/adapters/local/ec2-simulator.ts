@@ -6,4 +6,4 @@ export {
   type SimulatorHooks,
   type SimulatorOptions,
   type SimulatorQuotas,
-} from './ec2-simulator/index.ts';
+} from './ec2-simulator/simulator.ts';
