@@ -216,7 +216,8 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
       batchSize: deps.settings.batchSize,
     });
     if (!flags.json) io.stdout(`${describePlan(planned).join('\n')}\n`);
-    const outcome: Outcome = planned.status === 'ready' ? 'planned' : planned.status;
+    const outcome: Outcome =
+      planned.status === 'ready' ? 'planned' : planned.status === 'excluded' ? 'skipped' : planned.status;
     return {
       outcome,
       groupId: planned.defaultGroupId,

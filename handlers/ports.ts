@@ -10,6 +10,7 @@ import type {
   SecurityGroupReference,
   SecurityGroupRule,
   Tag,
+  Vpc,
 } from './core/ec2-shapes.ts';
 
 /** The EC2 calls the workflow makes, with the EC2 API's request and response shapes. Errors carry the EC2 error code in `name`. */
@@ -26,6 +27,7 @@ export interface Ec2Port {
     NextToken?: string;
     MaxResults?: number;
   }): Promise<{ NetworkInterfaces?: NetworkInterface[]; NextToken?: string }>;
+  describeVpcs(input: { VpcIds: string[] }): Promise<{ Vpcs?: Vpc[] }>;
   describeSecurityGroupReferences(input: {
     GroupId: string[];
   }): Promise<{ SecurityGroupReferenceSet?: SecurityGroupReference[] }>;

@@ -124,6 +124,15 @@ export interface SecurityGroupRule {
   SecurityGroupRuleArn?: string;
 }
 
+/** A VPC as DescribeVpcs answers it (the fields this project reads). */
+export interface Vpc {
+  VpcId?: string;
+  OwnerId?: string;
+  CidrBlock?: string;
+  IsDefault?: boolean;
+  Tags?: Tag[];
+}
+
 export interface Filter {
   Name: string;
   Values: string[];

@@ -49,6 +49,10 @@ export function describePlan(plan: Plan): string[] {
   const lines = [
     `Default security group ${plan.defaultGroupId} of ${plan.vpcId} (account ${plan.accountId}, ${plan.region})`,
   ];
+  if (plan.status === 'excluded') {
+    lines.push(`Opted out, nothing to do: ${plan.reasons.join(' ')}`);
+    return lines;
+  }
   if (plan.status === 'compliant') {
     lines.push('It has no inbound or outbound rules: already compliant, nothing to do.');
     return lines;

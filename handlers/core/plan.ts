@@ -9,7 +9,7 @@
  *  - only after approval are D's rules, the D halves of the doubled references and the original references revoked:
  *    by then D has no members, so those rules match nothing and revoking them changes no flow.
  */
-import type { NetworkInterface, SecurityGroup } from './ec2-shapes.ts';
+import type { NetworkInterface, SecurityGroup, Tag } from './ec2-shapes.ts';
 import { classifyInterface, type InterfaceOwner } from './owners.ts';
 import { type Direction, quotaUsage, type Rule, referencesGroup, retarget, rulesOf } from './rules.ts';
 
@@ -32,6 +32,8 @@ export interface Inventory {
   referencingGroups: SecurityGroup[];
   /** The members' other groups, unchanged by the remediation; kept so the traffic model can be rebuilt. */
   memberGroups: SecurityGroup[];
+  /** The VPC's tags, when read (for the opt-out tag). */
+  vpcTags?: Tag[];
   /** VPCs whose groups reference the default group but that this account cannot see or edit. */
   unreachableReferences: { vpcId: string; vpcPeeringConnectionId?: string; transitGatewayId?: string }[];
 }
@@ -50,7 +52,7 @@ export interface ReferenceEdit {
   rule: Rule;
 }
 
-export type PlanStatus = 'compliant' | 'blocked' | 'ready';
+export type PlanStatus = 'excluded' | 'compliant' | 'blocked' | 'ready';
 
 export interface Plan {
   remediationId: string;
@@ -77,6 +79,8 @@ export interface PlanOptions {
   remediationId: string;
   quotas?: Quotas;
   batchSize?: number;
+  /** A tag key that, on the default group or its VPC, opts the group out of remediation. */
+  excludeTag?: string;
 }
 
 export const REPLACEMENT_NAME_PREFIX = 'default-replacement-';
@@ -105,6 +109,10 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
     replacementName: replacementName(options.remediationId),
   };
 
+  const excludedBy = options.excludeTag ? exclusion(inventory, options.excludeTag) : undefined;
+  if (excludedBy) {
+    return { ...base, status: 'excluded', reasons: [excludedBy], moves: [], references: [], batches: [] };
+  }
   if (defaultRules.length === 0) {
     return { ...base, status: 'compliant', reasons: [], moves: [], references: [], batches: [] };
   }
@@ -136,6 +144,19 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
       batchSize,
     ),
   };
+}
+
+function exclusion(inventory: Inventory, tagKey: string): string | undefined {
+  const tagged = (tags: Tag[] | undefined) => (tags ?? []).some((tag) => tag.Key === tagKey);
+  if (tagged(inventory.defaultGroup.Tags)) return `The default group carries the opt-out tag ${tagKey}.`;
+  if (tagged(inventory.vpcTags)) return `${inventory.vpcId} carries the opt-out tag ${tagKey}.`;
+  return undefined;
+}
+
+/** Whether a person must approve: always, or (`when-in-use`) only when something uses or references the group. */
+export function approvalRequired(plan: Plan, mode: 'always' | 'when-in-use'): boolean {
+  if (mode === 'always') return true;
+  return plan.moves.length > 0 || plan.references.some((reference) => reference.groupId !== plan.defaultGroupId);
 }
 
 function blockingReasons(

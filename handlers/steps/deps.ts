@@ -12,6 +12,10 @@ export interface Settings {
   lockTtlSeconds: number;
   /** Base URL of the approval and rollback pages (deployed HTTP API); absent locally. */
   linkBaseUrl?: string;
+  /** `always`, or `when-in-use`: a group nothing uses or references is stripped without waiting for approval. */
+  approvalMode: 'always' | 'when-in-use';
+  /** A tag key that, on the default group or its VPC, opts it out. */
+  excludeTag?: string;
   /** Largest number of interfaces for which Verify rebuilds the full traffic model (it is quadratic). */
   trafficModelLimit: number;
 }
@@ -22,6 +26,8 @@ export const DEFAULT_SETTINGS: Settings = {
   approvalTimeoutSeconds: 72 * 3600,
   lockTtlSeconds: 7 * 24 * 3600,
   trafficModelLimit: 500,
+  approvalMode: 'always',
+  excludeTag: 'default-sg-remediation:exclude',
 };
 
 export interface Deps {

@@ -1,5 +1,5 @@
 import { errorCode, InvalidInputError } from '../core/errors.ts';
-import { type Inventory, type Plan, planRemediation } from '../core/plan.ts';
+import { approvalRequired, type Inventory, type Plan, planRemediation } from '../core/plan.ts';
 import { planKey } from '../core/snapshot.ts';
 import type { Ec2Port } from '../ports.ts';
 import { parseInput, runSchema, type Target } from './common.ts';
@@ -14,12 +14,18 @@ export interface PlanSummary {
   references: number;
   defaultRules: number;
   replacementNeeded: boolean;
+  /** False when `approvalMode` is `when-in-use` and nothing uses or references the group. */
+  approvalRequired: boolean;
   /** 0..n-1, one per batch of interfaces: the Map state iterates over them. */
   batchIndexes: number[];
 }
 
 /** What uses and references the default group, read with filtered, paginated describes. */
-export async function readInventory(ec2: Ec2Port, target: Target): Promise<Inventory> {
+export async function readInventory(
+  ec2: Ec2Port,
+  target: Target,
+  options: { vpcTags?: boolean } = {},
+): Promise<Inventory> {
   let defaultGroup: Inventory['defaultGroup'] | undefined;
   try {
     defaultGroup = (await ec2.describeSecurityGroups({ GroupIds: [target.groupId] })).SecurityGroups?.[0];
@@ -55,10 +61,14 @@ export async function readInventory(ec2: Ec2Port, target: Target): Promise<Inven
       ...(reference.VpcPeeringConnectionId ? { vpcPeeringConnectionId: reference.VpcPeeringConnectionId } : {}),
       ...(reference.TransitGatewayId ? { transitGatewayId: reference.TransitGatewayId } : {}),
     }));
+  const vpcTags = options.vpcTags
+    ? ((await ec2.describeVpcs({ VpcIds: [defaultGroup.VpcId] })).Vpcs?.[0]?.Tags ?? [])
+    : undefined;
   return {
     accountId: target.accountId,
     region: target.region,
     vpcId: defaultGroup.VpcId,
+    ...(vpcTags ? { vpcTags } : {}),
     defaultGroup,
     members,
     referencingGroups: [...referencing.values()],
@@ -67,7 +77,7 @@ export async function readInventory(ec2: Ec2Port, target: Target): Promise<Inven
   };
 }
 
-export function summarize(plan: Plan): PlanSummary {
+export function summarize(plan: Plan, approvalMode: 'always' | 'when-in-use' = 'always'): PlanSummary {
   return {
     status: plan.status,
     reasons: plan.reasons,
@@ -76,6 +86,7 @@ export function summarize(plan: Plan): PlanSummary {
     references: plan.references.length,
     defaultRules: plan.defaultRules.length,
     replacementNeeded: plan.replacementNeeded,
+    approvalRequired: approvalRequired(plan, approvalMode),
     batchIndexes: plan.batches.map((_, index) => index),
   };
 }
@@ -83,16 +94,17 @@ export function summarize(plan: Plan): PlanSummary {
 /** "Discover what uses the default group": reads the inventory, makes the plan, keeps both in the store. */
 export async function discover(raw: unknown, deps: Deps): Promise<PlanSummary> {
   const { remediationId, target } = parseInput(runSchema, raw);
-  const inventory = await readInventory(deps.ec2(target), target);
+  const inventory = await readInventory(deps.ec2(target), target, { vpcTags: Boolean(deps.settings.excludeTag) });
   const plan = planRemediation(inventory, {
     remediationId,
     quotas: deps.settings.quotas,
     batchSize: deps.settings.batchSize,
+    excludeTag: deps.settings.excludeTag,
   });
   await deps.store.put(
     planKey(remediationId),
     JSON.stringify({ discoveredAt: deps.now().toISOString(), inventory, plan }),
   );
   deps.log.info('plan made', { remediationId, status: plan.status, members: plan.moves.length });
-  return summarize(plan);
+  return summarize(plan, deps.settings.approvalMode);
 }

@@ -24,7 +24,7 @@ const ENI_ALB = 'eni-07000000000000013';
 const ENI_API = 'eni-07000000000000014';
 const PEER_ENI = 'eni-0e0e0e0e0e0e0e0e0';
 const MISSING_SG = 'sg-0123456789abcdef0';
-const SAMPLE_PATH = '/work/shared/examples/web-app.state.json';
+const SAMPLE_PATH = join(import.meta.dirname, '..', '..', '..', 'shared', 'examples', 'web-app.state.json');
 
 function perm(protocol: string, extra: Partial<IpPermission> = {}): IpPermission {
   return { IpProtocol: protocol, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [], ...extra };
@@ -1370,5 +1370,22 @@ describe('fault hooks', () => {
     });
     await ec2.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: ENI_1, Groups: [API_SG] });
     expect(await interfaceIds(ec2, [{ Name: 'group-id', Values: [API_SG] }])).toEqual([ENI_1, ENI_API]);
+  });
+});
+
+describe('DescribeVpcs', () => {
+  it('answers known VPCs, with the tags of Vpcs records in the state file, and refuses unknown ones', async () => {
+    const state = {
+      ...sampleState(),
+      Vpcs: [{ VpcId: 'vpc-07e1f2a3b4c5d6e7f', Tags: [{ Key: 'team', Value: 'net' }] }],
+    };
+    const ec2 = Ec2Simulator.fromState(state);
+    const answer = await ec2.describeVpcs({ VpcIds: ['vpc-07e1f2a3b4c5d6e7f'] });
+    expect(answer.Vpcs?.[0]?.Tags).toEqual([{ Key: 'team', Value: 'net' }]);
+    await expect(ec2.describeVpcs({ VpcIds: ['vpc-0000000000000000a'] })).rejects.toMatchObject({
+      name: 'InvalidVpcID.NotFound',
+    });
+    expect(ec2.callCounts().DescribeVpcs).toBe(2);
+    expect(ec2.toState()).toHaveProperty('Vpcs');
   });
 });

@@ -11,6 +11,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
   type EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
@@ -32,6 +33,10 @@ export class SdkEc2 implements Ec2Port {
 
   describeNetworkInterfaces(input: Input<'describeNetworkInterfaces'>): Output<'describeNetworkInterfaces'> {
     return this.client.send(new DescribeNetworkInterfacesCommand(input));
+  }
+
+  describeVpcs(input: Input<'describeVpcs'>): Output<'describeVpcs'> {
+    return this.client.send(new DescribeVpcsCommand(input));
   }
 
   describeSecurityGroupReferences(

@@ -12,6 +12,7 @@ import type {
   SecurityGroupReference,
   SecurityGroupRule,
   Tag,
+  Vpc,
 } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import { type Direction, normalizeProtocol, quotaUsage } from '../../../core/rules.ts';
@@ -40,6 +41,7 @@ export type Ec2Action =
   | 'DescribeSecurityGroups'
   | 'DescribeNetworkInterfaces'
   | 'DescribeSecurityGroupReferences'
+  | 'DescribeVpcs'
   | 'CreateSecurityGroup'
   | 'DeleteSecurityGroup'
   | 'AuthorizeSecurityGroupIngress'
@@ -324,6 +326,25 @@ export class Ec2Simulator implements Ec2Port {
    * groups of this account: every group of the state, of any account, counts as a referencing group.
    * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupReferences.html
    */
+  /**
+   * The state file may carry `Vpcs` (`aws ec2 describe-vpcs` output) for tags; otherwise a VPC is known from its
+   * groups and interfaces, with no tags. An unknown id fails the whole call, as EC2 does.
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcs.html
+   */
+  describeVpcs(input: Input<'describeVpcs'>): Promise<Output<'describeVpcs'>> {
+    return this.call('DescribeVpcs', input, (request) => {
+      const records = Array.isArray(this.extras.Vpcs) ? (this.extras.Vpcs as Vpc[]) : [];
+      const known = this.knownVpcs();
+      return {
+        Vpcs: (request?.VpcIds ?? [...known]).map((vpcId) => {
+          const record = records.find((vpc) => vpc.VpcId === vpcId);
+          if (!record && !known.has(vpcId)) throw ec2Errors.vpcNotFound(vpcId);
+          return { VpcId: vpcId, OwnerId: this.accountId, Tags: [], ...record };
+        }),
+      };
+    });
+  }
+
   describeSecurityGroupReferences(
     input: Input<'describeSecurityGroupReferences'>,
   ): Promise<Output<'describeSecurityGroupReferences'>> {
