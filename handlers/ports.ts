@@ -120,7 +120,28 @@ export interface ApprovalRecord {
   decidedAt?: string;
 }
 
-/** The ledger: locks, remediation records and approvals (DynamoDB table or a local JSON file). */
+export type RollbackLinkStatus = 'pending' | 'used' | 'expired';
+
+/** A one-click rollback link of a completion notice: `/rollbacks/<linkId>` starts the rollback of one remediation. */
+export interface RollbackLinkRecord {
+  /** Opaque id carried by the link (≥128 random bits). */
+  linkId: string;
+  remediationId: string;
+  status: RollbackLinkStatus;
+  /** Epoch seconds. */
+  expiresAt: number;
+  createdAt: string;
+  /**
+   * Random key (≥256 bits) of the page's anti-CSRF token: HMAC(csrfSecret, link id) in the form. Stays in the ledger,
+   * like an approval's task token.
+   */
+  csrfSecret: string;
+  usedAt?: string;
+  /** The rollback execution the link started, once it is known. */
+  executionArn?: string;
+}
+
+/** The ledger: locks, remediation records, approvals and rollback links (DynamoDB table or a local JSON file). */
 export interface Ledger {
   /** Takes the lock on `lockKey` if it is free, expired, or already held with the same token. */
   acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult>;
@@ -136,6 +157,17 @@ export interface Ledger {
     status: 'approved' | 'rejected',
     nowEpochSeconds: number,
   ): Promise<{ decided: boolean; record?: ApprovalRecord }>;
+  /** Stores (or overwrites) a rollback link. */
+  putRollbackLink(record: RollbackLinkRecord): Promise<void>;
+  getRollbackLink(linkId: string): Promise<RollbackLinkRecord | undefined>;
+  /**
+   * Marks a pending, unexpired link `used` (one conditional write: of two callers, one wins). Answers the record as it
+   * was when it was not pending, with status `expired` for a pending link past its expiry; no record for an unknown id.
+   */
+  claimRollbackLink(
+    linkId: string,
+    nowEpochSeconds: number,
+  ): Promise<{ claimed: boolean; record?: RollbackLinkRecord }>;
 }
 
 export interface Notification {
@@ -171,4 +203,13 @@ export interface Logger {
 export interface TaskCallbacks {
   succeed(taskToken: string, output: unknown): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+/** The `name` of the error TaskCallbacks throw when the execution no longer waits for the token (ended, timed out). */
+export const EXECUTION_ENDED = 'ExecutionEnded';
+
+/** Starts the rollback state machine for a remediation (StartExecution, or the local runner). */
+export interface RollbackStarter {
+  /** Starting twice for one remediation answers the execution already started rather than a second one. */
+  start(remediationId: string): Promise<{ executionArn: string }>;
 }

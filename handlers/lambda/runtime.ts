@@ -37,6 +37,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     approvalTimeoutSeconds: number('APPROVAL_TIMEOUT_SECONDS', DEFAULT_SETTINGS.approvalTimeoutSeconds),
     lockTtlSeconds: number('LOCK_TTL_SECONDS', DEFAULT_SETTINGS.lockTtlSeconds),
     trafficModelLimit: number('TRAFFIC_MODEL_LIMIT', DEFAULT_SETTINGS.trafficModelLimit),
+    linkExpiryDays: number('LINK_EXPIRY_DAYS', DEFAULT_SETTINGS.linkExpiryDays),
     approvalMode: env.APPROVAL_MODE === 'when-in-use' ? 'when-in-use' : 'always',
     excludeTag: env.EXCLUDE_TAG || DEFAULT_SETTINGS.excludeTag,
     ...(env.LINK_BASE_URL ? { linkBaseUrl: env.LINK_BASE_URL } : {}),

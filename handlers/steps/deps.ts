@@ -16,6 +16,8 @@ export interface Settings {
   approvalMode: 'always' | 'when-in-use';
   /** A tag key that, on the default group or its VPC, opts it out. */
   excludeTag?: string;
+  /** How long a rollback link in the completion notice works. */
+  linkExpiryDays: number;
   /** Largest number of interfaces for which Verify rebuilds the full traffic model (it is quadratic). */
   trafficModelLimit: number;
 }
@@ -27,6 +29,7 @@ export const DEFAULT_SETTINGS: Settings = {
   lockTtlSeconds: 7 * 24 * 3600,
   trafficModelLimit: 500,
   approvalMode: 'always',
+  linkExpiryDays: 30,
   excludeTag: 'default-sg-remediation:exclude',
 };
 

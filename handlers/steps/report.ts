@@ -1,6 +1,7 @@
 /** Closing steps: annotate the finding and tell people what happened. */
 import { z } from 'zod';
 import { describePlan } from '../core/messages.ts';
+import { createRollbackLink } from '../http/rollback-links.ts';
 import { parseInput, remediationIdSchema, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
 
@@ -75,9 +76,13 @@ export async function notify(raw: unknown, deps: Deps): Promise<{ sent: true }> 
     ...(planLines.length > 0 ? ['', ...planLines] : []),
   ];
   if (input.event === 'remediated') {
+    // Deployed, the notice carries a single-use rollback link; locally, the command that does the same.
+    const link = deps.settings.linkBaseUrl ? await createRollbackLink(deps, input.remediationId) : undefined;
     lines.push(
       '',
-      `To undo it: npm run cli -- rollback --remediation ${input.remediationId} (or the "Roll back EC2.2" action).`,
+      link?.url
+        ? `Roll back with one click (link valid until ${new Date(link.expiresAt * 1000).toISOString()}): ${link.url}`
+        : `To undo it: npm run cli -- rollback --remediation ${input.remediationId} (or the "Roll back EC2.2" action).`,
     );
   }
   await deps.notifier.publish({ subject: `${SUBJECTS[input.event]}: ${groupId}`, message: lines.join('\n') });

@@ -6,7 +6,16 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { ApprovalRecord, ApprovalStatus, Ledger, LockHolder, LockResult, RemediationRecord } from '../../ports.ts';
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  Ledger,
+  LockHolder,
+  LockResult,
+  RemediationRecord,
+  RollbackLinkRecord,
+  RollbackLinkStatus,
+} from '../../ports.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -24,6 +33,7 @@ export class LedgerItemError extends Error {
 export const lockPk = (lockKey: string) => `lock#${lockKey}`;
 export const remediationPk = (remediationId: string) => `remediation#${remediationId}`;
 export const approvalPk = (approvalId: string) => `approval#${approvalId}`;
+export const rollbackLinkPk = (linkId: string) => `rollback-link#${linkId}`;
 
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
@@ -107,11 +117,28 @@ function toApproval(item: Item): ApprovalRecord {
   });
 }
 
+const ROLLBACK_LINK_STATUSES: readonly string[] = ['pending', 'used', 'expired'] satisfies RollbackLinkStatus[];
+
+function toRollbackLink(item: Item): RollbackLinkRecord {
+  const status = readString(item, 'status');
+  if (!ROLLBACK_LINK_STATUSES.includes(status)) throw new LedgerItemError(readString(item, 'pk'), `status ${status}`);
+  return withoutUndefined({
+    linkId: readString(item, 'linkId'),
+    remediationId: readString(item, 'remediationId'),
+    status: status as RollbackLinkStatus,
+    expiresAt: readNumber(item, 'expiresAt'),
+    createdAt: readString(item, 'createdAt'),
+    csrfSecret: readString(item, 'csrfSecret'),
+    usedAt: readOptionalString(item, 'usedAt'),
+    executionArn: readOptionalString(item, 'executionArn'),
+  });
+}
+
 /**
  * A {@link Ledger} in one DynamoDB table whose only key is the string partition key `pk`:
- * `lock#<key>`, `remediation#<id>` and `approval#<id>` items. Every decision is a single conditional write, so two
- * callers racing for a lock or an approval cannot both win. Reads are strongly consistent. Approval and lock items
- * carry `ttl` (epoch seconds: expiry + 7 days) for the table's TTL setting.
+ * `lock#<key>`, `remediation#<id>`, `approval#<id>` and `rollback-link#<id>` items. Every decision is a single conditional write, so two
+ * callers racing for a lock, an approval or a rollback link cannot both win. Reads are strongly consistent. Approval,
+ * rollback link and lock items carry `ttl` (epoch seconds: expiry + 7 days) for the table's TTL setting.
  */
 export class DynamoDbLedger implements Ledger {
   constructor(
@@ -256,6 +283,67 @@ export class DynamoDbLedger implements Ledger {
       const record = toApproval(item);
       if (record.status === 'pending' && record.expiresAt < nowEpochSeconds) record.status = 'expired';
       return { decided: false, record };
+    }
+  }
+
+  async putRollbackLink(record: RollbackLinkRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: S(rollbackLinkPk(record.linkId)),
+          ...strings({
+            linkId: record.linkId,
+            remediationId: record.remediationId,
+            status: record.status,
+            createdAt: record.createdAt,
+            csrfSecret: record.csrfSecret,
+            usedAt: record.usedAt,
+            executionArn: record.executionArn,
+          }),
+          expiresAt: N(record.expiresAt),
+          ttl: N(record.expiresAt + TTL_GRACE_SECONDS),
+        },
+      }),
+    );
+  }
+
+  async getRollbackLink(linkId: string): Promise<RollbackLinkRecord | undefined> {
+    const item = await this.getItem(rollbackLinkPk(linkId));
+    return item === undefined ? undefined : toRollbackLink(item);
+  }
+
+  async claimRollbackLink(
+    linkId: string,
+    nowEpochSeconds: number,
+  ): Promise<{ claimed: boolean; record?: RollbackLinkRecord }> {
+    const pk = rollbackLinkPk(linkId);
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(pk) },
+          UpdateExpression: 'SET #status = :used, usedAt = :usedAt',
+          ConditionExpression: '#status = :pending AND expiresAt >= :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':used': S('used'),
+            ':usedAt': S(new Date(nowEpochSeconds * 1000).toISOString()),
+            ':pending': S('pending'),
+            ':now': N(nowEpochSeconds),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { claimed: true, ...(output.Attributes ? { record: toRollbackLink(output.Attributes) } : {}) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = error.Item ?? (await this.getItem(pk));
+      if (item === undefined) return { claimed: false };
+      const record = toRollbackLink(item);
+      if (record.status === 'pending' && record.expiresAt < nowEpochSeconds) record.status = 'expired';
+      return { claimed: false, record };
     }
   }
 

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { ApprovalRecord, Ledger, LockHolder, LockResult, RemediationRecord } from '../../ports.ts';
+import type {
+  ApprovalRecord,
+  Ledger,
+  LockHolder,
+  LockResult,
+  RemediationRecord,
+  RollbackLinkRecord,
+} from '../../ports.ts';
 
 /** The ledger's lock file stayed taken for longer than the wait allows (another process, or one that crashed). */
 export class LedgerBusyError extends Error {
@@ -27,6 +34,7 @@ interface State {
   locks: Map<string, LockHolder>;
   remediations: Map<string, RemediationRecord>;
   approvals: Map<string, ApprovalRecord>;
+  rollbackLinks: Map<string, RollbackLinkRecord>;
 }
 
 interface FileShape {
@@ -34,6 +42,8 @@ interface FileShape {
   locks: Record<string, LockHolder>;
   remediations: Record<string, RemediationRecord>;
   approvals: Record<string, ApprovalRecord>;
+  /** Absent in files written before rollback links existed. */
+  rollbackLinks?: Record<string, RollbackLinkRecord>;
 }
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -131,6 +141,38 @@ export class FileLedger implements Ledger {
     });
   }
 
+  async putRollbackLink(record: RollbackLinkRecord): Promise<void> {
+    await this.change((state) => {
+      state.rollbackLinks.set(record.linkId, { ...record });
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async getRollbackLink(linkId: string): Promise<RollbackLinkRecord | undefined> {
+    return (await this.read()).rollbackLinks.get(linkId);
+  }
+
+  async claimRollbackLink(
+    linkId: string,
+    nowEpochSeconds: number,
+  ): Promise<{ claimed: boolean; record?: RollbackLinkRecord }> {
+    return this.change<{ claimed: boolean; record?: RollbackLinkRecord }>((state) => {
+      const current = state.rollbackLinks.get(linkId);
+      if (current === undefined) return { result: { claimed: false }, changed: false };
+      if (current.status !== 'pending') return { result: { claimed: false, record: current }, changed: false };
+      if (current.expiresAt < nowEpochSeconds) {
+        return { result: { claimed: false, record: { ...current, status: 'expired' } }, changed: false };
+      }
+      const claimed: RollbackLinkRecord = {
+        ...current,
+        status: 'used',
+        usedAt: new Date(nowEpochSeconds * 1000).toISOString(),
+      };
+      state.rollbackLinks.set(linkId, claimed);
+      return { result: { claimed: true, record: claimed }, changed: true };
+    });
+  }
+
   /** Runs `update` on the current state under the lock, and writes the state back if it says it changed. */
   private change<T>(update: (state: State) => { result: T; changed: boolean }): Promise<T> {
     const run = async (): Promise<T> => {
@@ -174,7 +216,9 @@ export class FileLedger implements Ledger {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if (hasCode(error, 'ENOENT')) return { locks: new Map(), remediations: new Map(), approvals: new Map() };
+      if (hasCode(error, 'ENOENT')) {
+        return { locks: new Map(), remediations: new Map(), approvals: new Map(), rollbackLinks: new Map() };
+      }
       throw error;
     }
     const parsed = this.parse(text);
@@ -188,6 +232,7 @@ export class FileLedger implements Ledger {
       locks: section<LockHolder>('locks'),
       remediations: section<RemediationRecord>('remediations'),
       approvals: section<ApprovalRecord>('approvals'),
+      rollbackLinks: section<RollbackLinkRecord>('rollbackLinks'),
     };
   }
 
@@ -205,6 +250,7 @@ export class FileLedger implements Ledger {
       locks: Object.fromEntries(state.locks),
       remediations: Object.fromEntries(state.remediations),
       approvals: Object.fromEntries(state.approvals),
+      rollbackLinks: Object.fromEntries(state.rollbackLinks),
     };
     const temporary = `${this.path}.${randomUUID()}.tmp`;
     try {

@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../../handlers/adapters/aws/dynamodb-ledger.ts';
-import type { ApprovalRecord, LockHolder } from '../../../handlers/ports.ts';
+import type { ApprovalRecord, LockHolder, RollbackLinkRecord } from '../../../handlers/ports.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });
@@ -271,5 +271,128 @@ describe('DynamoDbLedger approvals', () => {
   it('refuses a malformed item instead of guessing', async () => {
     ddb.on(GetItemCommand).resolves({ Item: approvalItem('maybe') });
     await expect(ledger().getApproval('ap-1')).rejects.toMatchObject({ name: 'LedgerItemMalformed' });
+  });
+});
+
+describe('DynamoDbLedger rollback links', () => {
+  const link: RollbackLinkRecord = {
+    linkId: 'rl-1',
+    remediationId: 'r-1',
+    status: 'pending',
+    expiresAt: 3000,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    csrfSecret: 'csrf-secret-1',
+  };
+  const linkItem = (status: string, extra: Record<string, unknown> = {}) => ({
+    pk: { S: 'rollback-link#rl-1' },
+    linkId: { S: 'rl-1' },
+    remediationId: { S: 'r-1' },
+    status: { S: status },
+    createdAt: { S: '2025-01-01T00:00:00.000Z' },
+    csrfSecret: { S: 'csrf-secret-1' },
+    expiresAt: { N: '3000' },
+    ttl: { N: String(3000 + WEEK) },
+    ...extra,
+  });
+
+  it('stores links under rollback-link#<id> with a TTL of expiry + 7 days, only defined attributes', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    await ledger().putRollbackLink(link);
+    await ledger().putRollbackLink({
+      ...link,
+      status: 'used',
+      usedAt: '2025-01-02T00:00:00.000Z',
+      executionArn: 'arn:x',
+    });
+    const calls = ddb.commandCalls(PutItemCommand);
+    expect(calls[0]?.args[0].input).toEqual({ TableName: TABLE, Item: linkItem('pending') });
+    expect(calls[1]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: linkItem('used', { usedAt: { S: '2025-01-02T00:00:00.000Z' }, executionArn: { S: 'arn:x' } }),
+    });
+  });
+
+  it('reads a link back with a consistent GetItem; unknown answers undefined', async () => {
+    ddb
+      .on(GetItemCommand)
+      .resolvesOnce({ Item: linkItem('used', { executionArn: { S: 'arn:x' } }) })
+      .resolves({});
+    await expect(ledger().getRollbackLink('rl-1')).resolves.toEqual({ ...link, status: 'used', executionArn: 'arn:x' });
+    await expect(ledger().getRollbackLink('rl-2')).resolves.toBeUndefined();
+    expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: 'rollback-link#rl-1' } },
+      ConsistentRead: true,
+    });
+  });
+
+  it('claims a pending, unexpired link with one conditional UpdateItem', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: linkItem('used', { usedAt: { S: '1970-01-01T00:41:40.000Z' } }) });
+    await expect(ledger().claimRollbackLink('rl-1', 2500)).resolves.toEqual({
+      claimed: true,
+      record: { ...link, status: 'used', usedAt: '1970-01-01T00:41:40.000Z' },
+    });
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: 'rollback-link#rl-1' } },
+      UpdateExpression: 'SET #status = :used, usedAt = :usedAt',
+      ConditionExpression: '#status = :pending AND expiresAt >= :now',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':used': { S: 'used' },
+        ':usedAt': { S: '1970-01-01T00:41:40.000Z' },
+        ':pending': { S: 'pending' },
+        ':now': { N: '2500' },
+      },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('does not claim twice: answers the record as it was', async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed(linkItem('used', { usedAt: { S: '2025-01-01T01:00:00.000Z' } })));
+    await expect(ledger().claimRollbackLink('rl-1', 2500)).resolves.toEqual({
+      claimed: false,
+      record: { ...link, status: 'used', usedAt: '2025-01-01T01:00:00.000Z' },
+    });
+  });
+
+  it('reports a pending link past its expiry as expired', async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed(linkItem('pending')));
+    await expect(ledger().claimRollbackLink('rl-1', 3001)).resolves.toEqual({
+      claimed: false,
+      record: { ...link, status: 'expired' },
+    });
+  });
+
+  it('reads the record when the failed condition carries none; unknown answers no record', async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb
+      .on(GetItemCommand)
+      .resolvesOnce({ Item: linkItem('used') })
+      .resolves({});
+    await expect(ledger().claimRollbackLink('rl-1', 2500)).resolves.toEqual({
+      claimed: false,
+      record: { ...link, status: 'used' },
+    });
+    await expect(ledger().claimRollbackLink('rl-404', 2500)).resolves.toEqual({ claimed: false });
+  });
+
+  it('passes other errors through, and refuses a malformed item', async () => {
+    ddb.on(UpdateItemCommand).rejects(
+      new DynamoDBServiceException({
+        name: 'ProvisionedThroughputExceededException',
+        $fault: 'client',
+        $metadata: {},
+      }),
+    );
+    await expect(ledger().claimRollbackLink('rl-1', 2500)).rejects.toMatchObject({
+      name: 'ProvisionedThroughputExceededException',
+    });
+    ddb.on(GetItemCommand).resolves({ Item: linkItem('maybe') });
+    await expect(ledger().getRollbackLink('rl-1')).rejects.toMatchObject({ name: 'LedgerItemMalformed' });
+    const { csrfSecret: _secret, ...withoutSecret } = linkItem('pending');
+    ddb.on(GetItemCommand).resolves({ Item: withoutSecret });
+    await expect(ledger().getRollbackLink('rl-1')).rejects.toMatchObject({ name: 'LedgerItemMalformed' });
   });
 });

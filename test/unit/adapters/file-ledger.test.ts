@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileLedger } from '../../../handlers/adapters/local/file-ledger.ts';
-import type { ApprovalRecord, LockHolder, RemediationRecord } from '../../../handlers/ports.ts';
+import type { ApprovalRecord, LockHolder, RemediationRecord, RollbackLinkRecord } from '../../../handlers/ports.ts';
 
 let dir: string;
 let file: string;
@@ -207,5 +207,73 @@ describe('FileLedger approvals', () => {
 
   it('answers not decided, without a record, for an unknown approval', async () => {
     await expect(new FileLedger(file).decideApproval('nope', 'approved', 1)).resolves.toEqual({ decided: false });
+  });
+});
+
+describe('FileLedger rollback links', () => {
+  const link: RollbackLinkRecord = {
+    linkId: 'rl-1',
+    remediationId: 'r-1',
+    status: 'pending',
+    expiresAt: 3000,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    csrfSecret: 'csrf-secret-1',
+  };
+
+  it('stores, reads and overwrites links; unknown and prototype names answer undefined', async () => {
+    const ledger = new FileLedger(file);
+    await expect(ledger.getRollbackLink('rl-1')).resolves.toBeUndefined();
+    await ledger.putRollbackLink(link);
+    await expect(new FileLedger(file).getRollbackLink('rl-1')).resolves.toEqual(link);
+    await ledger.putRollbackLink({ ...link, status: 'used', executionArn: 'arn:x' });
+    await expect(ledger.getRollbackLink('rl-1')).resolves.toEqual({ ...link, status: 'used', executionArn: 'arn:x' });
+    await expect(ledger.getRollbackLink('__proto__')).resolves.toBeUndefined();
+  });
+
+  it('claims a pending link once; the second claim answers the used record', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.putRollbackLink(link);
+    const used = { ...link, status: 'used', usedAt: '1970-01-01T00:41:40.000Z' };
+    await expect(ledger.claimRollbackLink('rl-1', 2500)).resolves.toEqual({ claimed: true, record: used });
+    await expect(ledger.claimRollbackLink('rl-1', 2600)).resolves.toEqual({ claimed: false, record: used });
+    await expect(ledger.getRollbackLink('rl-1')).resolves.toEqual(used);
+  });
+
+  it('only one of many concurrent claims wins (two instances, same file)', async () => {
+    await new FileLedger(file).putRollbackLink(link);
+    const instances = [new FileLedger(file), new FileLedger(file)];
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, index) => instances[index % 2]?.claimRollbackLink('rl-1', 2500)),
+    );
+    expect(results.filter((result) => result?.claimed)).toHaveLength(1);
+  });
+
+  it('answers expired past the expiry (claimable at the expiry second), without changing the record', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.putRollbackLink(link);
+    await expect(ledger.claimRollbackLink('rl-1', 3001)).resolves.toEqual({
+      claimed: false,
+      record: { ...link, status: 'expired' },
+    });
+    await expect(ledger.getRollbackLink('rl-1')).resolves.toEqual(link);
+    await expect(ledger.claimRollbackLink('rl-1', 3000)).resolves.toMatchObject({ claimed: true });
+  });
+
+  it('answers not claimed, without a record, for an unknown link', async () => {
+    await expect(new FileLedger(file).claimRollbackLink('nope', 1)).resolves.toEqual({ claimed: false });
+  });
+
+  it('reads a ledger file written before rollback links existed, and keeps its other records', async () => {
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(
+      file,
+      `${JSON.stringify({ version: 1, locks: {}, remediations: {}, approvals: { 'ap-1': approval } })}\n`,
+    );
+    const ledger = new FileLedger(file);
+    await expect(ledger.getRollbackLink('rl-1')).resolves.toBeUndefined();
+    await ledger.putRollbackLink(link);
+    await expect(ledger.getApproval('ap-1')).resolves.toEqual(approval);
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    expect(saved.rollbackLinks['rl-1']).toEqual(link);
   });
 });
