@@ -1,0 +1,132 @@
+/**
+ * The deployment's configuration: CDK context values (`cdk.json` or `-c key=value`), validated with zod.
+ *
+ * `-c` values arrive as strings, `cdk.json` values with their JSON types: both are accepted (`-c autoRemediate=true`
+ * and `"autoRemediate": true` mean the same). A bad value stops the synth with one line per problem, naming the key.
+ * The defaults are documented in docs/deploy.md (keep the two in step: test/infra/config.test.ts checks the table).
+ */
+import { z } from 'zod';
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const UNIT_SECONDS = { minute: 60, hour: 3600, day: 86400 } as const;
+
+/** "72 hours", "3 days", "90 minutes" (singular or plural) → seconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d{1,6})\s*(minute|hour|day)s?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = (match[2] ?? '').toLowerCase() as keyof typeof UNIT_SECONDS;
+  return Number(match[1]) * UNIT_SECONDS[unit];
+}
+
+const flag = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', 'yes', 'no', '1', '0', '']).transform((value) => ['true', 'yes', '1'].includes(value)),
+]);
+
+const integer = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)])
+    .pipe(
+      z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+    );
+
+/** Step Functions keeps a task token for at most one year; shorter than 5 minutes leaves no time to read the mail. */
+const MIN_APPROVAL_SECONDS = 5 * 60;
+const MAX_APPROVAL_SECONDS = 365 * 86400;
+
+export const configSchema = z.object({
+  /** Who gets the approval requests and notices. Empty: no subscription (subscribe to the topic yourself). */
+  notificationEmail: z
+    .string()
+    .trim()
+    .default('')
+    .pipe(z.union([z.literal(''), z.email('must be an email address')])),
+  /** Start a remediation for every new FAILED EC2.2 finding. Off: only the "Remediate EC2.2" custom action starts one. */
+  autoRemediate: flag.default(false),
+  /** How long a remediation waits for its approval before everything is put back ("N minutes|hours|days"). */
+  approvalTimeout: z
+    .string()
+    .default('72 hours')
+    .transform((text, context) => {
+      const seconds = parseDuration(text);
+      if (seconds === undefined) {
+        context.addIssue({ code: 'custom', message: `"${text}" is not "N minutes", "N hours" or "N days"` });
+        return z.NEVER;
+      }
+      if (seconds < MIN_APPROVAL_SECONDS || seconds > MAX_APPROVAL_SECONDS) {
+        context.addIssue({ code: 'custom', message: `"${text}" must be between 5 minutes and 365 days` });
+        return z.NEVER;
+      }
+      return { text: text.trim(), seconds };
+    }),
+  /** The role the handlers assume in member accounts (MemberRoleStack creates it). */
+  memberRoleName: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1–64 of letters, digits and +=,.@_-)')
+    .default('DefaultSgRemediationMember'),
+  /** `always` wait for a person; `when-in-use`: a group nothing uses or references is stripped without waiting. */
+  approval: z.enum(['always', 'when-in-use']).default('always'),
+  /** A tag (key) on a VPC or on its default group that opts it out of remediation. */
+  excludeTag: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'must be a tag key (not starting with "aws:")')
+    .default('default-sg-remediation:exclude'),
+  /** AWS Organizations id: the member role trusts only principals of this organization (`aws:PrincipalOrgID`). */
+  organizationId: z
+    .string()
+    .regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id (o-…)')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** External id the handlers present when they assume the member role (`sts:ExternalId`). */
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2–1224 of letters, digits and +=,.@:/_-')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** How long a rollback link in a completion notice stays usable. */
+  linkExpiryDays: integer(1, 365).default(30),
+  /** Retention of every log group of the stack (Lambda, state machines, HTTP API access logs). */
+  logRetentionDays: integer(1, 3653)
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(365),
+  /**
+   * Reserved concurrency of each function that changes EC2 (create, authorize, revoke, move, delete): caps how many
+   * run at once, so a burst of findings cannot exhaust the account's EC2 API rate budget. 0: no reservation (for
+   * accounts whose Lambda concurrency quota is too small to reserve any).
+   */
+  mutatingConcurrency: integer(0, 100).default(2),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export const CONTEXT_KEYS = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
+
+/** A configuration the app refuses; the message lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid CDK context:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration from a context lookup (e.g. `(key) => app.node.tryGetContext(key)`). */
+export function loadConfig(context: (key: string) => unknown): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const value = context(key);
+    if (value !== undefined && value !== null) raw[key] = value;
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'context'}: ${issue.message}`));
+  }
+  return result.data;
+}

@@ -1,0 +1,84 @@
+/**
+ * The EventBridge event patterns of the triggers, as data, so that the tests can run them against the sample events
+ * (test/infra/patterns.test.ts with the matcher of test/infra/event-pattern.ts).
+ *
+ * Which findings are EC2.2 follows handlers/core/finding.ts (its LEGACY_IDS table): the consolidated control id
+ * (`Compliance.SecurityControlId = EC2.2`), or a per-standard finding whose GeneratorId names both the standard
+ * version and its id of the control — CIS 1.2.0 `4.3` (also in the ruleset-ARN form), CIS 1.4.0 `5.3`, CIS 3.0.0
+ * `5.4`, CIS 5.0.0 `5.5`, AWS FSBP `EC2.2`, PCI DSS 3.2.1 `PCI.EC2.2`. A CIS id alone is not enough (`5.4` of CIS 1.4.0
+ * is another control). The parser re-checks all of this; the pattern only keeps other findings from starting runs.
+ */
+
+export const SECURITY_HUB_SOURCE = 'aws.securityhub';
+export const FINDINGS_IMPORTED = 'Security Hub Findings - Imported';
+export const FINDINGS_CUSTOM_ACTION = 'Security Hub Findings - Custom Action';
+
+/** `<standard>/v/<version>` → the id of EC2.2 in that standard (mirrors LEGACY_IDS in handlers/core/finding.ts). */
+export const LEGACY_CONTROL_IDS: Readonly<Record<string, string>> = {
+  'aws-foundational-security-best-practices/v/1.0.0': 'EC2.2',
+  'cis-aws-foundations-benchmark/v/1.2.0': '4.3',
+  'cis-aws-foundations-benchmark/v/1.4.0': '5.3',
+  'cis-aws-foundations-benchmark/v/3.0.0': '5.4',
+  'cis-aws-foundations-benchmark/v/5.0.0': '5.5',
+  'pci-dss/v/3.2.1': 'PCI.EC2.2',
+};
+
+type Matcher = string | { prefix: string } | { suffix: string };
+
+/** The GeneratorId forms of a per-standard EC2.2 finding. */
+function legacyGeneratorIds(): Matcher[] {
+  const ids: Matcher[] = [];
+  for (const [standard, control] of Object.entries(LEGACY_CONTROL_IDS)) {
+    ids.push(`${standard}/${control}`);
+    // CIS 1.2.0 findings may name the rule by its ruleset ARN (any partition): arn:aws:securityhub:::ruleset/…/rule/4.3
+    if (standard.startsWith('cis-aws-foundations-benchmark/v/1.2.0')) {
+      ids.push({ suffix: `:securityhub:::ruleset/${standard}/rule/${control}` });
+    }
+  }
+  return ids;
+}
+
+/**
+ * New, active, FAILED EC2.2 findings from Security Hub's own product (`autoRemediate`). `Workflow.Status` NEW keeps
+ * the workflow's own updates (RESOLVED, NOTIFIED) and suppressed findings from starting another run.
+ */
+export const FINDING_IMPORTED_PATTERN = {
+  source: [SECURITY_HUB_SOURCE],
+  'detail-type': [FINDINGS_IMPORTED],
+  detail: {
+    findings: {
+      ProductArn: [{ suffix: '::product/aws/securityhub' }],
+      Compliance: { Status: ['FAILED'] },
+      Workflow: { Status: ['NEW'] },
+      RecordState: ['ACTIVE'],
+      $or: [{ Compliance: { SecurityControlId: ['EC2.2'] } }, { GeneratorId: legacyGeneratorIds() }],
+    },
+  },
+} as const;
+
+/**
+ * A Security Hub custom action: events of exactly that action (its ActionTarget ARN is the event's only resource).
+ * The finding itself is checked by the handler (a custom action may be run on any finding; refusing it with a reason
+ * tells the operator more than a silently dropped event).
+ */
+export function customActionPattern(actionTargetArn: string) {
+  return {
+    source: [SECURITY_HUB_SOURCE],
+    'detail-type': [FINDINGS_CUSTOM_ACTION],
+    resources: [actionTargetArn],
+  };
+}
+
+/** The custom actions: id (the last part of the ActionTarget ARN, `action/custom/<id>`), name, description. */
+export const CUSTOM_ACTIONS = {
+  remediate: {
+    id: 'RemediateEC22',
+    name: 'Remediate EC2.2',
+    description: 'Move what uses the default security group to a copy, then strip it (after approval)',
+  },
+  rollback: {
+    id: 'RollbackEC22',
+    name: 'Roll back EC2.2',
+    description: 'Put the default security group back as it was before its EC2.2 remediation',
+  },
+} as const;

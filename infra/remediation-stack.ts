@@ -1,0 +1,245 @@
+/**
+ * The remediation service, deployed in the Security Hub administrator account: one function per step, the two state
+ * machines from `state-machine/*.asl.json`, the triggers, the links API, the ledger and the snapshot bucket, the
+ * notification topic, the alarms. See docs/deploy.md for the picture and docs/decisions.md for the choices.
+ */
+import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { approvalPk, lockPk, remediationPk, rollbackLinkPk } from '../handlers/adapters/aws/dynamodb-ledger.ts';
+import { planKey, snapshotKey } from '../handlers/core/snapshot.ts';
+import type { StepName } from '../handlers/steps/index.ts';
+import type { Config } from './config.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { DeadLetters } from './constructs/dead-letters.ts';
+import { HandlerFunction } from './constructs/handler-function.ts';
+import { newKey } from './constructs/keys.ts';
+import { Links } from './constructs/links.ts';
+import { Notifications } from './constructs/notifications.ts';
+import { Storage } from './constructs/storage.ts';
+import { Triggers } from './constructs/triggers.ts';
+import { Workflows } from './constructs/workflows.ts';
+import { EC2_STEPS, type LedgerItem, STEP_NAMES, STEP_SPECS, type StoreArea, stepRoleName } from './steps.ts';
+
+/** Ledger partition key pattern of each kind of item (the adapter's own key functions, with `*` for the id). */
+export const LEDGER_KEYS: Record<LedgerItem, string> = {
+  lock: lockPk('*'),
+  remediation: remediationPk('*'),
+  approval: approvalPk('*'),
+  'rollback-link': rollbackLinkPk('*'),
+};
+
+/** Store key pattern of each area (`plans/*.json`, `snapshots/*.json`). */
+export const STORE_KEYS: Record<StoreArea, string> = {
+  plans: planKey('*'),
+  snapshots: snapshotKey('*'),
+};
+
+export interface RemediationStackProps extends StackProps {
+  config: Config;
+}
+
+export class RemediationStack extends Stack {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly notifications: Notifications;
+  readonly deadLetters: DeadLetters;
+  readonly logKey: kms.Key;
+  readonly links: Links;
+  readonly steps: Record<StepName, HandlerFunction>;
+  readonly linksFunction: HandlerFunction;
+  readonly workflows: Workflows;
+  readonly triggers: Triggers;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: RemediationStackProps) {
+    super(scope, id, props);
+    const config = props.config;
+    this.config = config;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.deadLetters = new DeadLetters(this, 'DeadLetters');
+    this.storage = new Storage(this, 'Storage');
+    this.notifications = new Notifications(this, 'Notifications', {
+      email: config.notificationEmail,
+      deadLetters: this.deadLetters.queue,
+    });
+    this.logKey = newKey(this, 'LogKey', 'default-sg-remediation: encrypts the log groups', [
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsThisStacksLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+          },
+        },
+      }),
+    ]);
+    this.links = new Links(this, 'Links', { logKey: this.logKey, logRetention });
+
+    const storage = this.storage;
+    const topic = this.notifications.topic;
+    /** What `handlers/lambda/runtime.ts` reads (depsFromEnv requires the first three in every function). */
+    const baseEnvironment: Record<string, string> = {
+      SNAPSHOT_BUCKET: storage.snapshots.bucketName,
+      LEDGER_TABLE: storage.ledger.tableName,
+      TOPIC_ARN: topic.topicArn,
+      APPROVAL_TIMEOUT_SECONDS: String(config.approvalTimeout.seconds),
+      APPROVAL_MODE: config.approval,
+      EXCLUDE_TAG: config.excludeTag,
+      LINK_EXPIRY_DAYS: String(config.linkExpiryDays),
+    };
+
+    const steps = {} as Record<StepName, HandlerFunction>;
+    for (const step of STEP_NAMES) {
+      const spec = STEP_SPECS[step];
+      const usesEc2 = EC2_STEPS.includes(step);
+      const fn = new HandlerFunction(this, `${step}Step`, {
+        entry: `handlers/lambda/${spec.entry}.ts`,
+        description: spec.description,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        memorySize: spec.memoryMb,
+        ...(spec.mutating ? { reservedConcurrentExecutions: config.mutatingConcurrency } : {}),
+        environment: {
+          ...baseEnvironment,
+          ...(spec.links ? { LINK_BASE_URL: this.links.baseUrl } : {}),
+          ...(usesEc2 ? { MEMBER_ROLE_NAME: config.memberRoleName } : {}),
+          ...(usesEc2 && config.externalId ? { MEMBER_ROLE_EXTERNAL_ID: config.externalId } : {}),
+        },
+        logKey: this.logKey,
+        logRetention,
+        ...(usesEc2 ? { roleName: stepRoleName(step, Aws.REGION) } : {}),
+      });
+      this.grantStepAccess(fn, step);
+      if (usesEc2) fn.allowAssumeMemberRole(config.memberRoleName, config.organizationId);
+      steps[step] = fn;
+    }
+    this.steps = steps;
+
+    this.workflows = new Workflows(this, 'Workflows', {
+      functionArns: Object.fromEntries(STEP_NAMES.map((step) => [step, steps[step].functionArn])) as Record<
+        StepName,
+        string
+      >,
+      logKey: this.logKey,
+      logRetention,
+    });
+
+    this.linksFunction = new HandlerFunction(this, 'LinksHandler', {
+      entry: 'handlers/http/links.ts',
+      description:
+        'Approval and rollback pages: GET shows, POST decides once (SendTaskSuccess/Failure) or starts a rollback.',
+      timeout: Duration.seconds(20),
+      memorySize: 512,
+      environment: {
+        ...baseEnvironment,
+        ROLLBACK_STATE_MACHINE_ARN: this.workflows.rollback.stateMachineArn,
+      },
+      logKey: this.logKey,
+      logRetention,
+    });
+    this.grantLinksAccess(this.linksFunction);
+    this.links.route(this.linksFunction);
+
+    this.triggers = new Triggers(this, 'Triggers', {
+      remediation: this.workflows.remediation,
+      rollback: this.workflows.rollback,
+      autoRemediate: config.autoRemediate,
+      deadLetters: this.deadLetters.queue,
+      ledger: storage.ledger,
+      topic,
+      topicKey: this.notifications.key,
+      logKey: this.logKey,
+      logRetention,
+    });
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      topic,
+      stateMachines: {
+        Remediation: this.workflows.remediation,
+        Rollback: this.workflows.rollback,
+        RollbackFromFinding: this.triggers.rollbackFromFinding,
+      },
+      functions: {
+        ...Object.fromEntries(STEP_NAMES.map((step) => [step, steps[step].function])),
+        Links: this.linksFunction.function,
+      },
+      deadLetters: this.deadLetters.queue,
+    });
+
+    new CfnOutput(this, 'LinksBaseUrl', {
+      value: this.links.baseUrl,
+      description: 'Base URL of the approval and rollback links',
+    });
+    new CfnOutput(this, 'RemediationStateMachineArn', { value: this.workflows.remediation.stateMachineArn });
+    new CfnOutput(this, 'RollbackStateMachineArn', { value: this.workflows.rollback.stateMachineArn });
+    new CfnOutput(this, 'NotificationTopicArn', { value: topic.topicArn });
+    new CfnOutput(this, 'SnapshotBucketName', { value: storage.snapshots.bucketName });
+    new CfnOutput(this, 'LedgerTableName', { value: storage.ledger.tableName });
+    new CfnOutput(this, 'RemediateActionArn', { value: this.triggers.remediateAction.attrActionTargetArn });
+    new CfnOutput(this, 'RollbackActionArn', { value: this.triggers.rollbackAction.attrActionTargetArn });
+  }
+
+  /** Exactly the access of the step's handler (infra/steps.ts). */
+  private grantStepAccess(fn: HandlerFunction, step: StepName): void {
+    const access = STEP_SPECS[step].access;
+    const { snapshots, ledger } = this.storage;
+    if (access.ec2Read?.length || access.ec2Write?.length) fn.allowEc2(access.ec2Read ?? [], access.ec2Write ?? []);
+    if (access.ledger) {
+      fn.allowLedger(
+        ledger,
+        access.ledger.actions,
+        access.ledger.items.map((item) => LEDGER_KEYS[item]),
+      );
+    }
+    fn.allowReadObjects(
+      snapshots,
+      (access.readObjects ?? []).map((area) => STORE_KEYS[area]),
+    );
+    fn.allowWriteObjects(
+      snapshots,
+      (access.writeObjects ?? []).map((area) => STORE_KEYS[area]),
+    );
+    if (access.listObjects) fn.allowListObjects(snapshots);
+    if (access.publish) fn.allowPublish(this.notifications.topic, this.notifications.key);
+    if (access.updateFindings) fn.allowUpdateFindings();
+  }
+
+  /**
+   * The links handler (handlers/http/links.ts): reads approvals, remediation records and rollback links; decides an
+   * approval or claims a rollback link once (UpdateItem), records the outcome (PutItem); reads the snapshot for the
+   * page; settles the approval wait of the remediation machine; starts the rollback machine.
+   */
+  private grantLinksAccess(fn: HandlerFunction): void {
+    const { ledger, snapshots } = this.storage;
+    fn.allowLedger(ledger, ['GetItem'], [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link']]);
+    fn.allowLedger(ledger, ['UpdateItem', 'PutItem'], [LEDGER_KEYS.approval, LEDGER_KEYS['rollback-link']]);
+    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots]);
+    fn.allowStatement(
+      new iam.PolicyStatement({
+        sid: 'SettleTheApprovalWaitOfTheRemediationMachineOnly',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: [this.workflows.remediation.stateMachineArn],
+      }),
+    );
+    fn.allowStatement(
+      new iam.PolicyStatement({
+        sid: 'StartTheRollbackMachine',
+        actions: ['states:StartExecution'],
+        resources: [this.workflows.rollback.stateMachineArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * One Lambda function per step of `handlers/steps/index.ts`: its entry, its size, and exactly what its handler calls.
+ *
+ * The access lists are read off the handler code (keep them in step when a handler changes):
+ *   - EC2: `handlers/steps/*.ts` through `handlers/steps/ec2-ops.ts` (describe → Describe*, addRules → Authorize* +
+ *     UpdateSecurityGroupRuleDescriptions*, removeRules → Revoke*, swapGroups → ModifyNetworkInterfaceAttribute);
+ *   - the ledger: `handlers/adapters/aws/dynamodb-ledger.ts` (acquireLock → PutItem + GetItem on `lock#…`,
+ *     releaseLock → DeleteItem on `lock#…`, putRemediation → PutItem, getRemediation → GetItem on `remediation#…`,
+ *     putApproval → PutItem on `approval#…`, putRollbackLink → PutItem on `rollback-link#…`);
+ *   - the store: `handlers/core/snapshot.ts` keys (`plans/<id>.json`, `snapshots/<id>.json`);
+ *   - SNS Publish (requestApproval, notify) and Security Hub BatchUpdateFindings (updateFinding).
+ * Timeouts stay below the `TimeoutSeconds` of every Task that calls the function (test/infra/workflows.test.ts checks
+ * it), so a slow call ends as a retryable `Sandbox.Timedout` rather than a state timeout with the function still
+ * running.
+ */
+import type { StepName } from '../handlers/steps/index.ts';
+
+export type Ec2Read =
+  | 'DescribeSecurityGroups'
+  | 'DescribeNetworkInterfaces'
+  | 'DescribeSecurityGroupReferences'
+  | 'DescribeVpcs';
+
+/**
+ * EC2 changes, each a set of actions with its own resource scope and conditions (infra/ec2-policy.ts):
+ * - `create-replacement`: CreateSecurityGroup carrying the remediation tag, and CreateTags only within that call;
+ * - `replacement-rules`: Authorize/Revoke/UpdateDescriptions on groups carrying the remediation tag (the copy);
+ * - `add-rules`: Authorize/UpdateDescriptions on groups of this account's VPCs (twins, restored rules);
+ * - `revoke-rules`: Revoke on groups of this account's VPCs (the strip, removing twins);
+ * - `move-interfaces`: ModifyNetworkInterfaceAttribute (the group swap) on this account's interfaces;
+ * - `delete-replacement`: DeleteSecurityGroup on groups carrying the remediation tag.
+ */
+export type Ec2Write =
+  | 'create-replacement'
+  | 'replacement-rules'
+  | 'add-rules'
+  | 'revoke-rules'
+  | 'move-interfaces'
+  | 'delete-replacement';
+
+export type LedgerAction = 'PutItem' | 'GetItem' | 'UpdateItem' | 'DeleteItem';
+export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link';
+export type StoreArea = 'plans' | 'snapshots';
+
+export interface Access {
+  ec2Read?: Ec2Read[];
+  ec2Write?: Ec2Write[];
+  ledger?: { actions: LedgerAction[]; items: LedgerItem[] };
+  readObjects?: StoreArea[];
+  writeObjects?: StoreArea[];
+  /**
+   * s3:ListBucket, so that reading a missing key answers 404 (NoSuchKey → "not there") instead of 403: for the
+   * handlers where a missing object is an expected answer, not an error.
+   */
+  listObjects?: boolean;
+  publish?: boolean;
+  updateFindings?: boolean;
+}
+
+export interface StepSpec {
+  /** `handlers/lambda/<entry>.ts`, exporting `handler`. */
+  entry: string;
+  description: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Changes EC2: gets the reserved concurrency of `mutatingConcurrency`. */
+  mutating: boolean;
+  /** Gets LINK_BASE_URL (it writes links into its message). */
+  links?: boolean;
+  access: Access;
+}
+
+const describeAll: Ec2Read[] = [
+  'DescribeSecurityGroups',
+  'DescribeNetworkInterfaces',
+  'DescribeSecurityGroupReferences',
+];
+
+export const STEP_SPECS: Record<StepName, StepSpec> = {
+  ParseFinding: {
+    entry: 'parse-finding',
+    description: 'Validates the finding or direct input and derives the target (pure: no AWS calls).',
+    timeoutSeconds: 20,
+    memoryMb: 256,
+    mutating: false,
+    access: {},
+  },
+  TakeLock: {
+    entry: 'take-lock',
+    description: 'Takes the per-group lock in the ledger.',
+    timeoutSeconds: 20,
+    memoryMb: 256,
+    mutating: false,
+    access: { ledger: { actions: ['PutItem', 'GetItem'], items: ['lock'] } },
+  },
+  ReleaseLock: {
+    entry: 'release-lock',
+    description: 'Releases the per-group lock (conditional delete on its token).',
+    timeoutSeconds: 20,
+    memoryMb: 256,
+    mutating: false,
+    access: { ledger: { actions: ['DeleteItem'], items: ['lock'] } },
+  },
+  Discover: {
+    entry: 'discover',
+    description: 'Reads what uses and references the default group, makes the plan and stores it.',
+    timeoutSeconds: 240,
+    memoryMb: 1024,
+    mutating: false,
+    access: { ec2Read: [...describeAll, 'DescribeVpcs'], writeObjects: ['plans'] },
+  },
+  SaveSnapshot: {
+    entry: 'save-snapshot',
+    description: 'Seals the plan into the snapshot, written once, and records the remediation.',
+    timeoutSeconds: 50,
+    memoryMb: 512,
+    mutating: false,
+    access: {
+      readObjects: ['plans', 'snapshots'],
+      writeObjects: ['snapshots'],
+      listObjects: true,
+      ledger: { actions: ['PutItem'], items: ['remediation'] },
+    },
+  },
+  CreateReplacement: {
+    entry: 'create-replacement',
+    description: 'Creates the tagged copy of the default group with its rules.',
+    timeoutSeconds: 240,
+    memoryMb: 512,
+    mutating: true,
+    access: {
+      ec2Read: ['DescribeSecurityGroups'],
+      ec2Write: ['create-replacement', 'replacement-rules'],
+      readObjects: ['snapshots'],
+      ledger: { actions: ['PutItem'], items: ['remediation'] },
+    },
+  },
+  AddReferences: {
+    entry: 'add-references',
+    description: 'Adds a twin referencing the copy next to every rule that references the default group.',
+    timeoutSeconds: 540,
+    memoryMb: 512,
+    mutating: true,
+    access: { ec2Read: ['DescribeSecurityGroups'], ec2Write: ['add-rules'], readObjects: ['snapshots'] },
+  },
+  MoveInterfaces: {
+    entry: 'move-interfaces',
+    description: 'Swaps the default group for the copy on one batch of network interfaces.',
+    timeoutSeconds: 840,
+    memoryMb: 512,
+    mutating: true,
+    access: { ec2Read: ['DescribeNetworkInterfaces'], ec2Write: ['move-interfaces'], readObjects: ['snapshots'] },
+  },
+  RequestApproval: {
+    entry: 'request-approval',
+    description: 'Stores the task token under an opaque approval id and mails the approval link.',
+    timeoutSeconds: 50,
+    memoryMb: 512,
+    mutating: false,
+    links: true,
+    access: {
+      readObjects: ['snapshots'],
+      ledger: { actions: ['PutItem'], items: ['approval'] },
+      publish: true,
+    },
+  },
+  Recheck: {
+    entry: 'recheck',
+    description: 'Re-reads the live state after approval and stops on drift.',
+    timeoutSeconds: 240,
+    memoryMb: 1024,
+    mutating: false,
+    access: { ec2Read: describeAll, readObjects: ['snapshots'] },
+  },
+  Strip: {
+    entry: 'strip',
+    description: "Revokes the default group's rules and the references that now have twins.",
+    timeoutSeconds: 540,
+    memoryMb: 512,
+    mutating: true,
+    access: {
+      ec2Read: ['DescribeSecurityGroups'],
+      ec2Write: ['revoke-rules'],
+      readObjects: ['snapshots'],
+      ledger: { actions: ['PutItem'], items: ['remediation'] },
+    },
+  },
+  Verify: {
+    entry: 'verify',
+    description: 'Checks the result and rebuilds the traffic model of the moved interfaces.',
+    timeoutSeconds: 240,
+    memoryMb: 1769,
+    mutating: false,
+    access: { ec2Read: describeAll, readObjects: ['snapshots'] },
+  },
+  UpdateFinding: {
+    entry: 'update-finding',
+    description: 'Resolves or annotates the Security Hub finding.',
+    timeoutSeconds: 50,
+    memoryMb: 256,
+    mutating: false,
+    access: { updateFindings: true },
+  },
+  Notify: {
+    entry: 'notify',
+    description: 'Publishes the outcome notice (with the plan, and a rollback link after a remediation).',
+    timeoutSeconds: 50,
+    memoryMb: 512,
+    mutating: false,
+    links: true,
+    access: {
+      readObjects: ['snapshots'],
+      listObjects: true,
+      publish: true,
+      // createRollbackLink (handlers/http/rollback-links.ts) stores the completion notice's rollback link.
+      ledger: { actions: ['PutItem'], items: ['rollback-link'] },
+    },
+  },
+  LoadRollback: {
+    entry: 'load-rollback',
+    description: 'Loads and checks the snapshot of a remediation and finds its copy.',
+    timeoutSeconds: 50,
+    memoryMb: 512,
+    mutating: false,
+    access: {
+      ec2Read: ['DescribeSecurityGroups'],
+      readObjects: ['snapshots'],
+      listObjects: true,
+      ledger: { actions: ['GetItem'], items: ['remediation'] },
+    },
+  },
+  RestoreRules: {
+    entry: 'restore-rules',
+    description: "Puts back the default group's rules and the original references (additive).",
+    timeoutSeconds: 540,
+    memoryMb: 512,
+    mutating: true,
+    access: { ec2Read: ['DescribeSecurityGroups'], ec2Write: ['add-rules'], readObjects: ['snapshots'] },
+  },
+  MoveBack: {
+    entry: 'move-back',
+    description: 'Swaps the copy for the default group on one batch of network interfaces.',
+    timeoutSeconds: 840,
+    memoryMb: 512,
+    mutating: true,
+    access: { ec2Read: ['DescribeNetworkInterfaces'], ec2Write: ['move-interfaces'], readObjects: ['snapshots'] },
+  },
+  RemoveReplacement: {
+    entry: 'remove-replacement',
+    description: 'Revokes the twins and deletes the copy once nothing uses it.',
+    timeoutSeconds: 540,
+    memoryMb: 512,
+    mutating: true,
+    access: {
+      ec2Read: ['DescribeSecurityGroups'],
+      ec2Write: ['revoke-rules', 'delete-replacement'],
+      readObjects: ['snapshots'],
+    },
+  },
+  VerifyRollback: {
+    entry: 'verify-rollback',
+    description: 'Compares the live state with the snapshot after a rollback.',
+    timeoutSeconds: 240,
+    memoryMb: 1024,
+    mutating: false,
+    access: { ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'], readObjects: ['snapshots'] },
+  },
+};
+
+export const STEP_NAMES = Object.keys(STEP_SPECS) as StepName[];
+
+/** The steps that call EC2: their roles assume the member role, and the member role trusts exactly them. */
+export const EC2_STEPS = STEP_NAMES.filter((name) => {
+  const access = STEP_SPECS[name].access;
+  return (access.ec2Read?.length ?? 0) > 0 || (access.ec2Write?.length ?? 0) > 0;
+});
+
+/** The step's role name: fixed, so that member accounts can trust it by ARN (`region` keeps regions apart). */
+export function stepRoleName(step: StepName, region: string): string {
+  return `DefaultSgRemediation-${step}-${region}`;
+}

@@ -1,0 +1,98 @@
+/** The CDK context: defaults, string values from `-c`, and clear errors for bad values. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONTEXT_KEYS, ConfigError, loadConfig, parseDuration } from '../../infra/config.ts';
+
+const load = (context: Record<string, unknown>) => loadConfig((key) => context[key]);
+
+describe('the configuration', () => {
+  it('has documented defaults', () => {
+    expect(load({})).toEqual({
+      notificationEmail: '',
+      autoRemediate: false,
+      approvalTimeout: { text: '72 hours', seconds: 72 * 3600 },
+      memberRoleName: 'DefaultSgRemediationMember',
+      approval: 'always',
+      excludeTag: 'default-sg-remediation:exclude',
+      linkExpiryDays: 30,
+      logRetentionDays: 365,
+      mutatingConcurrency: 2,
+    });
+    const deploy = readFileSync('docs/deploy.md', 'utf8');
+    for (const key of CONTEXT_KEYS) expect(deploy, key).toContain(`\`${key}\``);
+  });
+
+  it('reads -c strings as cdk.json values', () => {
+    const config = load({
+      notificationEmail: 'secops@example.com',
+      autoRemediate: 'true',
+      approvalTimeout: '3 days',
+      approval: 'when-in-use',
+      organizationId: 'o-abcdefghij',
+      externalId: 'ext-123',
+      linkExpiryDays: '7',
+      logRetentionDays: '90',
+      mutatingConcurrency: '0',
+    });
+    expect(config).toMatchObject({
+      notificationEmail: 'secops@example.com',
+      autoRemediate: true,
+      approvalTimeout: { seconds: 3 * 86400 },
+      approval: 'when-in-use',
+      organizationId: 'o-abcdefghij',
+      externalId: 'ext-123',
+      linkExpiryDays: 7,
+      logRetentionDays: 90,
+      mutatingConcurrency: 0,
+    });
+    expect(load({ autoRemediate: false, organizationId: '', externalId: '' })).toMatchObject({
+      autoRemediate: false,
+      organizationId: undefined,
+      externalId: undefined,
+    });
+  });
+
+  it.each([
+    ['90 minutes', 5400],
+    ['1 hour', 3600],
+    ['72 hours', 259200],
+    ['2 Days', 172800],
+    ['72h', undefined],
+    ['soon', undefined],
+  ])('reads the duration %s', (text, seconds) => {
+    expect(parseDuration(text)).toBe(seconds);
+  });
+
+  it('refuses bad values with one line per problem, naming the key', () => {
+    let error: unknown;
+    try {
+      load({
+        notificationEmail: 'not-an-email',
+        autoRemediate: 'maybe',
+        approvalTimeout: '2 minutes',
+        approval: 'sometimes',
+        memberRoleName: 'bad name!',
+        organizationId: 'org-1',
+        logRetentionDays: 42,
+        linkExpiryDays: 0,
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((problem) => problem.split(':')[0]);
+    expect(problems.sort()).toEqual(
+      [
+        'approval',
+        'approvalTimeout',
+        'autoRemediate',
+        'linkExpiryDays',
+        'logRetentionDays',
+        'memberRoleName',
+        'notificationEmail',
+        'organizationId',
+      ].sort(),
+    );
+    expect((error as Error).message).toMatch(/^Invalid CDK context:\n {2}- /);
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * The trigger patterns of infra/patterns.ts against the sample events of ../shared/examples and the finding fixtures
+ * (what must start a run, and what must not), with the matcher of event-pattern.ts, itself checked on the
+ * documented EventBridge examples first.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRemediationInput } from '../../handlers/core/finding.ts';
+import {
+  CUSTOM_ACTIONS,
+  customActionPattern,
+  FINDING_IMPORTED_PATTERN,
+  FINDINGS_CUSTOM_ACTION,
+} from '../../infra/patterns.ts';
+import { matches, type Pattern } from './event-pattern.ts';
+
+const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'shared', 'examples');
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'events');
+const example = (name: string) => JSON.parse(readFileSync(join(EXAMPLES, name), 'utf8'));
+const fixture = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')).input;
+
+const imported = FINDING_IMPORTED_PATTERN as unknown as Pattern;
+const REMEDIATE_ARN = `arn:aws:securityhub:us-east-1:111122223333:action/custom/${CUSTOM_ACTIONS.remediate.id}`;
+const ROLLBACK_ARN = `arn:aws:securityhub:us-east-1:111122223333:action/custom/${CUSTOM_ACTIONS.rollback.id}`;
+
+/** The fields of a finding the patterns look at. */
+interface Finding {
+  Compliance: { Status: string; SecurityControlId?: string };
+  Workflow?: { Status: string };
+  RecordState: string;
+  GeneratorId: string;
+  ProductArn: string;
+}
+
+/** A deep copy of the consolidated sample with the first finding changed. */
+function consolidatedWith(change: (finding: Finding) => void) {
+  const event = example('finding-ec2.2-consolidated.json');
+  change(event.detail.findings[0]);
+  return event;
+}
+
+describe('the test matcher follows the EventBridge documentation', () => {
+  const event = {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Instance State-change Notification',
+    resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-1', 'arn:aws:ec2:us-east-1:123456789012:instance/i-2'],
+    detail: { state: 'running', 'c-count': 5, tags: [{ key: 'a' }, { key: 'b', value: 'x' }], empty: null },
+  };
+  it.each([
+    [{ source: ['aws.ec2'] }, true],
+    [{ source: ['aws.s3', 'aws.ec2'] }, true],
+    [{ source: ['aws.s3'] }, false],
+    [{ source: ['AWS.EC2'] }, false],
+    [{ source: [{ 'equals-ignore-case': 'AWS.EC2' }] }, true],
+    [{ source: [{ prefix: 'aws.' }] }, true],
+    [{ source: [{ suffix: '.ec2' }] }, true],
+    [{ source: [{ wildcard: 'aws.*' }] }, true],
+    [{ resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-2'] }, true],
+    [{ resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-3'] }, false],
+    [{ detail: { state: [{ 'anything-but': 'stopped' }] } }, true],
+    [{ detail: { state: [{ 'anything-but': ['stopped', 'running'] }] } }, false],
+    [{ detail: { state: [{ 'anything-but': { prefix: 'run' } }] } }, false],
+    [{ detail: { missing: [{ 'anything-but': 'x' }] } }, false],
+    [{ detail: { missing: [{ exists: false }] } }, true],
+    [{ detail: { state: [{ exists: true }] } }, true],
+    [{ detail: { state: [{ exists: false }] } }, false],
+    [{ detail: { tags: [{ exists: true }] } }, false],
+    [{ detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } }, true],
+    [{ detail: { 'c-count': [5] } }, true],
+    [{ detail: { 'c-count': ['5'] } }, false],
+    [{ detail: { empty: [null] } }, true],
+    [{ detail: { tags: { key: ['b'], value: ['x'] } } }, true],
+    [{ detail: { tags: { key: ['a'], value: ['x'] } } }, false],
+    [{ detail: { state: ['running'], $or: [{ 'c-count': [1] }, { tags: { key: ['a'] } }] } }, true],
+    [{ detail: { $or: [{ 'c-count': [1] }, { tags: { key: ['c'] } }] } }, false],
+    [{ detail: { state: ['running'], missing: { inner: ['x'] } } }, false],
+    [{ nothing: { here: [{ exists: false }] } }, true],
+  ])('%j → %s', (pattern, expected) => {
+    expect(matches(pattern as Pattern, event)).toBe(expected);
+  });
+
+  it('refuses a matcher it does not implement', () => {
+    expect(() => matches({ source: [{ cidr: '10.0.0.0/8' }] }, event)).toThrow(/not supported/);
+  });
+});
+
+describe('findings imported (autoRemediate)', () => {
+  it.each(['finding-ec2.2-consolidated.json', 'finding-cis-4.3-legacy.json'])('matches the sample %s', (name) => {
+    expect(matches(imported, example(name))).toBe(true);
+  });
+
+  it('matches the CIS 4.3 legacy finding on its per-standard ids alone (no consolidated id)', () => {
+    const event = example('finding-cis-4.3-legacy.json');
+    delete event.detail.findings[0].Compliance.SecurityControlId;
+    expect(matches(imported, event)).toBe(true);
+  });
+
+  const oks = readdirSync(FIXTURES).filter((name) => name.startsWith('ok-'));
+  it.each(oks)('matches every finding the parser accepts from an import: %s', (name) => {
+    const event = fixture(name);
+    if (event?.['detail-type'] !== 'Security Hub Findings - Imported') return;
+    expect(parseRemediationInput(event).kind).toBe('target');
+    expect(matches(imported, event)).toBe(true);
+  });
+
+  const changes: [string, (finding: Finding) => void][] = [
+    [
+      'another control',
+      (f) => {
+        f.Compliance.SecurityControlId = 'EC2.19';
+        f.GeneratorId = 'security-control/EC2.19';
+      },
+    ],
+    [
+      'PASSED',
+      (f) => {
+        f.Compliance.Status = 'PASSED';
+      },
+    ],
+    [
+      'WARNING',
+      (f) => {
+        f.Compliance.Status = 'WARNING';
+      },
+    ],
+    [
+      'NOT_AVAILABLE',
+      (f) => {
+        f.Compliance.Status = 'NOT_AVAILABLE';
+      },
+    ],
+    [
+      'SUPPRESSED',
+      (f) => {
+        f.Workflow = { Status: 'SUPPRESSED' };
+      },
+    ],
+    [
+      'NOTIFIED',
+      (f) => {
+        f.Workflow = { Status: 'NOTIFIED' };
+      },
+    ],
+    [
+      'RESOLVED (the workflow’s own update)',
+      (f) => {
+        f.Workflow = { Status: 'RESOLVED' };
+      },
+    ],
+    [
+      'ARCHIVED',
+      (f) => {
+        f.RecordState = 'ARCHIVED';
+      },
+    ],
+    [
+      'from another product',
+      (f) => {
+        f.ProductArn = 'arn:aws:securityhub:us-east-1:444455556666:product/444455556666/default';
+      },
+    ],
+    [
+      'without a workflow status',
+      (f) => {
+        delete f.Workflow;
+      },
+    ],
+  ];
+  it.each(changes)('does not match a finding that is %s', (_, change) => {
+    expect(matches(imported, consolidatedWith(change))).toBe(false);
+  });
+  it.each([
+    'bad-other-control.json',
+    'bad-cis-1.4.0-5.4.json',
+    'bad-cis-3.0.0-5.3.json',
+    'bad-unknown-standard-5.4.json',
+    'bad-detail-type.json',
+    'skip-archived.json',
+    'skip-not-available.json',
+    'skip-passed.json',
+    'skip-resolved.json',
+    'skip-suppressed.json',
+    'skip-warning.json',
+  ])('does not match the fixture %s', (name) => {
+    expect(matches(imported, fixture(name))).toBe(false);
+  });
+
+  it('does not match a custom action event', () => {
+    expect(matches(imported, example('finding-custom-action.json'))).toBe(false);
+  });
+});
+
+describe('custom actions', () => {
+  const remediate = customActionPattern(REMEDIATE_ARN) as Pattern;
+  const rollback = customActionPattern(ROLLBACK_ARN) as Pattern;
+  const sample = example('finding-custom-action.json');
+
+  it('the sample is the "Remediate EC2.2" action of this deployment', () => {
+    expect(sample.resources).toEqual([REMEDIATE_ARN]);
+    expect(sample['detail-type']).toBe(FINDINGS_CUSTOM_ACTION);
+    expect(sample.detail.actionName).toBe(CUSTOM_ACTIONS.remediate.name);
+  });
+
+  it('"Remediate EC2.2" matches its own action only', () => {
+    expect(matches(remediate, sample)).toBe(true);
+    expect(matches(rollback, sample)).toBe(false);
+  });
+
+  it('"Roll back EC2.2" matches its own action only', () => {
+    const event = { ...sample, resources: [ROLLBACK_ARN], detail: { ...sample.detail, actionName: 'Roll back EC2.2' } };
+    expect(matches(rollback, event)).toBe(true);
+    expect(matches(remediate, event)).toBe(false);
+  });
+
+  it('neither matches another action, another account’s action, or an imported finding', () => {
+    for (const resources of [
+      ['arn:aws:securityhub:us-east-1:111122223333:action/custom/SomethingElse'],
+      ['arn:aws:securityhub:us-east-1:999999999999:action/custom/RemediateEC22'],
+    ]) {
+      expect(matches(remediate, { ...sample, resources })).toBe(false);
+      expect(matches(rollback, { ...sample, resources })).toBe(false);
+    }
+    expect(matches(remediate, example('finding-ec2.2-consolidated.json'))).toBe(false);
+  });
+});

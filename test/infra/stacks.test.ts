@@ -1,0 +1,474 @@
+/**
+ * The synthesized templates (default configuration, synthesized once): functions, state machines, triggers, links
+ * API, storage, notifications, alarms, and the member role's trust.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { definitionText, LOCAL_SUBSTITUTION, loadDefinition } from '../../cli/runner.ts';
+import { steps } from '../../handlers/steps/index.ts';
+import { LINK_ROUTES, LINK_THROTTLE } from '../../infra/constructs/links.ts';
+import { CUSTOM_ACTIONS } from '../../infra/patterns.ts';
+import { EC2_STEPS, STEP_NAMES, STEP_SPECS } from '../../infra/steps.ts';
+import { logicalId, roleStatements, type Synthesized, synthesize } from './synth.ts';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize();
+});
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const resources = () => s.remediationTemplate.toJSON().Resources as Record<string, Resource>;
+const functionId = (step: string) => logicalId(s.remediationTemplate, 'AWS::Lambda::Function', `${step}StepFunction`);
+const environmentOf = (step: string) =>
+  (
+    (resources()[functionId(step)]?.Properties.Environment ?? { Variables: {} }) as {
+      Variables: Record<string, unknown>;
+    }
+  ).Variables;
+
+describe('the step functions', () => {
+  it('exist for exactly the steps of handlers/steps/index.ts, plus the links function', () => {
+    expect([...STEP_NAMES].sort()).toEqual(Object.keys(steps).sort());
+    s.remediationTemplate.resourceCountIs('AWS::Lambda::Function', STEP_NAMES.length + 1);
+  });
+
+  it('run Node.js 22 on arm64 with X-Ray, JSON logs to their own log group, source maps, and their entry', () => {
+    for (const step of STEP_NAMES) {
+      const props = resources()[functionId(step)]?.Properties ?? {};
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+        Timeout: STEP_SPECS[step].timeoutSeconds,
+        MemorySize: STEP_SPECS[step].memoryMb,
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(new RegExp(`^${step}StepLogs`)) } },
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+      });
+      expect(readFileSync(join('handlers/lambda', `${STEP_SPECS[step].entry}.ts`), 'utf8')).toMatch(
+        /export const handler\b/,
+      );
+    }
+  });
+
+  it('have log groups with retention, encrypted with the stack key', () => {
+    const logGroups = s.remediationTemplate.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(logGroups).length).toBeGreaterThanOrEqual(STEP_NAMES.length + 4);
+    for (const group of Object.values(logGroups)) {
+      expect(group.Properties).toMatchObject({
+        RetentionInDays: 365,
+        KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^LogKey/), 'Arn'] },
+      });
+    }
+  });
+
+  it('reserve concurrency for the functions that change EC2 only', () => {
+    for (const step of STEP_NAMES) {
+      const reserved = resources()[functionId(step)]?.Properties.ReservedConcurrentExecutions;
+      expect(reserved, step).toBe(STEP_SPECS[step].mutating ? 2 : undefined);
+    }
+  });
+
+  it('get the settings of handlers/lambda/runtime.ts; links and the member role only where used', () => {
+    for (const step of STEP_NAMES) {
+      const env = environmentOf(step);
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(['SNAPSHOT_BUCKET', 'LEDGER_TABLE', 'TOPIC_ARN']));
+      expect(env.APPROVAL_TIMEOUT_SECONDS).toBe(String(72 * 3600));
+      expect('LINK_BASE_URL' in env, step).toBe(step === 'RequestApproval' || step === 'Notify');
+      expect('MEMBER_ROLE_NAME' in env, step).toBe(EC2_STEPS.includes(step));
+    }
+  });
+
+  it('time out before the Task that calls them does (so a slow call is a retryable Sandbox.Timedout)', () => {
+    for (const machine of ['remediate', 'rollback'] as const) {
+      const visit = (states: Record<string, Record<string, unknown>>) => {
+        for (const state of Object.values(states)) {
+          const inner = (state.ItemProcessor ?? state.Iterator) as { States: typeof states } | undefined;
+          if (inner) visit(inner.States);
+          const reference = String((state.Parameters as { FunctionName?: string })?.FunctionName ?? state.Resource);
+          const step = /function:(\w+)$/.exec(reference)?.[1] as keyof typeof STEP_SPECS | undefined;
+          if (!step || typeof state.TimeoutSeconds !== 'number') continue;
+          expect(STEP_SPECS[step].timeoutSeconds, `${machine}: ${step}`).toBeLessThan(state.TimeoutSeconds);
+        }
+      };
+      visit(loadDefinition(machine).States as Record<string, Record<string, unknown>>);
+    }
+  });
+});
+
+describe('the state machines', () => {
+  const machines = {
+    remediate: 'WorkflowsRemediation',
+    rollback: 'WorkflowsRollback',
+  } as const;
+
+  it('are Standard workflows logging ALL to an encrypted log group, with X-Ray tracing', () => {
+    s.remediationTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    for (const machine of Object.values(s.remediationTemplate.findResources('AWS::StepFunctions::StateMachine'))) {
+      expect(machine.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: false,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } } }],
+        },
+      });
+    }
+  });
+
+  it.each(Object.entries(machines))(
+    'deploy %s.asl.json unchanged, and after substitution it is what the local runner executes',
+    (name, prefix) => {
+      const id = logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', prefix);
+      const props = resources()[id]?.Properties as {
+        DefinitionS3Location: { Key: string };
+        DefinitionSubstitutions: Record<string, { 'Fn::GetAtt'?: [string, string]; Ref?: string }>;
+      };
+      // The definition asset is the file itself.
+      const asset = readFileSync(join(s.assembly.directory, `asset.${props.DefinitionS3Location.Key}`), 'utf8');
+      const file = definitionText(name as 'remediate' | 'rollback');
+      expect(asset).toBe(file);
+      // Every placeholder of the file is substituted, and by the function of the step it names.
+      const placeholders = [...new Set([...file.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]))].sort();
+      expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(placeholders);
+      const deployed = file.replace(/\$\{(\w+)\}/g, (_, key: string) => {
+        const value = props.DefinitionSubstitutions[key];
+        const target = value?.['Fn::GetAtt']?.[0] ?? value?.Ref ?? '';
+        const step = /^(\w+?)StepFunction[0-9A-F]{8}$/.exec(target)?.[1];
+        if (step) return `arn:aws:lambda:us-east-1:000000000000:function:${step}`;
+        if (/^WorkflowsRollback[0-9A-F]{8}$/.test(target)) return LOCAL_SUBSTITUTION('RollbackStateMachineArn');
+        throw new Error(`${key} is bound to ${JSON.stringify(value)}`);
+      });
+      expect(JSON.parse(deployed)).toEqual(loadDefinition(name as 'remediate' | 'rollback'));
+    },
+  );
+
+  it('may invoke exactly the functions their definitions name', () => {
+    for (const [name, prefix] of Object.entries(machines)) {
+      const role = logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${prefix}Role`);
+      const invoke = roleStatements(s.remediationTemplate, role).filter((statement) =>
+        [statement.Action].flat().includes('lambda:InvokeFunction'),
+      );
+      expect(invoke).toHaveLength(1);
+      const named = [
+        ...new Set([...definitionText(name as 'remediate').matchAll(/\$\{(\w+)FunctionArn\}/g)].map((m) => m[1])),
+      ];
+      const granted = [invoke[0]?.Resource]
+        .flat()
+        .map(
+          (resource) =>
+            /^(\w+?)StepFunction/.exec((resource as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? '')?.[1],
+        );
+      expect(granted.sort()).toEqual(named.sort());
+    }
+  });
+
+  it('the remediation machine may run the rollback machine as a .sync child, and nothing else of Step Functions', () => {
+    const role = logicalId(s.remediationTemplate, 'AWS::IAM::Role', 'WorkflowsRemediationRole');
+    const statements = roleStatements(s.remediationTemplate, role);
+    const rollback = logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsRollback');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: rollback } }),
+        expect.objectContaining({
+          Action: ['states:DescribeExecution', 'states:StopExecution'],
+          Resource: {
+            'Fn::Join': ['', expect.arrayContaining([':execution:', { 'Fn::GetAtt': [rollback, 'Name'] }, ':*'])],
+          },
+        }),
+        expect.objectContaining({
+          Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+          Resource: {
+            'Fn::Join': ['', expect.arrayContaining([':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule'])],
+          },
+        }),
+      ]),
+    );
+    const rollbackRole = logicalId(s.remediationTemplate, 'AWS::IAM::Role', 'WorkflowsRollbackRole');
+    const rollbackActions = roleStatements(s.remediationTemplate, rollbackRole).flatMap((statement) =>
+      [statement.Action].flat(),
+    );
+    expect(rollbackActions.filter((action) => action.startsWith('states:'))).toEqual([]);
+  });
+});
+
+describe('the triggers', () => {
+  it('define the two custom actions with their rules to the right targets', () => {
+    for (const action of Object.values(CUSTOM_ACTIONS)) {
+      s.remediationTemplate.hasResourceProperties('AWS::SecurityHub::ActionTarget', {
+        Id: action.id,
+        Name: action.name,
+        Description: action.description,
+      });
+    }
+    const remediateAction = logicalId(
+      s.remediationTemplate,
+      'AWS::SecurityHub::ActionTarget',
+      'TriggersRemediateAction',
+    );
+    const rollbackAction = logicalId(s.remediationTemplate, 'AWS::SecurityHub::ActionTarget', 'TriggersRollbackAction');
+    const rule = (action: string, target: string) => ({
+      EventPattern: {
+        source: ['aws.securityhub'],
+        'detail-type': ['Security Hub Findings - Custom Action'],
+        resources: [{ 'Fn::GetAtt': [action, 'ActionTargetArn'] }],
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: target },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLettersQueue'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
+    });
+    s.remediationTemplate.hasResourceProperties(
+      'AWS::Events::Rule',
+      rule(
+        remediateAction,
+        logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsRemediation'),
+      ),
+    );
+    s.remediationTemplate.hasResourceProperties(
+      'AWS::Events::Rule',
+      rule(
+        rollbackAction,
+        logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'TriggersRollbackFromFinding'),
+      ),
+    );
+  });
+
+  it('have no findings rule while autoRemediate is off (the default)', () => {
+    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 2);
+    const patterns = Object.values(s.remediationTemplate.findResources('AWS::Events::Rule')).map(
+      (rule) => rule.Properties.EventPattern['detail-type'][0],
+    );
+    expect(patterns).not.toContain('Security Hub Findings - Imported');
+  });
+});
+
+describe('the links API', () => {
+  it('routes GET and POST of /approvals/{id} and /rollbacks/{id} to the links function (payload 2.0)', () => {
+    const linksFunction = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'LinksHandlerFunction');
+    s.remediationTemplate.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [linksFunction, 'Arn'] },
+    });
+    const routes = Object.values(s.remediationTemplate.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties.RouteKey,
+    );
+    expect(routes.sort()).toEqual(LINK_ROUTES.map(({ method, path }) => `${method} ${path}`).sort());
+    expect(readFileSync('handlers/http/links.ts', 'utf8')).toMatch(/export async function handler\b/);
+  });
+
+  it('throttles the $default stage and writes access logs that name the route, not the path', () => {
+    s.remediationTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingBurstLimit: LINK_THROTTLE.burstLimit,
+        ThrottlingRateLimit: LINK_THROTTLE.rateLimit,
+      },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LinksAccessLogs'), 'Arn'] } },
+    });
+    const stage = Object.values(s.remediationTemplate.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    const format = JSON.parse(stage?.Properties.AccessLogSettings.Format);
+    expect(format.route).toBe('$context.routeKey');
+    expect(JSON.stringify(format)).not.toMatch(/\$context\.(path|resourcePath)|rawPath/);
+  });
+
+  it('gives its base URL to the functions that write links', () => {
+    const api = logicalId(s.remediationTemplate, 'AWS::ApiGatewayV2::Api', 'LinksApi');
+    for (const step of ['RequestApproval', 'Notify']) {
+      const env = environmentOf(step);
+      expect(env.LINK_BASE_URL).toEqual({ 'Fn::GetAtt': [api, 'ApiEndpoint'] });
+    }
+  });
+});
+
+describe('storage', () => {
+  it('keeps the ledger: pk string, on-demand, PITR, TTL on ttl, deletion protection, encrypted, retained', () => {
+    s.remediationTemplate.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+
+  it('keeps snapshots in a versioned, encrypted, private, TLS-only, logged, retained bucket', () => {
+    const snapshots = logicalId(s.remediationTemplate, 'AWS::S3::Bucket', 'StorageSnapshots');
+    const bucket = resources()[snapshots] as Resource & { DeletionPolicy?: string };
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^StorageAccessLogs/) } },
+      LifecycleConfiguration: {
+        Rules: expect.arrayContaining([
+          expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+        ]),
+      },
+    });
+    s.remediationTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: snapshots },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    // No statement of any bucket policy grants anything to everyone.
+    for (const policy of Object.values(s.remediationTemplate.findResources('AWS::S3::BucketPolicy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        if (statement.Effect === 'Allow') expect(statement.Principal).not.toEqual('*');
+      }
+    }
+  });
+});
+
+describe('notifications and alarms', () => {
+  it('encrypt the topic with a rotated customer key and enforce TLS', () => {
+    const key = logicalId(s.remediationTemplate, 'AWS::KMS::Key', 'NotificationsKey');
+    s.remediationTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    s.remediationTemplate.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    s.remediationTemplate.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    // notificationEmail is empty by default: no subscription.
+    s.remediationTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('alarm on failed, timed-out and aborted executions of each machine and on function errors, to the topic', () => {
+    const topic = logicalId(s.remediationTemplate, 'AWS::SNS::Topic', 'NotificationsTopic');
+    const alarms = Object.values(s.remediationTemplate.findResources('AWS::CloudWatch::Alarm'));
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+      const machines = alarms.filter((alarm) => alarm.Properties.MetricName === metric);
+      expect(machines, metric).toHaveLength(3);
+    }
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 1);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
+      1,
+    );
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({
+        AlarmActions: [{ Ref: topic }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+});
+
+describe('the member role stack', () => {
+  it('trusts only the EC2 step roles of the remediation account by ARN, and the organization', () => {
+    const roles = s.memberTemplate.findResources('AWS::IAM::Role');
+    expect(Object.keys(roles)).toHaveLength(1);
+    const role = Object.values(roles)[0]?.Properties;
+    expect(role.RoleName).toBe('DefaultSgRemediationMember');
+    const [trust, ...others] = role.AssumeRolePolicyDocument.Statement;
+    expect(others).toEqual([]);
+    expect(trust.Principal).toEqual({
+      AWS: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'RemediationAccountId' }, ':root']],
+      },
+    });
+    const principals = trust.Condition.ArnEquals['aws:PrincipalArn'].map(
+      (arn: { 'Fn::Join': [string, unknown[]] }) => arn['Fn::Join'][1][4],
+    );
+    expect(principals).toEqual(EC2_STEPS.map((step) => `:role/DefaultSgRemediation-${step}-`));
+    // Neither an external id nor an organization configured: the organization id is a required parameter.
+    expect(trust.Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } });
+    s.memberTemplate.templateMatches({
+      Parameters: {
+        RemediationAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$' },
+        RemediationRegion: { Type: 'String' },
+        OrganizationId: { Type: 'String', AllowedPattern: '^o-[a-z0-9]{10,32}$' },
+      },
+    });
+  });
+
+  it('is a plain template StackSets can deploy: no bootstrap check, no assets', () => {
+    const template = s.memberTemplate.toJSON();
+    expect(Object.keys(template.Parameters ?? {}).sort()).toEqual([
+      'OrganizationId',
+      'RemediationAccountId',
+      'RemediationRegion',
+    ]);
+    expect(template.Rules).toBeUndefined();
+    expect(Object.keys(template.Resources).sort()).toEqual(
+      Object.keys(template.Resources)
+        .filter((id) => /^MemberRole/.test(id))
+        .sort(),
+    );
+  });
+
+  it('may do the EC2 calls of all the steps together, and nothing else', () => {
+    const roleId = Object.keys(s.memberTemplate.findResources('AWS::IAM::Role'))[0] ?? '';
+    const actions = new Set(roleStatements(s.memberTemplate, roleId).flatMap((statement) => [statement.Action].flat()));
+    const fromSteps = new Set(
+      EC2_STEPS.flatMap((step) => {
+        const id = logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`);
+        return roleStatements(s.remediationTemplate, id)
+          .flatMap((statement) => [statement.Action].flat())
+          .filter((action) => action.startsWith('ec2:'));
+      }),
+    );
+    expect([...actions].sort()).toEqual([...fromSteps].sort());
+  });
+});
+
+describe('the template', () => {
+  it('has no dependency cycle (CloudFormation would refuse it; CDK does not check)', () => {
+    const all = resources();
+    const edges = new Map<string, Set<string>>();
+    const visit = (value: unknown, from: string) => {
+      if (Array.isArray(value)) for (const item of value) visit(item, from);
+      else if (value && typeof value === 'object') {
+        for (const [key, inner] of Object.entries(value)) {
+          if (key === 'Ref' && typeof inner === 'string' && inner in all) edges.get(from)?.add(inner);
+          else if (key === 'Fn::GetAtt' && Array.isArray(inner) && String(inner[0]) in all)
+            edges.get(from)?.add(String(inner[0]));
+          else visit(inner, from);
+        }
+      }
+    };
+    for (const [id, resource] of Object.entries(all)) {
+      edges.set(id, new Set([(resource as { DependsOn?: string[] }).DependsOn ?? []].flat()));
+      visit(resource.Properties, id);
+    }
+    const state = new Map<string, 'open' | 'done'>();
+    const cycle = (id: string): boolean => {
+      if (state.get(id) === 'open') return true;
+      if (state.get(id) === 'done') return false;
+      state.set(id, 'open');
+      for (const next of edges.get(id) ?? []) if (cycle(next)) return true;
+      state.set(id, 'done');
+      return false;
+    };
+    expect(Object.keys(all).filter(cycle)).toEqual([]);
+  });
+});

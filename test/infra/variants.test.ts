@@ -1,0 +1,86 @@
+/**
+ * The configuration switches, on one synthesis with them all set: autoRemediate adds the findings rule, an email
+ * adds the subscription (with its dead-letter queue), an external id and an organization tighten the member trust
+ * and the AssumeRole grants, mutatingConcurrency 0 reserves nothing.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FINDING_IMPORTED_PATTERN } from '../../infra/patterns.ts';
+import { EC2_STEPS, STEP_NAMES } from '../../infra/steps.ts';
+import { allStatements, logicalId, type Synthesized, synthesize } from './synth.ts';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize({
+    autoRemediate: 'true',
+    notificationEmail: 'secops@example.com',
+    externalId: 'dsgr-external-1',
+    organizationId: 'o-abcdefghij',
+    approvalTimeout: '2 days',
+    approval: 'when-in-use',
+    memberRoleName: 'OrgSgFixer',
+    mutatingConcurrency: '0',
+  });
+});
+
+describe('with every switch set', () => {
+  it('autoRemediate: new FAILED EC2.2 findings start the remediation machine', () => {
+    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 3);
+    s.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: FINDING_IMPORTED_PATTERN,
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsRemediation') },
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
+    });
+  });
+
+  it('notificationEmail: an email subscription whose undeliverable notices go to the dead-letter queue', () => {
+    s.remediationTemplate.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'secops@example.com',
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLettersQueue'), 'Arn'] } },
+    });
+  });
+
+  it('passes the settings to the functions', () => {
+    for (const step of STEP_NAMES) {
+      const id = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', `${step}StepFunction`);
+      const props = s.remediationTemplate.toJSON().Resources[id].Properties;
+      expect(props.Environment.Variables).toMatchObject({
+        APPROVAL_TIMEOUT_SECONDS: String(2 * 86400),
+        APPROVAL_MODE: 'when-in-use',
+      });
+      expect(props.ReservedConcurrentExecutions).toBeUndefined();
+      if (EC2_STEPS.includes(step)) {
+        expect(props.Environment.Variables).toMatchObject({
+          MEMBER_ROLE_NAME: 'OrgSgFixer',
+          MEMBER_ROLE_EXTERNAL_ID: 'dsgr-external-1',
+        });
+      }
+    }
+  });
+
+  it('the member role trusts the step roles with the external id and the organization; no parameter asks for it', () => {
+    const role = Object.values(s.memberTemplate.findResources('AWS::IAM::Role'))[0]?.Properties;
+    expect(role.RoleName).toBe('OrgSgFixer');
+    expect(role.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toEqual({
+      'aws:PrincipalOrgID': 'o-abcdefghij',
+      'sts:ExternalId': 'dsgr-external-1',
+    });
+    expect(Object.keys(s.memberTemplate.toJSON().Parameters ?? {})).not.toContain('OrganizationId');
+  });
+
+  it('AssumeRole is limited to the member role name, in the organization', () => {
+    const assumes = allStatements(s.remediationTemplate).filter(
+      ({ statement }) => [statement.Action].flat().includes('sts:AssumeRole') && !statement.Principal,
+    );
+    expect(assumes).toHaveLength(EC2_STEPS.length);
+    for (const { statement } of assumes) {
+      expect(JSON.stringify(statement.Resource)).toContain(':iam::*:role/OrgSgFixer');
+      expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-abcdefghij' } });
+    }
+  });
+});
