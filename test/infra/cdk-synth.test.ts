@@ -11,7 +11,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npx cdk synth', () => {
   it('synthesizes both stacks with bundled functions and no cdk-nag finding, with no AWS credentials', () => {
-    const env = { ...process.env, AWS_REGION: 'us-east-1', CDK_DISABLE_VERSION_CHECK: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'us-east-1', CDK_DISABLE_VERSION_CHECK: '1' };
     for (const name of ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
       delete env[name];
     const run = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', out], {
