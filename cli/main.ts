@@ -19,15 +19,17 @@ import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
 import { narrateStep } from './narrate.ts';
 import { type Approver, type ExecutionResult, runMachine } from './runner.ts';
+import { createWebApproval } from './web-approval.ts';
 
 export const USAGE = `Usage: npm run cli -- <command> [options]
 
 Commands
   plan       --group SG (--state FILE | --region REGION) [--json]
              What a remediation would do. Reads only.
-  remediate  (--group SG | --finding EVENT.json) [--state FILE] [--approve auto|reject|prompt]
+  remediate  (--group SG | --finding EVENT.json) [--state FILE] [--approve auto|reject|prompt|web]
              [--store DIR] [--out FILE] [--json]
-             Runs the remediation state machine. --approve defaults to prompt (on a terminal).
+             Runs the remediation state machine. --approve defaults to prompt (on a terminal);
+             web serves the approval page on 127.0.0.1 (random port) and prints its link on stderr.
   rollback   --remediation ID [--state FILE] [--store DIR] [--out FILE] [--json]
              Runs the rollback state machine from the stored snapshot.
   demo       plan → remediate → rollback on the bundled sample VPC, narrated.
@@ -175,18 +177,19 @@ function promptApprover(io: Io): Approver {
   };
 }
 
-function approverOf(flags: Flags, io: Io): Approver {
+function approverOf(flags: Flags, io: Io): Approver | 'web' {
   const mode = flags.approve ?? (io.interactive ? 'prompt' : undefined);
   if (mode === 'auto' || mode === 'reject') {
     const decision: Decision = mode === 'auto' ? 'approved' : 'rejected';
     return async () => decision;
   }
+  if (mode === 'web') return 'web';
   if (mode === 'prompt') {
     if (!io.interactive) throw new InvalidInputError(['--approve prompt needs a terminal.']);
     return promptApprover(io);
   }
   if (mode === undefined) throw new InvalidInputError(['--approve auto|reject is required when not on a terminal.']);
-  throw new InvalidInputError([`--approve must be auto, reject or prompt, not "${mode.slice(0, 40)}".`]);
+  throw new InvalidInputError([`--approve must be auto, reject, prompt or web, not "${mode.slice(0, 40)}".`]);
 }
 
 async function withEc2<T>(flags: Flags, run: (simulator: Ec2Simulator | undefined) => Promise<T>): Promise<T> {
@@ -243,11 +246,18 @@ async function remediate(flags: Flags, io: Io): Promise<CliResult> {
       storeDir: resolve(flags.store ?? '.remediation'),
       ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
     });
-    const execution = await runMachine('remediate', input, {
-      deps,
-      approver,
-      onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
-    });
+    // --approve web: the link goes to stderr (the terminal), so that stdout stays one JSON object with --json.
+    const web = approver === 'web' ? createWebApproval(deps, { print: io.stderr }) : undefined;
+    let execution: ExecutionResult;
+    try {
+      execution = await runMachine('remediate', input, {
+        deps,
+        approver: web ? web.approver : (approver as Approver),
+        onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
+      });
+    } finally {
+      await web?.close();
+    }
     const result = resultOf(execution);
     return { ...result, ...(simulator ? { ec2Calls: simulator.callCounts() } : {}) };
   });

@@ -75,8 +75,19 @@ function stepOf(reference: string | undefined): string | undefined {
   return /^arn:aws:lambda:[^:]+:\d{12}:function:(\w+)$/.exec(reference ?? '')?.[1];
 }
 
-/** Who decides an approval locally: the CLI's `--approve auto|reject|prompt`, or a test. */
-export type Approver = (request: { remediationId: string; approvalId: string }) => Promise<Decision>;
+/**
+ * Who decides an approval locally: the CLI's `--approve auto|reject|prompt|web`, or a test. It answers a decision,
+ * which the runner records with `decideApproval`, or `'decided'` when it has already called `decideApproval` itself
+ * with the request's `callbacks` (the `web` mode: the approval page's handler does), so the runner must not again.
+ */
+export type Approver = (request: ApprovalRequest) => Promise<Decision | 'decided'>;
+
+export interface ApprovalRequest {
+  remediationId: string;
+  approvalId: string;
+  /** The run's task callbacks: what settles the approval wait when `decideApproval` sends the token back. */
+  callbacks: TaskCallbacks;
+}
 
 export interface StepEvent {
   state: string;
@@ -175,9 +186,9 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
         const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
         const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
         const decision = options.approver
-          ? await options.approver({ remediationId: payload.remediationId, approvalId })
+          ? await options.approver({ remediationId: payload.remediationId, approvalId, callbacks })
           : 'rejected';
-        await decideApproval(approvalId, decision, options.deps, callbacks);
+        if (decision !== 'decided') await decideApproval(approvalId, decision, options.deps, callbacks);
         return settled;
       };
     } else if (state.Resource?.startsWith('arn:aws:states:::states:startExecution.sync')) {

@@ -89,6 +89,7 @@ code,.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-s
 .muted{color:var(--muted)}
 .note{padding:.75rem 1rem;border-radius:6px;background:var(--box);border-left:4px solid var(--line)}
 .note.ok{border-left-color:var(--ok)}.note.warn{border-left-color:var(--warn)}.note.bad{border-left-color:var(--bad)}
+.note>:first-child{margin-top:0}.note>:last-child{margin-bottom:0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.5rem 0}
 dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
 .scroll{overflow-x:auto}
@@ -96,7 +97,7 @@ table{border-collapse:collapse;width:100%;font-size:.95rem}
 th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid var(--line)}
 th{color:var(--muted);font-weight:600}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
-@media (max-width:40rem){.cols{grid-template-columns:1fr}dl{grid-template-columns:1fr}dt{margin-top:.35rem}}
+@media (max-width:40rem){main{padding:.75rem 1rem}h1{font-size:1.3rem}.cols{grid-template-columns:1fr}dl{grid-template-columns:1fr;gap:0}dt{margin-top:.5rem;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em}dt:first-child{margin-top:0}}
 .col{background:var(--box);border-radius:6px;padding:.5rem .75rem}
 .col h3{font-size:1rem;margin:.25rem 0}
 form{margin:1.5rem 0}
@@ -104,7 +105,7 @@ form{margin:1.5rem 0}
 button{font:inherit;font-weight:600;min-height:3rem;padding:.6rem 1.25rem;border-radius:6px;cursor:pointer;flex:1 1 14rem}
 button.go{background:var(--go);color:#fff;border:1px solid var(--go)}
 button.stop{background:transparent;color:var(--bad);border:2px solid var(--bad)}
-footer{margin:2rem 0 1rem;font-size:.85rem;color:var(--muted)}
+footer{margin:2rem 0 1rem;padding-top:.75rem;border-top:1px solid var(--line);font-size:.85rem;color:var(--muted)}
 `;
 
 function layout(title: string, body: SafeHtml): SafeHtml {
