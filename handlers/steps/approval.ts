@@ -27,13 +27,15 @@ export async function requestApproval(raw: unknown, deps: Deps): Promise<{ appro
     expiresAt,
     createdAt: now.toISOString(),
   });
-  const link = deps.settings.linkBaseUrl
-    ? `${deps.settings.linkBaseUrl.replace(/\/$/, '')}/approvals/${approvalId}`
-    : `npm run cli -- approve --approval <id shown by the local runner>`;
+  // Without a link base (a local run that is not --approve web) the command line decides: say so, don't invent a link.
+  const decideLine = deps.settings.linkBaseUrl
+    ? `Review and decide: ${deps.settings.linkBaseUrl.replace(/\/$/, '')}/approvals/${approvalId}`
+    : 'Review and decide: this local run is decided on the command line (--approve auto|reject|prompt|web).';
   await deps.notifier.publish({
     subject: `Approve EC2.2 remediation of ${plan.defaultGroupId} (${plan.accountId} ${plan.region})`,
     message: [
       `Remediation ${input.remediationId} is waiting for your approval.`,
+      ...(input.target.findingId ? [`Finding: ${input.target.findingId}`] : []),
       input.replacementGroupId
         ? `Done so far (reversible): replacement group ${input.replacementGroupId} created, references added, interfaces moved.`
         : 'Nothing has been changed so far.',
@@ -41,7 +43,7 @@ export async function requestApproval(raw: unknown, deps: Deps): Promise<{ appro
       ...describePlan(plan),
       '',
       `Reject it, or let it expire at ${new Date(expiresAt * 1000).toISOString()}, and everything is put back as it was.`,
-      `Review and decide: ${link}`,
+      decideLine,
     ].join('\n'),
   });
   deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt });

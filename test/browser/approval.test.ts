@@ -1,7 +1,8 @@
 /**
  * The approval page in a real browser: Debian's headless Chromium, driven by playwright-core, against
  * `cli remediate --approve web` on the sample VPC. Opens the printed link, reads the plan, clicks Approve, sees the
- * answer page and the run finish `remediated`. Writes the README's screenshots to docs/screenshots/.
+ * answer page and the run finish `remediated`. Takes the README's screenshots: into docs/screenshots/ with
+ * `npm run screenshots` (UPDATE_SCREENSHOTS=1), else into a temp directory so a test run leaves the tree clean.
  *
  * Needs a `chromium` binary on PATH (CI installs Debian's package in .ci/run). Without one the test is skipped, loudly.
  */
@@ -15,7 +16,9 @@ import { type Io, main } from '../../cli/main.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const sample = join(repo, 'cli', 'demo', 'web-app.state.json');
-const screenshots = join(repo, 'docs', 'screenshots');
+const screenshots = process.env.UPDATE_SCREENSHOTS
+  ? join(repo, 'docs', 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'dsr-screenshots-'));
 const DEFAULT_GROUP = 'sg-07d2e3f4a5b6c7d8e';
 const INTERFACES = ['eni-07000000000000011', 'eni-07000000000000012'];
 const REFERENCING_GROUPS = ['sg-07c9d8e7f6a5b4c3d', 'sg-07a1b2c3d4e5f6a7b'];
@@ -65,6 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   rmSync(dir, { recursive: true, force: true });
+  if (!process.env.UPDATE_SCREENSHOTS) rmSync(screenshots, { recursive: true, force: true });
 });
 
 describe('the approval page in headless Chromium', () => {

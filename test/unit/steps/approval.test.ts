@@ -113,6 +113,15 @@ describe('requestApproval', () => {
     expect(notification.message).not.toContain('s3cr3tT0k3n');
   });
 
+  it('names the finding, and in a local run says the command line decides instead of showing a link', async () => {
+    const findingId = 'arn:aws:securityhub:us-east-1:111122223333:security-control/EC2.2/finding/abc';
+    const { approvalId } = await request({ target: { ...target, findingId } });
+    const [notification] = sent as [Notification];
+    expect(notification.message).toContain(`Finding: ${findingId}`);
+    expect(notification.message).toContain('decided on the command line (--approve auto|reject|prompt|web)');
+    expect(notification.message).not.toContain(approvalId);
+  });
+
   it('refuses without a snapshot, before storing or sending anything', async () => {
     await expect(
       requestApproval({ remediationId: 'rem-unknown', target, taskToken: TASK_TOKEN }, deps),
