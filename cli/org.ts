@@ -172,12 +172,18 @@ export async function auditOrganization(reach: OrgReach, options: AuditOptions):
   let done = 0;
   const perPlace = await mapBounded(places, options.concurrency ?? 4, async (place) => {
     const location = { accountId: place.accountId, region: place.region };
-    const unreachable = (reason: string): AuditedGroup[] => [
-      { ...location, status: 'unreachable', members: 0, references: 0, rules: 0, reasons: [reason] },
-    ];
+    const unreachable = (reason: string, groupId?: string): AuditedGroup => ({
+      ...location,
+      ...(groupId ? { groupId } : {}),
+      status: 'unreachable',
+      members: 0,
+      references: 0,
+      rules: 0,
+      reasons: [reason],
+    });
     let rows: AuditedGroup[];
     if (place.unreachable) {
-      rows = unreachable(place.unreachable);
+      rows = [unreachable(place.unreachable)];
     } else {
       const ec2 = pacedPort(reach.ec2(location), reach.pace(location));
       try {
@@ -186,11 +192,12 @@ export async function auditOrganization(reach: OrgReach, options: AuditOptions):
           try {
             rows.push(await auditGroup(ec2, location, groupId, options.settings));
           } catch (error) {
-            rows.push({ ...unreachable(reasonOf(error))[0], groupId } as AuditedGroup);
+            // One group that cannot be read (a call denied by a narrower policy) does not hide the others.
+            rows.push(unreachable(reasonOf(error), groupId));
           }
         }
       } catch (error) {
-        rows = unreachable(reasonOf(error));
+        rows = [unreachable(reasonOf(error))];
       }
     }
     options.onPlace?.(++done, places.length, place, rows);

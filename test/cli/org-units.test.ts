@@ -145,6 +145,22 @@ describe('auditOrganization', () => {
       },
     ]);
   });
+  it('a group that cannot be read is unreachable on its own; the other groups of its region are audited', async () => {
+    const stateFiles = files(MAIN_US);
+    const { groupId } = emptyGroupOf(fixture(MAIN_US));
+    (stateFiles[0] as StateFile).simulator.setHooks({
+      before: (action, input) => {
+        if (action === 'DescribeSecurityGroupReferences' && (input as { GroupId: string[] }).GroupId.includes(groupId))
+          throw new Ec2ApiError('UnauthorizedOperation', 'You are not authorized to perform this operation.');
+      },
+    });
+    const rows = await auditOrganization(simulatedReach(stateFiles, {}), { settings });
+    expect(rows.map((row) => row.status).sort()).toEqual(['compliant', 'in use', 'unreachable']);
+    expect(rows.find((row) => row.status === 'unreachable')).toMatchObject({
+      groupId,
+      reasons: ['UnauthorizedOperation: You are not authorized to perform this operation.'],
+    });
+  });
 });
 
 describe('helpers', () => {
