@@ -18,6 +18,7 @@ import { readInventory } from '../handlers/steps/discover.ts';
 import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
 import { narrateStep } from './narrate.ts';
+import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
 import { type Approver, type ExecutionResult, runMachine } from './runner.ts';
 import { createWebApproval } from './web-approval.ts';
 
@@ -26,10 +27,18 @@ export const USAGE = `Usage: npm run cli -- <command> [options]
 Commands
   plan       --group SG (--state FILE | --region REGION) [--json]
              What a remediation would do. Reads only.
+  plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
+             Audits every VPC default group in reach: in use / empty / compliant / blocked /
+             excluded / unreachable, with counts. Reads only. Progress on stderr.
   remediate  (--group SG | --finding EVENT.json) [--state FILE] [--approve auto|reject|prompt|web]
              [--store DIR] [--out FILE] [--json]
              Runs the remediation state machine. --approve defaults to prompt (on a terminal);
              web serves the approval page on 127.0.0.1 (random port) and prints its link on stderr.
+  remediate  --all-empty [--accounts ID,…] [--regions R,…] [--state FILE|DIR …]
+             [--approve auto|reject|prompt] [--store DIR] [--out DIR] [--json]
+             Strips every unused default group (no members, no references), each through the
+             remediation state machine; one approval decision for the batch. Never touches a
+             group in use. --out DIR writes each final state as DIR/<its file name>.
   rollback   --remediation ID [--state FILE] [--store DIR] [--out FILE] [--json]
              Runs the rollback state machine from the stored snapshot.
   demo       plan → remediate → rollback on the bundled sample VPC, narrated.
@@ -38,6 +47,11 @@ Options
   --state FILE   use the embedded EC2 simulator loaded from FILE (aws ec2 describe-security-groups +
                  describe-network-interfaces output); without it the real EC2 API is used
                  (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL honoured)
+  --state DIR    (--all-regions, --all-empty) every *.json in DIR; --state may be repeated. One file per
+                 account and region: its first group's OwnerId and SecurityGroupArn region
+  --accounts     without --state: accounts reached by assuming the member role (MEMBER_ROLE_NAME, default
+                 DefaultSgRemediationMember); default the current credentials' account
+  --regions      default every region DescribeRegions lists (or, with --state, every state's region)
   --out FILE     with --state: write the final simulated state to FILE (same shape)
   --store DIR    where snapshots and the ledger are kept between runs (default .remediation/)
   --json         print exactly one JSON object on stdout
@@ -68,18 +82,25 @@ export interface Io {
   stderr(text: string): void;
   /** Whether a person can answer a prompt. */
   interactive: boolean;
+  /** Whether stderr is a terminal (progress redrawn in place) rather than a file or pipe (plain lines). */
+  stderrTty?: boolean;
 }
 
 const defaultIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   interactive: Boolean(process.stdin.isTTY),
+  stderrTty: Boolean(process.stderr.isTTY),
 };
 
 const OPTIONS = {
   group: { type: 'string' },
   finding: { type: 'string' },
-  state: { type: 'string' },
+  state: { type: 'string', multiple: true },
+  'all-regions': { type: 'boolean' },
+  'all-empty': { type: 'boolean' },
+  accounts: { type: 'string' },
+  regions: { type: 'string' },
   region: { type: 'string' },
   approve: { type: 'string' },
   store: { type: 'string' },
@@ -193,7 +214,10 @@ function approverOf(flags: Flags, io: Io): Approver | 'web' {
 }
 
 async function withEc2<T>(flags: Flags, run: (simulator: Ec2Simulator | undefined) => Promise<T>): Promise<T> {
-  const simulator = flags.state ? await Ec2Simulator.fromFile(flags.state) : undefined;
+  refuseOrgFlags(flags);
+  if ((flags.state?.length ?? 0) > 1)
+    throw new InvalidInputError(['Several --state files go with plan --all-regions or remediate --all-empty.']);
+  const simulator = flags.state?.[0] ? await Ec2Simulator.fromFile(flags.state[0]) : undefined;
   if (flags.out && !simulator) throw new InvalidInputError(['--out needs --state (it writes the simulated state).']);
   try {
     return await run(simulator);
@@ -203,6 +227,8 @@ async function withEc2<T>(flags: Flags, run: (simulator: Ec2Simulator | undefine
 }
 
 async function plan(flags: Flags, io: Io): Promise<CliResult> {
+  if (flags['all-empty']) throw new InvalidInputError(['--all-empty goes with remediate; plan takes --all-regions.']);
+  if (flags['all-regions']) return planAllRegions(flags, io);
   if (!flags.group) throw new InvalidInputError(['plan needs --group SG.']);
   return withEc2(flags, async (simulator) => {
     const target = targetSchema.safeParse({
@@ -231,6 +257,8 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
 }
 
 async function remediate(flags: Flags, io: Io): Promise<CliResult> {
+  if (flags['all-regions']) throw new InvalidInputError(['--all-regions goes with plan; remediate takes --all-empty.']);
+  if (flags['all-empty']) return remediateAllEmpty(flags, io);
   if (Boolean(flags.group) === Boolean(flags.finding))
     throw new InvalidInputError(['remediate needs exactly one of --group SG or --finding EVENT.json.']);
   const approver = approverOf(flags, io);
@@ -264,6 +292,10 @@ async function remediate(flags: Flags, io: Io): Promise<CliResult> {
 }
 
 async function rollback(flags: Flags, io: Io): Promise<CliResult> {
+  if (flags['all-regions'] || flags['all-empty'])
+    throw new InvalidInputError([
+      'rollback takes one --remediation; --all-regions and --all-empty are for plan and remediate.',
+    ]);
   if (!flags.remediation) throw new InvalidInputError(['rollback needs --remediation ID.']);
   return withEc2(flags, async (simulator) => {
     const deps = createLocalDeps({
@@ -287,7 +319,7 @@ function printResult(result: CliResult, json: boolean | undefined, io: Io): void
   }
   const lines = [`\nOutcome: ${result.outcome}${result.remediationId ? ` (remediation ${result.remediationId})` : ''}`];
   for (const reason of result.reasons ?? []) lines.push(`  - ${reason}`);
-  if (result.outcome === 'remediated') {
+  if (result.outcome === 'remediated' && result.remediationId) {
     lines.push(`Undo it with: npm run cli -- rollback --remediation ${result.remediationId} (same --state/--store)`);
   }
   if (result.rolledBack) lines.push('Everything was rolled back to the snapshot.');

@@ -57,7 +57,7 @@ export function pacer(perSecond: number, sleep = (ms: number) => new Promise((do
 }
 
 /** EC2 for a finding's account: this account directly, another through its member role (issue #3 deploys it). */
-function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Port {
+export function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Port {
   const sts = new STSClient({});
   const clients = new Map<string, Promise<Ec2Port>>();
   let ownAccount: Promise<string | undefined> | undefined;

@@ -1,0 +1,66 @@
+/**
+ * Organization runs against AWS: regions from DescribeRegions, accounts through the member role (the Lambda runtime's
+ * own factory: this account directly, another by AssumeRole), calls paced per account and region.
+ */
+import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { InvalidInputError } from '../handlers/core/errors.ts';
+import { ec2Factory, pacer } from '../handlers/lambda/runtime.ts';
+import type { OrgReach, PlaceAccess } from './org.ts';
+import type { Scope } from './org-states.ts';
+
+/** The member role's default name (infra/config.ts `memberRoleName`). */
+export const DEFAULT_MEMBER_ROLE_NAME = 'DefaultSgRemediationMember';
+
+/**
+ * Describe calls per second per account and region: a quarter of the non-mutating bucket's refill (20/s,
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html), so the customer's automation keeps the rest.
+ */
+export const AUDIT_CALLS_PER_SECOND = 5;
+
+export interface AwsReachOptions extends Scope {
+  env?: NodeJS.ProcessEnv;
+  callsPerSecond?: number;
+}
+
+export async function awsReach(options: AwsReachOptions): Promise<OrgReach> {
+  const env = options.env ?? process.env;
+  const home = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const ownAccount = (await new STSClient({ region: home }).send(new GetCallerIdentityCommand({}))).Account ?? '';
+  // Opt-in status is the caller's account's; a region another account has not enabled answers its calls with an
+  // error, which the audit reports as unreachable.
+  const listed = (await new EC2Client({ region: home }).send(new DescribeRegionsCommand({ AllRegions: true }))).Regions;
+  const optIn = new Map((listed ?? []).map((region) => [region.RegionName ?? '', region.OptInStatus ?? '']));
+  const unknown = (options.regions ?? []).filter((region) => !optIn.has(region));
+  if (unknown.length > 0)
+    throw new InvalidInputError([`--regions: ${unknown.join(', ')} not among the regions DescribeRegions lists.`]);
+  const regions = options.regions ?? [...optIn.keys()].sort();
+  const accounts = options.accounts ?? [ownAccount];
+  const ec2 = ec2Factory({
+    MEMBER_ROLE_NAME: env.MEMBER_ROLE_NAME || DEFAULT_MEMBER_ROLE_NAME,
+    ...(env.MEMBER_ROLE_EXTERNAL_ID ? { MEMBER_ROLE_EXTERNAL_ID: env.MEMBER_ROLE_EXTERNAL_ID } : {}),
+  });
+  const pacers = new Map<string, () => Promise<void>>();
+  return {
+    async places() {
+      return accounts.flatMap((accountId) =>
+        regions.map((region): PlaceAccess => {
+          const status = optIn.get(region);
+          return accountId === ownAccount && status === 'not-opted-in'
+            ? { accountId, region, unreachable: `The region is not enabled in this account (opt-in status ${status}).` }
+            : { accountId, region };
+        }),
+      );
+    },
+    ec2: (place) => ec2(place),
+    pace(place) {
+      const key = `${place.accountId}/${place.region}`;
+      let pace = pacers.get(key);
+      if (!pace) {
+        pace = pacer(options.callsPerSecond ?? AUDIT_CALLS_PER_SECOND);
+        pacers.set(key, pace);
+      }
+      return pace;
+    },
+  };
+}

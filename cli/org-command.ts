@@ -1,0 +1,226 @@
+/** The command-line side of organization runs: `plan --all-regions` and `remediate --all-empty`. */
+import { mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { InvalidInputError } from '../handlers/core/errors.ts';
+import { pacer } from '../handlers/lambda/runtime.ts';
+import type { Decision } from '../handlers/steps/approval.ts';
+import { DEFAULT_SETTINGS } from '../handlers/steps/deps.ts';
+import { createLocalDeps } from './deps.ts';
+import type { CliResult, Io } from './main.ts';
+import {
+  type AuditedGroup,
+  auditOrganization,
+  auditSummaryLine,
+  auditTable,
+  bulkTable,
+  type OrgReach,
+  type Place,
+  progressReporter,
+  remediateEmptyGroups,
+  summarizeAudit,
+  summarizeBulk,
+} from './org.ts';
+import { awsReach } from './org-aws.ts';
+import { loadStateFiles, type Scope, type StateFile, simulatedReach } from './org-states.ts';
+
+export interface OrgFlags {
+  state?: string[];
+  accounts?: string;
+  regions?: string;
+  store?: string;
+  out?: string;
+  approve?: string;
+  json?: boolean;
+  group?: string;
+  finding?: string;
+  region?: string;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function listFlag(value: string | undefined, flag: string, pattern: RegExp, what: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = [...new Set(value.split(',').map((item) => item.trim()))];
+  const bad = items.filter((item) => !pattern.test(item));
+  if (bad.length > 0 || items.length === 0)
+    throw new InvalidInputError([
+      `${flag} must be a comma-separated list of ${what}; not: ${bad.map((item) => `"${item.slice(0, 40)}"`).join(', ')}.`,
+    ]);
+  return items;
+}
+
+function scopeOf(flags: OrgFlags, mode: string): Scope {
+  const reasons: string[] = [];
+  if (flags.group) reasons.push(`${mode} covers every default group; it does not take --group.`);
+  if (flags.finding) reasons.push(`${mode} does not take --finding.`);
+  if (flags.region) reasons.push(`${mode} takes --regions (a list), not --region.`);
+  if (reasons.length > 0) throw new InvalidInputError(reasons);
+  const accounts = listFlag(flags.accounts, '--accounts', ACCOUNT_ID, '12-digit account ids');
+  const regions = listFlag(flags.regions, '--regions', REGION, 'regions like us-east-1');
+  return { ...(accounts ? { accounts } : {}), ...(regions ? { regions } : {}) };
+}
+
+/** `--accounts` / `--regions` belong to the organization modes only. */
+export function refuseOrgFlags(flags: OrgFlags): void {
+  const used = (['accounts', 'regions'] as const).filter((flag) => flags[flag] !== undefined);
+  if (used.length > 0)
+    throw new InvalidInputError([
+      `${used.map((flag) => `--${flag}`).join(' and ')} go with plan --all-regions or remediate --all-empty.`,
+    ]);
+}
+
+async function reachOf(flags: OrgFlags, scope: Scope): Promise<{ reach: OrgReach; files?: StateFile[] }> {
+  if (flags.state && flags.state.length > 0) {
+    const files = await loadStateFiles(flags.state);
+    return { reach: simulatedReach(files, scope), files };
+  }
+  return { reach: await awsReach(scope) };
+}
+
+function callsOf(files: StateFile[] | undefined): Record<string, number> | undefined {
+  if (!files) return undefined;
+  const total: Record<string, number> = {};
+  for (const { simulator } of files)
+    for (const [action, count] of Object.entries(simulator.callCounts())) total[action] = (total[action] ?? 0) + count;
+  return total;
+}
+
+async function audit(reach: OrgReach, io: Io): Promise<AuditedGroup[]> {
+  const progress = progressReporter(io.stderr, Boolean(io.stderrTty));
+  return auditOrganization(reach, {
+    settings: DEFAULT_SETTINGS,
+    onPlace: (done, total, place, rows) => {
+      const found = place.unreachable ? 'unreachable' : `${rows.length} default group(s)`;
+      progress.update(done, total, `audited ${place.accountId} ${place.region}: ${found}`);
+    },
+  });
+}
+
+/** `plan --all-regions`: every default group in scope, read-only, as a table or one JSON object. */
+export async function planAllRegions(flags: OrgFlags, io: Io): Promise<CliResult> {
+  const scope = scopeOf(flags, 'plan --all-regions');
+  if (flags.out) throw new InvalidInputError(['plan --all-regions reads only; it takes no --out.']);
+  if (flags.approve) throw new InvalidInputError(['plan --all-regions reads only; it takes no --approve.']);
+  const { reach, files } = await reachOf(flags, scope);
+  const groups = await audit(reach, io);
+  const summary = summarizeAudit(groups);
+  if (!flags.json) io.stdout(`${[...auditTable(groups), '', auditSummaryLine(summary)].join('\n')}\n`);
+  const ec2Calls = callsOf(files);
+  return { outcome: 'planned', groups, summary, ...(ec2Calls ? { ec2Calls } : {}) };
+}
+
+async function batchDecision(flags: OrgFlags, io: Io): Promise<Decision | 'prompt'> {
+  const mode = flags.approve ?? (io.interactive ? 'prompt' : undefined);
+  if (mode === 'auto') return 'approved';
+  if (mode === 'reject') return 'rejected';
+  if (mode === 'prompt') {
+    if (!io.interactive) throw new InvalidInputError(['--approve prompt needs a terminal.']);
+    return 'prompt';
+  }
+  if (mode === undefined) throw new InvalidInputError(['--approve auto|reject is required when not on a terminal.']);
+  throw new InvalidInputError([
+    `remediate --all-empty takes --approve auto, reject or prompt (one decision for the batch), not "${mode.slice(0, 40)}".`,
+  ]);
+}
+
+async function askOnce(count: number, io: Io): Promise<Decision> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(
+      `\nStrip the rules of the ${count} unused default group(s) above, each through the remediation workflow? Type "approve": `,
+    );
+    return answer.trim().toLowerCase() === 'approve' ? 'approved' : 'rejected';
+  } finally {
+    prompt.close();
+    io.stderr('\n');
+  }
+}
+
+/**
+ * `remediate --all-empty`: audits, then strips every `empty` default group through the remediation state machine,
+ * one batch decision applied to each run's approval wait. With several state files, `--out DIR` writes each final
+ * state as DIR/<its file name>.
+ */
+export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliResult> {
+  const scope = scopeOf(flags, 'remediate --all-empty');
+  const decision = await batchDecision(flags, io);
+  const simulated = Boolean(flags.state && flags.state.length > 0);
+  if (flags.out && !simulated) throw new InvalidInputError(['--out needs --state (it writes the simulated states).']);
+  const { reach, files } = await reachOf(flags, scope);
+  const groups = await audit(reach, io);
+  const audited = summarizeAudit(groups);
+  const empty = groups.filter((group) => group.status === 'empty');
+  if (!flags.json) {
+    io.stdout(`${auditSummaryLine(audited)}\n`);
+    if (empty.length > 0)
+      io.stdout(
+        `${['Unused default groups to strip:', ...empty.map((group) => `  ${group.accountId} ${group.region} ${group.vpcId} ${group.groupId} (${group.rules} rule(s))`)].join('\n')}\n`,
+      );
+  }
+  if (decision === 'prompt' && empty.length > 0 && (await askOnce(empty.length, io)) === 'rejected') {
+    // Declined at the prompt: nothing runs (with --approve reject, each run is started and rejected instead).
+    return {
+      outcome: 'remediated',
+      groups: empty.map((group) => ({
+        ...group,
+        groupId: group.groupId as string,
+        result: 'skipped',
+        reasons: ['The batch was not approved.'],
+      })),
+      summary: { remediated: 0, skipped: empty.length, failed: 0 },
+      audit: audited,
+    };
+  }
+
+  const base = createLocalDeps({
+    storeDir: resolve(flags.store ?? '.remediation'),
+    notifier: { publish: async () => {} },
+  });
+  const mutatingPacers = new Map<string, () => Promise<void>>();
+  // Mutating calls per second per account and region, as the Lambda handlers default to (MUTATING_CALLS_PER_SECOND).
+  const mutatingRate = Number(process.env.MUTATING_CALLS_PER_SECOND) || 2;
+  const depsFor = (place: Place) => {
+    const key = `${place.accountId}/${place.region}`;
+    let pace = mutatingPacers.get(key);
+    if (!pace) {
+      pace = simulated ? async () => {} : pacer(mutatingRate);
+      mutatingPacers.set(key, pace);
+    }
+    return { ...base, ec2: reach.ec2, pace };
+  };
+  const progress = progressReporter(io.stderr, Boolean(io.stderrTty));
+  let results: Awaited<ReturnType<typeof remediateEmptyGroups>>;
+  try {
+    results = await remediateEmptyGroups(groups, {
+      depsFor,
+      decision: decision === 'prompt' ? 'approved' : decision,
+      onGroup: (done, total, row) =>
+        progress.update(done, total, `${row.groupId} (${row.accountId} ${row.region}): ${row.outcome ?? row.result}`),
+    });
+  } finally {
+    if (files && flags.out) {
+      await mkdir(flags.out, { recursive: true });
+      for (const file of files) await file.simulator.toFile(join(flags.out, basename(file.path)));
+    }
+  }
+  const summary = summarizeBulk(results);
+  if (!flags.json) {
+    const lines = results.length > 0 ? [...bulkTable(results), ''] : ['No unused default group to strip.', ''];
+    lines.push(`${summary.remediated} remediated, ${summary.skipped} skipped, ${summary.failed} failed.`);
+    if (summary.remediated > 0)
+      lines.push(
+        `Roll one back with: npm run cli -- rollback --remediation <REMEDIATION>${simulated ? ` --state ${flags.out ? `${flags.out}/<its state file>` : '<its state file>'}` : ''} --store ${flags.store ?? '.remediation'}`,
+      );
+    io.stdout(`${lines.join('\n')}\n`);
+  }
+  const ec2Calls = callsOf(files);
+  return {
+    outcome: summary.failed > 0 ? 'failed' : 'remediated',
+    groups: results,
+    summary,
+    audit: audited,
+    ...(ec2Calls ? { ec2Calls } : {}),
+  };
+}

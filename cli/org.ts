@@ -1,0 +1,411 @@
+/**
+ * Organization-wide runs: `plan --all-regions` audits every VPC default group the credentials (or the state files)
+ * reach, read-only; `remediate --all-empty` strips the unused ones, each through the remediation state machine.
+ *
+ * Where the run reaches is an {@link OrgReach}: the simulator's state files here, AWS in ./org-aws.ts. Each group is
+ * read with the Discover step's own `readInventory` and judged with the planner, so the audit and a remediation
+ * never disagree about a group.
+ */
+import { InvalidInputError } from '../handlers/core/errors.ts';
+import { type Inventory, type Plan, planRemediation } from '../handlers/core/plan.ts';
+import type { Ec2Port } from '../handlers/ports.ts';
+import type { Decision } from '../handlers/steps/approval.ts';
+import type { Deps, Settings } from '../handlers/steps/deps.ts';
+import { type PlanSummary, readInventory } from '../handlers/steps/discover.ts';
+import { describeGroups } from '../handlers/steps/ec2-ops.ts';
+import { type ExecutionResult, runMachine } from './runner.ts';
+
+export type AuditStatus = 'in use' | 'empty' | 'compliant' | 'blocked' | 'excluded' | 'unreachable';
+
+export const AUDIT_STATUSES: readonly AuditStatus[] = [
+  'in use',
+  'empty',
+  'compliant',
+  'blocked',
+  'excluded',
+  'unreachable',
+];
+
+export interface Place {
+  accountId: string;
+  region: string;
+}
+
+/** An account and region to audit; `unreachable` says why it cannot be (access denied, region not enabled…). */
+export interface PlaceAccess extends Place {
+  unreachable?: string;
+}
+
+/** Where an organization-wide run reaches, and how its calls there are made and paced. */
+export interface OrgReach {
+  /** The account/region pairs in scope, the unreachable ones with their reason. */
+  places(): Promise<PlaceAccess[]>;
+  ec2(place: Place): Ec2Port;
+  /**
+   * Waits before a call in this account and region; EC2 rate limits are per account and region, so each pair gets
+   * its own budget.
+   */
+  pace(place: Place): () => Promise<void>;
+}
+
+export interface AuditedGroup extends Place {
+  /** Absent for an unreachable account/region. */
+  vpcId?: string;
+  groupId?: string;
+  status: AuditStatus;
+  /** Interfaces on the default group. */
+  members: number;
+  /** Groups (other than itself) whose rules reference it, plus VPCs that do and cannot be read. */
+  references: number;
+  /** Inbound and outbound rules of the default group. */
+  rules: number;
+  reasons: string[];
+}
+
+export type AuditSummary = {
+  accounts: number;
+  regions: number;
+  groups: number;
+} & Record<AuditStatus, number>;
+
+/**
+ * The audit status of a default group from what Discover reads and what the planner decides. Opt-out, compliant
+ * and blocked are the planner's; a ready plan is `in use` when interfaces use the group or any rule elsewhere
+ * references it (even without members: stripping alone would be safe then, but the group is not unused), else `empty`.
+ */
+export function auditStatusOf(inventory: Inventory, plan: Plan): { status: AuditStatus; reasons: string[] } {
+  if (plan.status === 'excluded') return { status: 'excluded', reasons: plan.reasons };
+  if (plan.status === 'compliant') return { status: 'compliant', reasons: [] };
+  if (plan.status === 'blocked') return { status: 'blocked', reasons: plan.reasons };
+  const used =
+    inventory.members.length > 0 ||
+    inventory.referencingGroups.length > 0 ||
+    inventory.unreachableReferences.length > 0;
+  return { status: used ? 'in use' : 'empty', reasons: [] };
+}
+
+/** The EC2 error code and message, short: what an operator needs to see why a place was not reached. */
+export function reasonOf(error: unknown): string {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  if (failure instanceof InvalidInputError) return failure.reasons.join(' ');
+  const message = failure.message.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return failure.name && failure.name !== 'Error' ? `${failure.name}: ${message}` : message;
+}
+
+/** Every call to the port waits for the pacer first. */
+export function pacedPort(ec2: Ec2Port, pace: () => Promise<void>): Ec2Port {
+  return new Proxy(ec2, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (input: unknown) => {
+        await pace();
+        return value.call(target, input);
+      };
+    },
+  });
+}
+
+/** One default group, read as Discover reads it (VPC tags included, for the opt-out tag) and judged by the planner. */
+export async function auditGroup(ec2: Ec2Port, place: Place, groupId: string, settings: Settings) {
+  const inventory = await readInventory(ec2, { ...place, groupId }, { vpcTags: Boolean(settings.excludeTag) });
+  const plan = planRemediation(inventory, {
+    remediationId: 'audit',
+    quotas: settings.quotas,
+    batchSize: settings.batchSize,
+    excludeTag: settings.excludeTag,
+  });
+  const { status, reasons } = auditStatusOf(inventory, plan);
+  const row: AuditedGroup = {
+    ...place,
+    vpcId: inventory.vpcId,
+    groupId,
+    status,
+    members: inventory.members.length,
+    references: inventory.referencingGroups.length + inventory.unreachableReferences.length,
+    rules: plan.defaultRules.length,
+    reasons,
+  };
+  return row;
+}
+
+/** Runs `work` over `items` with at most `limit` at once, keeping the items' order in the answer. */
+export async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+export interface AuditOptions {
+  settings: Settings;
+  /** Account/region pairs audited at once (each pair's own calls are sequential). */
+  concurrency?: number;
+  /** Called after each account/region: how many are done, of how many, and what was found there. */
+  onPlace?: (done: number, total: number, place: PlaceAccess, rows: AuditedGroup[]) => void;
+}
+
+function byLocation(a: AuditedGroup, b: AuditedGroup): number {
+  return (
+    a.accountId.localeCompare(b.accountId) ||
+    a.region.localeCompare(b.region) ||
+    (a.vpcId ?? '').localeCompare(b.vpcId ?? '') ||
+    (a.groupId ?? '').localeCompare(b.groupId ?? '')
+  );
+}
+
+/** The default groups of one account and region (`group-name=default`, paginated). */
+export async function defaultGroupIds(ec2: Ec2Port): Promise<string[]> {
+  const groups = await describeGroups(ec2, [{ Name: 'group-name', Values: ['default'] }]);
+  return groups.flatMap((group) => (group.GroupId && group.VpcId ? [group.GroupId] : []));
+}
+
+/** Audits every default group of every reachable account/region. Reads only. */
+export async function auditOrganization(reach: OrgReach, options: AuditOptions): Promise<AuditedGroup[]> {
+  const places = await reach.places();
+  let done = 0;
+  const perPlace = await mapBounded(places, options.concurrency ?? 4, async (place) => {
+    const location = { accountId: place.accountId, region: place.region };
+    const unreachable = (reason: string, groupId?: string): AuditedGroup => ({
+      ...location,
+      ...(groupId ? { groupId } : {}),
+      status: 'unreachable',
+      members: 0,
+      references: 0,
+      rules: 0,
+      reasons: [reason],
+    });
+    let rows: AuditedGroup[];
+    if (place.unreachable) {
+      rows = [unreachable(place.unreachable)];
+    } else {
+      const ec2 = pacedPort(reach.ec2(location), reach.pace(location));
+      try {
+        rows = [];
+        for (const groupId of await defaultGroupIds(ec2)) {
+          try {
+            rows.push(await auditGroup(ec2, location, groupId, options.settings));
+          } catch (error) {
+            // One group that cannot be read (a call denied by a narrower policy) does not hide the others.
+            rows.push(unreachable(reasonOf(error), groupId));
+          }
+        }
+      } catch (error) {
+        rows = [unreachable(reasonOf(error))];
+      }
+    }
+    options.onPlace?.(++done, places.length, place, rows);
+    return rows;
+  });
+  return perPlace.flat().sort(byLocation);
+}
+
+export function summarizeAudit(rows: AuditedGroup[]): AuditSummary {
+  const summary = {
+    accounts: new Set(rows.map((row) => row.accountId)).size,
+    regions: new Set(rows.map((row) => row.region)).size,
+    groups: rows.filter((row) => row.groupId).length,
+  } as AuditSummary;
+  for (const status of AUDIT_STATUSES) summary[status] = rows.filter((row) => row.status === status).length;
+  return summary;
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// Bulk remediation of the empty groups
+
+export type BulkResult = 'remediated' | 'skipped' | 'failed';
+
+export interface RemediatedGroup extends Place {
+  vpcId?: string;
+  groupId: string;
+  result: BulkResult;
+  /** The state machine's outcome (remediated, rejected, compliant, skipped, blocked, failed), when it ran. */
+  outcome?: string;
+  remediationId?: string;
+  reasons: string[];
+}
+
+export interface BulkOptions {
+  /** The dependencies for one account and region (its EC2, its pacer; store and ledger shared). */
+  depsFor(place: Place): Deps;
+  /** The batch's one decision, applied to every run's approval wait. */
+  decision: Decision;
+  /** Account/region pairs worked on at once; the groups of one pair go one after the other. */
+  concurrency?: number;
+  onGroup?: (done: number, total: number, result: RemediatedGroup) => void;
+}
+
+function bulkResultOf(
+  execution: ExecutionResult,
+  guardReason: string | undefined,
+): Omit<RemediatedGroup, keyof Place | 'groupId'> {
+  const output = execution.output ?? {};
+  const remediationId = String(output.remediationId ?? execution.executionName);
+  if (execution.status !== 'SUCCEEDED') {
+    return {
+      result: 'failed',
+      outcome: 'failed',
+      remediationId,
+      reasons: [`${execution.error}: ${execution.cause ?? ''}`.slice(0, 500)],
+    };
+  }
+  const outcome = String(output.outcome);
+  if (outcome === 'remediated') return { result: 'remediated', outcome, remediationId, reasons: [] };
+  const reasons = guardReason
+    ? [guardReason]
+    : Array.isArray(output.reasons)
+      ? output.reasons.map(String)
+      : outcome === 'rejected'
+        ? ['The batch was rejected (--approve reject); everything was rolled back.']
+        : [];
+  return { result: 'skipped', outcome, remediationId, reasons };
+}
+
+/**
+ * Strips the empty default groups, each through the remediation state machine (lock, snapshot, approval wait,
+ * re-check, verify; rollback-able by its id). A group is re-audited just before its run and skipped unless still
+ * empty; and if Discover, inside the run, finds interfaces on it after all, the run is rejected (and so rolled back
+ * exactly) instead of approved: the bulk mode never migrates a group in use.
+ */
+export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOptions): Promise<RemediatedGroup[]> {
+  const empty = rows.filter((row) => row.status === 'empty' && row.groupId);
+  const byPlace = new Map<string, AuditedGroup[]>();
+  for (const row of empty) {
+    const key = `${row.accountId}/${row.region}`;
+    byPlace.set(key, [...(byPlace.get(key) ?? []), row]);
+  }
+  let done = 0;
+  const report = (result: RemediatedGroup) => {
+    options.onGroup?.(++done, empty.length, result);
+    return result;
+  };
+  const perPlace = await mapBounded([...byPlace.values()], options.concurrency ?? 2, async (group) => {
+    const results: RemediatedGroup[] = [];
+    for (const row of group) {
+      const place = { accountId: row.accountId, region: row.region };
+      const groupId = row.groupId as string;
+      const base = { ...place, vpcId: row.vpcId, groupId };
+      const deps = options.depsFor(place);
+      let fresh: AuditedGroup;
+      try {
+        fresh = await auditGroup(deps.ec2(place), place, groupId, deps.settings);
+      } catch (error) {
+        results.push(report({ ...base, result: 'failed', reasons: [reasonOf(error)] }));
+        continue;
+      }
+      if (fresh.status !== 'empty') {
+        const reasons = [`Re-read before the run: now ${fresh.status}.`, ...fresh.reasons];
+        results.push(report({ ...base, result: 'skipped', reasons }));
+        continue;
+      }
+      let guardReason: string | undefined;
+      let discovered: PlanSummary | undefined;
+      const execution = await runMachine(
+        'remediate',
+        { ...place, groupId },
+        {
+          deps,
+          onStep: (event) => {
+            if (event.step === 'Discover' && event.output) discovered = event.output as PlanSummary;
+          },
+          approver: async () => {
+            if (discovered && discovered.members > 0) {
+              guardReason = `Discover found ${discovered.members} interface(s) on the group during the run: rejected and rolled back, not migrated in bulk.`;
+              return 'rejected';
+            }
+            return options.decision;
+          },
+        },
+      );
+      results.push(report({ ...base, ...bulkResultOf(execution, guardReason) }));
+    }
+    return results;
+  });
+  return perPlace.flat();
+}
+
+export function summarizeBulk(results: RemediatedGroup[]): Record<BulkResult, number> {
+  return {
+    remediated: results.filter((row) => row.result === 'remediated').length,
+    skipped: results.filter((row) => row.result === 'skipped').length,
+    failed: results.filter((row) => row.result === 'failed').length,
+  };
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// Words for people: progress and tables
+
+/** A progress line on stderr: redrawn in place on a terminal, one plain line per step otherwise. */
+export function progressReporter(write: (text: string) => void, tty: boolean) {
+  const width = 24;
+  return {
+    update(done: number, total: number, label: string) {
+      if (!tty) {
+        write(`[${done}/${total}] ${label}\n`);
+        return;
+      }
+      const filled = total === 0 ? width : Math.round((done / total) * width);
+      write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}\x1b[K`);
+      if (done === total) write('\n');
+    },
+  };
+}
+
+/** Fixed-width columns; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width, column) =>
+    '-'.repeat(column === widths.length - 1 ? (header[column] ?? '').length : width),
+  );
+  return [line(header), line(rule), ...rows.map(line)];
+}
+
+export function auditTable(rows: AuditedGroup[]): string[] {
+  return table(
+    ['ACCOUNT', 'REGION', 'VPC', 'GROUP', 'STATUS', 'MEMBERS', 'REFS', 'RULES', 'REASON'],
+    rows.map((row) => [
+      row.accountId,
+      row.region,
+      row.vpcId ?? '-',
+      row.groupId ?? '-',
+      row.status,
+      row.groupId ? String(row.members) : '-',
+      row.groupId ? String(row.references) : '-',
+      row.groupId ? String(row.rules) : '-',
+      row.reasons.join(' '),
+    ]),
+  );
+}
+
+export function auditSummaryLine(summary: AuditSummary): string {
+  const counts = AUDIT_STATUSES.map((status) => `${summary[status]} ${status}`).join(', ');
+  return `${summary.groups} default group(s) in ${summary.accounts} account(s), ${summary.regions} region(s): ${counts}.`;
+}
+
+export function bulkTable(results: RemediatedGroup[]): string[] {
+  return table(
+    ['ACCOUNT', 'REGION', 'VPC', 'GROUP', 'RESULT', 'REMEDIATION', 'REASON'],
+    results.map((row) => [
+      row.accountId,
+      row.region,
+      row.vpcId ?? '-',
+      row.groupId,
+      row.outcome && row.outcome !== row.result ? `${row.result} (${row.outcome})` : row.result,
+      row.remediationId ?? '-',
+      row.reasons.join(' '),
+    ]),
+  );
+}
