@@ -12,6 +12,7 @@ import {
   replacementRulesFinal,
   twinOf,
 } from './plan.ts';
+import { type ResourceState, resourceKey, swapGroup } from './resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
 
 function groupIds(eni: NetworkInterface): string[] {
@@ -28,6 +29,8 @@ export interface LiveView {
   replacement?: SecurityGroup;
   /** The planned members as they are now (deleted ones absent). */
   plannedMembers: Map<string, NetworkInterface>;
+  /** The planned resource moves' resources as they are now, by resourceKey (deleted ones absent). */
+  resources?: Map<string, ResourceState>;
 }
 
 /**
@@ -70,6 +73,13 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
     for (const [id, eni] of live.plannedMembers) {
       if (!groupIds(eni).includes(replacementId)) drift.push(`${id} no longer uses the replacement group.`);
     }
+    for (const move of plan.resourceMoves ?? []) {
+      const resource = live.resources?.get(resourceKey(move.resource));
+      if (!resource) continue;
+      if (resource.groups.includes(defaultGroupId)) drift.push(`${move.label} is on the default group again.`);
+      else if (!resource.groups.includes(replacementId))
+        drift.push(`${move.label} no longer uses the replacement group.`);
+    }
   }
   const selfTwins = replacementId
     ? plan.defaultRules
@@ -108,6 +118,14 @@ export function findResultProblems(plan: Plan, live: LiveView): string[] {
       problems.push(
         `${move.networkInterfaceId} has groups ${groupIds(eni).join(', ')}, expected ${wanted.join(', ')}.`,
       );
+    }
+  }
+  for (const move of plan.resourceMoves ?? []) {
+    const resource = live.resources?.get(resourceKey(move.resource));
+    if (!resource) continue;
+    const wanted = swapGroup(move.groupsBefore, defaultGroupId, replacementId).sort();
+    if ([...resource.groups].sort().join() !== wanted.join()) {
+      problems.push(`${move.label} has groups ${resource.groups.join(', ')}, expected ${wanted.join(', ')}.`);
     }
   }
   const liveGroups = new Map(

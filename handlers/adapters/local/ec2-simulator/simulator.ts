@@ -261,6 +261,51 @@ export class Ec2Simulator implements Ec2Port {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+  // For the service simulators (handlers/adapters/local/service-simulator.ts), which share this interface state
+
+  /** The state file's other top-level records (Functions, DBInstances, …), live: changes show in toState. */
+  serviceRecords(): Record<string, unknown> {
+    return this.extras;
+  }
+
+  /** This account's interfaces: id, VPC, description, requester, subnet and groups (read-only copies). */
+  interfaceSummaries(): {
+    id: string;
+    vpcId: string;
+    description: string;
+    subnetId?: string;
+    groupIds: string[];
+    requesterManaged: boolean;
+    requesterId?: string;
+  }[] {
+    return [...this.interfaces.values()]
+      .filter((eni) => this.ownsInterface(eni))
+      .map((eni) => ({
+        id: eni.id,
+        vpcId: eni.vpcId,
+        description: eni.raw.Description ?? '',
+        ...(eni.raw.SubnetId ? { subnetId: eni.raw.SubnetId } : {}),
+        groupIds: [...eni.groupIds],
+        requesterManaged: eni.raw.RequesterManaged === true,
+        ...(eni.raw.RequesterId ? { requesterId: eni.raw.RequesterId } : {}),
+      }));
+  }
+
+  /** The VPC of this account's group, or undefined when there is no such group. */
+  groupVpc(groupId: string): string | undefined {
+    const group = this.groups.get(groupId);
+    return group && this.isOwn(group) ? group.VpcId : undefined;
+  }
+
+  /** What a service does to its resource's interfaces when the resource's groups change (no requester-managed check). */
+  setServiceInterfaceGroups(eniIds: string[], groupIds: string[]): void {
+    for (const id of eniIds) {
+      const eni = this.ownInterface(id);
+      if (eni) eni.groupIds = [...new Set(groupIds)];
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
   // Ec2Port
 
   /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroups.html */
