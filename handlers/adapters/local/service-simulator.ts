@@ -154,14 +154,19 @@ export class ServiceSimulator implements ServicesPort {
     const vpcId = this.interfacesOf(ref)
       .map((id) => this.ec2.interfaceSummaries().find((eni) => eni.id === id)?.vpcId)
       .find(Boolean);
-    return { ...ref, groups, ...(vpcId ? { vpcId } : {}) };
+    const members =
+      ref.kind === 'elasticache-replication-group' ? this.cacheMembers(ref.id).map((c) => c.CacheClusterId) : undefined;
+    return { ...ref, groups, ...(vpcId ? { vpcId } : {}), ...(members ? { members } : {}) };
   }
 
   async setGroups(ref: ResourceRef, groups: string[]): Promise<void> {
     const unique = [...new Set(groups)];
     const enis = this.interfacesOf(ref);
     const vpcId = this.vpcOf(ref, enis);
-    const unknown = unique.filter((id) => !this.ec2.groupVpc(id) || (vpcId && this.ec2.groupVpc(id) !== vpcId));
+    const unknown = unique.filter((id) => {
+      const group = this.ec2.groupInfo(id);
+      return !group || (vpcId !== undefined && group.vpcId !== vpcId);
+    });
     switch (ref.kind) {
       case 'lambda-function': {
         const fn = (this.records.Functions ?? []).find((f) => f.FunctionName === ref.id);
@@ -226,7 +231,8 @@ export class ServiceSimulator implements ServicesPort {
         const endpoint = (this.records.VpcEndpoints ?? []).find((e) => e.VpcEndpointId === ref.id);
         if (!endpoint) fail('InvalidVpcEndpointId.NotFound', `The Vpc Endpoint Id '${ref.id}' does not exist`);
         if (unknown.length > 0) fail('InvalidGroup.NotFound', `The security group '${unknown[0]}' does not exist`);
-        endpoint.Groups = unique.map((id) => ({ GroupId: id }));
+        // DescribeVpcEndpoints answers each group with its name.
+        endpoint.Groups = unique.map((id) => ({ GroupId: id, GroupName: this.ec2.groupInfo(id)?.groupName ?? '' }));
         break;
       }
       case 'elasticache-replication-group': {

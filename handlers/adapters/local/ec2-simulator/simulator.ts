@@ -291,10 +291,10 @@ export class Ec2Simulator implements Ec2Port {
       }));
   }
 
-  /** The VPC of this account's group, or undefined when there is no such group. */
-  groupVpc(groupId: string): string | undefined {
+  /** The VPC and name of this account's group, or undefined when there is no such group. */
+  groupInfo(groupId: string): { vpcId: string; groupName: string } | undefined {
     const group = this.groups.get(groupId);
-    return group && this.isOwn(group) ? group.VpcId : undefined;
+    return group && this.isOwn(group) ? { vpcId: group.VpcId, groupName: group.GroupName } : undefined;
   }
 
   /** What a service does to its resource's interfaces when the resource's groups change (no requester-managed check). */
