@@ -224,20 +224,18 @@ describe('ELBv2, EFS, VPC endpoints, ElastiCache', () => {
   });
 
   it('EFS reads the mount target and its groups; ModifyMountTargetSecurityGroups', async () => {
-    mocks.efs
-      .on(DescribeMountTargetsCommand)
-      .resolves({
-        MountTargets: [
-          {
-            MountTargetId: 'fsmt-1',
-            FileSystemId: 'fs-1',
-            SubnetId: 's',
-            LifeCycleState: 'available',
-            OwnerId: '1',
-            VpcId: VPC,
-          },
-        ],
-      });
+    mocks.efs.on(DescribeMountTargetsCommand).resolves({
+      MountTargets: [
+        {
+          MountTargetId: 'fsmt-1',
+          FileSystemId: 'fs-1',
+          SubnetId: 's',
+          LifeCycleState: 'available',
+          OwnerId: '1',
+          VpcId: VPC,
+        },
+      ],
+    });
     mocks.efs.on(DescribeMountTargetSecurityGroupsCommand).resolves({ SecurityGroups: [DEFAULT] });
     mocks.efs.on(ModifyMountTargetSecurityGroupsCommand).resolves({});
     expect(await services.describe({ kind: 'efs-mount-target', id: 'fsmt-1' })).toEqual({
@@ -269,17 +267,15 @@ describe('ELBv2, EFS, VPC endpoints, ElastiCache', () => {
   });
 
   it('ElastiCache: a node resolves to its replication group, moved with ModifyReplicationGroup', async () => {
-    mocks.elasticache
-      .on(DescribeCacheClustersCommand)
-      .resolves({
-        CacheClusters: [
-          {
-            CacheClusterId: 'sessions-0001-001',
-            ReplicationGroupId: 'sessions',
-            SecurityGroups: [{ SecurityGroupId: DEFAULT, Status: 'active' }],
-          },
-        ],
-      });
+    mocks.elasticache.on(DescribeCacheClustersCommand).resolves({
+      CacheClusters: [
+        {
+          CacheClusterId: 'sessions-0001-001',
+          ReplicationGroupId: 'sessions',
+          SecurityGroups: [{ SecurityGroupId: DEFAULT, Status: 'active' }],
+        },
+      ],
+    });
     mocks.elasticache
       .on(DescribeReplicationGroupsCommand)
       .resolves({ ReplicationGroups: [{ ReplicationGroupId: 'sessions', MemberClusters: ['sessions-0001-001'] }] });
