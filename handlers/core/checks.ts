@@ -48,6 +48,11 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
         : `${eni.NetworkInterfaceId} started using the default group after the plan was made.`,
     );
   }
+  for (const participant of live.inventory.participants ?? []) {
+    drift.push(
+      `Account ${participant.accountId} has ${participant.interfaces} interface(s) in the VPC: it is shared, and references from its groups cannot be seen.`,
+    );
+  }
   for (const unreachable of live.inventory.unreachableReferences) {
     drift.push(`Groups in ${unreachable.vpcId}, which this account cannot edit, now reference the default group.`);
   }

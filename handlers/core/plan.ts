@@ -42,6 +42,11 @@ export interface Inventory {
    * ElastiCache): those named by an interface, and those a lookup found in the VPC on the default group.
    */
   resources?: ResourceState[];
+  /**
+   * Other accounts with interfaces in this VPC (VPC sharing participants), by account: their security groups cannot
+   * be read from this account and may reference the default group.
+   */
+  participants?: { accountId: string; interfaces: number }[];
 }
 
 export interface InterfaceMove {
@@ -274,6 +279,11 @@ function blockingReasons(
           : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
       );
     }
+  }
+  for (const participant of inventory.participants ?? []) {
+    reasons.push(
+      `${inventory.vpcId} is shared: account ${participant.accountId} has ${participant.interfaces} interface(s) in it. Its security groups cannot be read from this account and may reference the default group; moving the default group's members would cut that traffic unseen.`,
+    );
   }
   for (const unreachable of inventory.unreachableReferences) {
     const via = unreachable.vpcPeeringConnectionId ?? unreachable.transitGatewayId;

@@ -66,6 +66,7 @@ export async function readInventory(
   const vpcTags = options.vpcTags
     ? ((await ec2.describeVpcs({ VpcIds: [defaultGroup.VpcId] })).Vpcs?.[0]?.Tags ?? [])
     : undefined;
+  const participants = await readParticipants(ec2, defaultGroup.VpcId, target.accountId);
   const resources = options.services
     ? await readOwners(options.services, members, target, defaultGroup.VpcId, groupId)
     : undefined;
@@ -74,6 +75,7 @@ export async function readInventory(
     region: target.region,
     vpcId: defaultGroup.VpcId,
     ...(resources ? { resources } : {}),
+    ...(participants.length > 0 ? { participants } : {}),
     ...(vpcTags ? { vpcTags } : {}),
     defaultGroup,
     members,
@@ -81,6 +83,22 @@ export async function readInventory(
     memberGroups,
     unreachableReferences,
   };
+}
+
+/**
+ * Accounts other than the VPC's owner with interfaces in it (VPC sharing participants). The owner sees their
+ * interfaces but not their security groups, so a reference to the default group there cannot be found (I4).
+ */
+async function readParticipants(
+  ec2: Ec2Port,
+  vpcId: string,
+  accountId: string,
+): Promise<{ accountId: string; interfaces: number }[]> {
+  const counts = new Map<string, number>();
+  for (const eni of await describeInterfaces(ec2, [{ Name: 'vpc-id', Values: [vpcId] }])) {
+    if (eni.OwnerId && eni.OwnerId !== accountId) counts.set(eni.OwnerId, (counts.get(eni.OwnerId) ?? 0) + 1);
+  }
+  return [...counts].sort().map(([owner, interfaces]) => ({ accountId: owner, interfaces }));
 }
 
 /**

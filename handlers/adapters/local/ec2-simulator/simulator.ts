@@ -335,7 +335,9 @@ export class Ec2Simulator implements Ec2Port {
 
   /**
    * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html — MaxResults can't be
-   * combined with NetworkInterfaceIds; other accounts' interfaces are not listed.
+   * combined with NetworkInterfaceIds; other accounts' interfaces are not listed, except in a VPC this account owns
+   * (its `default` group is this account's): a shared VPC's owner sees the participants' interfaces in it, as it can
+   * describe their flow logs (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-share-limitations.html).
    */
   describeNetworkInterfaces(input: Input<'describeNetworkInterfaces'>): Promise<Output<'describeNetworkInterfaces'>> {
     return this.call('DescribeNetworkInterfaces', input, (request) => {
@@ -350,7 +352,8 @@ export class Ec2Simulator implements Ec2Port {
       const wanted = ids.length > 0 ? new Set(ids) : undefined;
       const matches = compileFilters(request.Filters, this.interfaceFilterValues, INTERFACE_FILTERS);
       const interfaces = [...this.interfaces.values()].filter(
-        (eni) => this.ownsInterface(eni) && (!wanted || wanted.has(eni.id)) && matches(eni),
+        (eni) =>
+          (this.ownsInterface(eni) || this.ownsVpc(eni.vpcId)) && (!wanted || wanted.has(eni.id)) && matches(eni),
       );
       const { page, nextToken } = paginate(interfaces, {
         action: 'DescribeNetworkInterfaces',
@@ -798,6 +801,14 @@ export class Ec2Simulator implements Ec2Port {
     const group = this.groups.get(groupId);
     if (!group || !this.isOwn(group)) throw ec2Errors.groupNotFound(groupId);
     return group;
+  }
+
+  /** A VPC whose default group is this account's: the account owns the VPC (it may share subnets of it). */
+  private ownsVpc(vpcId: string): boolean {
+    for (const group of this.groups.values()) {
+      if (group.VpcId === vpcId && group.GroupName === 'default') return this.isOwn(group);
+    }
+    return false;
   }
 
   private ownInterface(eniId: string): StoredInterface | undefined {
