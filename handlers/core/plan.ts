@@ -285,6 +285,7 @@ function blockingReasons(
       `${inventory.vpcId} is shared: account ${participant.accountId} has ${participant.interfaces} interface(s) in it. Its security groups cannot be read from this account and may reference the default group; moving the default group's members would cut that traffic unseen.`,
     );
   }
+  reasons.push(...staleReferenceReasons(inventory));
   for (const unreachable of inventory.unreachableReferences) {
     const via = unreachable.vpcPeeringConnectionId ?? unreachable.transitGatewayId;
     reasons.push(
@@ -304,6 +305,33 @@ function blockingReasons(
     const twins = twinsByGroup.get(group.GroupId ?? '');
     if (twins)
       reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, [...rulesOf(group), ...twins], quotas));
+  }
+  return reasons;
+}
+
+/**
+ * Stale references: rules that reference the default group through a peering connection that is no longer active
+ * (UserIdGroupPair.PeeringStatus `deleted`, `expired`, …; https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html#vpc-peering-stale-groups).
+ * They carry no traffic, but a twin cannot be authorized through that connection and a revoked one could not be put
+ * back, so the plan cannot be carried out exactly: blocked, naming each (docs/decisions.md).
+ */
+function staleReferenceReasons(inventory: Inventory): string[] {
+  const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
+  const reasons: string[] = [];
+  for (const group of inventory.referencingGroups) {
+    for (const [direction, permissions] of [
+      ['inbound', group.IpPermissions ?? []],
+      ['outbound', group.IpPermissionsEgress ?? []],
+    ] as const) {
+      for (const permission of permissions) {
+        for (const pair of permission.UserIdGroupPairs ?? []) {
+          if (pair.GroupId !== defaultGroupId || !pair.PeeringStatus || pair.PeeringStatus === 'active') continue;
+          reasons.push(
+            `${group.GroupId} (${group.GroupName}) has a stale ${direction} rule referencing the default group through ${pair.VpcPeeringConnectionId ?? 'a peering connection'} (peering ${pair.PeeringStatus}): no twin can be added through it and it could not be restored exactly. Remove the stale rule first (DescribeStaleSecurityGroups lists it).`,
+          );
+        }
+      }
+    }
   }
   return reasons;
 }

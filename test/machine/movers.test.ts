@@ -210,3 +210,30 @@ describe('requester-managed owners that cannot be moved stay a reasoned block (I
     expect(run.after).toEqual(run.before);
   });
 });
+
+describe('references the workflow cannot edit are reported in the plan (I4)', () => {
+  it('a stale reference (through a deleted peering connection): blocked, naming the rule, nothing changed', async () => {
+    const state = scenarioState('peered-vpc');
+    for (const group of state.SecurityGroups) {
+      for (const permission of [...(group.IpPermissions ?? []), ...(group.IpPermissionsEgress ?? [])]) {
+        for (const pair of permission.UserIdGroupPairs ?? []) {
+          if (pair.PeeringStatus === 'active') pair.PeeringStatus = 'deleted';
+        }
+      }
+    }
+    const run = await remediateState(state);
+    expect(run.result.output?.outcome).toBe('blocked');
+    const reasons = (run.result.output?.reasons as string[] | undefined) ?? [];
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(
+      /has a stale inbound rule referencing the default group through pcx-[0-9a-f]+ \(peering deleted\)/,
+    );
+    expect(run.session.mutatingCalls()).toEqual({});
+    expect(run.after).toEqual(run.before);
+  });
+
+  it('an active peering reference is not stale: the same VPC pair is remediated', async () => {
+    const run = await remediateState(scenarioState('peered-vpc'));
+    expect(run.result.output?.outcome).toBe('remediated');
+  });
+});
