@@ -1,6 +1,6 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
 import { z } from 'zod';
-import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
+import { findDrift, findResultProblems, focusedState, type LiveView, retiringInterfaces } from '../core/checks.ts';
 import type { Plan } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
@@ -40,7 +40,11 @@ async function readLiveView(
     const resource = await services.describe(move.resource);
     if (resource) resources.set(resourceKey(resource), resource);
   }
-  return { inventory, replacement, plannedMembers, resources };
+  const movesFunctions = (plan.resourceMoves ?? []).some((move) => move.resource.kind === 'lambda-function');
+  const functionsOnDefault = movesFunctions
+    ? (await services.findUsing('lambda', plan.vpcId, plan.defaultGroupId)).map((fn) => fn.id)
+    : undefined;
+  return { inventory, replacement, plannedMembers, resources, ...(functionsOnDefault ? { functionsOnDefault } : {}) };
 }
 
 /** "Re-check the live state against the plan": anything that still depends on the default group stops the run. */
@@ -97,13 +101,21 @@ export function checkTraffic(
   live: LiveView,
   limit: number,
 ): { checked: boolean; differences: string[] } {
-  const members = snapshot.inventory.members.filter((eni) => live.plannedMembers.has(eni.NetworkInterfaceId ?? ''));
+  // Lambda interfaces being retired serve nothing: they are left out of both sides (retiringInterfaces).
+  const retiring = retiringInterfaces(snapshot.plan, live);
+  const kept = (eni: { NetworkInterfaceId?: string }) =>
+    live.plannedMembers.has(eni.NetworkInterfaceId ?? '') && !retiring.has(eni.NetworkInterfaceId ?? '');
+  const members = snapshot.inventory.members.filter(kept);
   if (members.length > limit) return { checked: false, differences: [] };
   const before = focusedState(snapshot.inventory, members);
-  const liveInventory = { ...live.inventory, memberGroups: snapshot.inventory.memberGroups };
+  const liveInventory = {
+    ...live.inventory,
+    members: live.inventory.members.filter((eni) => !retiring.has(eni.NetworkInterfaceId ?? '')),
+    memberGroups: snapshot.inventory.memberGroups,
+  };
   const after = focusedState(
     liveInventory,
-    [...live.plannedMembers.values()],
+    [...live.plannedMembers.values()].filter(kept),
     live.replacement ? [live.replacement] : [],
   );
   return { checked: true, differences: diffFlows(computeFlows(before), computeFlows(after)) };

@@ -167,6 +167,46 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
   });
 });
 
+describe('Lambda replaces its interfaces rather than moving them', () => {
+  const LAMBDA_ENIS = ['eni-0e5e000000000e004', 'eni-0e5e000000000e005'];
+
+  it('old Lambda interfaces left on the default group once the function is on the copy are retired, not drift', async () => {
+    const run = await remediateState(state(), {
+      onApproval(simulator) {
+        // As in AWS: the function got interfaces for its new groups; the old ones keep theirs until Lambda deletes them.
+        simulator.setServiceInterfaceGroups(LAMBDA_ENIS, [DEFAULT]);
+      },
+    });
+    expect(run.result.status, JSON.stringify(run.result)).toBe('SUCCEEDED');
+    expect(run.result.output?.outcome).toBe('remediated');
+    expect(run.result.output?.verification).toMatchObject({ verified: true, trafficModel: 'unchanged' });
+    for (const eni of LAMBDA_ENIS) expect(eniGroups(run.after, eni)).toEqual([DEFAULT]);
+    const rollback = await run.rollback();
+    expect(rollback.result.output?.outcome).toBe('rolled-back');
+    expect(normalizeState(rollback.after)).toEqual(normalizeState(run.before));
+  });
+
+  it('a function that starts using the default group during the wait (it would share those interfaces): drift, rolled back', async () => {
+    const run = await remediateState(state(), {
+      onApproval(simulator) {
+        simulator.setServiceInterfaceGroups(LAMBDA_ENIS, [DEFAULT]);
+        (simulator.serviceRecords().Functions as unknown[]).push({
+          FunctionName: 'orders-late',
+          VpcConfig: {
+            SubnetIds: ['subnet-0a5e0000000000001'],
+            SecurityGroupIds: [DEFAULT],
+            VpcId: 'vpc-0a5e00000000000f1',
+          },
+        });
+      },
+    });
+    expect(run.result.error).toBe('DriftDetected');
+    expect(run.result.cause).toContain('Lambda function orders-late started using the default group');
+    expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
+    expect(recordGroups(run.after).functions).toEqual([[DEFAULT], [DEFAULT]]);
+  });
+});
+
 describe('requester-managed owners that cannot be moved stay a reasoned block (I4)', () => {
   it('a NAT gateway and a Gateway Load Balancer endpoint on the default group: blocked, each named, nothing changed', async () => {
     const s = state();
