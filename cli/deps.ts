@@ -2,15 +2,22 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
+import { SdkServices } from '../handlers/adapters/aws/services.ts';
 import { ConsoleNotifier } from '../handlers/adapters/local/console-notifier.ts';
 import { DirectoryStore } from '../handlers/adapters/local/directory-store.ts';
 import type { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { FileLedger } from '../handlers/adapters/local/file-ledger.ts';
 import { NoopFindings } from '../handlers/adapters/local/noop-findings.ts';
+import { ServiceSimulator } from '../handlers/adapters/local/service-simulator.ts';
 import { silentLogger } from '../handlers/adapters/logger.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import type { Ec2Port, Logger, Notifier } from '../handlers/ports.ts';
+import type { Ec2Port, Logger, Notifier, ServicesPort } from '../handlers/ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
 
 export interface LocalDepsOptions {
@@ -29,8 +36,32 @@ export function randomId(): string {
 
 export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: NoopFindings } {
   const clients = new Map<string, Ec2Port>();
+  const services = new Map<string, ServicesPort>();
   const simulator = options.simulator;
+  let serviceSimulator: ServiceSimulator | undefined;
   return {
+    services(target) {
+      if (simulator) {
+        // Same account and region checks as ec2(): the services share the simulator's interfaces.
+        this.ec2(target);
+        serviceSimulator ??= new ServiceSimulator(simulator);
+        return serviceSimulator;
+      }
+      let port = services.get(target.region);
+      if (!port) {
+        const region = target.region;
+        port = new SdkServices({
+          lambda: new LambdaClient({ region }),
+          rds: new RDSClient({ region }),
+          elbv2: new ElasticLoadBalancingV2Client({ region }),
+          efs: new EFSClient({ region }),
+          ec2: new EC2Client({ region }),
+          elasticache: new ElastiCacheClient({ region }),
+        });
+        services.set(region, port);
+      }
+      return port;
+    },
     ec2(target) {
       if (simulator) {
         // The simulated account and region are the state file's; a finding for another one cannot be reached.

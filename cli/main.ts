@@ -238,7 +238,9 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
     });
     if (!target.success) throw new InvalidInputError([`--group must look like sg-0123456789abcdef0.`]);
     const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
-    const inventory = await readInventory(deps.ec2(target.data), target.data);
+    const inventory = await readInventory(deps.ec2(target.data), target.data, {
+      services: deps.services(target.data),
+    });
     const planned = planRemediation(inventory, {
       remediationId: 'plan',
       quotas: deps.settings.quotas,

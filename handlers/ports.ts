@@ -12,6 +12,7 @@ import type {
   Tag,
   Vpc,
 } from './core/ec2-shapes.ts';
+import type { ResourceRef, ResourceState } from './core/resources.ts';
 
 /** The EC2 calls the workflow makes, with the EC2 API's request and response shapes. Errors carry the EC2 error code in `name`. */
 export interface Ec2Port {
@@ -65,6 +66,24 @@ export interface Ec2Port {
     IpPermissions: IpPermission[];
   }): Promise<{ Return?: boolean }>;
   modifyNetworkInterfaceAttribute(input: { NetworkInterfaceId: string; Groups: string[] }): Promise<unknown>;
+}
+
+/**
+ * The services that own requester-managed interfaces (Lambda, RDS, ELBv2, EFS, VPC endpoints, ElastiCache): each
+ * resource's group list is read and replaced through its own API, and its interfaces follow. Errors carry the
+ * service's error code in `name`. AWS: handlers/adapters/aws/services.ts; local: handlers/adapters/local/service-simulator.ts.
+ */
+export interface ServicesPort {
+  /** The resources of `service` in the VPC whose groups include `groupId` (owners an interface does not name). */
+  findUsing(service: 'rds' | 'lambda', vpcId: string, groupId: string): Promise<ResourceState[]>;
+  /** The replication group of an ElastiCache node, or the node itself when it is in none; undefined when unknown. */
+  resolveCacheCluster(cacheClusterId: string): Promise<ResourceState | undefined>;
+  /** The resource's groups now; undefined when it no longer exists. */
+  describe(ref: ResourceRef): Promise<ResourceState | undefined>;
+  /** Replaces the resource's whole group list (ApplyImmediately where the service has it). */
+  setGroups(ref: ResourceRef, groups: string[]): Promise<void>;
+  /** Waits until the service has applied the last change to the resource's groups (Lambda LastUpdateStatus, …). */
+  waitUntilSettled(ref: ResourceRef): Promise<void>;
 }
 
 /** Where the EC2 calls for one finding go: the account and region the default group lives in. */

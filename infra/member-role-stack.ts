@@ -13,6 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { Config } from './config.ts';
 import { ec2Grant } from './ec2-policy.ts';
+import { servicesGrant } from './services-policy.ts';
 import { EC2_STEPS, STEP_SPECS, stepRoleName } from './steps.ts';
 
 export interface MemberRoleStackProps extends StackProps {
@@ -71,6 +72,15 @@ export class MemberRoleStack extends Stack {
     const grant = ec2Grant(reads, [...new Set(writes)]);
     for (const statement of grant.statements) this.role.addToPrincipalPolicy(statement);
     for (const { finding, reason } of grant.wildcards) {
+      Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    }
+
+    const services = servicesGrant({
+      read: EC2_STEPS.some((step) => STEP_SPECS[step].access.services?.read),
+      move: EC2_STEPS.some((step) => STEP_SPECS[step].access.services?.move),
+    });
+    for (const statement of services.statements) this.role.addToPrincipalPolicy(statement);
+    for (const { finding, reason } of services.wildcards) {
       Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
     }
 

@@ -197,6 +197,7 @@ export class RemediationStack extends Stack {
     const access = STEP_SPECS[step].access;
     const { snapshots, ledger } = this.storage;
     if (access.ec2Read?.length || access.ec2Write?.length) fn.allowEc2(access.ec2Read ?? [], access.ec2Write ?? []);
+    if (access.services) fn.allowServices(access.services);
     if (access.ledger) {
       fn.allowLedger(
         ledger,

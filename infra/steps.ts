@@ -14,6 +14,7 @@
  * running.
  */
 import type { StepName } from '../handlers/steps/index.ts';
+import type { ServicesAccess } from './services-policy.ts';
 
 export type Ec2Read =
   | 'DescribeSecurityGroups'
@@ -55,6 +56,11 @@ export interface Access {
   listObjects?: boolean;
   publish?: boolean;
   updateFindings?: boolean;
+  /**
+   * The services owning requester-managed interfaces (infra/services-policy.ts): `read` their groups (Discover,
+   * Re-check, Verify, VerifyRollback), `move` them (MoveInterfaces, MoveBack).
+   */
+  services?: ServicesAccess;
 }
 
 export interface StepSpec {
@@ -107,7 +113,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 240,
     memoryMb: 1024,
     mutating: false,
-    access: { ec2Read: [...describeAll, 'DescribeVpcs'], writeObjects: ['plans'] },
+    access: { ec2Read: [...describeAll, 'DescribeVpcs'], writeObjects: ['plans'], services: { read: true } },
   },
   SaveSnapshot: {
     entry: 'save-snapshot',
@@ -149,7 +155,12 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 840,
     memoryMb: 512,
     mutating: true,
-    access: { ec2Read: ['DescribeNetworkInterfaces'], ec2Write: ['move-interfaces'], readObjects: ['snapshots'] },
+    access: {
+      ec2Read: ['DescribeNetworkInterfaces'],
+      ec2Write: ['move-interfaces'],
+      readObjects: ['snapshots'],
+      services: { move: true },
+    },
   },
   RequestApproval: {
     entry: 'request-approval',
@@ -170,7 +181,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 240,
     memoryMb: 1024,
     mutating: false,
-    access: { ec2Read: describeAll, readObjects: ['snapshots'] },
+    access: { ec2Read: describeAll, readObjects: ['snapshots'], services: { read: true } },
   },
   Strip: {
     entry: 'strip',
@@ -191,7 +202,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 240,
     memoryMb: 1769,
     mutating: false,
-    access: { ec2Read: describeAll, readObjects: ['snapshots'] },
+    access: { ec2Read: describeAll, readObjects: ['snapshots'], services: { read: true } },
   },
   UpdateFinding: {
     entry: 'update-finding',
@@ -243,7 +254,12 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 840,
     memoryMb: 512,
     mutating: true,
-    access: { ec2Read: ['DescribeNetworkInterfaces'], ec2Write: ['move-interfaces'], readObjects: ['snapshots'] },
+    access: {
+      ec2Read: ['DescribeNetworkInterfaces'],
+      ec2Write: ['move-interfaces'],
+      readObjects: ['snapshots'],
+      services: { move: true },
+    },
   },
   RemoveReplacement: {
     entry: 'remove-replacement',
@@ -263,7 +279,11 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 240,
     memoryMb: 1024,
     mutating: false,
-    access: { ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'], readObjects: ['snapshots'] },
+    access: {
+      ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'],
+      readObjects: ['snapshots'],
+      services: { read: true },
+    },
   },
 };
 
@@ -272,7 +292,11 @@ export const STEP_NAMES = Object.keys(STEP_SPECS) as StepName[];
 /** The steps that call EC2: their roles assume the member role, and the member role trusts exactly them. */
 export const EC2_STEPS = STEP_NAMES.filter((name) => {
   const access = STEP_SPECS[name].access;
-  return (access.ec2Read?.length ?? 0) > 0 || (access.ec2Write?.length ?? 0) > 0;
+  return (
+    (access.ec2Read?.length ?? 0) > 0 ||
+    (access.ec2Write?.length ?? 0) > 0 ||
+    Boolean(access.services?.read || access.services?.move)
+  );
 });
 
 /** The step's role name: fixed, so that member accounts can trust it by ARN (`region` keeps regions apart). */

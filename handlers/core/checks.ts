@@ -12,6 +12,7 @@ import {
   replacementRulesFinal,
   twinOf,
 } from './plan.ts';
+import { type ResourceState, resourceKey, swapGroup } from './resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
 
 function groupIds(eni: NetworkInterface): string[] {
@@ -28,6 +29,33 @@ export interface LiveView {
   replacement?: SecurityGroup;
   /** The planned members as they are now (deleted ones absent). */
   plannedMembers: Map<string, NetworkInterface>;
+  /** The planned resource moves' resources as they are now, by resourceKey (deleted ones absent). */
+  resources?: Map<string, ResourceState>;
+  /** Lambda functions of the VPC on the default group now (read when the plan moves a function). */
+  functionsOnDefault?: string[];
+}
+
+/**
+ * Lambda interfaces still on the default group although every function they served is on the copy. Lambda does not
+ * move its (Hyperplane) interfaces: a function whose groups change gets an interface for the new combination and the
+ * old one is deleted once unused (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html). Such an
+ * interface serves nothing as long as no function of the VPC is on the default group — a function that is would share
+ * it, and Discover or Re-check would have found it — so it is neither drift nor a failed move, and it is left out of
+ * the traffic model.
+ */
+export function retiringInterfaces(plan: Plan, live: LiveView): Set<string> {
+  const retiring = new Set<string>();
+  if ((live.functionsOnDefault ?? []).length > 0) return retiring;
+  for (const move of plan.moves) {
+    const keys = move.followsResources ?? [];
+    if (move.owner.kind !== 'lambda' || keys.length === 0) continue;
+    const allMoved = keys.every((key) => {
+      const resource = live.resources?.get(key);
+      return resource?.kind === 'lambda-function' && !resource.groups.includes(plan.defaultGroupId);
+    });
+    if (allMoved) retiring.add(move.networkInterfaceId);
+  }
+  return retiring;
 }
 
 /**
@@ -37,12 +65,26 @@ export interface LiveView {
 export function findDrift(plan: Plan, live: LiveView): string[] {
   const drift: string[] = [];
   const defaultGroupId = plan.defaultGroupId;
+  const retiring = retiringInterfaces(plan, live);
+  const plannedFunctions = new Set(
+    (plan.resourceMoves ?? []).filter((move) => move.resource.kind === 'lambda-function').map((m) => m.resource.id),
+  );
+  for (const name of live.functionsOnDefault ?? []) {
+    if (!plannedFunctions.has(name))
+      drift.push(`Lambda function ${name} started using the default group after the plan was made.`);
+  }
   for (const eni of live.inventory.members) {
+    if (retiring.has(eni.NetworkInterfaceId ?? '')) continue;
     const planned = plan.moves.some((move) => move.networkInterfaceId === eni.NetworkInterfaceId);
     drift.push(
       planned
         ? `${eni.NetworkInterfaceId} is on the default group again.`
         : `${eni.NetworkInterfaceId} started using the default group after the plan was made.`,
+    );
+  }
+  for (const participant of live.inventory.participants ?? []) {
+    drift.push(
+      `Account ${participant.accountId} has ${participant.interfaces} interface(s) in the VPC: it is shared, and references from its groups cannot be seen.`,
     );
   }
   for (const unreachable of live.inventory.unreachableReferences) {
@@ -68,7 +110,15 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
     for (const rule of minus(actual, wanted)) drift.push(`The replacement group gained a rule: ${describeRule(rule)}.`);
     for (const rule of minus(wanted, actual)) drift.push(`The replacement group lost a rule: ${describeRule(rule)}.`);
     for (const [id, eni] of live.plannedMembers) {
-      if (!groupIds(eni).includes(replacementId)) drift.push(`${id} no longer uses the replacement group.`);
+      if (!retiring.has(id) && !groupIds(eni).includes(replacementId))
+        drift.push(`${id} no longer uses the replacement group.`);
+    }
+    for (const move of plan.resourceMoves ?? []) {
+      const resource = live.resources?.get(resourceKey(move.resource));
+      if (!resource) continue;
+      if (resource.groups.includes(defaultGroupId)) drift.push(`${move.label} is on the default group again.`);
+      else if (!resource.groups.includes(replacementId))
+        drift.push(`${move.label} no longer uses the replacement group.`);
     }
   }
   const selfTwins = replacementId
@@ -86,9 +136,13 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
 export function findResultProblems(plan: Plan, live: LiveView): string[] {
   const problems: string[] = [];
   const defaultGroupId = plan.defaultGroupId;
+  const retiring = retiringInterfaces(plan, live);
   const defaultRules = rulesOf(live.inventory.defaultGroup);
   if (defaultRules.length > 0) problems.push(`The default group still has ${defaultRules.length} rule(s).`);
-  for (const eni of live.inventory.members) problems.push(`${eni.NetworkInterfaceId} still uses the default group.`);
+  for (const eni of live.inventory.members) {
+    if (!retiring.has(eni.NetworkInterfaceId ?? ''))
+      problems.push(`${eni.NetworkInterfaceId} still uses the default group.`);
+  }
   if (!plan.replacementNeeded) return problems;
   const replacementId = live.replacement?.GroupId;
   if (!replacementId) return [...problems, 'The replacement group is gone.'];
@@ -102,12 +156,20 @@ export function findResultProblems(plan: Plan, live: LiveView): string[] {
   }
   for (const move of plan.moves) {
     const eni = live.plannedMembers.get(move.networkInterfaceId);
-    if (!eni) continue;
+    if (!eni || retiring.has(move.networkInterfaceId)) continue;
     const wanted = groupsAfterMove(move.groupsBefore, defaultGroupId, replacementId).sort();
     if (groupIds(eni).sort().join() !== wanted.join()) {
       problems.push(
         `${move.networkInterfaceId} has groups ${groupIds(eni).join(', ')}, expected ${wanted.join(', ')}.`,
       );
+    }
+  }
+  for (const move of plan.resourceMoves ?? []) {
+    const resource = live.resources?.get(resourceKey(move.resource));
+    if (!resource) continue;
+    const wanted = swapGroup(move.groupsBefore, defaultGroupId, replacementId).sort();
+    if ([...resource.groups].sort().join() !== wanted.join()) {
+      problems.push(`${move.label} has groups ${resource.groups.join(', ')}, expected ${wanted.join(', ')}.`);
     }
   }
   const liveGroups = new Map(

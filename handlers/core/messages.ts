@@ -1,5 +1,6 @@
 /** Words for people: rules, plans and outcomes as the CLI prints them and the emails say them. */
 import type { Plan } from './plan.ts';
+import { resourceKey } from './resources.ts';
 import { protocolHasPorts, type Rule } from './rules.ts';
 
 const PROTOCOL_LABELS: Record<string, string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMPv6' };
@@ -60,8 +61,23 @@ export function describePlan(plan: Plan): string[] {
   lines.push('', `Its rules (${plan.defaultRules.length}), revoked after approval:`);
   for (const rule of plan.defaultRules) lines.push(`  - ${describeRule(rule, names)}`);
   lines.push('', `Used by ${plan.moves.length} network interface(s):`);
-  for (const move of plan.moves) lines.push(`  - ${move.networkInterfaceId}: ${move.owner.label}`);
+  const labels = new Map((plan.resourceMoves ?? []).map((move) => [resourceKey(move.resource), move.label]));
+  for (const move of plan.moves) {
+    const via = (move.followsResources ?? []).map((key) => labels.get(key) ?? key);
+    lines.push(
+      `  - ${move.networkInterfaceId}: ${move.owner.label}${via.length > 0 ? ` (moves with ${via.join(', ')})` : ''}`,
+    );
+  }
   if (plan.moves.length === 0) lines.push('  (none: no replacement group is needed)');
+  const resourceMoves = plan.resourceMoves ?? [];
+  if (resourceMoves.length > 0) {
+    lines.push('', `Moved through their own service (${resourceMoves.length}), their interfaces following:`);
+    for (const move of resourceMoves) {
+      lines.push(
+        `  - ${move.label}: groups ${move.groupsBefore.join(', ')} (${move.interfaceIds.length} interface(s))`,
+      );
+    }
+  }
   const outside = plan.references.filter((reference) => reference.groupId !== plan.defaultGroupId);
   lines.push('', `Referenced by ${outside.length} rule(s) in other groups:`);
   for (const reference of outside) {
@@ -76,8 +92,11 @@ export function describePlan(plan: Plan): string[] {
   if (plan.replacementNeeded) {
     lines.push(`  1. create ${plan.replacementName} in ${plan.vpcId} with the same rules`);
     lines.push(`  2. add a twin rule referencing it next to each of the ${plan.references.length} reference(s)`);
+    const direct = plan.moves.filter((move) => move.owner.mover === 'ec2-modify-network-interface').length;
     lines.push(
-      `  3. swap the default group for it on ${plan.moves.length} interface(s), in ${plan.batches.length} batch(es)`,
+      resourceMoves.length > 0
+        ? `  3. swap the default group for it on ${resourceMoves.length} resource(s) through their services and on ${direct} interface(s) through EC2, in ${plan.batches.length} batch(es)`
+        : `  3. swap the default group for it on ${plan.moves.length} interface(s), in ${plan.batches.length} batch(es)`,
     );
   } else {
     lines.push('  nothing: the default group is unused');

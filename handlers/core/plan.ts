@@ -11,6 +11,7 @@
  */
 import type { NetworkInterface, SecurityGroup, Tag } from './ec2-shapes.ts';
 import { classifyInterface, type InterfaceOwner } from './owners.ts';
+import { type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
 import { type Direction, quotaUsage, type Rule, referencesGroup, retarget, rulesOf } from './rules.ts';
 
 export interface Quotas {
@@ -36,12 +37,35 @@ export interface Inventory {
   vpcTags?: Tag[];
   /** VPCs whose groups reference the default group but that this account cannot see or edit. */
   unreachableReferences: { vpcId: string; vpcPeeringConnectionId?: string; transitGatewayId?: string }[];
+  /**
+   * Owners of requester-managed members, read through their services (Lambda, RDS, ELBv2, EFS, endpoints,
+   * ElastiCache): those named by an interface, and those a lookup found in the VPC on the default group.
+   */
+  resources?: ResourceState[];
+  /**
+   * Other accounts with interfaces in this VPC (VPC sharing participants), by account: their security groups cannot
+   * be read from this account and may reference the default group.
+   */
+  participants?: { accountId: string; interfaces: number }[];
 }
 
 export interface InterfaceMove {
   networkInterfaceId: string;
   owner: InterfaceOwner;
   groupsBefore: string[];
+  /** Keys (resourceKey) of the resources whose move carries this interface along; EC2 does not touch it. */
+  followsResources?: string[];
+}
+
+/** A resource moved through its own service; its interfaces follow. */
+export interface ResourceMove {
+  resource: ResourceRef;
+  /** "Lambda function my-fn", "RDS DB instance orders-db", "load balancer arn:…". */
+  label: string;
+  /** The resource's whole group list before; the move swaps the default group for the replacement in it. */
+  groupsBefore: string[];
+  /** The members that follow it. */
+  interfaceIds: string[];
 }
 
 /** A rule that references the default group and gets a twin referencing the replacement. */
@@ -69,9 +93,14 @@ export interface Plan {
   replacementNeeded: boolean;
   replacementName: string;
   moves: InterfaceMove[];
+  /** Resources moved through their own service (absent in plans made before movers existed). */
+  resourceMoves?: ResourceMove[];
   /** References to the default group in other groups and in the default group itself. */
   references: ReferenceEdit[];
-  /** Interface ids, in batches of `batchSize`, moved one batch per Map iteration. */
+  /**
+   * What moves, in batches of `batchSize`, one batch per Map iteration: resource keys (`<kind>:<id>`, first) and the
+   * ids of interfaces EC2 moves. Interfaces that follow a resource are not listed: they move with it.
+   */
   batches: string[][];
 }
 
@@ -111,17 +140,21 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
 
   const excludedBy = options.excludeTag ? exclusion(inventory, options.excludeTag) : undefined;
   if (excludedBy) {
-    return { ...base, status: 'excluded', reasons: [excludedBy], moves: [], references: [], batches: [] };
+    return {
+      ...base,
+      status: 'excluded',
+      reasons: [excludedBy],
+      moves: [],
+      resourceMoves: [],
+      references: [],
+      batches: [],
+    };
   }
   if (defaultRules.length === 0) {
-    return { ...base, status: 'compliant', reasons: [], moves: [], references: [], batches: [] };
+    return { ...base, status: 'compliant', reasons: [], moves: [], resourceMoves: [], references: [], batches: [] };
   }
 
-  const moves: InterfaceMove[] = members.map((eni) => ({
-    networkInterfaceId: eni.NetworkInterfaceId ?? '',
-    owner: classifyInterface(eni),
-    groupsBefore: (eni.Groups ?? []).map((group) => group.GroupId ?? ''),
-  }));
+  const { moves, resourceMoves, ownerReasons } = assignOwners(inventory, members);
 
   // References only need twins while something is on the default group: with no members they match nothing.
   const references: ReferenceEdit[] = replacementNeeded
@@ -132,18 +165,86 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
       )
     : [];
 
-  const reasons = replacementNeeded ? blockingReasons(inventory, moves, references, defaultRules, quotas) : [];
+  const reasons = replacementNeeded
+    ? [...ownerReasons, ...blockingReasons(inventory, moves, references, defaultRules, quotas)]
+    : [];
   return {
     ...base,
     status: reasons.length > 0 ? 'blocked' : 'ready',
     reasons,
     moves,
+    resourceMoves,
     references,
     batches: chunk(
-      moves.map((move) => move.networkInterfaceId),
+      [
+        ...resourceMoves.map((move) => resourceKey(move.resource)),
+        ...moves
+          .filter((move) => move.owner.mover === 'ec2-modify-network-interface')
+          .map((move) => move.networkInterfaceId),
+      ],
       batchSize,
     ),
   };
+}
+
+/**
+ * Who moves each member: EC2 itself, or the resources found through their services (the member follows them).
+ * Every resource of the VPC found on the default group is moved, once, whatever number of interfaces it has.
+ */
+function assignOwners(
+  inventory: Inventory,
+  members: NetworkInterface[],
+): { moves: InterfaceMove[]; resourceMoves: ResourceMove[]; ownerReasons: string[] } {
+  const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
+  const onDefault = new Map<string, ResourceState>();
+  for (const resource of inventory.resources ?? []) {
+    if (resource.groups.includes(defaultGroupId) && (!resource.vpcId || resource.vpcId === inventory.vpcId))
+      onDefault.set(resourceKey(resource), resource);
+  }
+  const found = [...onDefault.values()];
+  const ownerReasons: string[] = [];
+  const followers = new Map<string, string[]>();
+  const moves: InterfaceMove[] = members.map((eni) => {
+    const id = eni.NetworkInterfaceId ?? '';
+    const owner = classifyInterface(eni, { accountId: inventory.accountId, region: inventory.region });
+    const move: InterfaceMove = {
+      networkInterfaceId: id,
+      owner,
+      groupsBefore: (eni.Groups ?? []).map((group) => group.GroupId ?? ''),
+    };
+    if (owner.mover !== 'service') return move;
+    const lookup = owner.lookup;
+    let keys: string[];
+    if (owner.resource) keys = onDefault.has(resourceKey(owner.resource)) ? [resourceKey(owner.resource)] : [];
+    else if (lookup?.service === 'rds')
+      keys = found.filter((r) => r.kind === 'rds-instance' || r.kind === 'rds-cluster').map(resourceKey);
+    else if (lookup?.service === 'elasticache')
+      keys = found
+        .filter(
+          (r) =>
+            (r.kind === 'elasticache-cluster' && r.id === lookup.cacheClusterId) ||
+            (r.kind === 'elasticache-replication-group' && (r.members ?? []).includes(lookup.cacheClusterId)),
+        )
+        .map(resourceKey);
+    else keys = [];
+    if (keys.length === 0) {
+      ownerReasons.push(
+        `${id} belongs to ${owner.label}, but its service shows no such resource on the default group in ${inventory.vpcId}, so nothing can move it.`,
+      );
+      return move;
+    }
+    for (const key of keys) followers.set(key, [...(followers.get(key) ?? []), id]);
+    return { ...move, followsResources: keys };
+  });
+  const resourceMoves: ResourceMove[] = found
+    .sort((a, b) => resourceKey(a).localeCompare(resourceKey(b)))
+    .map((resource) => ({
+      resource: { kind: resource.kind, id: resource.id },
+      label: resourceLabel(resource),
+      groupsBefore: [...resource.groups],
+      interfaceIds: followers.get(resourceKey(resource)) ?? [],
+    }));
+  return { moves, resourceMoves, ownerReasons };
 }
 
 function exclusion(inventory: Inventory, tagKey: string): string | undefined {
@@ -173,10 +274,18 @@ function blockingReasons(
   for (const move of moves) {
     if (!move.owner.mover) {
       reasons.push(
-        `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
+        move.owner.unmovable
+          ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}, so no API can move it off the default group.`
+          : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
       );
     }
   }
+  for (const participant of inventory.participants ?? []) {
+    reasons.push(
+      `${inventory.vpcId} is shared: account ${participant.accountId} has ${participant.interfaces} interface(s) in it. Its security groups cannot be read from this account and may reference the default group; moving the default group's members would cut that traffic unseen.`,
+    );
+  }
+  reasons.push(...staleReferenceReasons(inventory));
   for (const unreachable of inventory.unreachableReferences) {
     const via = unreachable.vpcPeeringConnectionId ?? unreachable.transitGatewayId;
     reasons.push(
@@ -196,6 +305,33 @@ function blockingReasons(
     const twins = twinsByGroup.get(group.GroupId ?? '');
     if (twins)
       reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, [...rulesOf(group), ...twins], quotas));
+  }
+  return reasons;
+}
+
+/**
+ * Stale references: rules that reference the default group through a peering connection that is no longer active
+ * (UserIdGroupPair.PeeringStatus `deleted`, `expired`, …; https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html#vpc-peering-stale-groups).
+ * They carry no traffic, but a twin cannot be authorized through that connection and a revoked one could not be put
+ * back, so the plan cannot be carried out exactly: blocked, naming each (docs/decisions.md).
+ */
+function staleReferenceReasons(inventory: Inventory): string[] {
+  const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
+  const reasons: string[] = [];
+  for (const group of inventory.referencingGroups) {
+    for (const [direction, permissions] of [
+      ['inbound', group.IpPermissions ?? []],
+      ['outbound', group.IpPermissionsEgress ?? []],
+    ] as const) {
+      for (const permission of permissions) {
+        for (const pair of permission.UserIdGroupPairs ?? []) {
+          if (pair.GroupId !== defaultGroupId || !pair.PeeringStatus || pair.PeeringStatus === 'active') continue;
+          reasons.push(
+            `${group.GroupId} (${group.GroupName}) has a stale ${direction} rule referencing the default group through ${pair.VpcPeeringConnectionId ?? 'a peering connection'} (peering ${pair.PeeringStatus}): no twin can be added through it and it could not be restored exactly. Remove the stale rule first (DescribeStaleSecurityGroups lists it).`,
+          );
+        }
+      }
+    }
   }
   return reasons;
 }

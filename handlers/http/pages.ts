@@ -210,6 +210,22 @@ function interfacesTable(plan: Plan, columns: 'owner' | 'owner-and-groups'): Saf
 </table></div>`;
 }
 
+/** Resources moved through their own service (Lambda, RDS, load balancers, …): the approver sees what will move. */
+function resourcesTable(plan: Plan): SafeHtml {
+  const moves = plan.resourceMoves ?? [];
+  if (moves.length === 0) return html``;
+  const rows = moves.map(
+    (move) =>
+      html`<tr><td>${move.label}</td><td>${move.groupsBefore.map((group) => html`${id(group)} `)}</td><td>${move.interfaceIds.map((eni) => html`${id(eni)} `)}</td></tr>`,
+  );
+  return html`<h3>Moved through their own service (${moves.length})</h3>
+<p class="muted">EC2 does not let anyone change these interfaces' groups: the owning resource's group list is changed instead, the default group swapped for the replacement, and its interfaces follow.</p>
+<div class="scroll"><table>
+<thead><tr><th>Resource</th><th>Groups before</th><th>Its interfaces</th></tr></thead>
+<tbody>${rows}</tbody>
+</table></div>`;
+}
+
 function referencesTable(plan: Plan): SafeHtml {
   const outside = outsideReferences(plan);
   if (outside.length === 0)
@@ -281,6 +297,7 @@ ${plan.replacementNeeded ? html`<li>revoke the rules that reference the default 
 
 <h2>Network interfaces using the default group (${plan.moves.length})</h2>
 ${interfacesTable(plan, 'owner')}
+${resourcesTable(plan)}
 
 <h2>References from other security groups (${outside.length})</h2>
 ${referencesTable(plan)}
@@ -436,6 +453,7 @@ ${referencesTable(plan)}
 
 <h2>Network interfaces moved back to the default group (${plan.moves.length})</h2>
 ${interfacesTable(plan, 'owner-and-groups')}
+${resourcesTable(plan)}
 <p class="muted">Interfaces deleted since the remediation are reported, not errors.</p>
 
 <h2>Removed</h2>

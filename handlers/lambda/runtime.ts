@@ -6,6 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -14,9 +19,10 @@ import { DynamoDbLedger } from '../adapters/aws/dynamodb-ledger.ts';
 import { SdkEc2 } from '../adapters/aws/ec2.ts';
 import { S3Store } from '../adapters/aws/s3-store.ts';
 import { SecurityHubFindings } from '../adapters/aws/securityhub-findings.ts';
+import { SdkServices } from '../adapters/aws/services.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { createLogger } from '../adapters/logger.ts';
-import type { Ec2Port, Ec2Target } from '../ports.ts';
+import type { Ec2Port, Ec2Target, ServicesPort } from '../ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../steps/deps.ts';
 import type { Step } from '../steps/index.ts';
 
@@ -56,18 +62,28 @@ export function pacer(perSecond: number, sleep = (ms: number) => new Promise((do
   };
 }
 
-/** EC2 for a finding's account: this account directly, another through its member role (issue #3 deploys it). */
-export function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Port {
-  const sts = new STSClient({});
-  const clients = new Map<string, Promise<Ec2Port>>();
-  let ownAccount: Promise<string | undefined> | undefined;
-  const connect = async (target: Ec2Target): Promise<Ec2Port> => {
-    ownAccount ??= sts.send(new GetCallerIdentityCommand({})).then((identity) => identity.Account);
+type Credentials = () => Promise<{
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}>;
+
+/**
+ * Clients for a finding's account: this account directly, another through its member role (issue #3 deploys it).
+ * `make` builds the port from the region and the credentials (undefined: the function's own).
+ */
+function accountFactory<Port extends object>(
+  env: NodeJS.ProcessEnv,
+  sts: STSClient,
+  ownAccount: () => Promise<string | undefined>,
+  make: (region: string, credentials: Credentials | undefined) => Port,
+): (target: Ec2Target) => Port {
+  const clients = new Map<string, Promise<Port>>();
+  const connect = async (target: Ec2Target): Promise<Port> => {
     const roleName = env.MEMBER_ROLE_NAME;
-    if ((await ownAccount) === target.accountId || !roleName) {
-      return new SdkEc2(new EC2Client({ region: target.region }));
-    }
-    const credentials = async () => {
+    if ((await ownAccount()) === target.accountId || !roleName) return make(target.region, undefined);
+    const credentials: Credentials = async () => {
       const assumed = await sts.send(
         new AssumeRoleCommand({
           RoleArn: `arn:aws:iam::${target.accountId}:role/${roleName}`,
@@ -83,7 +99,7 @@ export function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Po
         expiration: issued?.Expiration,
       };
     };
-    return new SdkEc2(new EC2Client({ region: target.region, credentials }));
+    return make(target.region, credentials);
   };
   return (target) => {
     const key = `${target.accountId}/${target.region}`;
@@ -94,16 +110,58 @@ export function ec2Factory(env: NodeJS.ProcessEnv): (target: Ec2Target) => Ec2Po
     }
     const ready = client;
     // The port is synchronous to get; which credentials it uses is settled on its first call.
-    return new Proxy({} as Ec2Port, {
-      get: (_, method: keyof Ec2Port) => async (input: never) =>
-        ((await ready)[method] as (i: never) => unknown)(input),
+    return new Proxy({} as Port, {
+      get:
+        (_, method: string | symbol) =>
+        async (input: never, ...rest: never[]) =>
+          ((await ready)[method as keyof Port] as (...args: never[]) => unknown)(input, ...rest),
     });
   };
 }
 
+function ownAccountOf(sts: STSClient): () => Promise<string | undefined> {
+  let account: Promise<string | undefined> | undefined;
+  return () => {
+    account ??= sts.send(new GetCallerIdentityCommand({})).then((identity) => identity.Account);
+    return account;
+  };
+}
+
+/** EC2 for a finding's account (also used by the organization-wide command line runs). */
+export function ec2Factory(
+  env: NodeJS.ProcessEnv,
+  sts: STSClient = new STSClient({}),
+  ownAccount: () => Promise<string | undefined> = ownAccountOf(sts),
+) {
+  return accountFactory<Ec2Port>(
+    env,
+    sts,
+    ownAccount,
+    (region, credentials) => new SdkEc2(new EC2Client({ region, ...(credentials ? { credentials } : {}) })),
+  );
+}
+
+/** Lambda, RDS, ELBv2, EFS, EC2 endpoints and ElastiCache for a finding's account (requester-managed owners). */
+function servicesFactory(env: NodeJS.ProcessEnv, sts: STSClient, ownAccount: () => Promise<string | undefined>) {
+  return accountFactory<ServicesPort>(env, sts, ownAccount, (region, credentials) => {
+    const config = { region, ...(credentials ? { credentials } : {}) };
+    return new SdkServices({
+      lambda: new LambdaClient(config),
+      rds: new RDSClient(config),
+      elbv2: new ElasticLoadBalancingV2Client(config),
+      efs: new EFSClient(config),
+      ec2: new EC2Client(config),
+      elasticache: new ElastiCacheClient(config),
+    });
+  });
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step'): Deps {
+  const sts = new STSClient({});
+  const ownAccount = ownAccountOf(sts);
   return {
-    ec2: ec2Factory(env),
+    ec2: ec2Factory(env, sts, ownAccount),
+    services: servicesFactory(env, sts, ownAccount),
     store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),
     ledger: new DynamoDbLedger(new DynamoDBClient({}), required(env, 'LEDGER_TABLE')),
     notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),

@@ -1,6 +1,15 @@
 /** What every step needs from the outside world, injected: AWS adapters in Lambda, local ones in the CLI and tests. */
 import type { Quotas } from '../core/plan.ts';
-import type { Ec2Port, Ec2Target, FindingsUpdater, Ledger, Logger, Notifier, ObjectStore } from '../ports.ts';
+import type {
+  Ec2Port,
+  Ec2Target,
+  FindingsUpdater,
+  Ledger,
+  Logger,
+  Notifier,
+  ObjectStore,
+  ServicesPort,
+} from '../ports.ts';
 
 export interface Settings {
   quotas: Quotas;
@@ -35,6 +44,8 @@ export const DEFAULT_SETTINGS: Settings = {
 
 export interface Deps {
   ec2(target: Ec2Target): Ec2Port;
+  /** The services that move requester-managed interfaces' owners, in the same account and region as `ec2`. */
+  services(target: Ec2Target): ServicesPort;
   store: ObjectStore;
   ledger: Ledger;
   notifier: Notifier;

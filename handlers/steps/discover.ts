@@ -1,7 +1,9 @@
 import { errorCode, InvalidInputError } from '../core/errors.ts';
+import { classifyInterface } from '../core/owners.ts';
 import { approvalRequired, type Inventory, type Plan, planRemediation } from '../core/plan.ts';
+import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { planKey } from '../core/snapshot.ts';
-import type { Ec2Port } from '../ports.ts';
+import type { Ec2Port, ServicesPort } from '../ports.ts';
 import { parseInput, runSchema, type Target } from './common.ts';
 import type { Deps } from './deps.ts';
 import { describeGroups, describeInterfaces, groupIdsOf, readGroups } from './ec2-ops.ts';
@@ -24,7 +26,7 @@ export interface PlanSummary {
 export async function readInventory(
   ec2: Ec2Port,
   target: Target,
-  options: { vpcTags?: boolean } = {},
+  options: { vpcTags?: boolean; services?: ServicesPort } = {},
 ): Promise<Inventory> {
   let defaultGroup: Inventory['defaultGroup'] | undefined;
   try {
@@ -64,10 +66,16 @@ export async function readInventory(
   const vpcTags = options.vpcTags
     ? ((await ec2.describeVpcs({ VpcIds: [defaultGroup.VpcId] })).Vpcs?.[0]?.Tags ?? [])
     : undefined;
+  const participants = await readParticipants(ec2, defaultGroup.VpcId, target.accountId);
+  const resources = options.services
+    ? await readOwners(options.services, members, target, defaultGroup.VpcId, groupId)
+    : undefined;
   return {
     accountId: target.accountId,
     region: target.region,
     vpcId: defaultGroup.VpcId,
+    ...(resources ? { resources } : {}),
+    ...(participants.length > 0 ? { participants } : {}),
     ...(vpcTags ? { vpcTags } : {}),
     defaultGroup,
     members,
@@ -75,6 +83,57 @@ export async function readInventory(
     memberGroups,
     unreachableReferences,
   };
+}
+
+/**
+ * Accounts other than the VPC's owner with interfaces in it (VPC sharing participants). The owner sees their
+ * interfaces but not their security groups, so a reference to the default group there cannot be found (I4).
+ */
+async function readParticipants(
+  ec2: Ec2Port,
+  vpcId: string,
+  accountId: string,
+): Promise<{ accountId: string; interfaces: number }[]> {
+  const counts = new Map<string, number>();
+  for (const eni of await describeInterfaces(ec2, [{ Name: 'vpc-id', Values: [vpcId] }])) {
+    if (eni.OwnerId && eni.OwnerId !== accountId) counts.set(eni.OwnerId, (counts.get(eni.OwnerId) ?? 0) + 1);
+  }
+  return [...counts].sort().map(([owner, interfaces]) => ({ accountId: owner, interfaces }));
+}
+
+/**
+ * The owners of the requester-managed members, through their services: each resource an interface names, and for
+ * interfaces that name none (RDS) or may be shared (Lambda), every resource of the VPC on the default group.
+ */
+async function readOwners(
+  services: ServicesPort,
+  members: Inventory['members'],
+  target: Target,
+  vpcId: string,
+  groupId: string,
+): Promise<ResourceState[]> {
+  const found = new Map<string, ResourceState>();
+  const lookups = new Set<'rds' | 'lambda'>();
+  const cacheNodes = new Set<string>();
+  for (const eni of members) {
+    const owner = classifyInterface(eni, { accountId: target.accountId, region: target.region });
+    if (owner.mover !== 'service') continue;
+    if (owner.resource && !found.has(resourceKey(owner.resource))) {
+      const resource = await services.describe(owner.resource);
+      if (resource) found.set(resourceKey(resource), resource);
+    }
+    if (owner.lookup?.service === 'elasticache') cacheNodes.add(owner.lookup.cacheClusterId);
+    else if (owner.lookup) lookups.add(owner.lookup.service);
+  }
+  for (const service of lookups) {
+    for (const resource of await services.findUsing(service, vpcId, groupId))
+      found.set(resourceKey(resource), resource);
+  }
+  for (const node of cacheNodes) {
+    const resource = await services.resolveCacheCluster(node);
+    if (resource) found.set(resourceKey(resource), resource);
+  }
+  return [...found.values()];
 }
 
 export function summarize(plan: Plan, approvalMode: 'always' | 'when-in-use' = 'always'): PlanSummary {
@@ -94,7 +153,10 @@ export function summarize(plan: Plan, approvalMode: 'always' | 'when-in-use' = '
 /** "Discover what uses the default group": reads the inventory, makes the plan, keeps both in the store. */
 export async function discover(raw: unknown, deps: Deps): Promise<PlanSummary> {
   const { remediationId, target } = parseInput(runSchema, raw);
-  const inventory = await readInventory(deps.ec2(target), target, { vpcTags: Boolean(deps.settings.excludeTag) });
+  const inventory = await readInventory(deps.ec2(target), target, {
+    vpcTags: Boolean(deps.settings.excludeTag),
+    services: deps.services(target),
+  });
   const plan = planRemediation(inventory, {
     remediationId,
     quotas: deps.settings.quotas,

@@ -1,11 +1,12 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
 import { z } from 'zod';
-import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
+import { findDrift, findResultProblems, focusedState, type LiveView, retiringInterfaces } from '../core/checks.ts';
 import type { Plan } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
+import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import type { Snapshot } from '../core/snapshot.ts';
-import type { Ec2Port } from '../ports.ts';
+import type { Ec2Port, ServicesPort } from '../ports.ts';
 import { loadSnapshot, parseInput, runSchema, StepError, type Target } from './common.ts';
 import type { Deps } from './deps.ts';
 import { readInventory } from './discover.ts';
@@ -17,7 +18,8 @@ async function readLiveView(
   ec2: Ec2Port,
   target: Target,
   plan: Plan,
-  replacementGroupId?: string | null,
+  replacementGroupId: string | null | undefined,
+  services: ServicesPort,
 ): Promise<LiveView> {
   const inventory = await readInventory(ec2, target);
   const replacement = replacementGroupId
@@ -33,14 +35,29 @@ async function readLiveView(
     .map((reference) => reference.groupId)
     .filter((id) => id !== plan.defaultGroupId && !known.has(id));
   if (missing.length > 0) inventory.referencingGroups.push(...(await readGroups(ec2, missing)).values());
-  return { inventory, replacement, plannedMembers };
+  const resources = new Map<string, ResourceState>();
+  for (const move of plan.resourceMoves ?? []) {
+    const resource = await services.describe(move.resource);
+    if (resource) resources.set(resourceKey(resource), resource);
+  }
+  const movesFunctions = (plan.resourceMoves ?? []).some((move) => move.resource.kind === 'lambda-function');
+  const functionsOnDefault = movesFunctions
+    ? (await services.findUsing('lambda', plan.vpcId, plan.defaultGroupId)).map((fn) => fn.id)
+    : undefined;
+  return { inventory, replacement, plannedMembers, resources, ...(functionsOnDefault ? { functionsOnDefault } : {}) };
 }
 
 /** "Re-check the live state against the plan": anything that still depends on the default group stops the run. */
 export async function recheck(raw: unknown, deps: Deps): Promise<{ drift: string[] }> {
   const input = parseInput(finishSchema, raw);
   const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
-  const live = await readLiveView(deps.ec2(input.target), input.target, plan, input.replacementGroupId);
+  const live = await readLiveView(
+    deps.ec2(input.target),
+    input.target,
+    plan,
+    input.replacementGroupId,
+    deps.services(input.target),
+  );
   const drift = findDrift(plan, live);
   if (drift.length > 0) throw new StepError('DriftDetected', drift);
   return { drift };
@@ -84,13 +101,21 @@ export function checkTraffic(
   live: LiveView,
   limit: number,
 ): { checked: boolean; differences: string[] } {
-  const members = snapshot.inventory.members.filter((eni) => live.plannedMembers.has(eni.NetworkInterfaceId ?? ''));
+  // Lambda interfaces being retired serve nothing: they are left out of both sides (retiringInterfaces).
+  const retiring = retiringInterfaces(snapshot.plan, live);
+  const kept = (eni: { NetworkInterfaceId?: string }) =>
+    live.plannedMembers.has(eni.NetworkInterfaceId ?? '') && !retiring.has(eni.NetworkInterfaceId ?? '');
+  const members = snapshot.inventory.members.filter(kept);
   if (members.length > limit) return { checked: false, differences: [] };
   const before = focusedState(snapshot.inventory, members);
-  const liveInventory = { ...live.inventory, memberGroups: snapshot.inventory.memberGroups };
+  const liveInventory = {
+    ...live.inventory,
+    members: live.inventory.members.filter((eni) => !retiring.has(eni.NetworkInterfaceId ?? '')),
+    memberGroups: snapshot.inventory.memberGroups,
+  };
   const after = focusedState(
     liveInventory,
-    [...live.plannedMembers.values()],
+    [...live.plannedMembers.values()].filter(kept),
     live.replacement ? [live.replacement] : [],
   );
   return { checked: true, differences: diffFlows(computeFlows(before), computeFlows(after)) };
@@ -100,7 +125,13 @@ export function checkTraffic(
 export async function verify(raw: unknown, deps: Deps): Promise<{ verified: true; trafficModel: string }> {
   const input = parseInput(finishSchema, raw);
   const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId);
-  const live = await readLiveView(deps.ec2(input.target), input.target, snapshot.plan, input.replacementGroupId);
+  const live = await readLiveView(
+    deps.ec2(input.target),
+    input.target,
+    snapshot.plan,
+    input.replacementGroupId,
+    deps.services(input.target),
+  );
   const problems = findResultProblems(snapshot.plan, live);
   const traffic = checkTraffic(snapshot, live, deps.settings.trafficModelLimit);
   problems.push(...traffic.differences.map((line) => `Traffic changed: ${line}`));

@@ -3,8 +3,15 @@ import { z } from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode } from '../core/errors.ts';
 import { groupsAfterMove, type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
+import {
+  parseResourceKey,
+  RESOURCE_NOT_FOUND_CODES,
+  type ResourceRef,
+  resourceKey,
+  swapGroup,
+} from '../core/resources.ts';
 import { minus, type Rule, rulesOf } from '../core/rules.ts';
-import type { Ec2Port } from '../ports.ts';
+import type { Ec2Port, Ec2Target, ServicesPort } from '../ports.ts';
 import { loadSnapshot, parseInput, runSchema, StepError } from './common.ts';
 import type { Deps } from './deps.ts';
 import { addRules, describeGroups, groupIdsOf, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
@@ -118,9 +125,9 @@ export interface MoveOutput {
   batch: number;
   moved: number;
   alreadyMoved: number;
-  /** Interfaces deleted since discovery: nothing to move. */
+  /** Interfaces (and resources, by key) deleted since discovery: nothing to move. */
   gone: string[];
-  /** Interfaces that left the default group by other means since discovery. */
+  /** Interfaces (and resources) that left the default group by other means since discovery. */
   changed: string[];
 }
 
@@ -130,20 +137,29 @@ export async function moveInterfaces(raw: unknown, deps: Deps): Promise<MoveOutp
   const { plan } = await loadSnapshot(deps, remediationId, target.groupId);
   const ids = plan.batches[batch];
   if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${batch}.`]);
-  return swapGroups(deps, deps.ec2(target), ids, plan.defaultGroupId, replacementGroupId, batch);
+  return swapGroups(deps, target, ids, plan.defaultGroupId, replacementGroupId, batch);
 }
 
-/** Swaps group `from` for `to` on each interface that has it; shared by the move and the move back. */
+/**
+ * Swaps group `from` for `to` on each batch entry that has it; shared by the move and the move back. Resources
+ * (`<kind>:<id>` entries, first in a batch) move through their service and their interfaces follow; interface ids
+ * move through EC2.
+ */
 export async function swapGroups(
   deps: Deps,
-  ec2: Ec2Port,
-  ids: string[],
+  target: Ec2Target,
+  entries: string[],
   from: string,
   to: string,
   batch: number,
 ): Promise<MoveOutput> {
-  const live = await readInterfaces(ec2, ids);
   const output: MoveOutput = { batch, moved: 0, alreadyMoved: 0, gone: [], changed: [] };
+  const resources = entries.flatMap((entry) => parseResourceKey(entry) ?? []);
+  if (resources.length > 0) await swapResourceGroups(deps, deps.services(target), resources, from, to, output);
+  const ids = entries.filter((entry) => !parseResourceKey(entry));
+  if (ids.length === 0) return output;
+  const ec2 = deps.ec2(target);
+  const live = await readInterfaces(ec2, ids);
   for (const id of ids) {
     const eni = live.get(id);
     if (!eni) {
@@ -166,4 +182,42 @@ export async function swapGroups(
     }
   }
   return output;
+}
+
+/**
+ * Each resource's whole group list with `from` swapped for `to`, through its service, then a wait until the service
+ * applied it (a re-run after a crash finds it moved and only waits). Gone resources are reported, not errors.
+ */
+async function swapResourceGroups(
+  deps: Deps,
+  services: ServicesPort,
+  resources: ResourceRef[],
+  from: string,
+  to: string,
+  output: MoveOutput,
+): Promise<void> {
+  for (const ref of resources) {
+    const key = resourceKey(ref);
+    try {
+      const live = await services.describe(ref);
+      if (!live) {
+        output.gone.push(key);
+        continue;
+      }
+      if (!live.groups.includes(from)) {
+        if (live.groups.includes(to)) {
+          await services.waitUntilSettled(ref);
+          output.alreadyMoved++;
+        } else output.changed.push(key);
+        continue;
+      }
+      await deps.pace();
+      await services.setGroups(ref, swapGroup(live.groups, from, to));
+      await services.waitUntilSettled(ref);
+      output.moved++;
+    } catch (error) {
+      if (!RESOURCE_NOT_FOUND_CODES.has(errorCode(error) ?? '')) throw error;
+      output.gone.push(key);
+    }
+  }
 }

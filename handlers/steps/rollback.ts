@@ -9,7 +9,7 @@ import { describeRule } from '../core/messages.ts';
 import { type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from '../core/rules.ts';
 import type { Snapshot } from '../core/snapshot.ts';
-import type { Ec2Port } from '../ports.ts';
+import type { Ec2Port, ServicesPort } from '../ports.ts';
 import { loadSnapshot, parseInput, remediationIdSchema, StepError, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
 import { addRules, groupIdsOf, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
@@ -119,7 +119,7 @@ export async function moveBack(raw: unknown, deps: Deps): Promise<MoveOutput> {
   if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${input.batch}.`]);
   if (!input.replacementGroupId)
     return { batch: input.batch, moved: 0, alreadyMoved: ids.length, gone: [], changed: [] };
-  return swapGroups(deps, deps.ec2(input.target), ids, input.replacementGroupId, plan.defaultGroupId, input.batch);
+  return swapGroups(deps, input.target, ids, input.replacementGroupId, plan.defaultGroupId, input.batch);
 }
 
 /** "Remove the replacement group": revoke the twins, then delete the copy once nothing uses it. */
@@ -160,12 +160,15 @@ export interface RollbackReport {
   interfacesGone: string[];
   /** Rules added to the default group by someone else since the snapshot; left in place. */
   foreignRules: string[];
+  /** Resources (Lambda functions, databases, load balancers, …) deleted since the snapshot: reported, not errors. */
+  resourcesGone?: string[];
 }
 
 /** Differences between the live state and the snapshot for everything the remediation touched. */
 export async function compareWithSnapshot(
   ec2: Ec2Port,
   snapshot: Snapshot,
+  services?: ServicesPort,
 ): Promise<{ problems: string[]; report: RollbackReport }> {
   const plan = snapshot.plan;
   const problems: string[] = [];
@@ -203,7 +206,22 @@ export async function compareWithSnapshot(
     const before = [...move.groupsBefore].sort().join(', ');
     if (now !== before) problems.push(`${move.networkInterfaceId} has groups ${now}, the snapshot has ${before}.`);
   }
-  return { problems, report: { restored: true, interfacesGone, foreignRules } };
+  const resourcesGone: string[] = [];
+  for (const move of plan.resourceMoves ?? []) {
+    if (!services) break;
+    const live = await services.describe(move.resource);
+    if (!live) {
+      resourcesGone.push(move.label);
+      continue;
+    }
+    const now = [...live.groups].sort().join(', ');
+    const before = [...move.groupsBefore].sort().join(', ');
+    if (now !== before) problems.push(`${move.label} has groups ${now}, the snapshot has ${before}.`);
+  }
+  return {
+    problems,
+    report: { restored: true, interfacesGone, foreignRules, ...(services ? { resourcesGone } : {}) },
+  };
 }
 
 /** "Verify against the snapshot": rules with descriptions, memberships and references are as they were. */
@@ -214,7 +232,7 @@ export async function verifyRollback(raw: unknown, deps: Deps): Promise<Rollback
   if (snapshot.plan.replacementNeeded && (await findReplacement(ec2, snapshot.plan))) {
     throw new StepError('RollbackIncomplete', ['The replacement group still exists.']);
   }
-  const { problems, report } = await compareWithSnapshot(ec2, snapshot);
+  const { problems, report } = await compareWithSnapshot(ec2, snapshot, deps.services(input.target));
   if (problems.length > 0) throw new StepError('RollbackIncomplete', problems);
   return report;
 }

@@ -16,6 +16,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ec2Grant } from '../ec2-policy.ts';
+import { type ServicesAccess, servicesGrant } from '../services-policy.ts';
 import type { Ec2Read, Ec2Write, LedgerAction } from '../steps.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -139,6 +140,15 @@ export class HandlerFunction extends Construct {
     for (const statement of grant.statements) this.allow(statement);
     for (const { finding, reason } of grant.wildcards) {
       // "*" (the describes) is acknowledged with the X-Ray grant in the constructor.
+      if (finding !== 'Resource::*') this.acknowledge(`AwsSolutions-IAM5[${finding}]`, reason);
+    }
+  }
+
+  /** The services owning requester-managed interfaces, in this account; see infra/services-policy.ts. */
+  allowServices(access: ServicesAccess): void {
+    const grant = servicesGrant(access);
+    for (const statement of grant.statements) this.allow(statement);
+    for (const { finding, reason } of grant.wildcards) {
       if (finding !== 'Resource::*') this.acknowledge(`AwsSolutions-IAM5[${finding}]`, reason);
     }
   }

@@ -37,13 +37,49 @@ const ADD = [
 ];
 const REVOKE = ['ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress'];
 const ASSUME = 'sts:AssumeRole';
+/** The owners of requester-managed interfaces: reading their groups (infra/services-policy.ts). */
+const SERVICES_READ = [
+  'ec2:DescribeVpcEndpoints',
+  'elasticache:DescribeCacheClusters',
+  'elasticache:DescribeReplicationGroups',
+  'elasticfilesystem:DescribeMountTargetSecurityGroups',
+  'elasticfilesystem:DescribeMountTargets',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'lambda:GetFunctionConfiguration',
+  'lambda:ListFunctions',
+  'rds:DescribeDBClusters',
+  'rds:DescribeDBInstances',
+];
+/** …and moving them: one change per service, plus the describes Lambda requires for a VpcConfig change. */
+const SERVICES_MOVE = [
+  ...SERVICES_READ,
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcs',
+  'ec2:ModifyVpcEndpoint',
+  'elasticache:ModifyCacheCluster',
+  'elasticache:ModifyReplicationGroup',
+  'elasticfilesystem:ModifyMountTargetSecurityGroups',
+  'elasticloadbalancing:SetSecurityGroups',
+  'lambda:UpdateFunctionConfiguration',
+  'rds:ModifyDBCluster',
+  'rds:ModifyDBInstance',
+];
 
 /** What each handler calls (read off handlers/steps/*.ts and the adapters), the IAM design in one table. */
 const EXPECTED: Record<string, string[]> = {
   ParseFinding: [],
   TakeLock: ['dynamodb:GetItem', 'dynamodb:PutItem'],
   ReleaseLock: ['dynamodb:DeleteItem'],
-  Discover: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 'ec2:DescribeVpcs', 's3:PutObject', ASSUME],
+  Discover: [
+    DESCRIBE_ENIS,
+    DESCRIBE_REFS,
+    DESCRIBE_GROUPS,
+    'ec2:DescribeVpcs',
+    's3:PutObject',
+    ASSUME,
+    ...SERVICES_READ,
+  ],
   SaveSnapshot: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject'],
   CreateReplacement: [
     ...ADD,
@@ -56,18 +92,18 @@ const EXPECTED: Record<string, string[]> = {
     ASSUME,
   ],
   AddReferences: [...ADD, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
-  MoveInterfaces: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME],
+  MoveInterfaces: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME, ...SERVICES_MOVE],
   RequestApproval: ['dynamodb:PutItem', 's3:GetObject', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
-  Recheck: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
+  Recheck: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME, ...SERVICES_READ],
   Strip: [...REVOKE, DESCRIBE_GROUPS, 'dynamodb:PutItem', 's3:GetObject', ASSUME],
-  Verify: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
+  Verify: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME, ...SERVICES_READ],
   UpdateFinding: ['securityhub:BatchUpdateFindings'],
   Notify: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
   LoadRollback: [DESCRIBE_GROUPS, 'dynamodb:GetItem', 's3:GetObject', 's3:ListBucket', ASSUME],
   RestoreRules: [...ADD, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
-  MoveBack: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME],
+  MoveBack: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME, ...SERVICES_MOVE],
   RemoveReplacement: [...REVOKE, DESCRIBE_GROUPS, 'ec2:DeleteSecurityGroup', 's3:GetObject', ASSUME],
-  VerifyRollback: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
+  VerifyRollback: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME, ...SERVICES_READ],
 };
 
 describe('no wildcard actions', () => {
@@ -150,13 +186,51 @@ describe('EC2 changes carry their conditions', () => {
   ];
   const withAction = (action: string) => ec2Statements().filter((statement) => actionsOf(statement).includes(action));
 
-  it('describes are the only EC2 actions on "*"', () => {
+  it('describes are the only EC2 actions on "*"; with them only the other services\' reads without resource types', () => {
     for (const statement of ec2Statements()) {
       if (!actionsOf(statement).some((action) => action.startsWith('ec2:'))) continue;
       if (resourcesOf(statement).includes('*')) {
-        expect(actionsOf(statement).every((action) => action.startsWith('ec2:Describe'))).toBe(true);
+        for (const action of actionsOf(statement)) {
+          expect(
+            action.startsWith('ec2:Describe') ||
+              ['elasticloadbalancing:DescribeLoadBalancers', 'lambda:ListFunctions'].includes(action),
+            action,
+          ).toBe(true);
+        }
       }
     }
+  });
+
+  it('resource owners are moved only in this account, each change on its own resource type', () => {
+    const expected: Record<string, string[]> = {
+      'lambda:UpdateFunctionConfiguration': [':lambda:*:', ':function:*'],
+      'rds:ModifyDBInstance': [':rds:*:', ':db:*'],
+      'rds:ModifyDBCluster': [':rds:*:', ':cluster:*'],
+      'elasticloadbalancing:SetSecurityGroups': [':elasticloadbalancing:*:', ':loadbalancer/'],
+      'elasticfilesystem:ModifyMountTargetSecurityGroups': [':elasticfilesystem:*:', ':file-system/*'],
+      'ec2:ModifyVpcEndpoint': [':ec2:*:', '/*'],
+      'elasticache:ModifyReplicationGroup': [':elasticache:*:', ':replicationgroup:*'],
+      'elasticache:ModifyCacheCluster': [':elasticache:*:', ':cluster:*'],
+    };
+    for (const [action, parts] of Object.entries(expected)) {
+      const statements = withAction(action);
+      expect(statements.length, action).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(actionsOf(statement), action).toEqual([action]);
+        for (const resource of resourcesOf(statement)) {
+          const text = JSON.stringify(resource);
+          expect(text).not.toBe('"*"');
+          for (const part of parts) expect(text, action).toContain(part);
+          // This account only: the ARN carries AWS::AccountId (or the member role's own account).
+          expect(text).toMatch(/AWS::AccountId/);
+        }
+      }
+    }
+    // Gateway Load Balancers have no security groups: only app/ and net/ load balancers.
+    const lbResources = withAction('elasticloadbalancing:SetSecurityGroups')
+      .flatMap(resourcesOf)
+      .map((r) => JSON.stringify(r));
+    expect(lbResources.every((r) => r.includes('loadbalancer/app/') || r.includes('loadbalancer/net/'))).toBe(true);
   });
 
   it('the copy is created only with the remediation tag, and tagged only while being created', () => {

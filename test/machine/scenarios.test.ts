@@ -580,12 +580,11 @@ describe('other shapes of state', () => {
     await expectRemediatedThenRolledBack(run, { flows: false });
   });
 
-  // KNOWN GAP (reported): a VPC-sharing participant's group in the same VPC that references the default group is
-  // invisible to discovery (DescribeSecurityGroups lists this account's groups only; DescribeSecurityGroupReferences
-  // covers peered / transit-gateway VPCs only), so the plan is "ready" and the strip cuts that traffic: I1 and I4
-  // are broken and Verify reports "unchanged" because its focused model only holds discovered groups. `it.fails`
-  // keeps the suite green while documenting it; make it `it` once the workflow refuses (or handles) such VPCs.
-  it.fails('a shared-VPC participant group referencing the default group: must not lose its traffic', async () => {
+  // A VPC-sharing participant's group in the same VPC can reference the default group, and this account cannot read
+  // it (DescribeSecurityGroups lists this account's groups only; DescribeSecurityGroupReferences covers peered and
+  // transit-gateway VPCs only). The owner does see the participant's interfaces, so a shared VPC is blocked (I4):
+  // moving the members would cut that traffic unseen (docs/decisions.md, "References the workflow cannot edit").
+  it('a shared-VPC participant group referencing the default group: blocked, nothing changed, its traffic kept', async () => {
     const state = sampleState();
     const vpcId = 'vpc-07e1f2a3b4c5d6e7f';
     state.SecurityGroups.push({
@@ -615,7 +614,10 @@ describe('other shapes of state', () => {
       Groups: [{ GroupId: 'sg-0444455556666aaaa' }],
     });
     const run = await remediateState(state);
-    // Today: outcome remediated, and eni-07…11 / eni-07…12 → eni-0444455556666aaaa tcp 443 is denied afterwards.
+    const reasons = expectBlockedUnchanged(run);
+    expect(reasons).toContain(
+      `${vpcId} is shared: account 444455556666 has 1 interface(s) in it. Its security groups cannot be read from this account and may reference the default group; moving the default group's members would cut that traffic unseen.`,
+    );
     expect(diffFlows(flowsOf(run.before), flowsOf(run.after))).toEqual([]);
   });
 });

@@ -292,6 +292,17 @@ const SCENARIOS: Record<string, (state: Ec2State, target: string) => void> = {
     expect(members[1]?.Description).toMatch(/^AWS Lambda VPC ENI-my-function-/);
     expect(members[2]?.Description).toBe('RDSNetworkInterface');
   },
+  'managed-services': (state, target) => {
+    const members = membersOf(state, target);
+    // Two EC2 instances, and nine requester-managed interfaces of six owners moved through their services.
+    expect(members.filter((eni) => !eni.RequesterManaged)).toHaveLength(2);
+    expect(members.filter((eni) => eni.RequesterManaged)).toHaveLength(9);
+    const records = state as unknown as Record<string, unknown[]>;
+    for (const key of ['Functions', 'DBInstances', 'LoadBalancers', 'MountTargets', 'VpcEndpoints', 'CacheClusters'])
+      expect(records[key]?.length, key).toBeGreaterThan(0);
+    // reporting's outbound 5432 (the default group's own self-reference is not counted here).
+    expect(referencesTo(state, target)).toHaveLength(1);
+  },
   'peered-vpc': (state, target) => {
     const peered = referencesTo(state, target).filter((r) => r.pair.VpcPeeringConnectionId);
     expect(peered).toHaveLength(1);

@@ -177,12 +177,19 @@ describe('classifyInterface', () => {
     expect(owner.label).toBe(label);
   });
 
-  it.each(cases)('only EC2 instances and detached interfaces have a mover: %s', (_name, eni, kind) => {
+  it.each(cases)('EC2 moves instances and detached interfaces, services move named owners: %s', (name, eni, kind) => {
     const owner = classifyInterface(eni);
     if (kind === 'ec2-instance' || kind === 'detached-interface') {
       expect(owner.mover).toBe('ec2-modify-network-interface');
-    } else {
+    } else if (
+      ['nat-gateway', 'ecs-task', 'other-managed'].includes(kind) ||
+      name === 'ElastiCache by requester id' ||
+      name === 'ELB by requester id'
+    ) {
+      // Nothing names an owner that a service could move.
       expect(owner.mover).toBeUndefined();
+    } else {
+      expect(owner.mover).toBe('service');
     }
   });
 
@@ -203,5 +210,69 @@ describe('classifyInterface', () => {
         'other-managed',
       ].sort(),
     );
+  });
+});
+
+describe('classifyInterface: the owning resource', () => {
+  const where = { accountId: '111122223333', region: 'eu-west-1' };
+
+  it('a Lambda interface names its function and asks for the VPC lookup (shared interfaces)', () => {
+    const owner = classifyInterface(
+      managed({ InterfaceType: 'lambda', Description: `AWS Lambda VPC ENI-orders-api-${UUID}` }),
+      where,
+    );
+    expect(owner.resource).toEqual({ kind: 'lambda-function', id: 'orders-api' });
+    expect(owner.lookup).toEqual({ service: 'lambda' });
+  });
+
+  it('an RDS interface names no instance: resolved through DescribeDBInstances', () => {
+    const owner = classifyInterface(managed({ Description: 'RDSNetworkInterface', RequesterId: 'amazon-rds' }), where);
+    expect(owner.resource).toBeUndefined();
+    expect(owner.lookup).toEqual({ service: 'rds' });
+  });
+
+  it('an ALB / NLB interface gives the load balancer ARN', () => {
+    const owner = classifyInterface(managed({ Description: 'ELB app/web/50dc6c495c0c9188' }), where);
+    expect(owner.resource).toEqual({
+      kind: 'load-balancer',
+      id: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/50dc6c495c0c9188',
+    });
+    const china = classifyInterface(managed({ Description: 'ELB net/nlb/0123abcd' }), {
+      accountId: '111122223333',
+      region: 'cn-north-1',
+    });
+    expect(china.resource?.id).toBe(
+      'arn:aws-cn:elasticloadbalancing:cn-north-1:111122223333:loadbalancer/net/nlb/0123abcd',
+    );
+  });
+
+  it('mount targets, endpoints and ElastiCache nodes by the ids in their descriptions', () => {
+    expect(classifyInterface(managed({ Description: 'EFS mount target for fs-0abc (fsmt-0def)' })).resource).toEqual({
+      kind: 'efs-mount-target',
+      id: 'fsmt-0def',
+    });
+    expect(classifyInterface(managed({ Description: 'VPC Endpoint Interface vpce-0abc123' })).resource).toEqual({
+      kind: 'vpc-endpoint',
+      id: 'vpce-0abc123',
+    });
+    expect(classifyInterface(managed({ Description: 'ElastiCache sessions-0001-001' })).lookup).toEqual({
+      service: 'elasticache',
+      cacheClusterId: 'sessions-0001-001',
+    });
+  });
+
+  it('interfaces that can carry no group change say why', () => {
+    const gateway = classifyInterface(
+      managed({ InterfaceType: 'gateway_load_balancer', Description: 'ELB gwy/fw/0a1b' }),
+    );
+    expect(gateway.mover).toBeUndefined();
+    expect(gateway.unmovable).toMatch(/Gateway Load Balancer has no security groups/);
+    const endpoint = classifyInterface(
+      managed({ InterfaceType: 'gateway_load_balancer_endpoint', Description: 'VPC Endpoint Interface vpce-0f' }),
+    );
+    expect(endpoint.mover).toBeUndefined();
+    expect(endpoint.unmovable).toMatch(/take no security groups/);
+    expect(classifyInterface(managed({ InterfaceType: 'nat_gateway' })).unmovable).toMatch(/NAT gateway/);
+    expect(classifyInterface(managed({ Description: 'ELB my-classic-lb' })).mover).toBeUndefined();
   });
 });

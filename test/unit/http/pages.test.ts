@@ -110,3 +110,42 @@ describe('csrf', () => {
     expect(crossSiteReason({ origin: `https://${host}` }, undefined)).toBeDefined();
   });
 });
+
+describe('approvalPage with resources moved through their services', () => {
+  it('names each owner, its groups and the interfaces that follow it, escaped', () => {
+    const plan: Plan = {
+      remediationId: 'r-2',
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      vpcId: 'vpc-1',
+      defaultGroupId: 'sg-0123456789abcdef0',
+      status: 'ready',
+      reasons: [],
+      defaultRules: [{ direction: 'egress', protocol: '-1', peer: { kind: 'cidr4', cidr: '0.0.0.0/0' } }],
+      replacementNeeded: true,
+      replacementName: 'default-replacement-r-2',
+      moves: [
+        {
+          networkInterfaceId: 'eni-0123456789abcdef0',
+          owner: { kind: 'lambda', label: 'Lambda function <orders>', mover: 'service' },
+          groupsBefore: ['sg-0123456789abcdef0'],
+          followsResources: ['lambda-function:<orders>'],
+        },
+      ],
+      resourceMoves: [
+        {
+          resource: { kind: 'lambda-function', id: '<orders>' },
+          label: 'Lambda function <orders>',
+          groupsBefore: ['sg-0123456789abcdef0'],
+          interfaceIds: ['eni-0123456789abcdef0'],
+        },
+      ],
+      references: [],
+      batches: [['lambda-function:<orders>']],
+    };
+    const page = approvalPage({ plan, expiresAt: 2000, now: 1000, csrfToken: 'A'.repeat(43) });
+    expect(page.body).toContain('Moved through their own service (1)');
+    expect(page.body).toContain('<td>Lambda function &lt;orders&gt;</td>');
+    expect(page.body).not.toContain('<orders>');
+  });
+});

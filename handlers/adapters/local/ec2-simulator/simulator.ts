@@ -261,6 +261,51 @@ export class Ec2Simulator implements Ec2Port {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+  // For the service simulators (handlers/adapters/local/service-simulator.ts), which share this interface state
+
+  /** The state file's other top-level records (Functions, DBInstances, …), live: changes show in toState. */
+  serviceRecords(): Record<string, unknown> {
+    return this.extras;
+  }
+
+  /** This account's interfaces: id, VPC, description, requester, subnet and groups (read-only copies). */
+  interfaceSummaries(): {
+    id: string;
+    vpcId: string;
+    description: string;
+    subnetId?: string;
+    groupIds: string[];
+    requesterManaged: boolean;
+    requesterId?: string;
+  }[] {
+    return [...this.interfaces.values()]
+      .filter((eni) => this.ownsInterface(eni))
+      .map((eni) => ({
+        id: eni.id,
+        vpcId: eni.vpcId,
+        description: eni.raw.Description ?? '',
+        ...(eni.raw.SubnetId ? { subnetId: eni.raw.SubnetId } : {}),
+        groupIds: [...eni.groupIds],
+        requesterManaged: eni.raw.RequesterManaged === true,
+        ...(eni.raw.RequesterId ? { requesterId: eni.raw.RequesterId } : {}),
+      }));
+  }
+
+  /** The VPC and name of this account's group, or undefined when there is no such group. */
+  groupInfo(groupId: string): { vpcId: string; groupName: string } | undefined {
+    const group = this.groups.get(groupId);
+    return group && this.isOwn(group) ? { vpcId: group.VpcId, groupName: group.GroupName } : undefined;
+  }
+
+  /** What a service does to its resource's interfaces when the resource's groups change (no requester-managed check). */
+  setServiceInterfaceGroups(eniIds: string[], groupIds: string[]): void {
+    for (const id of eniIds) {
+      const eni = this.ownInterface(id);
+      if (eni) eni.groupIds = [...new Set(groupIds)];
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
   // Ec2Port
 
   /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroups.html */
@@ -290,7 +335,9 @@ export class Ec2Simulator implements Ec2Port {
 
   /**
    * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html — MaxResults can't be
-   * combined with NetworkInterfaceIds; other accounts' interfaces are not listed.
+   * combined with NetworkInterfaceIds; other accounts' interfaces are not listed, except in a VPC this account owns
+   * (its `default` group is this account's): a shared VPC's owner sees the participants' interfaces in it, as it can
+   * describe their flow logs (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-share-limitations.html).
    */
   describeNetworkInterfaces(input: Input<'describeNetworkInterfaces'>): Promise<Output<'describeNetworkInterfaces'>> {
     return this.call('DescribeNetworkInterfaces', input, (request) => {
@@ -305,7 +352,8 @@ export class Ec2Simulator implements Ec2Port {
       const wanted = ids.length > 0 ? new Set(ids) : undefined;
       const matches = compileFilters(request.Filters, this.interfaceFilterValues, INTERFACE_FILTERS);
       const interfaces = [...this.interfaces.values()].filter(
-        (eni) => this.ownsInterface(eni) && (!wanted || wanted.has(eni.id)) && matches(eni),
+        (eni) =>
+          (this.ownsInterface(eni) || this.ownsVpc(eni.vpcId)) && (!wanted || wanted.has(eni.id)) && matches(eni),
       );
       const { page, nextToken } = paginate(interfaces, {
         action: 'DescribeNetworkInterfaces',
@@ -753,6 +801,14 @@ export class Ec2Simulator implements Ec2Port {
     const group = this.groups.get(groupId);
     if (!group || !this.isOwn(group)) throw ec2Errors.groupNotFound(groupId);
     return group;
+  }
+
+  /** A VPC whose default group is this account's: the account owns the VPC (it may share subnets of it). */
+  private ownsVpc(vpcId: string): boolean {
+    for (const group of this.groups.values()) {
+      if (group.VpcId === vpcId && group.GroupName === 'default') return this.isOwn(group);
+    }
+    return false;
   }
 
   private ownInterface(eniId: string): StoredInterface | undefined {

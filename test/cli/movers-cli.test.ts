@@ -1,0 +1,85 @@
+/** The command line on the managed-services fixture: plan names the owners; remediate then rollback is exact. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Io, main } from '../../cli/main.ts';
+import { canonicalJson } from '../../handlers/core/snapshot.ts';
+
+const state = join(import.meta.dirname, '..', 'fixtures', 'states', 'managed-services.state.json');
+const DEFAULT_GROUP = 'sg-0d5e000000000d001';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dsr-cli-movers-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  const io: Io = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: () => {},
+    interactive: false,
+  };
+  const code = await main(args, io);
+  return { code, stdout, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
+}
+
+const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+describe('cli on a default group used by Lambda, RDS, a load balancer, EFS, an endpoint, ElastiCache and instances', () => {
+  it('plan lists the owners moved through their services', async () => {
+    const planned = await cli('plan', '--state', state, '--group', DEFAULT_GROUP, '--store', join(dir, 'store'));
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('Moved through their own service (6), their interfaces following:');
+    expect(planned.stdout).toContain('  - Lambda function orders-api: groups sg-0d5e000000000d001 (2 interface(s))');
+    expect(planned.stdout).toContain('  - RDS DB instance orders-db: groups sg-0d5e000000000d001 (1 interface(s))');
+    expect(planned.stdout).toContain('eni-0e5e000000000e006: RDS database (moves with RDS DB instance orders-db)');
+  });
+
+  it('remediate --approve auto, then rollback: remediated, every owner on the copy, then restored exactly', async () => {
+    const after = join(dir, 'after.json');
+    const store = join(dir, 'store');
+    const remediated = await cli(
+      'remediate',
+      '--state',
+      state,
+      '--group',
+      DEFAULT_GROUP,
+      '--approve',
+      'auto',
+      '--store',
+      store,
+      '--out',
+      after,
+      '--json',
+    );
+    expect(remediated.code).toBe(0);
+    expect(remediated.json).toMatchObject({ outcome: 'remediated', verification: { trafficModel: 'unchanged' } });
+    const copy = remediated.json.replacementGroupId;
+    const moved = read(after);
+    expect(moved.Functions[0].VpcConfig.SecurityGroupIds).toEqual([copy]);
+    expect(moved.DBInstances[0].VpcSecurityGroups).toEqual([{ VpcSecurityGroupId: copy, Status: 'active' }]);
+    expect(moved.LoadBalancers[0].SecurityGroups).toEqual([copy, 'sg-0d5e000000000a001']);
+
+    const restored = join(dir, 'restored.json');
+    const rolledBack = await cli(
+      'rollback',
+      '--remediation',
+      remediated.json.remediationId,
+      '--state',
+      after,
+      '--store',
+      store,
+      '--out',
+      restored,
+      '--json',
+    );
+    expect(rolledBack.code).toBe(0);
+    expect(rolledBack.json).toMatchObject({ outcome: 'rolled-back', report: { resourcesGone: [] } });
+    expect(canonicalJson(read(restored))).toBe(canonicalJson(read(state)));
+  });
+});
