@@ -33,7 +33,7 @@ export async function createReplacement(raw: unknown, deps: Deps): Promise<{ gro
   let group = await findReplacement(ec2, plan);
   const created = group === undefined;
   if (!group) {
-    await deps.pace();
+    await deps.pace('CreateSecurityGroup');
     try {
       const answer = await ec2.createSecurityGroup({
         GroupName: plan.replacementName,
@@ -156,7 +156,7 @@ export async function swapGroups(
       else output.changed.push(id);
       continue;
     }
-    await deps.pace();
+    await deps.pace('ModifyNetworkInterfaceAttribute');
     try {
       await ec2.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: id, Groups: groupsAfterMove(groups, from, to) });
       output.moved++;

@@ -136,7 +136,7 @@ export async function removeReplacement(raw: unknown, deps: Deps): Promise<{ rem
     const group = groups.get(groupId);
     if (group) removed += (await removeRules(ec2, group, rules, deps.pace)).removed;
   }
-  await deps.pace();
+  await deps.pace('DeleteSecurityGroup');
   try {
     await ec2.deleteSecurityGroup({ GroupId: replacementId });
   } catch (error) {
