@@ -5,7 +5,7 @@
  * and `"autoRemediate": true` mean the same). A bad value stops the synth with one line per problem, naming the key.
  * The defaults are documented in docs/deploy.md (keep the two in step: test/infra/config.test.ts checks the table).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [

@@ -1,5 +1,5 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
 import type { Plan } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';

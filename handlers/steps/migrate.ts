@@ -1,5 +1,5 @@
 /** The additive steps before approval (I2): create the copy, add twin references, move the interfaces. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode } from '../core/errors.ts';
 import { groupsAfterMove, type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';

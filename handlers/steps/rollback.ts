@@ -2,7 +2,7 @@
  * The rollback state machine's steps (I6): put back the default group's rules and the references, move the
  * interfaces back, remove what the remediation added, verify against the snapshot.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { describeRule } from '../core/messages.ts';
