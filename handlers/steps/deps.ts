@@ -27,7 +27,7 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   quotas: { rulesPerDirection: 60 },
-  batchSize: 50,
+  batchSize: 500,
   approvalTimeoutSeconds: 72 * 3600,
   lockTtlSeconds: 7 * 24 * 3600,
   trafficModelLimit: 500,

@@ -1,15 +1,16 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
 import * as z from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
-import type { Plan } from '../core/plan.ts';
+import type { NetworkInterface } from '../core/ec2-shapes.ts';
+import type { Inventory, Plan } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import type { Snapshot } from '../core/snapshot.ts';
 import type { Ec2Port } from '../ports.ts';
 import { loadSnapshot, parseInput, runSchema, StepError, type Target } from './common.ts';
 import type { Deps } from './deps.ts';
-import { readInventory } from './discover.ts';
-import { readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+import { readInventoryWith } from './discover.ts';
+import { describeInterfaces, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
 
 const finishSchema = runSchema.extend({ replacementGroupId: z.string().nullish() });
 
@@ -19,21 +20,59 @@ async function readLiveView(
   plan: Plan,
   replacementGroupId?: string | null,
 ): Promise<LiveView> {
-  const inventory = await readInventory(ec2, target);
-  const replacement = replacementGroupId
-    ? (await readGroups(ec2, [replacementGroupId])).get(replacementGroupId)
-    : undefined;
-  const plannedMembers = await readInterfaces(
-    ec2,
-    plan.moves.map((move) => move.networkInterfaceId),
+  // Referencing groups that stopped referencing the default group still matter to the checks: read them too, in the
+  // call that reads the default group (and the copy).
+  const planned = [...new Set(plan.references.map((reference) => reference.groupId))].filter(
+    (id) => id !== plan.defaultGroupId,
   );
-  // Referencing groups that stopped referencing the default group still matter to the checks: read them too.
+  const { inventory, alsoRead } = await readInventoryWith(ec2, target, [
+    ...(replacementGroupId ? [replacementGroupId] : []),
+    ...planned,
+  ]);
+  const replacement = replacementGroupId ? alsoRead.get(replacementGroupId) : undefined;
   const known = new Set(inventory.referencingGroups.map((group) => group.GroupId));
-  const missing = plan.references
-    .map((reference) => reference.groupId)
-    .filter((id) => id !== plan.defaultGroupId && !known.has(id));
-  if (missing.length > 0) inventory.referencingGroups.push(...(await readGroups(ec2, missing)).values());
-  return { inventory, replacement, plannedMembers };
+  for (const id of planned) {
+    const group = alsoRead.get(id);
+    if (group && !known.has(id)) inventory.referencingGroups.push(group);
+  }
+  return { inventory, replacement, plannedMembers: await readPlannedMembers(ec2, plan, inventory, replacementGroupId) };
+}
+
+/**
+ * The planned interfaces as they are now: those still on the default group were just read with the inventory, the
+ * moved ones are read by the copy's `group-id` (pages of 1,000, not 200 ids per call), and only the rest — moved
+ * elsewhere or deleted — by id.
+ */
+async function readPlannedMembers(
+  ec2: Ec2Port,
+  plan: Plan,
+  inventory: Inventory,
+  replacementGroupId?: string | null,
+): Promise<Map<string, NetworkInterface>> {
+  const ids = plan.moves.map((move) => move.networkInterfaceId);
+  const wanted = new Set(ids);
+  const found = new Map<string, NetworkInterface>();
+  const take = (eni: NetworkInterface) => {
+    if (eni.NetworkInterfaceId && wanted.has(eni.NetworkInterfaceId)) found.set(eni.NetworkInterfaceId, eni);
+  };
+  if (ids.length === 0) return found;
+  inventory.members.forEach(take);
+  if (replacementGroupId) {
+    (await describeInterfaces(ec2, [{ Name: 'group-id', Values: [replacementGroupId] }])).forEach(take);
+  }
+  for (const eni of (
+    await readInterfaces(
+      ec2,
+      ids.filter((id) => !found.has(id)),
+    )
+  ).values())
+    take(eni);
+  const ordered = new Map<string, NetworkInterface>();
+  for (const id of ids) {
+    const eni = found.get(id);
+    if (eni) ordered.set(id, eni);
+  }
+  return ordered;
 }
 
 /** "Re-check the live state against the plan": anything that still depends on the default group stops the run. */

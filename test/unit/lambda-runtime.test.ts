@@ -3,6 +3,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { depsFromEnv, lambdaHandler, settingsFromEnv } from '../../handlers/lambda/runtime.ts';
+import { DEFAULT_SETTINGS } from '../../handlers/steps/deps.ts';
 
 const ENV = {
   SNAPSHOT_BUCKET: 'bucket',
@@ -26,7 +27,7 @@ describe('Lambda runtime', () => {
       LINK_BASE_URL: 'https://x.example',
     });
     expect(settings.approvalTimeoutSeconds).toBe(3600);
-    expect(settings.batchSize).toBe(50);
+    expect(settings.batchSize).toBe(DEFAULT_SETTINGS.batchSize);
     expect(settings.linkBaseUrl).toBe('https://x.example');
   });
 

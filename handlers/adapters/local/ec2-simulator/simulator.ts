@@ -889,10 +889,6 @@ export class Ec2Simulator implements Ec2Port {
   private readonly interfaceFilterValues = (eni: StoredInterface, name: string): readonly string[] | undefined => {
     const raw = eni.raw;
     const attachment = raw.Attachment;
-    const privateAddresses = [
-      ...str(raw.PrivateIpAddress),
-      ...(raw.PrivateIpAddresses ?? []).flatMap((address) => str(address.PrivateIpAddress)),
-    ];
     switch (name) {
       case 'network-interface-id':
         return [eni.id];
@@ -924,7 +920,12 @@ export class Ec2Simulator implements Ec2Port {
         return str(raw.PrivateDnsName);
       case 'private-ip-address':
       case 'addresses.private-ip-address':
-        return [...new Set(privateAddresses)];
+        return [
+          ...new Set([
+            ...str(raw.PrivateIpAddress),
+            ...(raw.PrivateIpAddresses ?? []).flatMap((address) => str(address.PrivateIpAddress)),
+          ]),
+        ];
       case 'ipv6-addresses.ipv6-address':
         return [...str(raw.Ipv6Address), ...(raw.Ipv6Addresses ?? []).flatMap((address) => str(address.Ipv6Address))];
       case 'attachment.instance-id':
