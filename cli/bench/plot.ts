@@ -33,8 +33,10 @@ function panel(
   const height = HEIGHT - PANEL.top - PANEL.bottom;
   const maxX = Math.max(1, ...points.map((point) => log(point.interfaces)));
   const maxY = Math.max(1, ...points.map((point) => Math.max(log(measured(point)), log(bound(point)))));
-  const topY = Math.ceil(maxY);
-  const x = (value: number) => left + (log(value) / Math.ceil(maxX)) * PANEL.width;
+  // A point just past a decade (10,187 calls) stays under that decade's line instead of opening another.
+  const topY = Math.max(1, Math.ceil(maxY - 0.05));
+  const rightX = Math.max(1, Math.ceil(maxX - 0.05));
+  const x = (value: number) => left + (log(value) / rightX) * PANEL.width;
   const y = (value: number) => PANEL.top + height - (log(value) / topY) * height;
   const parts: string[] = [];
   parts.push(
@@ -50,7 +52,7 @@ function panel(
     parts.push(`<line x1="${left - 4}" y1="${y(value)}" x2="${left + PANEL.width}" y2="${y(value)}" stroke="#ddd"/>`);
     parts.push(`<text x="${left - 8}" y="${y(value) + 4}" text-anchor="end" font-size="11">${label}</text>`);
   }
-  for (let decade = 0; decade <= Math.ceil(maxX); decade++) {
+  for (let decade = 0; decade <= rightX; decade++) {
     const value = decade === 0 ? 0 : 10 ** decade;
     const label = value.toLocaleString('en-US');
     parts.push(

@@ -8,7 +8,8 @@ import type { Clock } from '../../ports.ts';
 export class VirtualClock implements Clock {
   private current: number;
 
-  constructor(start = Date.UTC(2026, 0, 1)) {
+  /** Starts at the real time by default, so timestamps it lends (locks, approvals) look like today's. */
+  constructor(start = Date.now()) {
     this.current = start;
   }
 
