@@ -63,6 +63,40 @@ export async function readInterfaces(ec2: Ec2Port, ids: string[]): Promise<Map<s
   return found;
 }
 
+/**
+ * The interfaces with these ids that still exist, read mostly through the groups they are expected on: `known` (just
+ * read) first, then the members of `groupIds` by `group-id` (pages of 1,000), and only the rest by id (200 per call).
+ * In the map's order of `ids`.
+ */
+export async function readInterfacesOn(
+  ec2: Ec2Port,
+  ids: string[],
+  groupIds: string[],
+  known: NetworkInterface[] = [],
+): Promise<Map<string, NetworkInterface>> {
+  const wanted = new Set(ids);
+  const found = new Map<string, NetworkInterface>();
+  const take = (eni: NetworkInterface) => {
+    if (eni.NetworkInterfaceId && wanted.has(eni.NetworkInterfaceId)) found.set(eni.NetworkInterfaceId, eni);
+  };
+  if (ids.length === 0) return found;
+  known.forEach(take);
+  if (groupIds.length > 0) (await describeInterfaces(ec2, [{ Name: 'group-id', Values: groupIds }])).forEach(take);
+  for (const eni of (
+    await readInterfaces(
+      ec2,
+      ids.filter((id) => !found.has(id)),
+    )
+  ).values())
+    take(eni);
+  const ordered = new Map<string, NetworkInterface>();
+  for (const id of ids) {
+    const eni = found.get(id);
+    if (eni) ordered.set(id, eni);
+  }
+  return ordered;
+}
+
 export interface RuleChanges {
   added: number;
   removed: number;

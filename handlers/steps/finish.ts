@@ -1,8 +1,7 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
 import * as z from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
-import type { NetworkInterface } from '../core/ec2-shapes.ts';
-import type { Inventory, Plan } from '../core/plan.ts';
+import type { Plan } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import type { Snapshot } from '../core/snapshot.ts';
@@ -10,7 +9,7 @@ import type { Ec2Port } from '../ports.ts';
 import { loadSnapshot, parseInput, runSchema, StepError, type Target } from './common.ts';
 import type { Deps } from './deps.ts';
 import { readInventoryWith } from './discover.ts';
-import { describeInterfaces, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+import { readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
 
 const finishSchema = runSchema.extend({ replacementGroupId: z.string().nullish() });
 
@@ -35,44 +34,15 @@ async function readLiveView(
     const group = alsoRead.get(id);
     if (group && !known.has(id)) inventory.referencingGroups.push(group);
   }
-  return { inventory, replacement, plannedMembers: await readPlannedMembers(ec2, plan, inventory, replacementGroupId) };
-}
-
-/**
- * The planned interfaces as they are now: those still on the default group were just read with the inventory, the
- * moved ones are read by the copy's `group-id` (pages of 1,000, not 200 ids per call), and only the rest — moved
- * elsewhere or deleted — by id.
- */
-async function readPlannedMembers(
-  ec2: Ec2Port,
-  plan: Plan,
-  inventory: Inventory,
-  replacementGroupId?: string | null,
-): Promise<Map<string, NetworkInterface>> {
-  const ids = plan.moves.map((move) => move.networkInterfaceId);
-  const wanted = new Set(ids);
-  const found = new Map<string, NetworkInterface>();
-  const take = (eni: NetworkInterface) => {
-    if (eni.NetworkInterfaceId && wanted.has(eni.NetworkInterfaceId)) found.set(eni.NetworkInterfaceId, eni);
-  };
-  if (ids.length === 0) return found;
-  inventory.members.forEach(take);
-  if (replacementGroupId) {
-    (await describeInterfaces(ec2, [{ Name: 'group-id', Values: [replacementGroupId] }])).forEach(take);
-  }
-  for (const eni of (
-    await readInterfaces(
-      ec2,
-      ids.filter((id) => !found.has(id)),
-    )
-  ).values())
-    take(eni);
-  const ordered = new Map<string, NetworkInterface>();
-  for (const id of ids) {
-    const eni = found.get(id);
-    if (eni) ordered.set(id, eni);
-  }
-  return ordered;
+  // The planned interfaces as they are now: those still on the default group were just read with the inventory, the
+  // moved ones are read by the copy's group-id, only the rest (moved elsewhere, deleted) by id.
+  const plannedMembers = await readInterfacesOn(
+    ec2,
+    plan.moves.map((move) => move.networkInterfaceId),
+    replacementGroupId ? [replacementGroupId] : [],
+    inventory.members,
+  );
+  return { inventory, replacement, plannedMembers };
 }
 
 /** "Re-check the live state against the plan": anything that still depends on the default group stops the run. */

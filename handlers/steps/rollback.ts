@@ -12,7 +12,7 @@ import type { Snapshot } from '../core/snapshot.ts';
 import type { Ec2Port } from '../ports.ts';
 import { loadSnapshot, parseInput, remediationIdSchema, StepError, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
-import { addRules, groupIdsOf, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+import { addRules, groupIdsOf, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
 import { findReplacement, type MoveOutput, swapGroups, twinsByGroup } from './migrate.ts';
 
 const loadSchema = z.object({
@@ -188,9 +188,11 @@ export async function compareWithSnapshot(
     if (!group) continue;
     for (const rule of minus(rules, rulesOf(group))) problems.push(`Missing on ${groupId}: ${describeRule(rule)}.`);
   }
-  const interfaces = await readInterfaces(
+  // After the move back they are on the default group: read through it, by id only those that are not.
+  const interfaces = await readInterfacesOn(
     ec2,
     plan.moves.map((move) => move.networkInterfaceId),
+    [plan.defaultGroupId],
   );
   const interfacesGone: string[] = [];
   for (const move of plan.moves) {
