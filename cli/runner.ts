@@ -217,11 +217,8 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
   const random = options.random ?? Math.random;
   /** Per state and retrier, the retries made since the state was last entered (they reset on success). */
   const attempts = new Map<string, number[]>();
-  let retries = 0;
   let integrationTasks = 0;
-  const typeOf = new Map<string, AslState>();
   for (const [stateName, state] of allStates(definition.States)) {
-    typeOf.set(stateName, state);
     if (state.Retry) retryIntervalOverrides[stateName] = 0;
     // aws-local-stepfunctions resolves TimeoutSecondsPath against the Parameters instead of the state input
     // (docs/decisions.md); locally the approval timeout is the settings' value, which is what the path holds.
@@ -255,7 +252,6 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
           clock?.advance(retryDelayMs(retrier, made[index] ?? 0, random));
           made[index] = (made[index] ?? 0) + 1;
           attempts.set(stateName, made);
-          retries++;
         } else {
           attempts.delete(stateName);
         }
@@ -314,6 +310,7 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
     },
   });
   let transitions = 0;
+  let retries = 0;
   let logged = 0;
   let mapStates = 0;
   let maxPayloadBytes = 0;
@@ -329,6 +326,8 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
         if (event.state.type === 'Map') mapStates++;
       } else if (event.type === 'StateExited') {
         measure(event.state.output);
+      } else if (event.type === 'StateRetried') {
+        retries++;
       }
     }
   })();
