@@ -103,6 +103,11 @@ export const configSchema = z.object({
    * accounts whose Lambda concurrency quota is too small to reserve any).
    */
   mutatingConcurrency: integer(0, 100).default(2),
+  /**
+   * Percent of each EC2 API token bucket's refill rate one remediation's mutating calls may use (PACING_SHARE of the
+   * functions; docs/decisions.md "Rate limits and scale"). Concurrent runs in one account and Region add up.
+   */
+  pacingPercent: integer(1, 100).default(50),
 });
 
 export type Config = z.infer<typeof configSchema>;
