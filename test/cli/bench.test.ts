@@ -13,8 +13,10 @@ import { runMachine } from '../../cli/runner.ts';
 import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
 import { planRemediation } from '../../handlers/core/plan.ts';
+import { bucketOf } from '../../handlers/core/rate-limits.ts';
 import { readInventory } from '../../handlers/steps/discover.ts';
 import { defaultGroupOf, generateVpc } from '../support/generate-vpc.ts';
+import { remediateState, scenarioState } from '../support/harness.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 
@@ -170,5 +172,25 @@ describe('the runner on a virtual clock', () => {
     } finally {
       rmSync(storeDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('fewest calls', () => {
+  it('never draws from the unfiltered buckets, and reads each group set once per step', async () => {
+    const buckets: string[] = [];
+    const run = await remediateState(scenarioState('busy'), {
+      hooks: { before: (action, input) => void buckets.push(bucketOf(action, input).key) },
+    });
+    expect(run.result.output?.outcome).toBe('remediated');
+    // Discover, Re-check and Verify read the inventory in 3 describes each (the default group with its members'
+    // groups and the after-approval extras; the groups referencing it by ingress; by egress); Create the replacement
+    // group looks for the copy and reads it back; Add references and Strip read their groups once.
+    expect(run.simulator.callCounts().DescribeSecurityGroups).toBe(3 * 3 + 2 + 1 + 1);
+    run.simulator.resetCallCounts();
+    const rollback = await run.rollback();
+    expect(rollback.result.status).toBe('SUCCEEDED');
+    // Load (find the copy), restore, remove, verify (find the copy, then the groups): one describe each.
+    expect(run.simulator.callCounts().DescribeSecurityGroups).toBe(5);
+    expect(buckets.filter((key) => key.endsWith(':unfiltered'))).toEqual([]);
   });
 });
