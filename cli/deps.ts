@@ -17,8 +17,9 @@ import { NoopFindings } from '../handlers/adapters/local/noop-findings.ts';
 import { ServiceSimulator } from '../handlers/adapters/local/service-simulator.ts';
 import { silentLogger } from '../handlers/adapters/logger.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import type { Ec2Port, Logger, Notifier, ServicesPort } from '../handlers/ports.ts';
+import type { Clock, Ec2Port, Logger, Notifier, ServicesPort } from '../handlers/ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
+import { noPacing, pacer } from '../handlers/steps/pacing.ts';
 
 export interface LocalDepsOptions {
   /** The simulator; without it, the real EC2 API through the standard credential chain. */
@@ -27,6 +28,11 @@ export interface LocalDepsOptions {
   notifier?: Notifier;
   log?: Logger;
   settings?: Partial<Settings>;
+  /**
+   * With a clock, mutating calls are paced (handlers/steps/pacing.ts) on it — a virtual clock in the benchmark — and
+   * `now()` reads it; without one, no pacing (the simulator does not throttle unless asked).
+   */
+  clock?: Clock;
 }
 
 /** 144 random bits, URL-safe: approval ids and lock tokens. */
@@ -39,6 +45,8 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
   const services = new Map<string, ServicesPort>();
   const simulator = options.simulator;
   let serviceSimulator: ServiceSimulator | undefined;
+  const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const clock = options.clock;
   return {
     services(target) {
       if (simulator) {
@@ -86,9 +94,9 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
     notifier: options.notifier ?? new ConsoleNotifier(),
     findings: new NoopFindings(),
     log: options.log ?? silentLogger,
-    settings: { ...DEFAULT_SETTINGS, ...options.settings },
-    now: () => new Date(),
+    settings,
+    now: clock ? () => new Date(clock.now()) : () => new Date(),
     randomId,
-    pace: async () => {},
+    pace: clock ? pacer(clock, settings.pacingShare) : noPacing,
   };
 }

@@ -4,8 +4,10 @@
  */
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { systemClock } from '../handlers/adapters/clock.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import { ec2Factory, pacer } from '../handlers/lambda/runtime.ts';
+import { ec2Factory } from '../handlers/lambda/runtime.ts';
+import { type Pace, pacer } from '../handlers/steps/pacing.ts';
 import type { OrgReach, PlaceAccess } from './org.ts';
 import type { Scope } from './org-states.ts';
 
@@ -13,14 +15,14 @@ import type { Scope } from './org-states.ts';
 export const DEFAULT_MEMBER_ROLE_NAME = 'DefaultSgRemediationMember';
 
 /**
- * Describe calls per second per account and region: a quarter of the non-mutating bucket's refill (20/s,
+ * The audit's share of each describe bucket's refill per account and region: a quarter (5 of the 20 calls/s of
  * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html), so the customer's automation keeps the rest.
  */
-export const AUDIT_CALLS_PER_SECOND = 5;
+export const AUDIT_PACING_SHARE = 0.25;
 
 export interface AwsReachOptions extends Scope {
   env?: NodeJS.ProcessEnv;
-  callsPerSecond?: number;
+  pacingShare?: number;
 }
 
 export async function awsReach(options: AwsReachOptions): Promise<OrgReach> {
@@ -40,7 +42,7 @@ export async function awsReach(options: AwsReachOptions): Promise<OrgReach> {
     MEMBER_ROLE_NAME: env.MEMBER_ROLE_NAME || DEFAULT_MEMBER_ROLE_NAME,
     ...(env.MEMBER_ROLE_EXTERNAL_ID ? { MEMBER_ROLE_EXTERNAL_ID: env.MEMBER_ROLE_EXTERNAL_ID } : {}),
   });
-  const pacers = new Map<string, () => Promise<void>>();
+  const pacers = new Map<string, Pace>();
   return {
     async places() {
       return accounts.flatMap((accountId) =>
@@ -57,7 +59,7 @@ export async function awsReach(options: AwsReachOptions): Promise<OrgReach> {
       const key = `${place.accountId}/${place.region}`;
       let pace = pacers.get(key);
       if (!pace) {
-        pace = pacer(options.callsPerSecond ?? AUDIT_CALLS_PER_SECOND);
+        pace = pacer(systemClock, options.pacingShare ?? AUDIT_PACING_SHARE);
         pacers.set(key, pace);
       }
       return pace;

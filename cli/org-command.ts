@@ -2,10 +2,11 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { systemClock } from '../handlers/adapters/clock.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import { pacer } from '../handlers/lambda/runtime.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import { DEFAULT_SETTINGS } from '../handlers/steps/deps.ts';
+import { DEFAULT_PACING_SHARE, noPacing, type Pace, pacer } from '../handlers/steps/pacing.ts';
 import { createLocalDeps } from './deps.ts';
 import type { CliResult, Io } from './main.ts';
 import {
@@ -178,14 +179,14 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
     storeDir: resolve(flags.store ?? '.remediation'),
     notifier: { publish: async () => {} },
   });
-  const mutatingPacers = new Map<string, () => Promise<void>>();
-  // Mutating calls per second per account and region, as the Lambda handlers default to (MUTATING_CALLS_PER_SECOND).
-  const mutatingRate = Number(process.env.MUTATING_CALLS_PER_SECOND) || 2;
+  const mutatingPacers = new Map<string, Pace>();
+  // Each bucket's share per account and region, as in the Lambda handlers (PACING_SHARE, docs/decisions.md).
+  const pacingShare = Number(process.env.PACING_SHARE) || DEFAULT_PACING_SHARE;
   const depsFor = (place: Place) => {
     const key = `${place.accountId}/${place.region}`;
     let pace = mutatingPacers.get(key);
     if (!pace) {
-      pace = simulated ? async () => {} : pacer(mutatingRate);
+      pace = simulated ? noPacing : pacer(systemClock, pacingShare);
       mutatingPacers.set(key, pace);
     }
     return { ...base, ec2: reach.ec2, pace };

@@ -13,6 +13,7 @@ import type { Decision } from '../handlers/steps/approval.ts';
 import type { Deps, Settings } from '../handlers/steps/deps.ts';
 import { type PlanSummary, readInventory } from '../handlers/steps/discover.ts';
 import { describeGroups } from '../handlers/steps/ec2-ops.ts';
+import type { Pace } from '../handlers/steps/pacing.ts';
 import { type ExecutionResult, runMachine } from './runner.ts';
 
 export type AuditStatus = 'in use' | 'empty' | 'compliant' | 'blocked' | 'excluded' | 'unreachable';
@@ -45,7 +46,7 @@ export interface OrgReach {
    * Waits before a call in this account and region; EC2 rate limits are per account and region, so each pair gets
    * its own budget.
    */
-  pace(place: Place): () => Promise<void>;
+  pace(place: Place): Pace;
 }
 
 export interface AuditedGroup extends Place {
@@ -92,14 +93,14 @@ export function reasonOf(error: unknown): string {
   return failure.name && failure.name !== 'Error' ? `${failure.name}: ${message}` : message;
 }
 
-/** Every call to the port waits for the pacer first. */
-export function pacedPort(ec2: Ec2Port, pace: () => Promise<void>): Ec2Port {
+/** Every call to the port waits for the pacer of its action's token bucket first. */
+export function pacedPort(ec2: Ec2Port, pace: Pace): Ec2Port {
   return new Proxy(ec2, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
       return async (input: unknown) => {
-        await pace();
+        await pace(String(property).replace(/^./, (first) => first.toUpperCase()));
         return value.call(target, input);
       };
     },

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { VirtualClock } from '../handlers/adapters/local/virtual-clock.ts';
 import type { TaskCallbacks } from '../handlers/ports.ts';
 import { type Decision, decideApproval } from '../handlers/steps/approval.ts';
 import type { Deps } from '../handlers/steps/deps.ts';
@@ -32,11 +33,20 @@ const STATE_MACHINE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 's
 
 export type MachineName = 'remediate' | 'rollback';
 
+type Retrier = {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
+};
+
 type AslState = {
   Type: string;
   Resource?: string;
   Parameters?: { FunctionName?: string };
-  Retry?: unknown[];
+  Retry?: Retrier[];
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
   ItemProcessor?: { States: Record<string, AslState> };
@@ -102,6 +112,25 @@ export interface RunOptions {
   /** Called after each Task finishes (narration, tests). */
   onStep?: (event: StepEvent) => void;
   executionName?: string;
+  /**
+   * The clock Step Functions' retry waits pass on (a virtual clock in the benchmark; locally the executor itself
+   * does not wait). Without one, retries are immediate and take no time.
+   */
+  clock?: Pick<VirtualClock, 'now' | 'advance'>;
+  /** Random numbers in [0, 1) for the retriers' full jitter (seeded in the benchmark). */
+  random?: () => number;
+}
+
+/** What an execution cost, counted as Step Functions and Lambda count it (docs/decisions.md, "Benchmark"). */
+export interface ExecutionMetrics {
+  /** History events as AWS would record them (estimated from the local event log; see historyEventEstimate). */
+  historyEvents: number;
+  /** Lambda invocations, retries included, with their duration: time waited on the clock plus compute time. */
+  invocations: { step: string; ms: number }[];
+  /** Retries Step Functions made (each is also an invocation and a state transition in AWS). */
+  retries: number;
+  /** The largest state input or output, in bytes of JSON. */
+  maxPayloadBytes: number;
 }
 
 export interface ExecutionResult {
@@ -115,6 +144,34 @@ export interface ExecutionResult {
   transitions: number;
   /** Executions this one started (the rollback a failed remediation runs). */
   children: ExecutionResult[];
+  metrics: ExecutionMetrics;
+}
+
+const MIRRORED_EVENTS = new Set([
+  'ExecutionStarted',
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'StateEntered',
+  'StateExited',
+  'MapIterationStarted',
+  'MapIterationSucceeded',
+  'MapIterationFailed',
+]);
+
+/** Step Functions' wait before retry `attempt` (0-based) of `retrier`, full jitter drawn from `random`. */
+export function retryDelayMs(retrier: Retrier, attempt: number, random: () => number): number {
+  const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt;
+  const capped = Math.min(interval, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) * 1000;
+  return retrier.JitterStrategy === 'FULL' ? random() * capped : capped;
+}
+
+function retrierFor(state: AslState, errorName: string): number {
+  return (state.Retry ?? []).findIndex((retrier) =>
+    retrier.ErrorEquals.some(
+      (name) =>
+        name === errorName || name === 'States.ALL' || (name === 'States.TaskFailed' && errorName !== 'States.Timeout'),
+    ),
+  );
 }
 
 /** A Lambda-like failure: the error name is what Catch matches, the cause is the JSON Lambda would report. */
@@ -155,6 +212,12 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
+  const invocations: ExecutionMetrics['invocations'] = [];
+  const clock = options.clock;
+  const random = options.random ?? Math.random;
+  /** Per state and retrier, the retries made since the state was last entered (they reset on success). */
+  const attempts = new Map<string, number[]>();
+  let integrationTasks = 0;
   for (const [stateName, state] of allStates(definition.States)) {
     if (state.Retry) retryIntervalOverrides[stateName] = 0;
     // aws-local-stepfunctions resolves TimeoutSecondsPath against the Parameters instead of the state input
@@ -166,14 +229,33 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
     if (state.Type !== 'Task') continue;
     const runStep = async (step: string, stepInput: unknown) => {
       if (!isStepName(step)) throw new Error(`${stateName}: no step named ${step}`);
+      const started = performance.now();
+      const waitedFrom = clock?.now() ?? 0;
+      const record = () =>
+        invocations.push({ step, ms: performance.now() - started + ((clock?.now() ?? 0) - waitedFrom) });
       try {
         const output = await steps[step](stepInput, options.deps);
+        record();
+        attempts.delete(stateName);
         options.onStep?.({ state: stateName, step, output });
         return output;
       } catch (error) {
+        record();
         const failure = error instanceof Error ? error : new Error(String(error));
         options.onStep?.({ state: stateName, step, error: { name: failure.name, message: failure.message } });
-        throw lambdaError(failure);
+        const thrown = lambdaError(failure);
+        // The executor retries at once (intervals overridden to 0); the wait AWS would make passes on the clock.
+        const index = retrierFor(state, thrown.name);
+        const retrier = state.Retry?.[index];
+        const made = attempts.get(stateName) ?? [];
+        if (retrier && (made[index] ?? 0) < (retrier.MaxAttempts ?? 3)) {
+          clock?.advance(retryDelayMs(retrier, made[index] ?? 0, random));
+          made[index] = (made[index] ?? 0) + 1;
+          attempts.set(stateName, made);
+        } else {
+          attempts.delete(stateName);
+        }
+        throw thrown;
       }
     };
     const direct = stepOf(state.Resource);
@@ -182,6 +264,7 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
     } else if (state.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       const step = stepOf(state.Parameters?.FunctionName) ?? '';
       handlers[stateName] = async (parameters) => {
+        integrationTasks++;
         const payload = (parameters as { Payload: { taskToken: string; remediationId: string } }).Payload;
         const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
         const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
@@ -193,6 +276,7 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
       };
     } else if (state.Resource?.startsWith('arn:aws:states:::states:startExecution.sync')) {
       handlers[stateName] = async (parameters) => {
+        integrationTasks++;
         const child = await runMachine('rollback', (parameters as { Input: unknown }).Input, {
           ...options,
           executionName: newExecutionName('rb'),
@@ -226,18 +310,73 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
     },
   });
   let transitions = 0;
+  let retries = 0;
+  let logged = 0;
+  let mapStates = 0;
+  let maxPayloadBytes = 0;
+  const measure = (value: unknown) => {
+    maxPayloadBytes = Math.max(maxPayloadBytes, Buffer.byteLength(JSON.stringify(value ?? null), 'utf8'));
+  };
   const counting = (async () => {
     for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') transitions++;
+      if (MIRRORED_EVENTS.has(event.type)) logged++;
+      if (event.type === 'StateEntered') {
+        transitions++;
+        measure(event.state.input);
+        if (event.state.type === 'Map') mapStates++;
+      } else if (event.type === 'StateExited') {
+        measure(event.state.output);
+      } else if (event.type === 'StateRetried') {
+        retries++;
+      }
     }
   })();
+  const metrics = (): ExecutionMetrics => ({
+    historyEvents: historyEventEstimate({
+      logged,
+      lambdaInvocations: invocations.length,
+      integrationTasks,
+      mapStates,
+    }),
+    invocations,
+    retries,
+    maxPayloadBytes,
+  });
   try {
     const output = (await execution.result) as Record<string, unknown>;
     await counting;
-    return { machine, executionName, status: 'SUCCEEDED', output, transitions, children };
+    return { machine, executionName, status: 'SUCCEEDED', output, transitions, children, metrics: metrics() };
   } catch (error) {
     await counting.catch(() => undefined);
     const cause = (error as { cause?: Error }).cause ?? (error as Error);
-    return { machine, executionName, status: 'FAILED', error: cause.name, cause: cause.message, transitions, children };
+    return {
+      machine,
+      executionName,
+      status: 'FAILED',
+      error: cause.name,
+      cause: cause.message,
+      transitions,
+      children,
+      metrics: metrics(),
+    };
   }
+}
+
+/**
+ * The events AWS would record in the execution history, from what the local executor logs. The local events with a
+ * history event of their own in AWS (MIRRORED_EVENTS: execution start and end, state entered and exited, Map
+ * iteration started and ended) count one each; AWS records, in addition: for each Lambda invocation (every attempt) LambdaFunctionScheduled,
+ * LambdaFunctionStarted and LambdaFunctionSucceeded/Failed (3); for each service-integration Task (the approval's
+ * waitForTaskToken, the rollback's startExecution.sync) TaskScheduled, TaskStarted, TaskSubmitted and
+ * TaskSucceeded/Failed (4); for each Map state MapStateStarted and MapStateSucceeded/Failed (2). A retry shows in
+ * AWS only as the invocation it makes.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html
+ */
+export function historyEventEstimate(counts: {
+  logged: number;
+  lambdaInvocations: number;
+  integrationTasks: number;
+  mapStates: number;
+}): number {
+  return counts.logged + 3 * counts.lambdaInvocations + 4 * counts.integrationTasks + 2 * counts.mapStates;
 }

@@ -232,3 +232,10 @@ export interface RollbackStarter {
   /** Starting twice for one remediation answers the execution already started rather than a second one. */
   start(remediationId: string): Promise<{ executionArn: string }>;
 }
+
+/** Time for pacing and throttling: the real clock in Lambda, a virtual one in the benchmark (an hour runs in seconds). */
+export interface Clock {
+  /** Milliseconds since the epoch (real or virtual). */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}

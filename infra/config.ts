@@ -5,7 +5,7 @@
  * and `"autoRemediate": true` mean the same). A bad value stops the synth with one line per problem, naming the key.
  * The defaults are documented in docs/deploy.md (keep the two in step: test/infra/config.test.ts checks the table).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -103,6 +103,11 @@ export const configSchema = z.object({
    * accounts whose Lambda concurrency quota is too small to reserve any).
    */
   mutatingConcurrency: integer(0, 100).default(2),
+  /**
+   * Percent of each EC2 API token bucket's refill rate one remediation's mutating calls may use (PACING_SHARE of the
+   * functions; docs/decisions.md "Rate limits and scale"). Concurrent runs in one account and Region add up.
+   */
+  pacingPercent: integer(1, 100).default(50),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -100,6 +100,7 @@ export class RemediationStack extends Stack {
       APPROVAL_MODE: config.approval,
       EXCLUDE_TAG: config.excludeTag,
       LINK_EXPIRY_DAYS: String(config.linkExpiryDays),
+      PACING_SHARE: String(config.pacingPercent / 100),
     };
 
     const steps = {} as Record<StepName, HandlerFunction>;

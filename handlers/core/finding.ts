@@ -40,7 +40,7 @@
  * under its own product ARN, so only findings whose `ProductArn` is Security Hub's own
  * (`arn:<partition>:securityhub:<region>::product/aws/securityhub`) are accepted.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface RemediationTarget {
   accountId: string;

@@ -10,7 +10,7 @@
  * cross-site defences in `csrf.ts`. Link ids, task tokens and CSRF tokens are never logged.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SfnRollbackStarter, SfnTaskCallbacks } from '../adapters/aws/sfn.ts';
 import type { Snapshot } from '../core/snapshot.ts';
 import { depsFromEnv } from '../lambda/runtime.ts';

@@ -21,10 +21,12 @@ import { S3Store } from '../adapters/aws/s3-store.ts';
 import { SecurityHubFindings } from '../adapters/aws/securityhub-findings.ts';
 import { SdkServices } from '../adapters/aws/services.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
+import { systemClock } from '../adapters/clock.ts';
 import { createLogger } from '../adapters/logger.ts';
 import type { Ec2Port, Ec2Target, ServicesPort } from '../ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../steps/deps.ts';
 import type { Step } from '../steps/index.ts';
+import { pacer } from '../steps/pacing.ts';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -43,22 +45,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     approvalTimeoutSeconds: number('APPROVAL_TIMEOUT_SECONDS', DEFAULT_SETTINGS.approvalTimeoutSeconds),
     lockTtlSeconds: number('LOCK_TTL_SECONDS', DEFAULT_SETTINGS.lockTtlSeconds),
     trafficModelLimit: number('TRAFFIC_MODEL_LIMIT', DEFAULT_SETTINGS.trafficModelLimit),
+    pacingShare: Math.min(1, number('PACING_SHARE', DEFAULT_SETTINGS.pacingShare)),
     linkExpiryDays: number('LINK_EXPIRY_DAYS', DEFAULT_SETTINGS.linkExpiryDays),
     approvalMode: env.APPROVAL_MODE === 'when-in-use' ? 'when-in-use' : 'always',
     excludeTag: env.EXCLUDE_TAG || DEFAULT_SETTINGS.excludeTag,
     ...(env.LINK_BASE_URL ? { linkBaseUrl: env.LINK_BASE_URL } : {}),
-  };
-}
-
-/** Paces mutating EC2 calls to at most `perSecond`, so a remediation leaves the account's rate budget to others. */
-export function pacer(perSecond: number, sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))) {
-  const interval = 1000 / perSecond;
-  let next = 0;
-  return async () => {
-    const now = Date.now();
-    const wait = next - now;
-    next = Math.max(now, next) + interval;
-    if (wait > 0) await sleep(wait);
   };
 }
 
@@ -159,6 +150,7 @@ function servicesFactory(env: NodeJS.ProcessEnv, sts: STSClient, ownAccount: () 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step'): Deps {
   const sts = new STSClient({});
   const ownAccount = ownAccountOf(sts);
+  const settings = settingsFromEnv(env);
   return {
     ec2: ec2Factory(env, sts, ownAccount),
     services: servicesFactory(env, sts, ownAccount),
@@ -167,10 +159,11 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),
     findings: new SecurityHubFindings(new SecurityHubClient({})),
     log: createLogger({ service: 'default-sg-remediation', step }),
-    settings: settingsFromEnv(env),
+    settings,
     now: () => new Date(),
     randomId: () => randomBytes(18).toString('base64url'),
-    pace: pacer(Number(env.MUTATING_CALLS_PER_SECOND) || 2),
+    // Per container: a warm container keeps its pace across invocations of the same step.
+    pace: pacer(systemClock, settings.pacingShare),
   };
 }
 

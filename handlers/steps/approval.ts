@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describePlan } from '../core/messages.ts';
 import type { TaskCallbacks } from '../ports.ts';
 import { loadSnapshot, parseInput, runSchema } from './common.ts';

@@ -1,5 +1,5 @@
 /** Shared input schemas and loaders of the steps. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import { openSnapshot, type Snapshot, snapshotKey } from '../core/snapshot.ts';
 import type { Deps } from './deps.ts';

@@ -10,6 +10,7 @@ import type {
   ObjectStore,
   ServicesPort,
 } from '../ports.ts';
+import { DEFAULT_PACING_SHARE } from './pacing.ts';
 
 export interface Settings {
   quotas: Quotas;
@@ -29,14 +30,17 @@ export interface Settings {
   linkExpiryDays: number;
   /** Largest number of interfaces for which Verify rebuilds the full traffic model (it is quadratic). */
   trafficModelLimit: number;
+  /** Share (0–1] of each EC2 token bucket's refill rate that the workflow's mutating calls may use (pacing.ts). */
+  pacingShare: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   quotas: { rulesPerDirection: 60 },
-  batchSize: 50,
+  batchSize: 500,
   approvalTimeoutSeconds: 72 * 3600,
   lockTtlSeconds: 7 * 24 * 3600,
   trafficModelLimit: 500,
+  pacingShare: DEFAULT_PACING_SHARE,
   approvalMode: 'always',
   linkExpiryDays: 30,
   excludeTag: 'default-sg-remediation:exclude',
@@ -55,6 +59,9 @@ export interface Deps {
   now(): Date;
   /** A random opaque id with at least 128 bits of entropy (approval ids, lock tokens). */
   randomId(): string;
-  /** Called before each mutating EC2 call, to stay under the account's EC2 rate limits. */
-  pace(): Promise<void>;
+  /**
+   * Called before each mutating EC2 call with the call's action name, to stay under that action's token bucket
+   * (pacing.ts); without a name, the generic mutating bucket's pace.
+   */
+  pace(action?: string): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import { errorCode, InvalidInputError } from '../core/errors.ts';
+import type { SecurityGroup } from '../core/ec2-shapes.ts';
+import { InvalidInputError } from '../core/errors.ts';
 import { classifyInterface } from '../core/owners.ts';
 import { approvalRequired, type Inventory, type Plan, planRemediation } from '../core/plan.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
@@ -28,12 +29,27 @@ export async function readInventory(
   target: Target,
   options: { vpcTags?: boolean; services?: ServicesPort } = {},
 ): Promise<Inventory> {
-  let defaultGroup: Inventory['defaultGroup'] | undefined;
-  try {
-    defaultGroup = (await ec2.describeSecurityGroups({ GroupIds: [target.groupId] })).SecurityGroups?.[0];
-  } catch (error) {
-    if (errorCode(error) !== 'InvalidGroup.NotFound') throw error;
-  }
+  return (await readInventoryWith(ec2, target, [], options)).inventory;
+}
+
+/**
+ * `readInventory`, plus the groups `alsoRead` (those that exist) in the same call that reads the default group and
+ * its members' other groups: the after-approval checks need the copy and the groups that referenced the default
+ * group, and reading them apart cost a describe each. Every describe is filtered and paginated, so none draws from
+ * EC2's smaller "unfiltered" token bucket (handlers/core/rate-limits.ts).
+ */
+export async function readInventoryWith(
+  ec2: Ec2Port,
+  target: Target,
+  alsoRead: string[],
+  options: { vpcTags?: boolean; services?: ServicesPort } = {},
+): Promise<{ inventory: Inventory; alsoRead: Map<string, SecurityGroup> }> {
+  const groupId = target.groupId;
+  // Members first: then the default group, their other groups and `alsoRead` are one describe.
+  const members = await describeInterfaces(ec2, [{ Name: 'group-id', Values: [groupId] }]);
+  const memberGroupIds = [...new Set(members.flatMap(groupIdsOf))].filter((id) => id !== groupId);
+  const groups = await readGroups(ec2, [groupId, ...memberGroupIds, ...alsoRead]);
+  const defaultGroup = groups.get(groupId);
   if (!defaultGroup?.VpcId) {
     throw new InvalidInputError([
       `Security group ${target.groupId} does not exist in account ${target.accountId}, region ${target.region}.`,
@@ -44,16 +60,16 @@ export async function readInventory(
       `${target.groupId} (${defaultGroup.GroupName}) is not a VPC default security group; EC2.2 concerns default groups only.`,
     ]);
   }
-  const groupId = target.groupId;
-  const members = await describeInterfaces(ec2, [{ Name: 'group-id', Values: [groupId] }]);
   const referencing = new Map<string, Inventory['defaultGroup']>();
   for (const filter of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
     for (const group of await describeGroups(ec2, [{ Name: filter, Values: [groupId] }])) {
       if (group.GroupId && group.GroupId !== groupId) referencing.set(group.GroupId, group);
     }
   }
-  const otherGroupIds = members.flatMap(groupIdsOf).filter((id) => id !== groupId && !referencing.has(id));
-  const memberGroups = [...(await readGroups(ec2, otherGroupIds)).values()];
+  const memberGroupSet = new Set(memberGroupIds);
+  const memberGroups = [...groups.values()].filter(
+    (group) => memberGroupSet.has(group.GroupId ?? '') && !referencing.has(group.GroupId ?? ''),
+  );
   const seenVpcs = new Set([...referencing.values()].map((group) => group.VpcId));
   const references = await ec2.describeSecurityGroupReferences({ GroupId: [groupId] });
   const unreachableReferences = (references.SecurityGroupReferenceSet ?? [])
@@ -70,7 +86,7 @@ export async function readInventory(
   const resources = options.services
     ? await readOwners(options.services, members, target, defaultGroup.VpcId, groupId)
     : undefined;
-  return {
+  const inventory: Inventory = {
     accountId: target.accountId,
     region: target.region,
     vpcId: defaultGroup.VpcId,
@@ -83,6 +99,12 @@ export async function readInventory(
     memberGroups,
     unreachableReferences,
   };
+  const extra = new Map<string, SecurityGroup>();
+  for (const id of alsoRead) {
+    const group = groups.get(id);
+    if (group) extra.set(id, group);
+  }
+  return { inventory, alsoRead: extra };
 }
 
 /**

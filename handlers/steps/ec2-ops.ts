@@ -7,6 +7,7 @@ import { errorCode } from '../core/errors.ts';
 import { chunk } from '../core/plan.ts';
 import { type Direction, descriptionChanges, implode, minus, type Rule, ruleKey, rulesOf } from '../core/rules.ts';
 import type { Ec2Port } from '../ports.ts';
+import type { Pace } from './pacing.ts';
 
 /** Values per filter in one describe call; EC2 accepts up to 200. */
 const FILTER_VALUES_PER_CALL = 200;
@@ -62,6 +63,40 @@ export async function readInterfaces(ec2: Ec2Port, ids: string[]): Promise<Map<s
   return found;
 }
 
+/**
+ * The interfaces with these ids that still exist, read mostly through the groups they are expected on: `known` (just
+ * read) first, then the members of `groupIds` by `group-id` (pages of 1,000), and only the rest by id (200 per call).
+ * In the map's order of `ids`.
+ */
+export async function readInterfacesOn(
+  ec2: Ec2Port,
+  ids: string[],
+  groupIds: string[],
+  known: NetworkInterface[] = [],
+): Promise<Map<string, NetworkInterface>> {
+  const wanted = new Set(ids);
+  const found = new Map<string, NetworkInterface>();
+  const take = (eni: NetworkInterface) => {
+    if (eni.NetworkInterfaceId && wanted.has(eni.NetworkInterfaceId)) found.set(eni.NetworkInterfaceId, eni);
+  };
+  if (ids.length === 0) return found;
+  known.forEach(take);
+  if (groupIds.length > 0) (await describeInterfaces(ec2, [{ Name: 'group-id', Values: groupIds }])).forEach(take);
+  for (const eni of (
+    await readInterfaces(
+      ec2,
+      ids.filter((id) => !found.has(id)),
+    )
+  ).values())
+    take(eni);
+  const ordered = new Map<string, NetworkInterface>();
+  for (const id of ids) {
+    const eni = found.get(id);
+    if (eni) ordered.set(id, eni);
+  }
+  return ordered;
+}
+
 export interface RuleChanges {
   added: number;
   removed: number;
@@ -72,12 +107,7 @@ export interface RuleChanges {
  * Makes `wanted` present in the group (current rules read from `group`): authorizes the missing ones in one call
  * per direction and fixes differing descriptions. Concurrent duplicates count as done.
  */
-export async function addRules(
-  ec2: Ec2Port,
-  group: SecurityGroup,
-  wanted: Rule[],
-  pace: () => Promise<void>,
-): Promise<RuleChanges> {
+export async function addRules(ec2: Ec2Port, group: SecurityGroup, wanted: Rule[], pace: Pace): Promise<RuleChanges> {
   const groupId = group.GroupId ?? '';
   let current = rulesOf(group);
   const missing = minus(wanted, current);
@@ -86,7 +116,7 @@ export async function addRules(
   for (const direction of ['ingress', 'egress'] as Direction[]) {
     const rules = missing.filter((rule) => rule.direction === direction);
     if (rules.length === 0) continue;
-    await pace();
+    await pace(AUTHORIZE[direction]);
     try {
       await authorize(ec2, groupId, direction, rules);
       changes.added += rules.length;
@@ -95,7 +125,7 @@ export async function addRules(
       // Someone (or an earlier attempt) added part of them meanwhile: add the rest one by one.
       raced = true;
       for (const rule of rules) {
-        await pace();
+        await pace(AUTHORIZE[direction]);
         try {
           await authorize(ec2, groupId, direction, [rule]);
           changes.added++;
@@ -111,7 +141,11 @@ export async function addRules(
   for (const direction of ['ingress', 'egress'] as Direction[]) {
     const rules = redescribe.filter((rule) => rule.direction === direction);
     if (rules.length === 0) continue;
-    await pace();
+    await pace(
+      direction === 'ingress'
+        ? 'UpdateSecurityGroupRuleDescriptionsIngress'
+        : 'UpdateSecurityGroupRuleDescriptionsEgress',
+    );
     const input = { GroupId: groupId, IpPermissions: implode(rules) };
     if (direction === 'ingress') await ec2.updateSecurityGroupRuleDescriptionsIngress(input);
     else await ec2.updateSecurityGroupRuleDescriptionsEgress(input);
@@ -125,7 +159,7 @@ export async function removeRules(
   ec2: Ec2Port,
   group: SecurityGroup,
   unwanted: Rule[],
-  pace: () => Promise<void>,
+  pace: Pace,
 ): Promise<RuleChanges> {
   const groupId = group.GroupId ?? '';
   const present = new Set(rulesOf(group).map(ruleKey));
@@ -134,13 +168,13 @@ export async function removeRules(
   for (const direction of ['ingress', 'egress'] as Direction[]) {
     const rules = toRevoke.filter((rule) => rule.direction === direction);
     if (rules.length === 0) continue;
-    await pace();
+    await pace(REVOKE[direction]);
     try {
       await revoke(ec2, groupId, direction, rules);
     } catch (error) {
       if (errorCode(error) !== 'InvalidPermission.NotFound') throw error;
       for (const rule of rules) {
-        await pace();
+        await pace(REVOKE[direction]);
         try {
           await revoke(ec2, groupId, direction, [rule]);
         } catch (inner) {
@@ -152,6 +186,9 @@ export async function removeRules(
   }
   return changes;
 }
+
+const AUTHORIZE = { ingress: 'AuthorizeSecurityGroupIngress', egress: 'AuthorizeSecurityGroupEgress' } as const;
+const REVOKE = { ingress: 'RevokeSecurityGroupIngress', egress: 'RevokeSecurityGroupEgress' } as const;
 
 function authorize(ec2: Ec2Port, groupId: string, direction: Direction, rules: Rule[]) {
   const input = { GroupId: groupId, IpPermissions: implode(rules) };

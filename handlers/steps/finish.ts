@@ -1,5 +1,5 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView, retiringInterfaces } from '../core/checks.ts';
 import type { Plan } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
@@ -9,8 +9,8 @@ import type { Snapshot } from '../core/snapshot.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
 import { loadSnapshot, parseInput, runSchema, StepError, type Target } from './common.ts';
 import type { Deps } from './deps.ts';
-import { readInventory } from './discover.ts';
-import { readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+import { readInventoryWith } from './discover.ts';
+import { readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
 
 const finishSchema = runSchema.extend({ replacementGroupId: z.string().nullish() });
 
@@ -21,20 +21,29 @@ async function readLiveView(
   replacementGroupId: string | null | undefined,
   services: ServicesPort,
 ): Promise<LiveView> {
-  const inventory = await readInventory(ec2, target);
-  const replacement = replacementGroupId
-    ? (await readGroups(ec2, [replacementGroupId])).get(replacementGroupId)
-    : undefined;
-  const plannedMembers = await readInterfaces(
+  // Referencing groups that stopped referencing the default group still matter to the checks: read them too, in the
+  // call that reads the default group (and the copy).
+  const planned = [...new Set(plan.references.map((reference) => reference.groupId))].filter(
+    (id) => id !== plan.defaultGroupId,
+  );
+  const { inventory, alsoRead } = await readInventoryWith(ec2, target, [
+    ...(replacementGroupId ? [replacementGroupId] : []),
+    ...planned,
+  ]);
+  const replacement = replacementGroupId ? alsoRead.get(replacementGroupId) : undefined;
+  const known = new Set(inventory.referencingGroups.map((group) => group.GroupId));
+  for (const id of planned) {
+    const group = alsoRead.get(id);
+    if (group && !known.has(id)) inventory.referencingGroups.push(group);
+  }
+  // The planned interfaces as they are now: those still on the default group were just read with the inventory, the
+  // moved ones are read by the copy's group-id, only the rest (moved elsewhere, deleted) by id.
+  const plannedMembers = await readInterfacesOn(
     ec2,
     plan.moves.map((move) => move.networkInterfaceId),
+    replacementGroupId ? [replacementGroupId] : [],
+    inventory.members,
   );
-  // Referencing groups that stopped referencing the default group still matter to the checks: read them too.
-  const known = new Set(inventory.referencingGroups.map((group) => group.GroupId));
-  const missing = plan.references
-    .map((reference) => reference.groupId)
-    .filter((id) => id !== plan.defaultGroupId && !known.has(id));
-  if (missing.length > 0) inventory.referencingGroups.push(...(await readGroups(ec2, missing)).values());
   const resources = new Map<string, ResourceState>();
   for (const move of plan.resourceMoves ?? []) {
     const resource = await services.describe(move.resource);

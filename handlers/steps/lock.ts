@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { lockKey, parseInput, remediationIdSchema, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
 

@@ -1,5 +1,5 @@
 /** The additive steps before approval (I2): create the copy, add twin references, move the interfaces. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode } from '../core/errors.ts';
 import { groupsAfterMove, type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
@@ -40,7 +40,7 @@ export async function createReplacement(raw: unknown, deps: Deps): Promise<{ gro
   let group = await findReplacement(ec2, plan);
   const created = group === undefined;
   if (!group) {
-    await deps.pace();
+    await deps.pace('CreateSecurityGroup');
     try {
       const answer = await ec2.createSecurityGroup({
         GroupName: plan.replacementName,
@@ -172,7 +172,7 @@ export async function swapGroups(
       else output.changed.push(id);
       continue;
     }
-    await deps.pace();
+    await deps.pace('ModifyNetworkInterfaceAttribute');
     try {
       await ec2.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: id, Groups: groupsAfterMove(groups, from, to) });
       output.moved++;

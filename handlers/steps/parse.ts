@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import { parseRemediationInput } from '../core/finding.ts';
 import { parseInput, remediationIdSchema, type Target } from './common.ts';

@@ -1,5 +1,5 @@
 /** Closing steps: annotate the finding and tell people what happened. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describePlan } from '../core/messages.ts';
 import { createRollbackLink } from '../http/rollback-links.ts';
 import { parseInput, remediationIdSchema, targetSchema } from './common.ts';

@@ -2,7 +2,7 @@
  * The rollback state machine's steps (I6): put back the default group's rules and the references, move the
  * interfaces back, remove what the remediation added, verify against the snapshot.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { describeRule } from '../core/messages.ts';
@@ -12,7 +12,7 @@ import type { Snapshot } from '../core/snapshot.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
 import { loadSnapshot, parseInput, remediationIdSchema, StepError, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
-import { addRules, groupIdsOf, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
+import { addRules, groupIdsOf, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
 import { findReplacement, type MoveOutput, swapGroups, twinsByGroup } from './migrate.ts';
 
 const loadSchema = z.object({
@@ -136,7 +136,7 @@ export async function removeReplacement(raw: unknown, deps: Deps): Promise<{ rem
     const group = groups.get(groupId);
     if (group) removed += (await removeRules(ec2, group, rules, deps.pace)).removed;
   }
-  await deps.pace();
+  await deps.pace('DeleteSecurityGroup');
   try {
     await ec2.deleteSecurityGroup({ GroupId: replacementId });
   } catch (error) {
@@ -191,9 +191,11 @@ export async function compareWithSnapshot(
     if (!group) continue;
     for (const rule of minus(rules, rulesOf(group))) problems.push(`Missing on ${groupId}: ${describeRule(rule)}.`);
   }
-  const interfaces = await readInterfaces(
+  // After the move back they are on the default group: read through it, by id only those that are not.
+  const interfaces = await readInterfacesOn(
     ec2,
     plan.moves.map((move) => move.networkInterfaceId),
+    [plan.defaultGroupId],
   );
   const interfacesGone: string[] = [];
   for (const move of plan.moves) {

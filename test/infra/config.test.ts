@@ -17,6 +17,7 @@ describe('the configuration', () => {
       linkExpiryDays: 30,
       logRetentionDays: 365,
       mutatingConcurrency: 2,
+      pacingPercent: 50,
     });
     const deploy = readFileSync('docs/deploy.md', 'utf8');
     for (const key of CONTEXT_KEYS) expect(deploy, key).toContain(`\`${key}\``);

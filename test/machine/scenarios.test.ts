@@ -572,7 +572,9 @@ describe('other shapes of state', () => {
   });
 
   it('1,100 interfaces on the default group: paginated reads, 22 batches, exact result and rollback', async () => {
-    const run = await remediateState(generateVpc({ interfaces: 1100, references: 40 }));
+    const run = await remediateState(generateVpc({ interfaces: 1100, references: 40 }), {
+      settings: { batchSize: 50 },
+    });
     expect(
       run.session.trace.filter((e) => e.kind === 'step' && e.state === 'Move one batch of interfaces'),
     ).toHaveLength(22);

@@ -2,7 +2,8 @@ import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { depsFromEnv, lambdaHandler, pacer, settingsFromEnv } from '../../handlers/lambda/runtime.ts';
+import { depsFromEnv, lambdaHandler, settingsFromEnv } from '../../handlers/lambda/runtime.ts';
+import { DEFAULT_SETTINGS } from '../../handlers/steps/deps.ts';
 
 const ENV = {
   SNAPSHOT_BUCKET: 'bucket',
@@ -26,7 +27,7 @@ describe('Lambda runtime', () => {
       LINK_BASE_URL: 'https://x.example',
     });
     expect(settings.approvalTimeoutSeconds).toBe(3600);
-    expect(settings.batchSize).toBe(50);
+    expect(settings.batchSize).toBe(DEFAULT_SETTINGS.batchSize);
     expect(settings.linkBaseUrl).toBe('https://x.example');
   });
 
@@ -34,13 +35,11 @@ describe('Lambda runtime', () => {
     expect(() => depsFromEnv({ LEDGER_TABLE: 't', TOPIC_ARN: 'a' })).toThrow(/SNAPSHOT_BUCKET/);
   });
 
-  it('paces calls to the configured rate', async () => {
-    const waits: number[] = [];
-    const pace = pacer(4, async (ms) => void waits.push(ms));
-    for (let call = 0; call < 5; call++) await pace();
-    expect(waits.length).toBe(4);
-    for (const wait of waits) expect(wait).toBeGreaterThan(0);
-    expect(Math.max(...waits)).toBeLessThanOrEqual(1000);
+  it('reads the pacing share, at most 1, 0.5 by default', () => {
+    expect(settingsFromEnv({}).pacingShare).toBe(0.5);
+    expect(settingsFromEnv({ PACING_SHARE: '0.3' }).pacingShare).toBe(0.3);
+    expect(settingsFromEnv({ PACING_SHARE: '7' }).pacingShare).toBe(1);
+    expect(settingsFromEnv({ PACING_SHARE: '-1' }).pacingShare).toBe(0.5);
   });
 
   it('calls EC2 directly in its own account and through the member role in another', async () => {

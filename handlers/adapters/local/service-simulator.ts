@@ -15,7 +15,7 @@
  *   https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ModifyReplicationGroup.html,
  *   https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ModifyCacheCluster.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Ec2ApiError, InvalidInputError } from '../../core/errors.ts';
 import type { ResourceRef, ResourceState } from '../../core/resources.ts';
 import type { ServicesPort } from '../../ports.ts';

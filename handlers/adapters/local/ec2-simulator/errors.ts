@@ -5,6 +5,8 @@
 import { Ec2ApiError } from '../../../core/errors.ts';
 
 export const ec2Errors = {
+  /** https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html */
+  requestLimitExceeded: () => new Ec2ApiError('RequestLimitExceeded', 'Request limit exceeded.'),
   missingParameter: (parameter: string) =>
     new Ec2ApiError('MissingParameter', `The request must contain the parameter ${parameter}`),
   invalidParameterValue: (message: string) => new Ec2ApiError('InvalidParameterValue', message),

@@ -15,8 +15,9 @@ import type {
   Vpc,
 } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
+import { RateLimiter } from '../../../core/rate-limits.ts';
 import { type Direction, normalizeProtocol, quotaUsage } from '../../../core/rules.ts';
-import type { Ec2Port } from '../../../ports.ts';
+import type { Clock, Ec2Port } from '../../../ports.ts';
 import { ec2Errors } from './errors.ts';
 import { compileFilters, tagValues } from './filters.ts';
 import { ACCOUNT_ID, ENI_ID, IdFactory, PCX_ID, SG_ID, SGR_ID, VPC_ID } from './ids.ts';
@@ -85,6 +86,11 @@ export interface SimulatorOptions {
   defaultVpcIds?: string[];
   /** VPCs with an IPv6 CIDR, in addition to those inferred from the state (see CreateSecurityGroup). */
   ipv6VpcIds?: string[];
+  /**
+   * EC2's request throttling (token buckets per account, Region and action, handlers/core/rate-limits.ts), timed by
+   * this clock (a virtual one in the benchmark). Off by default: no call is ever throttled.
+   */
+  throttling?: { clock: Pick<Clock, 'now'> };
 }
 
 /** Fault injection: `before` may throw (an error answer, nothing applied); `after` may throw (a crash after the call took effect). */
@@ -180,6 +186,7 @@ export class Ec2Simulator implements Ec2Port {
   private readonly ids: IdFactory;
   private counts: Record<string, number> = {};
   private hooks: SimulatorHooks = {};
+  private readonly limiter?: RateLimiter;
 
   private constructor(state: unknown, options: SimulatorOptions) {
     const reasons: string[] = [];
@@ -212,6 +219,8 @@ export class Ec2Simulator implements Ec2Port {
     this.defaultVpcs = new Set(options.defaultVpcIds ?? []);
     this.ipv6Vpcs = new Set([...(options.ipv6VpcIds ?? []), ...this.inferIpv6Vpcs()]);
     this.ids = new IdFactory(options.seed, (id) => this.groups.has(id) || this.ruleIdTaken(id));
+    const clock = options.throttling?.clock;
+    if (clock) this.limiter = new RateLimiter(() => clock.now());
   }
 
   /** Validates a state (describe-security-groups + describe-network-interfaces output); throws InvalidInputError naming each problem. */
@@ -254,6 +263,11 @@ export class Ec2Simulator implements Ec2Port {
 
   resetCallCounts(): void {
     this.counts = {};
+  }
+
+  /** Calls refused with RequestLimitExceeded, by action (empty when throttling is off). */
+  throttledCounts(): Record<string, number> {
+    return this.limiter?.throttledCounts() ?? {};
   }
 
   setHooks(hooks: SimulatorHooks): void {
@@ -778,6 +792,9 @@ export class Ec2Simulator implements Ec2Port {
     this.counts[action] = (this.counts[action] ?? 0) + 1;
     const request = structuredClone(input ?? ({} as I));
     if (this.hooks.before) await this.hooks.before(action, structuredClone(request));
+    // An empty bucket refuses the request before anything is applied.
+    // https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+    if (this.limiter && !this.limiter.admit(this, action, request)) throw ec2Errors.requestLimitExceeded();
     const output = run(request);
     if (this.hooks.after) await this.hooks.after(action, structuredClone(request), structuredClone(output));
     return structuredClone(output);
@@ -928,10 +945,6 @@ export class Ec2Simulator implements Ec2Port {
   private readonly interfaceFilterValues = (eni: StoredInterface, name: string): readonly string[] | undefined => {
     const raw = eni.raw;
     const attachment = raw.Attachment;
-    const privateAddresses = [
-      ...str(raw.PrivateIpAddress),
-      ...(raw.PrivateIpAddresses ?? []).flatMap((address) => str(address.PrivateIpAddress)),
-    ];
     switch (name) {
       case 'network-interface-id':
         return [eni.id];
@@ -963,7 +976,12 @@ export class Ec2Simulator implements Ec2Port {
         return str(raw.PrivateDnsName);
       case 'private-ip-address':
       case 'addresses.private-ip-address':
-        return [...new Set(privateAddresses)];
+        return [
+          ...new Set([
+            ...str(raw.PrivateIpAddress),
+            ...(raw.PrivateIpAddresses ?? []).flatMap((address) => str(address.PrivateIpAddress)),
+          ]),
+        ];
       case 'ipv6-addresses.ipv6-address':
         return [...str(raw.Ipv6Address), ...(raw.Ipv6Addresses ?? []).flatMap((address) => str(address.Ipv6Address))];
       case 'attachment.instance-id':

@@ -2,7 +2,7 @@
  * Loading the state file (`aws ec2 describe-security-groups` + `aws ec2 describe-network-interfaces` output, merged
  * into one object) with zod, cross-checking it, and turning it into the simulator's records.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NetworkInterface } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import { ACCOUNT_ID, ENI_ID, PCX_ID, SG_ID, stableRuleId, VPC_ID } from './ids.ts';

@@ -1,0 +1,193 @@
+/**
+ * The benchmark: generated VPCs of growing size remediated end to end — the real state machine definitions, the local
+ * runner, the EC2 simulator with EC2's request throttling on — on a virtual clock, so an hour of paced API calls runs
+ * in seconds. `npm run bench -- --json` prints one JSON object; without `--json`, a table. It also draws
+ * docs/bench.svg (`--no-plot` leaves it alone). docs/decisions.md ("Benchmark") says how each number is counted.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
+import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
+import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../../handlers/steps/deps.ts';
+import type { StepName } from '../../handlers/steps/index.ts';
+import { STEP_SPECS } from '../../infra/steps.ts';
+import { defaultGroupOf, generateVpc, mulberry32 } from '../../test/support/generate-vpc.ts';
+import { createLocalDeps } from '../deps.ts';
+import { type ExecutionResult, runMachine } from '../runner.ts';
+import { bundleSizes } from './bundles.ts';
+import { costUsd } from './cost.ts';
+import { lowerBound } from './lower-bound.ts';
+import { benchPlot } from './plot.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_SIZES = [0, 10, 100, 1000, 10000];
+
+export interface SizeReport {
+  interfaces: number;
+  references: number;
+  ec2Calls: number;
+  ec2CallsByAction: Record<string, number>;
+  lowerBoundCalls: number;
+  stateTransitions: number;
+  historyEvents: number;
+  lambdaInvocations: number;
+  simulatedSeconds: number;
+  floorSeconds: number;
+  failedExecutions: number;
+  maxPayloadBytes: number;
+  costUsd: number;
+  /** Calls EC2 refused with RequestLimitExceeded (counted in ec2Calls too). */
+  throttledCalls: number;
+  /** Wall-clock seconds this size took to run here. */
+  wallSeconds: number;
+}
+
+export interface BenchReport {
+  sizes: SizeReport[];
+  bundles: Record<string, number>;
+}
+
+function executionsOf(result: ExecutionResult): ExecutionResult[] {
+  return [result, ...result.children.flatMap(executionsOf)];
+}
+
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
+/** Remediates (approved at once) the default group of a generated VPC with `interfaces` interfaces. */
+export async function benchSize(interfaces: number, settings: Partial<Settings> = {}): Promise<SizeReport> {
+  const wallStart = performance.now();
+  const state = generateVpc({ interfaces, seed: 1 });
+  const clock = new VirtualClock();
+  const simulator = Ec2Simulator.fromState(state, { throttling: { clock }, seed: 1 });
+  const storeDir = mkdtempSync(join(tmpdir(), 'dsr-bench-'));
+  try {
+    const deps = createLocalDeps({
+      simulator,
+      storeDir,
+      clock,
+      notifier: { publish: async () => {} },
+      settings,
+    });
+    const started = clock.now();
+    const result = await runMachine(
+      'remediate',
+      { accountId: simulator.accountId, region: simulator.region, groupId: defaultGroupOf(state) },
+      { deps, clock, random: mulberry32(interfaces + 7), approver: async () => 'approved' },
+    );
+    const simulatedSeconds = (clock.now() - started) / 1000;
+    const executions = executionsOf(result);
+    const snapshotText = await deps.store.get(snapshotKey(result.executionName));
+    if (snapshotText === undefined) throw new Error(`${interfaces} interfaces: no snapshot was saved`);
+    const snapshot = openSnapshot(snapshotText, { remediationId: result.executionName });
+    const bound = lowerBound(
+      snapshot.plan,
+      { referencingGroups: snapshot.inventory.referencingGroups.length },
+      deps.settings.pacingShare,
+    );
+    const invocations = executions.flatMap((execution) =>
+      execution.metrics.invocations.map((call) => ({
+        seconds: call.ms / 1000,
+        memoryMb: STEP_SPECS[call.step as StepName]?.memoryMb ?? 512,
+      })),
+    );
+    // Step Functions bills every state entered and every retry.
+    const transitions = executions.reduce(
+      (sum, execution) => sum + execution.transitions + execution.metrics.retries,
+      0,
+    );
+    return {
+      interfaces,
+      references: snapshot.plan.references.filter((reference) => reference.groupId !== snapshot.plan.defaultGroupId)
+        .length,
+      ec2Calls: simulator.totalCalls(),
+      ec2CallsByAction: simulator.callCounts(),
+      lowerBoundCalls: bound.total,
+      stateTransitions: transitions,
+      historyEvents: result.metrics.historyEvents,
+      lambdaInvocations: invocations.length,
+      simulatedSeconds: round(simulatedSeconds, 1),
+      floorSeconds: round(bound.floorSeconds, 1),
+      failedExecutions: executions.filter((execution) => execution.status === 'FAILED').length,
+      maxPayloadBytes: Math.max(...executions.map((execution) => execution.metrics.maxPayloadBytes)),
+      costUsd: round(costUsd(transitions, invocations), 6),
+      throttledCalls: Object.values(simulator.throttledCounts()).reduce((sum, count) => sum + count, 0),
+      wallSeconds: round((performance.now() - wallStart) / 1000, 1),
+    };
+  } finally {
+    rmSync(storeDir, { recursive: true, force: true });
+  }
+}
+
+export async function runBench(
+  sizes: number[] = DEFAULT_SIZES,
+  options: { settings?: Partial<Settings>; onSize?: (report: SizeReport) => void } = {},
+): Promise<BenchReport> {
+  const reports: SizeReport[] = [];
+  for (const size of sizes) {
+    const report = await benchSize(size, options.settings);
+    options.onSize?.(report);
+    reports.push(report);
+  }
+  return { sizes: reports, bundles: await bundleSizes(ROOT) };
+}
+
+function table(report: BenchReport): string {
+  const columns: [string, (size: SizeReport) => string][] = [
+    ['interfaces', (s) => String(s.interfaces)],
+    ['refs', (s) => String(s.references)],
+    ['EC2 calls', (s) => String(s.ec2Calls)],
+    ['lower bound', (s) => String(s.lowerBoundCalls)],
+    ['×', (s) => (s.lowerBoundCalls ? (s.ec2Calls / s.lowerBoundCalls).toFixed(3) : '-')],
+    ['throttled', (s) => String(s.throttledCalls)],
+    ['transitions', (s) => String(s.stateTransitions)],
+    ['history', (s) => String(s.historyEvents)],
+    ['Lambda', (s) => String(s.lambdaInvocations)],
+    ['sim. s', (s) => s.simulatedSeconds.toFixed(1)],
+    ['floor s', (s) => s.floorSeconds.toFixed(1)],
+    ['failed', (s) => String(s.failedExecutions)],
+    ['max payload B', (s) => String(s.maxPayloadBytes)],
+    ['cost USD', (s) => s.costUsd.toFixed(4)],
+    ['wall s', (s) => s.wallSeconds.toFixed(1)],
+  ];
+  const rows = [columns.map(([name]) => name), ...report.sizes.map((size) => columns.map(([, cell]) => cell(size)))];
+  const widths = columns.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, index) => cell.padStart(widths[index] ?? 0)).join('  ');
+  const bundles = Object.entries(report.bundles)
+    .map(([name, bytes]) => `  ${name.padEnd(20)} ${(bytes / 1024).toFixed(1).padStart(7)} KiB`)
+    .join('\n');
+  return `${rows.map(line).join('\n')}\n\nLambda bundles (minified, SDK from the runtime):\n${bundles}\n`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const sizesFlag = argv.indexOf('--sizes');
+  const sizes =
+    sizesFlag >= 0 ? (argv[sizesFlag + 1] ?? '').split(',').map((value) => Number.parseInt(value, 10)) : DEFAULT_SIZES;
+  if (sizes.some((size) => !Number.isInteger(size) || size < 0)) {
+    process.stderr.write('--sizes takes non-negative integers separated by commas, e.g. --sizes 0,10,100\n');
+    process.exitCode = 2;
+    return;
+  }
+  const started = performance.now();
+  const report = await runBench(sizes, {
+    onSize: (size) => {
+      if (!json) process.stderr.write(`  ${size.interfaces} interfaces: ${size.wallSeconds} s\n`);
+    },
+  });
+  if (!argv.includes('--no-plot')) {
+    writeFileSync(join(ROOT, 'docs', 'bench.svg'), benchPlot(report.sizes, DEFAULT_SETTINGS.pacingShare));
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    process.stdout.write(table(report));
+    process.stdout.write(`\nRan in ${((performance.now() - started) / 1000).toFixed(1)} s; plot: docs/bench.svg\n`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main(process.argv.slice(2));
+}

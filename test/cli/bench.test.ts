@@ -1,0 +1,196 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bundleSizes } from '../../cli/bench/bundles.ts';
+import { costUsd } from '../../cli/bench/cost.ts';
+import { lowerBound, pacingFloor } from '../../cli/bench/lower-bound.ts';
+import { benchPlot } from '../../cli/bench/plot.ts';
+import { benchSize } from '../../cli/bench/run.ts';
+import { createLocalDeps } from '../../cli/deps.ts';
+import { runMachine } from '../../cli/runner.ts';
+import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
+import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
+import { planRemediation } from '../../handlers/core/plan.ts';
+import { bucketOf } from '../../handlers/core/rate-limits.ts';
+import { readInventory } from '../../handlers/steps/discover.ts';
+import { defaultGroupOf, generateVpc } from '../support/generate-vpc.ts';
+import { remediateState, scenarioState } from '../support/harness.ts';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+const SHAPE = [
+  'interfaces',
+  'references',
+  'ec2Calls',
+  'ec2CallsByAction',
+  'lowerBoundCalls',
+  'stateTransitions',
+  'historyEvents',
+  'lambdaInvocations',
+  'simulatedSeconds',
+  'floorSeconds',
+  'failedExecutions',
+  'maxPayloadBytes',
+  'costUsd',
+];
+
+describe('benchmark (smoke: shape and correctness, no timing)', () => {
+  it('0 and 10 interfaces: remediated with no failure, within the bounds it reports', async () => {
+    const empty = await benchSize(0);
+    const ten = await benchSize(10);
+    for (const size of [empty, ten]) {
+      for (const key of SHAPE) expect(size).toHaveProperty(key);
+      expect(size.failedExecutions).toBe(0);
+      expect(size.ec2Calls).toBe(Object.values(size.ec2CallsByAction).reduce((sum, count) => sum + count, 0));
+      expect(size.ec2Calls).toBeGreaterThanOrEqual(size.lowerBoundCalls);
+      expect(size.simulatedSeconds).toBeGreaterThanOrEqual(size.floorSeconds);
+      expect(size.historyEvents).toBeGreaterThan(size.stateTransitions);
+      expect(size.costUsd).toBeGreaterThan(0);
+    }
+    expect(empty.stateTransitions).toBeLessThan(20);
+    expect(empty.ec2CallsByAction.ModifyNetworkInterfaceAttribute).toBeUndefined();
+    expect(ten.ec2CallsByAction.ModifyNetworkInterfaceAttribute).toBe(10);
+    expect(ten.references).toBe(1);
+    // 10 moves paced at 2.5/s need at least 3.6 s of simulated time.
+    expect(ten.floorSeconds).toBeCloseTo(3.6, 5);
+  });
+
+  it('prints exactly one JSON object with --json', () => {
+    const run = spawnSync('npx', ['tsx', 'cli/bench/run.ts', '--json', '--sizes', '0', '--no-plot'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(Object.keys(report).sort()).toEqual(['bundles', 'sizes']);
+    expect(report.sizes).toHaveLength(1);
+    for (const key of SHAPE) expect(report.sizes[0]).toHaveProperty(key);
+  }, 60_000);
+
+  it('refuses bad sizes', () => {
+    const run = spawnSync('npx', ['tsx', 'cli/bench/run.ts', '--sizes', 'ten', '--no-plot'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--sizes/);
+  }, 60_000);
+
+  it('keeps every Lambda bundle small (zod as a namespace, SDK from the runtime)', async () => {
+    const sizes = await bundleSizes(repo);
+    expect(Object.keys(sizes)).toContain('move-interfaces');
+    expect(Object.keys(sizes)).toContain('links');
+    for (const [name, bytes] of Object.entries(sizes)) expect([name, bytes < 200 * 1024]).toEqual([name, true]);
+  }, 60_000);
+});
+
+describe('lower bound and pacing floor', () => {
+  it('counts one call per interface, per group and direction, and three inventory reads', async () => {
+    const state = generateVpc({ interfaces: 1200, references: 70 });
+    const simulator = Ec2Simulator.fromState(state);
+    const target = { accountId: simulator.accountId, region: simulator.region, groupId: defaultGroupOf(state) };
+    const inventory = await readInventory(simulator, target);
+    const plan = planRemediation(inventory, { remediationId: 'rem-1' });
+    const bound = lowerBound(plan, { referencingGroups: inventory.referencingGroups.length }, 0.5);
+    expect(bound.byAction.ModifyNetworkInterfaceAttribute).toBe(1200);
+    expect(bound.byAction.CreateSecurityGroup).toBe(1);
+    expect(bound.byAction.DescribeNetworkInterfaces).toBe(3 * 2); // 1,200 members: two pages of 1,000, three times
+    expect(bound.byAction.DescribeSecurityGroupReferences).toBe(3);
+    // Twins: 70 references over 2 groups, both directions; the default group's self-reference (ingress).
+    expect(bound.byAction.AuthorizeSecurityGroupEgress).toBe(2);
+    expect(bound.byAction.AuthorizeSecurityGroupIngress).toBe(1 + 2 + 1);
+    expect(bound.total).toBe(Object.values(bound.byAction).reduce((sum, count) => sum + count, 0));
+    expect(bound.floorSeconds).toBeCloseTo(1199 / 2.5, 5);
+  });
+
+  it('is the busiest bucket at its paced rate, describes unpaced', () => {
+    expect(
+      pacingFloor(
+        { ModifyNetworkInterfaceAttribute: 11, AuthorizeSecurityGroupIngress: 3, DescribeSecurityGroups: 99 },
+        0.5,
+      ),
+    ).toBe(4);
+    expect(pacingFloor({}, 0.5)).toBe(0);
+  });
+
+  it('prices transitions and GB-seconds at the us-east-1 list prices', () => {
+    // 1,000 transitions = $0.025; 1 GB for 1,000 s = $0.0133334; 2 requests = $0.0000004.
+    expect(
+      costUsd(1000, [
+        { seconds: 500, memoryMb: 1024 },
+        { seconds: 1000, memoryMb: 512 },
+      ]),
+    ).toBeCloseTo(0.025 + 0.0133334 + 0.0000004, 9);
+  });
+
+  it('draws both panels of the plot', () => {
+    const svg = benchPlot(
+      [
+        { interfaces: 0, ec2Calls: 19, lowerBoundCalls: 17, simulatedSeconds: 0, floorSeconds: 0 },
+        { interfaces: 100, ec2Calls: 133, lowerBoundCalls: 125, simulatedSeconds: 41, floorSeconds: 39.6 },
+      ],
+      0.5,
+    );
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('Simulated time');
+    expect(svg).toContain('EC2 API calls');
+    expect(svg).toContain('pacing floor (50 % of refill)');
+  });
+});
+
+describe('the runner on a virtual clock', () => {
+  it('passes Step Functions retry waits on to the clock, with jitter within the retrier interval', async () => {
+    const state = generateVpc({ interfaces: 2, references: 1 });
+    const clock = new VirtualClock(0);
+    const simulator = Ec2Simulator.fromState(state, { throttling: { clock } });
+    let refused = false;
+    simulator.setHooks({
+      before(action) {
+        if (action === 'ModifyNetworkInterfaceAttribute' && !refused) {
+          refused = true;
+          throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+        }
+      },
+    });
+    const storeDir = mkdtempSync(join(tmpdir(), 'dsr-clock-'));
+    try {
+      const deps = createLocalDeps({ simulator, storeDir, clock, notifier: { publish: async () => {} } });
+      const result = await runMachine(
+        'remediate',
+        { accountId: simulator.accountId, region: simulator.region, groupId: defaultGroupOf(state) },
+        { deps, clock, random: () => 0.75, approver: async () => 'approved' },
+      );
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.metrics.retries).toBe(1);
+      // The move's retrier: IntervalSeconds 2, full jitter → 0.75 × 2 s; the two moves are paced 400 ms apart.
+      expect(clock.now()).toBeGreaterThanOrEqual(1500);
+      expect(clock.now()).toBeLessThan(1500 + 5000);
+      const moves = result.metrics.invocations.filter((call) => call.step === 'MoveInterfaces');
+      expect(moves).toHaveLength(2);
+    } finally {
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fewest calls', () => {
+  it('never draws from the unfiltered buckets, and reads each group set once per step', async () => {
+    const buckets: string[] = [];
+    const run = await remediateState(scenarioState('busy'), {
+      hooks: { before: (action, input) => void buckets.push(bucketOf(action, input).key) },
+    });
+    expect(run.result.output?.outcome).toBe('remediated');
+    // Discover, Re-check and Verify read the inventory in 3 describes each (the default group with its members'
+    // groups and the after-approval extras; the groups referencing it by ingress; by egress); Create the replacement
+    // group looks for the copy and reads it back; Add references and Strip read their groups once.
+    expect(run.simulator.callCounts().DescribeSecurityGroups).toBe(3 * 3 + 2 + 1 + 1);
+    run.simulator.resetCallCounts();
+    const rollback = await run.rollback();
+    expect(rollback.result.status).toBe('SUCCEEDED');
+    // Load (find the copy), restore, remove, verify (find the copy, then the groups): one describe each.
+    expect(run.simulator.callCounts().DescribeSecurityGroups).toBe(5);
+    expect(buckets.filter((key) => key.endsWith(':unfiltered'))).toEqual([]);
+  });
+});
