@@ -213,3 +213,25 @@ export function withoutReferencesTo(group: SecurityGroup, groupId: string): Secu
       );
   return { ...group, IpPermissions: strip(group.IpPermissions), IpPermissionsEgress: strip(group.IpPermissionsEgress) };
 }
+
+/** The migrated changes in sentences, for the completion notice. */
+export function describeDelta(delta: {
+  interfaces: string[];
+  references: ReferenceEdit[];
+  defaultRules: Rule[];
+}): string[] {
+  return [
+    ...delta.interfaces.map(
+      (id) => `${id} joined the default group during the approval wait; it was moved to the copy.`,
+    ),
+    ...delta.defaultRules.map(
+      (rule) => `The default group gained ${describeRule(rule)} during the approval wait; it was copied to the copy.`,
+    ),
+    ...delta.references
+      .filter((reference) => !delta.defaultRules.some((rule) => ruleKey(rule) === ruleKey(reference.rule)))
+      .map(
+        (reference) =>
+          `${reference.groupId} gained ${describeRule(reference.rule)} during the approval wait; it got a twin referencing the copy.`,
+      ),
+  ];
+}

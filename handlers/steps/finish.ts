@@ -1,7 +1,14 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
 import { z } from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView } from '../core/checks.ts';
-import { analyzeDrift, type DriftDelta, isEmptyDelta, revisePlan, withoutReferencesTo } from '../core/drift.ts';
+import {
+  analyzeDrift,
+  type DriftDelta,
+  describeDelta,
+  isEmptyDelta,
+  revisePlan,
+  withoutReferencesTo,
+} from '../core/drift.ts';
 import { errorCode } from '../core/errors.ts';
 import { type Plan, replacementRulesDuringMove } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
@@ -81,7 +88,7 @@ export async function recheck(raw: unknown, deps: Deps): Promise<RecheckOutput> 
   const drift = findDrift(revised.plan, after);
   if (drift.length > 0) throw new StepError('DriftDetected', drift);
   deps.log.info('drift migrated', { remediationId: input.remediationId, ...countOf(delta) });
-  return { drift: [], snapshotRevision: 2, migrated: countOf(delta), notes };
+  return { drift: [], snapshotRevision: 2, migrated: countOf(delta), notes: [...describeDelta(delta), ...notes] };
 }
 
 function countOf(delta: { interfaces: unknown[]; references: unknown[]; defaultRules: unknown[] }) {

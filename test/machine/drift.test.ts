@@ -90,6 +90,12 @@ async function expectRollbackTo(run: DriftRun): Promise<void> {
   );
 }
 
+function completionNotice(run: DriftRun): string {
+  const notice = run.session.notifications.find((n) => n.subject.startsWith('EC2.2 remediated'));
+  expect(notice).toBeDefined();
+  return notice?.message ?? '';
+}
+
 function expectRemediated(run: DriftRun): string {
   expect(run.result.status, JSON.stringify(run.result)).toBe('SUCCEEDED');
   expect(run.result.output?.outcome).toBe('remediated');
@@ -146,6 +152,7 @@ describe('drift during the approval wait: migrated (recorded first in revision 2
     expect(revised.delta?.interfaces).toEqual([INSTANCE_IN_API]);
     expect(revised.plan.moves.map((move) => move.networkInterfaceId)).toContain(INSTANCE_IN_API);
     expect(approved.plan.moves.map((move) => move.networkInterfaceId)).not.toContain(INSTANCE_IN_API);
+    expect(completionNotice(run)).toContain(`${INSTANCE_IN_API} joined the default group during the approval wait`);
     await expectRollbackTo(run);
   });
 
@@ -165,6 +172,7 @@ describe('drift during the approval wait: migrated (recorded first in revision 2
     // The members get what the rule was written for: the flows of the original state with the rule.
     expect(diffFlows(flowsOf(run.intended), flowsOf(after))).toEqual([]);
     expect((await revisions(run.session)).second).toBeDefined();
+    expect(completionNotice(run)).toMatch(/The default group gained .*22.* it was copied to the copy/);
     await expectRollbackTo(run);
   });
 
@@ -179,6 +187,7 @@ describe('drift during the approval wait: migrated (recorded first in revision 2
       expect.objectContaining({ from: 9000, to: 9000 }),
     );
     expect(diffFlows(flowsOf(run.intended), flowsOf(after))).toEqual([]);
+    expect(completionNotice(run)).toContain(`${ALB} gained`);
     await expectRollbackTo(run);
   });
 
@@ -217,6 +226,7 @@ describe('drift during the approval wait: noted, the run goes on', () => {
     const run = await remediateWithDrift((simulator) => simulator.removeInterface(PLANNED_MEMBER));
     expectRemediated(run);
     expect((await revisions(run.session)).second).toBeUndefined();
+    expect(completionNotice(run)).toContain(`${PLANNED_MEMBER} was deleted during the approval wait`);
     expect(diffFlows(flowsOf(run.intended), flowsOf(run.session.simulator.toState()))).toEqual([]);
     await expectRollbackTo(run);
   });
@@ -229,6 +239,7 @@ describe('drift during the approval wait: noted, the run goes on', () => {
       await simulator.revokeSecurityGroupEgress({ GroupId: DEFAULT, IpPermissions: defaultGroup.IpPermissionsEgress });
     });
     expectRemediated(run);
+    expect(completionNotice(run)).toContain('already been stripped by someone else');
     // Nobody was on the default group any more: traffic is what it was when the approval came.
     expect(diffFlows(flowsOf(run.atApproval), flowsOf(run.session.simulator.toState()))).toEqual([]);
   });
