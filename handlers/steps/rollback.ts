@@ -112,10 +112,11 @@ export async function restoreRules(raw: unknown, deps: Deps): Promise<{ added: n
   const wanted = new Map<string, Rule[]>(originalReferences(plan));
   wanted.set(plan.defaultGroupId, defaultGroupRulesDuringRollback(plan, replacementId));
   if (replacementId) {
+    // The strip revoked the copy's references to the default group and the default group's twins: both are needed
+    // while interfaces move back. Other groups' twins are never revoked before the replacement is removed, so they
+    // are there for every interface that ever moved; one that is missing was never added (a migration that failed
+    // part-way, e.g. over the rules quota) and adding it now could fail the same way.
     wanted.set(replacementId, replacementRulesDuringMove(plan.defaultRules, plan.defaultGroupId, replacementId));
-    for (const [groupId, twins] of twinsByGroup(plan, replacementId)) {
-      if (groupId !== plan.defaultGroupId) wanted.set(groupId, [...(wanted.get(groupId) ?? []), ...twins]);
-    }
   }
   const groups = await readGroups(ec2, [...wanted.keys()]);
   if (!groups.has(plan.defaultGroupId)) {

@@ -221,6 +221,34 @@ describe('drift during the approval wait: migrated (recorded first in revision 2
   });
 });
 
+describe('drift during the approval wait: a migration that cannot finish', () => {
+  it('a twin over the rules quota: the run fails and the rollback, from revision 2, restores exactly', async () => {
+    const run = await remediateWithDrift(async (simulator) => {
+      const alb = groupById(simulator.toState(), ALB);
+      const used = rulesOfGroup(alb).ingress.filter((rule) => rule.list !== 'Ipv6Ranges').length;
+      // Fill the load balancer's group to 59 IPv4 inbound rules, then add the 60th: a reference to the default group.
+      const fill = Array.from({ length: 59 - used }, (_, i) => ({
+        IpProtocol: 'tcp',
+        FromPort: 10_000 + i,
+        ToPort: 10_000 + i,
+        IpRanges: [{ CidrIp: '192.0.2.0/24' }],
+      }));
+      await simulator.authorizeSecurityGroupIngress({ GroupId: ALB, IpPermissions: fill });
+      await simulator.authorizeSecurityGroupIngress({ GroupId: ALB, IpPermissions: [ALB_FROM_DEFAULT] });
+    });
+    expect(run.result.status).toBe('FAILED');
+    expect(run.result.cause, JSON.stringify([run.result.error, run.result.cause, run.result.children.map((c) => [c.error, c.cause])])).toMatch(/RulesPerSecurityGroupLimitExceeded/);
+    expect(run.result.error, run.result.cause).not.toBe('RollbackFailed');
+    expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
+    expect((await revisions(run.session)).second).toBeDefined();
+    const after = run.session.simulator.toState();
+    expect(newGroups(run.session.original, after)).toEqual([]);
+    expect(normalizeState(after, { ignoreDerivedPairFields: true })).toEqual(
+      normalizeState(run.intended, { ignoreDerivedPairFields: true }),
+    );
+  });
+});
+
 describe('drift during the approval wait: noted, the run goes on', () => {
   it('a planned interface was deleted: nothing to move for it, remediated', async () => {
     const run = await remediateWithDrift((simulator) => simulator.removeInterface(PLANNED_MEMBER));
