@@ -191,6 +191,26 @@ describe('drift during the approval wait: migrated (recorded first in revision 2
     await expectRollbackTo(run);
   });
 
+  it('nothing used the default group and it gained a rule: recorded, stripped, restored by rollback', async () => {
+    const state = scenarioState('empty-default');
+    const defaultGroupId = state.SecurityGroups[0]?.GroupId ?? '';
+    const session = createSession(state);
+    const result = await session.remediate({
+      executionName: 'rem-drift',
+      async onApproval(simulator) {
+        await simulator.authorizeSecurityGroupIngress({ GroupId: defaultGroupId, IpPermissions: [SSH_FROM_OFFICE] });
+      },
+    });
+    expect(result.output?.outcome, JSON.stringify(result)).toBe('remediated');
+    expect(rulesOfGroup(groupById(session.simulator.toState(), defaultGroupId))).toEqual({ ingress: [], egress: [] });
+    expect(await session.deps.store.get(snapshotKey('rem-drift', 2))).toBeDefined();
+    const rollback = await session.rollback('rem-drift');
+    expect(rollback.status, JSON.stringify(rollback)).toBe('SUCCEEDED');
+    expect(rulesOfGroup(groupById(session.simulator.toState(), defaultGroupId)).ingress).toContainEqual(
+      expect.objectContaining({ from: 22, to: 22, peer: { CidrIp: '10.9.0.0/16', Description: 'added by hand' } }),
+    );
+  });
+
   it('a crash while migrating the delta: the retried re-check carries out the stored revision and converges', async () => {
     const session = createSession(sampleState());
     let crashed = false;
@@ -237,7 +257,10 @@ describe('drift during the approval wait: a migration that cannot finish', () =>
       await simulator.authorizeSecurityGroupIngress({ GroupId: ALB, IpPermissions: [ALB_FROM_DEFAULT] });
     });
     expect(run.result.status).toBe('FAILED');
-    expect(run.result.cause, JSON.stringify([run.result.error, run.result.cause, run.result.children.map((c) => [c.error, c.cause])])).toMatch(/RulesPerSecurityGroupLimitExceeded/);
+    expect(
+      run.result.cause,
+      JSON.stringify([run.result.error, run.result.cause, run.result.children.map((c) => [c.error, c.cause])]),
+    ).toMatch(/RulesPerSecurityGroupLimitExceeded/);
     expect(run.result.error, run.result.cause).not.toBe('RollbackFailed');
     expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
     expect((await revisions(run.session)).second).toBeDefined();
