@@ -40,7 +40,10 @@ describe('fault injection over the real definitions', () => {
 
   it('has at least 300 fault points over at least 8 scenarios', async () => {
     const scenarios = loadScenarios();
-    expect(scenarios.length).toBeGreaterThanOrEqual(12);
+    expect(scenarios.length).toBeGreaterThanOrEqual(13);
+    expect(scenarios.map((scenario) => scenario.name)).toEqual(
+      expect.arrayContaining(['shared:web-app', 'shared:web-app+drift', 'busy', 'peered-vpc']),
+    );
     const points = await enumerateFaultPoints(scenarios);
     expect(points.length).toBeGreaterThanOrEqual(300);
     expect(new Set(points.map((point) => point.scenario)).size).toBeGreaterThanOrEqual(8);

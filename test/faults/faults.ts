@@ -1,7 +1,8 @@
 /**
- * Fault injection over the real state machine definitions: for every scenario state and every EC2 call the workflow
- * makes in it (describes included, the remediation's and then the rollback's), one run per fault kind with that one
- * fault injected at that call through the simulator's hooks:
+ * Fault injection over the real state machine definitions: for every scenario state (plus the shared sample with drift
+ * during the approval wait, so the re-check's migration is faulted too) and every EC2 call the workflow makes in it
+ * (describes included, the remediation's and then the rollback's), one run per fault kind with that one fault
+ * injected at that call through the simulator's hooks:
  *  - an error answer before the call takes effect: `RequestLimitExceeded` and `InternalError` (transient: Step
  *    Functions' Retry must re-run the step), `UnauthorizedOperation` (not retryable: the run must fail cleanly);
  *  - a crash after the call took effect but before the handler returned (`Lambda.Unknown`: the step is retried and
@@ -18,7 +19,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Ec2Action } from '../../handlers/adapters/local/ec2-simulator.ts';
+import type { Ec2Action, Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import { Ec2ApiError } from '../../handlers/core/errors.ts';
 import { diffFlows } from '../../handlers/core/reachability.ts';
@@ -45,6 +46,11 @@ export const RETRYABLE: ReadonlySet<FaultKind> = new Set(['RequestLimitExceeded'
 export interface Scenario {
   name: string;
   state: Ec2State;
+  /**
+   * Changes someone makes while the run waits for approval (drift the re-check migrates). Their EC2 calls are the
+   * person's, not the workflow's: they are neither counted nor faulted.
+   */
+  duringApproval?: (simulator: Ec2Simulator) => Promise<void>;
 }
 
 export interface FaultPoint {
@@ -85,15 +91,49 @@ export interface FaultReport {
 
 const SAME_CONFIGURATION = { ignoreDerivedPairFields: true };
 
-/** Every scenario of `test/fixtures/states/` plus the shared sample, by name. */
+/** Every scenario of `test/fixtures/states/` plus the shared sample, alone and with drift during the wait. */
 export function loadScenarios(): Scenario[] {
   const dir = join(repoRoot, 'test', 'fixtures', 'states');
-  const scenarios = readdirSync(dir)
+  const scenarios: Scenario[] = readdirSync(dir)
     .filter((file) => file.endsWith('.state.json'))
     .sort()
     .map((file) => ({ name: file.replace(/\.state\.json$/, ''), state: readJson<Ec2State>(join(dir, file)) }));
-  scenarios.push({ name: 'shared:web-app', state: readJson<Ec2State>(examplePath('web-app.state.json')) });
+  const sample = readJson<Ec2State>(examplePath('web-app.state.json'));
+  scenarios.push({ name: 'shared:web-app', state: sample });
+  scenarios.push({ name: 'shared:web-app+drift', state: sample, duringApproval: sampleDrift });
   return scenarios;
+}
+
+/**
+ * During the wait, on the shared sample: an instance joins the default group, the default group gains a rule and the
+ * load balancer's group gains a reference to it — the three kinds of drift the re-check migrates.
+ */
+async function sampleDrift(simulator: Ec2Simulator): Promise<void> {
+  const [defaultGroup, alb, api] = ['sg-07d2e3f4a5b6c7d8e', 'sg-07a1b2c3d4e5f6a7b', 'sg-07c9d8e7f6a5b4c3d'];
+  await simulator.modifyNetworkInterfaceAttribute({
+    NetworkInterfaceId: 'eni-07000000000000014',
+    Groups: [api, defaultGroup],
+  });
+  await simulator.authorizeSecurityGroupIngress({
+    GroupId: defaultGroup,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.9.0.0/16' }] }],
+  });
+  await simulator.authorizeSecurityGroupIngress({
+    GroupId: alb,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 9000, ToPort: 9000, UserIdGroupPairs: [{ GroupId: defaultGroup }] }],
+  });
+}
+
+/** The scenario's state with the changes made during the wait (what remediation and rollback then start from). */
+async function intendedState(scenario: Scenario): Promise<Ec2State> {
+  if (!scenario.duringApproval) return scenario.state;
+  const session = createSession(scenario.state);
+  try {
+    await scenario.duringApproval(session.simulator);
+    return session.simulator.toState();
+  } finally {
+    session.dispose();
+  }
 }
 
 /**
@@ -120,8 +160,15 @@ export async function baselineCalls(scenario: Scenario): Promise<{ action: Ec2Ac
   try {
     const calls: { action: Ec2Action; phase: FaultPoint['phase'] }[] = [];
     let phase: FaultPoint['phase'] = 'remediate';
-    session.setHooks({ before: (action) => void calls.push({ action, phase }) });
-    const result = await session.remediate();
+    let person = false;
+    session.setHooks({ before: (action) => void (person || calls.push({ action, phase })) });
+    const result = await session.remediate({
+      async onApproval(simulator) {
+        person = true;
+        await scenario.duringApproval?.(simulator);
+        person = false;
+      },
+    });
     if (result.status !== 'SUCCEEDED') {
       throw new Error(`${scenario.name}: the fault-free run failed: ${result.error} ${result.cause}`);
     }
@@ -187,6 +234,8 @@ export async function runFaultPoint(
     const target = { accountId: session.simulator.accountId, region: session.simulator.region, groupId };
     let seen = 0;
     let injected = false;
+    let person = false;
+    let changedDuringWait = false;
     let crashedIn: string | undefined;
     const due = (when: 'before' | 'after') => {
       if (injected) return false;
@@ -196,6 +245,7 @@ export async function runFaultPoint(
     };
     session.setHooks({
       before: () => {
+        if (person) return;
         seen++;
         if (due('before')) {
           injected = true;
@@ -203,7 +253,7 @@ export async function runFaultPoint(
         }
       },
       after: () => {
-        if (due('after')) {
+        if (!person && due('after')) {
           injected = true;
           crashedIn = 'pending';
           throw faultError(point.fault);
@@ -216,7 +266,17 @@ export async function runFaultPoint(
       crashedIn = event.error ? 'failed' : `succeeded: "${event.state}" swallowed the crash`;
     };
 
-    const ending = await runToTheEnd(session, original, target, point, onStep, () => {
+    const intended = await intendedState(scenario);
+    const onApproval = async (simulator: Ec2Simulator) => {
+      if (!scenario.duringApproval) return;
+      person = true;
+      await scenario.duringApproval(simulator);
+      person = false;
+      changedDuringWait = true;
+    };
+    // Once someone changed the state during the wait, that state is what the run must end in or build on.
+    const base = () => (changedDuringWait ? intended : original);
+    const ending = await runToTheEnd(session, base, target, point, { onStep, onApproval }, () => {
       if (crashedIn && crashedIn !== 'failed') throw new Error(`the crash was not a crash: the step ${crashedIn}`);
     });
     return { ending, injected };
@@ -228,15 +288,20 @@ export async function runFaultPoint(
 /** Remediates (approved), then rolls back what was remediated; answers the ending or throws what went wrong. */
 async function runToTheEnd(
   session: Session,
-  original: Ec2State,
+  base: () => Ec2State,
   target: { accountId: string; region: string; groupId: string },
   point: FaultPoint,
-  onStep: (event: { state: string; error?: { name: string } }) => void,
+  hooks: {
+    onStep: (event: { state: string; error?: { name: string } }) => void;
+    onApproval: (simulator: Ec2Simulator) => Promise<void>;
+  },
   check: () => void,
 ): Promise<Ending> {
   const groupId = target.groupId;
+  const { onStep } = hooks;
   {
-    const result = await session.remediate({ onStep });
+    const result = await session.remediate(hooks);
+    const original = base();
     check();
     const afterRemediation = session.simulator.toState();
     const outcome = result.output?.outcome;
