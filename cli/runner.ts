@@ -194,6 +194,8 @@ export function newExecutionName(prefix: string): string {
   return `${prefix}-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
+const validatedDefinitions = new Set<string>();
+
 export async function runMachine(machine: MachineName, input: unknown, options: RunOptions): Promise<ExecutionResult> {
   const definition = loadDefinition(machine);
   const executionName = options.executionName ?? newExecutionName(machine === 'remediate' ? 'rem' : 'rb');
@@ -296,7 +298,13 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
     }
   }
 
-  const stateMachine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  // Validating a definition compiles its JSON schema (most of a small run's time): validate each distinct
+  // definition once per process, then construct without validating again.
+  const text = JSON.stringify(definition);
+  const stateMachine = new StateMachine(definition as never, {
+    validationOptions: validatedDefinitions.has(text) ? { noValidate: true } : { checkPaths: true },
+  });
+  validatedDefinitions.add(text);
   const execution = stateMachine.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
     context: {

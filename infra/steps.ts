@@ -177,11 +177,22 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
   },
   Recheck: {
     entry: 'recheck',
-    description: 'Re-reads the live state after approval and stops on drift.',
+    description:
+      'Re-reads the live state after approval: records and migrates drift that can be undone exactly, stops on the rest.',
     timeoutSeconds: 240,
     memoryMb: 1024,
-    mutating: false,
-    access: { ec2Read: describeAll, readObjects: ['snapshots'], services: { read: true } },
+    mutating: true,
+    access: {
+      ec2Read: describeAll,
+      // Migrating drift (handlers/core/drift.ts): new rules on the copy, twins of new references, new interfaces moved.
+      ec2Write: ['replacement-rules', 'add-rules', 'move-interfaces'],
+      readObjects: ['snapshots'],
+      // Revision 2 of the snapshot (`snapshots/<id>.v2.json`), written once before the delta is migrated; ListBucket
+      // so that a missing revision reads as absent.
+      writeObjects: ['snapshots'],
+      listObjects: true,
+      services: { read: true },
+    },
   },
   Strip: {
     entry: 'strip',

@@ -3,6 +3,7 @@
  * SHA-256 checksum over a canonical JSON form so a tampered or truncated copy is refused at rollback.
  */
 import { createHash } from 'node:crypto';
+import type { DriftDelta } from './drift.ts';
 import { InvalidInputError } from './errors.ts';
 import type { Inventory, Plan } from './plan.ts';
 
@@ -14,12 +15,21 @@ export interface Snapshot {
   createdAt: string;
   inventory: Inventory;
   plan: Plan;
+  /**
+   * 1 (absent) for the snapshot saved before any change; 2 for the one a re-check writes before it migrates drift:
+   * the same content with the delta added. Each revision has its own key and is written once.
+   */
+  revision?: number;
+  /** The checksum of the revision this one extends. */
+  basedOn?: string;
+  /** What the re-check migrated (revision 2). */
+  delta?: { interfaces: string[]; references: DriftDelta['references']; defaultRules: DriftDelta['defaultRules'] };
   /** sha256 of the canonical JSON of every other field. */
   checksum: string;
 }
 
-export function snapshotKey(remediationId: string): string {
-  return `snapshots/${remediationId}.json`;
+export function snapshotKey(remediationId: string, revision = 1): string {
+  return revision === 1 ? `snapshots/${remediationId}.json` : `snapshots/${remediationId}.v${revision}.json`;
 }
 
 export function planKey(remediationId: string): string {
@@ -56,7 +66,10 @@ function checksumOf(body: Omit<Snapshot, 'checksum'>): string {
 }
 
 /** Parses a stored snapshot and refuses it unless it is intact and belongs to what the caller expects. */
-export function openSnapshot(text: string, expected: { remediationId: string; groupId?: string }): Snapshot {
+export function openSnapshot(
+  text: string,
+  expected: { remediationId: string; groupId?: string; revision?: number },
+): Snapshot {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -75,6 +88,11 @@ export function openSnapshot(text: string, expected: { remediationId: string; gr
   }
   if (body.remediationId !== expected.remediationId) {
     throw new InvalidInputError([`The snapshot belongs to ${body.remediationId}, not ${expected.remediationId}.`]);
+  }
+  if ((body.revision ?? 1) !== (expected.revision ?? 1)) {
+    throw new InvalidInputError([
+      `The snapshot of ${expected.remediationId} is revision ${body.revision ?? 1}, stored where revision ${expected.revision ?? 1} belongs.`,
+    ]);
   }
   if (expected.groupId && body.plan.defaultGroupId !== expected.groupId) {
     throw new InvalidInputError([`The snapshot is of ${body.plan.defaultGroupId}, not ${expected.groupId}.`]);

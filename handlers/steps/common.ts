@@ -36,10 +36,22 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   return result.data;
 }
 
-export async function loadSnapshot(deps: Deps, remediationId: string, groupId?: string): Promise<Snapshot> {
-  const text = await deps.store.get(snapshotKey(remediationId));
-  if (text === undefined) throw new InvalidInputError([`No snapshot is stored for remediation ${remediationId}.`]);
-  return openSnapshot(text, { remediationId, groupId });
+/** Which revision of the snapshot a step works from: 2 once a re-check migrated drift (core/drift.ts). */
+export const snapshotRevisionSchema = z.number().int().min(1).max(2).nullish();
+
+export async function loadSnapshot(
+  deps: Deps,
+  remediationId: string,
+  groupId?: string,
+  revision?: number | null,
+): Promise<Snapshot> {
+  const text = await deps.store.get(snapshotKey(remediationId, revision ?? 1));
+  if (text === undefined) {
+    throw new InvalidInputError([
+      `No snapshot${(revision ?? 1) > 1 ? ` revision ${revision}` : ''} is stored for remediation ${remediationId}.`,
+    ]);
+  }
+  return openSnapshot(text, { remediationId, groupId, revision: revision ?? 1 });
 }
 
 export function lockKey(target: { accountId: string; region: string; groupId: string }): string {

@@ -1,18 +1,31 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
 import * as z from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView, retiringInterfaces } from '../core/checks.ts';
-import type { Plan } from '../core/plan.ts';
+import {
+  analyzeDrift,
+  type DriftDelta,
+  describeDelta,
+  isEmptyDelta,
+  revisePlan,
+  withoutReferencesTo,
+} from '../core/drift.ts';
+import { errorCode } from '../core/errors.ts';
+import { type Plan, replacementRulesDuringMove } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
-import type { Snapshot } from '../core/snapshot.ts';
+import { openSnapshot, type Snapshot, sealSnapshot, snapshotKey } from '../core/snapshot.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
-import { loadSnapshot, parseInput, runSchema, StepError, type Target } from './common.ts';
+import { loadSnapshot, parseInput, runSchema, StepError, snapshotRevisionSchema, type Target } from './common.ts';
 import type { Deps } from './deps.ts';
 import { readInventoryWith } from './discover.ts';
-import { readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
+import { addRules, groupIdsOf, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
+import { swapGroups, twinsByGroup } from './migrate.ts';
 
-const finishSchema = runSchema.extend({ replacementGroupId: z.string().nullish() });
+const finishSchema = runSchema.extend({
+  replacementGroupId: z.string().nullish(),
+  snapshotRevision: snapshotRevisionSchema,
+});
 
 async function readLiveView(
   ec2: Ec2Port,
@@ -56,26 +69,167 @@ async function readLiveView(
   return { inventory, replacement, plannedMembers, resources, ...(functionsOnDefault ? { functionsOnDefault } : {}) };
 }
 
-/** "Re-check the live state against the plan": anything that still depends on the default group stops the run. */
-export async function recheck(raw: unknown, deps: Deps): Promise<{ drift: string[] }> {
+export interface RecheckOutput {
+  /** Always empty: drift either was migrated or stopped the run. Kept for the notices. */
+  drift: string[];
+  /** The snapshot revision the strip, the verification and a rollback work from. */
+  snapshotRevision: number;
+  migrated: { interfaces: number; references: number; defaultRules: number };
+  /** Changes that needed nothing done (deleted interfaces, rules revoked by someone else). */
+  notes: string[];
+}
+
+/**
+ * "Re-check the live state against the plan" (core/drift.ts): drift that can be undone exactly is recorded in the
+ * snapshot's revision 2 — written before any of it is carried out — and migrated, then the live state is checked
+ * against the revised plan; anything else stops the run before a rule is revoked (`DriftDetected`).
+ */
+export async function recheck(raw: unknown, deps: Deps): Promise<RecheckOutput> {
   const input = parseInput(finishSchema, raw);
-  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
-  const live = await readLiveView(
-    deps.ec2(input.target),
-    input.target,
-    plan,
-    input.replacementGroupId,
-    deps.services(input.target),
-  );
-  const drift = findDrift(plan, live);
+  const ec2 = deps.ec2(input.target);
+  const services = deps.services(input.target);
+  const approved = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const replacementId = input.replacementGroupId ?? undefined;
+  // A retry after the revision was written carries it out again (every change converges, I5).
+  let revised = await loadRevision(deps, input.remediationId, input.target.groupId);
+  let notes: string[] = [];
+  if (!revised) {
+    const live = await readLiveView(ec2, input.target, approved.plan, replacementId, services);
+    const analysis = analyzeDrift(approved.plan, live);
+    if (analysis.stop.length > 0) throw new StepError('DriftDetected', analysis.stop);
+    notes = analysis.notes;
+    if (isEmptyDelta(analysis.delta)) {
+      return { drift: [], snapshotRevision: 1, migrated: countOf(analysis.delta), notes };
+    }
+    revised = await saveRevision(deps, approved, analysis.delta, live, replacementId);
+  }
+  const delta = revised.delta ?? { interfaces: [], references: [], defaultRules: [] };
+  await migrateDelta(deps, revised.plan, delta, replacementId);
+  const after = await readLiveView(ec2, input.target, revised.plan, replacementId, services);
+  const drift = findDrift(revised.plan, after);
   if (drift.length > 0) throw new StepError('DriftDetected', drift);
-  return { drift };
+  deps.log.info('drift migrated', { remediationId: input.remediationId, ...countOf(delta) });
+  return { drift: [], snapshotRevision: 2, migrated: countOf(delta), notes: [...describeDelta(delta), ...notes] };
+}
+
+function countOf(delta: { interfaces: unknown[]; references: unknown[]; defaultRules: unknown[] }) {
+  return {
+    interfaces: delta.interfaces.length,
+    references: delta.references.length,
+    defaultRules: delta.defaultRules.length,
+  };
+}
+
+async function loadRevision(deps: Deps, remediationId: string, groupId: string): Promise<Snapshot | undefined> {
+  const text = await deps.store.get(snapshotKey(remediationId, 2));
+  return text === undefined ? undefined : openSnapshot(text, { remediationId, groupId, revision: 2 });
+}
+
+/** Seals the approved snapshot plus the delta as revision 2 and writes it once (I3: before any of it is done). */
+async function saveRevision(
+  deps: Deps,
+  approved: Snapshot,
+  delta: DriftDelta,
+  live: LiveView,
+  replacementId: string | undefined,
+): Promise<Snapshot> {
+  const ec2 = deps.ec2({ accountId: approved.plan.accountId, region: approved.plan.region });
+  const newGroupIds = delta.interfaces.flatMap(groupIdsOf).filter((id) => id !== approved.plan.defaultGroupId);
+  const memberGroups = [...(await readGroups(ec2, newGroupIds)).values()].map((group) =>
+    replacementId ? withoutReferencesTo(group, replacementId) : group,
+  );
+  const changed = new Set(delta.references.map((reference) => reference.groupId));
+  const before = (group: (typeof memberGroups)[number]) =>
+    replacementId ? withoutReferencesTo(group, replacementId) : group;
+  const { inventory, plan } = revisePlan(
+    approved.inventory,
+    approved.plan,
+    delta,
+    {
+      memberGroups,
+      referencingGroups: live.inventory.referencingGroups
+        .filter((group) => changed.has(group.GroupId ?? ''))
+        .map(before),
+      defaultGroup: before(live.inventory.defaultGroup),
+    },
+    deps.settings.batchSize,
+  );
+  const revision = sealSnapshot({
+    remediationId: approved.remediationId,
+    createdAt: deps.now().toISOString(),
+    inventory,
+    plan,
+    revision: 2,
+    basedOn: approved.checksum,
+    delta: {
+      interfaces: delta.interfaces.map((eni) => eni.NetworkInterfaceId ?? ''),
+      references: delta.references,
+      defaultRules: delta.defaultRules,
+    },
+  });
+  const key = snapshotKey(approved.remediationId, 2);
+  try {
+    await deps.store.put(key, JSON.stringify(revision), { ifAbsent: true });
+    return revision;
+  } catch (error) {
+    if (errorCode(error) !== 'PreconditionFailed') throw error;
+    // Another attempt wrote it first: carry out the revision that is stored, never a second one.
+    return openSnapshot((await deps.store.get(key)) ?? '', {
+      remediationId: approved.remediationId,
+      groupId: approved.plan.defaultGroupId,
+      revision: 2,
+    });
+  }
+}
+
+/** Carries out a delta in the order that keeps every flow (I1): the copy's new rules, the twins, then the moves. */
+async function migrateDelta(
+  deps: Deps,
+  plan: Plan,
+  delta: NonNullable<Snapshot['delta']>,
+  replacementId: string | undefined,
+): Promise<void> {
+  if (!replacementId) return;
+  const ec2 = deps.ec2({ accountId: plan.accountId, region: plan.region });
+  if (delta.defaultRules.length > 0) {
+    const copy = (await readGroups(ec2, [replacementId])).get(replacementId);
+    if (!copy) throw new StepError('DriftDetected', ['The replacement group is gone.']);
+    await addRules(
+      ec2,
+      copy,
+      replacementRulesDuringMove(delta.defaultRules, plan.defaultGroupId, replacementId),
+      deps.pace,
+    );
+  }
+  const twins = twinsByGroup({ ...plan, references: delta.references }, replacementId);
+  const groups = await readGroups(ec2, [...twins.keys()]);
+  for (const [groupId, rules] of twins) {
+    const group = groups.get(groupId);
+    if (!group) throw new StepError('DriftDetected', [`${groupId}, which references the default group, is gone.`]);
+    await addRules(ec2, group, rules, deps.pace);
+  }
+  if (delta.interfaces.length > 0) {
+    const moved = await swapGroups(
+      deps,
+      { accountId: plan.accountId, region: plan.region },
+      delta.interfaces,
+      plan.defaultGroupId,
+      replacementId,
+      plan.batches.length - 1,
+    );
+    if (moved.changed.length > 0) {
+      throw new StepError(
+        'DriftDetected',
+        moved.changed.map((id) => `${id} changed its groups while it was being moved.`),
+      );
+    }
+  }
 }
 
 /** "Strip the default group": revoke all its rules, and the references to it that now have twins. */
 export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number }> {
   const input = parseInput(finishSchema, raw);
-  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const ec2 = deps.ec2(input.target);
   const replacementId = input.replacementGroupId ?? undefined;
   const ids = [plan.defaultGroupId, ...(replacementId ? [replacementId] : [])];
@@ -133,7 +287,7 @@ export function checkTraffic(
 /** "Verify the result": the default group has no rules and no members, and the traffic model is unchanged. */
 export async function verify(raw: unknown, deps: Deps): Promise<{ verified: true; trafficModel: string }> {
   const input = parseInput(finishSchema, raw);
-  const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const live = await readLiveView(
     deps.ec2(input.target),
     input.target,

@@ -12,7 +12,11 @@ const takeSchema = z.object({
 
 export type TakeLockOutput =
   | { acquired: true; token: string; inherited: boolean }
-  | { acquired: false; reasons: string[] };
+  | {
+      acquired: false;
+      reasons: string[] /** The reasons in one sentence: the rollback's Fail state cause. */;
+      cause: string;
+    };
 
 /** "Take the lock" for the group (I7). */
 export async function takeLock(raw: unknown, deps: Deps): Promise<TakeLockOutput> {
@@ -27,12 +31,10 @@ export async function takeLock(raw: unknown, deps: Deps): Promise<TakeLockOutput
   );
   if (result.acquired) return { acquired: true, token, inherited };
   const held = result.heldBy;
-  return {
-    acquired: false,
-    reasons: [
-      `${input.target.groupId} is locked by the ${held.kind} ${held.remediationId} until ${new Date(held.expiresAt * 1000).toISOString()}; only one remediation or rollback of a group runs at a time.`,
-    ],
-  };
+  const reasons = [
+    `${input.target.groupId} is locked by the ${held.kind} ${held.remediationId} until ${new Date(held.expiresAt * 1000).toISOString()}; only one remediation or rollback of a group runs at a time.`,
+  ];
+  return { acquired: false, reasons, cause: reasons.join(' ') };
 }
 
 const releaseSchema = z.object({

@@ -72,7 +72,13 @@ export async function notify(raw: unknown, deps: Deps): Promise<{ sent: true }> 
   const lines = [
     `${SUBJECTS[input.event]}: ${groupId}${input.target?.accountId ? ` in ${input.target.accountId} ${input.target.region}` : ''}.`,
     `Remediation id: ${input.remediationId}`,
-    ...(reasons.length > 0 ? ['', 'Why:', ...reasons.map((reason) => `  - ${reason}`)] : []),
+    ...(reasons.length > 0
+      ? [
+          '',
+          input.event === 'remediated' ? 'Found during the approval wait:' : 'Why:',
+          ...reasons.map((reason) => `  - ${reason}`),
+        ]
+      : []),
     ...(planLines.length > 0 ? ['', ...planLines] : []),
   ];
   if (input.event === 'remediated') {

@@ -8,9 +8,16 @@ import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { describeRule } from '../core/messages.ts';
 import { type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from '../core/rules.ts';
-import type { Snapshot } from '../core/snapshot.ts';
+import { type Snapshot, snapshotKey } from '../core/snapshot.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
-import { loadSnapshot, parseInput, remediationIdSchema, StepError, targetSchema } from './common.ts';
+import {
+  loadSnapshot,
+  parseInput,
+  remediationIdSchema,
+  StepError,
+  snapshotRevisionSchema,
+  targetSchema,
+} from './common.ts';
 import type { Deps } from './deps.ts';
 import { addRules, groupIdsOf, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
 import { findReplacement, type MoveOutput, swapGroups, twinsByGroup } from './migrate.ts';
@@ -28,13 +35,26 @@ export interface RollbackContext {
   batchIndexes: number[];
   /** The lock token of the remediation that started this rollback, if any: the rollback re-enters its lock. */
   lockToken: string | null;
+  /** 2 when a re-check migrated drift: that revision of the snapshot includes it (core/drift.ts). */
+  snapshotRevision: number;
 }
 
 /** "Load the snapshot": refuses a missing, damaged or foreign snapshot before anything is touched. */
 export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackContext> {
   const input = parseInput(loadSchema, raw);
   const record = await deps.ledger.getRemediation(input.remediationId);
-  const snapshot = await loadSnapshot(deps, input.remediationId, record?.groupId);
+  const approved = await loadSnapshot(deps, input.remediationId, record?.groupId);
+  // The latest revision is the basis: a re-check that migrated drift wrote revision 2 before changing anything.
+  const snapshotRevision = (await deps.store.get(snapshotKey(input.remediationId, 2))) === undefined ? 1 : 2;
+  const snapshot =
+    snapshotRevision === 1
+      ? approved
+      : await loadSnapshot(deps, input.remediationId, approved.plan.defaultGroupId, snapshotRevision);
+  if (snapshot.basedOn !== undefined && snapshot.basedOn !== approved.checksum) {
+    throw new InvalidInputError([
+      `Revision ${snapshotRevision} of the snapshot of ${input.remediationId} does not extend the approved snapshot.`,
+    ]);
+  }
   const plan = snapshot.plan;
   const target = {
     accountId: plan.accountId,
@@ -50,6 +70,7 @@ export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackCo
     replacementGroupId: replacement?.GroupId ?? null,
     batchIndexes: plan.batches.map((_, index) => index),
     lockToken: input.lockToken ?? null,
+    snapshotRevision,
   };
 }
 
@@ -57,6 +78,7 @@ const contextSchema = z.object({
   remediationId: remediationIdSchema,
   target: targetSchema,
   replacementGroupId: z.string().nullable(),
+  snapshotRevision: snapshotRevisionSchema,
 });
 
 /** The default group's rules as the snapshot has them, plus twins of its self-references while the copy exists. */
@@ -84,16 +106,17 @@ function originalReferences(plan: Plan): Map<string, Rule[]> {
  */
 export async function restoreRules(raw: unknown, deps: Deps): Promise<{ added: number; groupsGone: string[] }> {
   const input = parseInput(contextSchema, raw);
-  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const ec2 = deps.ec2(input.target);
   const replacementId = input.replacementGroupId;
   const wanted = new Map<string, Rule[]>(originalReferences(plan));
   wanted.set(plan.defaultGroupId, defaultGroupRulesDuringRollback(plan, replacementId));
   if (replacementId) {
+    // The strip revoked the copy's references to the default group and the default group's twins: both are needed
+    // while interfaces move back. Other groups' twins are never revoked before the replacement is removed, so they
+    // are there for every interface that ever moved; one that is missing was never added (a migration that failed
+    // part-way, e.g. over the rules quota) and adding it now could fail the same way.
     wanted.set(replacementId, replacementRulesDuringMove(plan.defaultRules, plan.defaultGroupId, replacementId));
-    for (const [groupId, twins] of twinsByGroup(plan, replacementId)) {
-      if (groupId !== plan.defaultGroupId) wanted.set(groupId, [...(wanted.get(groupId) ?? []), ...twins]);
-    }
   }
   const groups = await readGroups(ec2, [...wanted.keys()]);
   if (!groups.has(plan.defaultGroupId)) {
@@ -114,7 +137,7 @@ const batchSchema = contextSchema.extend({ batch: z.number().int().min(0) });
 /** "Move the interfaces back" of one batch: the replacement swapped for the default group, in place. */
 export async function moveBack(raw: unknown, deps: Deps): Promise<MoveOutput> {
   const input = parseInput(batchSchema, raw);
-  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const ids = plan.batches[input.batch];
   if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${input.batch}.`]);
   if (!input.replacementGroupId)
@@ -125,7 +148,7 @@ export async function moveBack(raw: unknown, deps: Deps): Promise<MoveOutput> {
 /** "Remove the replacement group": revoke the twins, then delete the copy once nothing uses it. */
 export async function removeReplacement(raw: unknown, deps: Deps): Promise<{ removed: number; deleted: boolean }> {
   const input = parseInput(contextSchema, raw);
-  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const replacementId = input.replacementGroupId;
   if (!replacementId) return { removed: 0, deleted: false };
   const ec2 = deps.ec2(input.target);
@@ -229,7 +252,7 @@ export async function compareWithSnapshot(
 /** "Verify against the snapshot": rules with descriptions, memberships and references are as they were. */
 export async function verifyRollback(raw: unknown, deps: Deps): Promise<RollbackReport> {
   const input = parseInput(contextSchema, raw);
-  const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId);
+  const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const ec2 = deps.ec2(input.target);
   if (snapshot.plan.replacementNeeded && (await findReplacement(ec2, snapshot.plan))) {
     throw new StepError('RollbackIncomplete', ['The replacement group still exists.']);

@@ -270,6 +270,26 @@ export class Ec2Simulator implements Ec2Port {
     return this.limiter?.throttledCounts() ?? {};
   }
 
+  /**
+   * What terminating an instance does to its primary interface (DeleteOnTermination): the interface is gone. Not an
+   * API call the workflow makes; tests use it to change the world while a run waits.
+   */
+  removeInterface(networkInterfaceId: string): void {
+    if (!this.interfaces.delete(networkInterfaceId)) throw ec2Errors.interfaceNotFound([networkInterfaceId]);
+  }
+
+  /**
+   * What the service that owns a requester-managed interface does when its configuration changes (e.g. Lambda
+   * UpdateFunctionConfiguration with new SecurityGroupIds): the interface's groups change although EC2 itself refuses
+   * ModifyNetworkInterfaceAttribute on it. Not an API call the workflow makes; tests use it to change the world.
+   */
+  setGroupsAsOwner(networkInterfaceId: string, groupIds: string[]): void {
+    const eni = this.interfaces.get(networkInterfaceId);
+    if (!eni) throw ec2Errors.interfaceNotFound([networkInterfaceId]);
+    for (const groupId of groupIds) this.ownGroup(groupId);
+    eni.groupIds = [...new Set(groupIds)];
+  }
+
   setHooks(hooks: SimulatorHooks): void {
     this.hooks = { ...hooks };
   }

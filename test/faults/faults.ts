@@ -1,0 +1,425 @@
+/**
+ * Fault injection over the real state machine definitions: for every scenario state (plus the shared sample with drift
+ * during the approval wait, so the re-check's migration is faulted too) and every EC2 call the workflow makes in it
+ * (describes included, the remediation's and then the rollback's), one run per fault kind with that one fault
+ * injected at that call through the simulator's hooks:
+ *  - an error answer before the call takes effect: `RequestLimitExceeded` and `InternalError` (transient: Step
+ *    Functions' Retry must re-run the step), `UnauthorizedOperation` (not retryable: the run must fail cleanly);
+ *  - a crash after the call took effect but before the handler returned (`Lambda.Unknown`: the step is retried and
+ *    must converge, I5).
+ *
+ * A fault point is recovered when its run ends in one of the designed endings and nowhere in between:
+ *  - remediated exactly as the fault-free plan promises (after retries), then rolled back exactly by the rollback
+ *    state machine;
+ *  - or, for a non-retryable error, the remediation fails and its automatic rollback leaves the state exactly as the
+ *    snapshot has it (nothing changed when it failed before the snapshot);
+ *  - a rollback hit by a non-retryable error fails loudly and keeps the lock; once the lock's TTL has passed, a re-run
+ *    of the rollback restores the snapshot exactly.
+ * In every ending the traffic model (I1) equals the original one, and no successful run leaves the group locked.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ec2Action, Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
+import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
+import { Ec2ApiError } from '../../handlers/core/errors.ts';
+import { diffFlows } from '../../handlers/core/reachability.ts';
+import { lockKey } from '../../handlers/steps/common.ts';
+import {
+  createSession,
+  examplePath,
+  expectedAfterRemediation,
+  firstDefaultGroupId,
+  flowsOf,
+  newGroups,
+  normalizeState,
+  readJson,
+  repoRoot,
+  type Session,
+} from '../support/harness.ts';
+
+export const FAULT_KINDS = ['RequestLimitExceeded', 'InternalError', 'UnauthorizedOperation', 'crash-after'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Transient EC2 errors: the state machines' Retry blocks must re-run the step. */
+export const RETRYABLE: ReadonlySet<FaultKind> = new Set(['RequestLimitExceeded', 'InternalError']);
+
+export interface Scenario {
+  name: string;
+  state: Ec2State;
+  /**
+   * Changes someone makes while the run waits for approval (drift the re-check migrates). Their EC2 calls are the
+   * person's, not the workflow's: they are neither counted nor faulted.
+   */
+  duringApproval?: (simulator: Ec2Simulator) => Promise<void>;
+}
+
+export interface FaultPoint {
+  scenario: string;
+  /** Which execution the call belongs to in the fault-free run: the remediation, or the rollback that follows it. */
+  phase: 'remediate' | 'rollback';
+  /** Index of the EC2 call in the session (remediation and rollback calls counted together, from 0). */
+  callIndex: number;
+  action: Ec2Action;
+  fault: FaultKind;
+}
+
+export type Ending =
+  | 'remediated-then-rolled-back'
+  | 'compliant'
+  | 'blocked'
+  | 'failed-and-rolled-back'
+  | 'failed-before-any-change'
+  | 'rollback-failed-then-rerun-restored';
+
+export interface FaultFailure extends FaultPoint {
+  problem: string;
+}
+
+export interface FaultReport {
+  faultPoints: number;
+  recovered: number;
+  failures: FaultFailure[];
+  scenarios: number;
+  /**
+   * Points whose call was not made again in the faulted run (a crash after a call that EC2 itself refused): they ran
+   * fault-free and count as recovered.
+   */
+  notReached: number;
+  /** How the recovered runs ended. */
+  endings: Partial<Record<Ending, number>>;
+}
+
+const SAME_CONFIGURATION = { ignoreDerivedPairFields: true };
+
+/** Every scenario of `test/fixtures/states/` plus the shared sample, alone and with drift during the wait. */
+export function loadScenarios(): Scenario[] {
+  const dir = join(repoRoot, 'test', 'fixtures', 'states');
+  const scenarios: Scenario[] = readdirSync(dir)
+    .filter((file) => file.endsWith('.state.json'))
+    .sort()
+    .map((file) => ({ name: file.replace(/\.state\.json$/, ''), state: readJson<Ec2State>(join(dir, file)) }));
+  const sample = readJson<Ec2State>(examplePath('web-app.state.json'));
+  scenarios.push({ name: 'shared:web-app', state: sample });
+  scenarios.push({ name: 'shared:web-app+drift', state: sample, duringApproval: sampleDrift });
+  return scenarios;
+}
+
+/**
+ * During the wait, on the shared sample: an instance joins the default group, the default group gains a rule and the
+ * load balancer's group gains a reference to it — the three kinds of drift the re-check migrates.
+ */
+async function sampleDrift(simulator: Ec2Simulator): Promise<void> {
+  const [defaultGroup, alb, api] = ['sg-07d2e3f4a5b6c7d8e', 'sg-07a1b2c3d4e5f6a7b', 'sg-07c9d8e7f6a5b4c3d'];
+  await simulator.modifyNetworkInterfaceAttribute({
+    NetworkInterfaceId: 'eni-07000000000000014',
+    Groups: [api, defaultGroup],
+  });
+  await simulator.authorizeSecurityGroupIngress({
+    GroupId: defaultGroup,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.9.0.0/16' }] }],
+  });
+  await simulator.authorizeSecurityGroupIngress({
+    GroupId: alb,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 9000, ToPort: 9000, UserIdGroupPairs: [{ GroupId: defaultGroup }] }],
+  });
+}
+
+/** The scenario's state with the changes made during the wait (what remediation and rollback then start from). */
+async function intendedState(scenario: Scenario): Promise<Ec2State> {
+  if (!scenario.duringApproval) return scenario.state;
+  const session = createSession(scenario.state);
+  try {
+    await scenario.duringApproval(session.simulator);
+    return session.simulator.toState();
+  } finally {
+    session.dispose();
+  }
+}
+
+/**
+ * The error a fault answers, with the code and message EC2 sends
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html), or the crash Step Functions reports
+ * when a function dies (`Lambda.Unknown`).
+ */
+export function faultError(fault: FaultKind): Error {
+  switch (fault) {
+    case 'RequestLimitExceeded':
+      return new Ec2ApiError('RequestLimitExceeded', 'Request limit exceeded.');
+    case 'InternalError':
+      return new Ec2ApiError('InternalError', 'An internal error has occurred.');
+    case 'UnauthorizedOperation':
+      return new Ec2ApiError('UnauthorizedOperation', 'You are not authorized to perform this operation.');
+    case 'crash-after':
+      return Object.assign(new Error('The function crashed after the call took effect.'), { name: 'Lambda.Unknown' });
+  }
+}
+
+/** The EC2 calls of the fault-free run of a scenario: the remediation (approved), then its rollback when remediated. */
+export async function baselineCalls(scenario: Scenario): Promise<{ action: Ec2Action; phase: FaultPoint['phase'] }[]> {
+  const session = createSession(scenario.state, { simulator: { seed: 1 } });
+  try {
+    const calls: { action: Ec2Action; phase: FaultPoint['phase'] }[] = [];
+    let phase: FaultPoint['phase'] = 'remediate';
+    let person = false;
+    session.setHooks({ before: (action) => void (person || calls.push({ action, phase })) });
+    const result = await session.remediate({
+      async onApproval(simulator) {
+        person = true;
+        await scenario.duringApproval?.(simulator);
+        person = false;
+      },
+    });
+    if (result.status !== 'SUCCEEDED') {
+      throw new Error(`${scenario.name}: the fault-free run failed: ${result.error} ${result.cause}`);
+    }
+    if (result.output?.outcome === 'remediated') {
+      phase = 'rollback';
+      const rollback = await session.rollback(result.executionName);
+      if (rollback.status !== 'SUCCEEDED') {
+        throw new Error(`${scenario.name}: the fault-free rollback failed: ${rollback.error} ${rollback.cause}`);
+      }
+    }
+    return calls;
+  } finally {
+    session.dispose();
+  }
+}
+
+/** Every fault point of the scenarios: each call of the fault-free run × each fault kind. */
+export async function enumerateFaultPoints(scenarios: Scenario[]): Promise<FaultPoint[]> {
+  const points: FaultPoint[] = [];
+  for (const scenario of scenarios) {
+    const calls = await baselineCalls(scenario);
+    calls.forEach((call, callIndex) => {
+      for (const fault of FAULT_KINDS) {
+        points.push({ scenario: scenario.name, phase: call.phase, callIndex, action: call.action, fault });
+      }
+    });
+  }
+  return points;
+}
+
+/** What went wrong in the state, if it is not exactly `expected` or its traffic differs from `original`'s. */
+function stateProblem(now: Ec2State, expected: Ec2State, original: Ec2State, what: string): string | undefined {
+  const flows = diffFlows(flowsOf(original), flowsOf(now));
+  if (flows.length > 0) return `I1: traffic changed (${what}): ${flows.slice(0, 3).join('; ')}`;
+  const a = JSON.stringify(normalizeState(now, SAME_CONFIGURATION));
+  const b = JSON.stringify(normalizeState(expected, SAME_CONFIGURATION));
+  if (a !== b) return `the state is not ${what}`;
+  return undefined;
+}
+
+async function lockFree(session: Session, target: { accountId: string; region: string; groupId: string }) {
+  const now = Math.floor(session.deps.now().getTime() / 1000);
+  const probe = { remediationId: 'probe', token: 'probe-token-0000000000', kind: 'remediation' as const };
+  const result = await session.deps.ledger.acquireLock(lockKey(target), { ...probe, expiresAt: now + 60 }, now);
+  if (result.acquired) await session.deps.ledger.releaseLock(lockKey(target), probe.token);
+  return result.acquired;
+}
+
+function describeResult(result: { status: string; error?: string; cause?: string; output?: unknown }): string {
+  const cause = result.cause && result.cause.length > 300 ? `${result.cause.slice(0, 300)}…` : result.cause;
+  return JSON.stringify({ status: result.status, error: result.error, cause, output: result.output });
+}
+
+/** Runs one fault point; answers how it ended, or throws with what went wrong. */
+export async function runFaultPoint(
+  scenario: Scenario,
+  point: FaultPoint,
+): Promise<{ ending: Ending; injected: boolean }> {
+  const session = createSession(scenario.state, { simulator: { seed: 1 } });
+  try {
+    const original = session.original;
+    const groupId = firstDefaultGroupId(original);
+    const target = { accountId: session.simulator.accountId, region: session.simulator.region, groupId };
+    let seen = 0;
+    let injected = false;
+    let person = false;
+    let changedDuringWait = false;
+    let crashedIn: string | undefined;
+    const due = (when: 'before' | 'after') => {
+      if (injected) return false;
+      const isCrash = point.fault === 'crash-after';
+      if ((when === 'after') !== isCrash) return false;
+      return seen - 1 === point.callIndex;
+    };
+    session.setHooks({
+      before: () => {
+        if (person) return;
+        seen++;
+        if (due('before')) {
+          injected = true;
+          throw faultError(point.fault);
+        }
+      },
+      after: () => {
+        if (!person && due('after')) {
+          injected = true;
+          crashedIn = 'pending';
+          throw faultError(point.fault);
+        }
+      },
+    });
+    // A crash cannot be caught by the handler: the step it hit must end in an error, never in a result.
+    const onStep = (event: { state: string; error?: { name: string } }) => {
+      if (crashedIn !== 'pending') return;
+      crashedIn = event.error ? 'failed' : `succeeded: "${event.state}" swallowed the crash`;
+    };
+
+    const intended = await intendedState(scenario);
+    const onApproval = async (simulator: Ec2Simulator) => {
+      if (!scenario.duringApproval) return;
+      person = true;
+      await scenario.duringApproval(simulator);
+      person = false;
+      changedDuringWait = true;
+    };
+    // Once someone changed the state during the wait, that state is what the run must end in or build on.
+    const base = () => (changedDuringWait ? intended : original);
+    const ending = await runToTheEnd(session, base, target, point, { onStep, onApproval }, () => {
+      if (crashedIn && crashedIn !== 'failed') throw new Error(`the crash was not a crash: the step ${crashedIn}`);
+    });
+    return { ending, injected };
+  } finally {
+    session.dispose();
+  }
+}
+
+/** Remediates (approved), then rolls back what was remediated; answers the ending or throws what went wrong. */
+async function runToTheEnd(
+  session: Session,
+  base: () => Ec2State,
+  target: { accountId: string; region: string; groupId: string },
+  point: FaultPoint,
+  hooks: {
+    onStep: (event: { state: string; error?: { name: string } }) => void;
+    onApproval: (simulator: Ec2Simulator) => Promise<void>;
+  },
+  check: () => void,
+): Promise<Ending> {
+  const groupId = target.groupId;
+  const { onStep } = hooks;
+  {
+    const result = await session.remediate(hooks);
+    const original = base();
+    check();
+    const afterRemediation = session.simulator.toState();
+    const outcome = result.output?.outcome;
+    if (result.status === 'FAILED') {
+      if (RETRYABLE.has(point.fault) || point.fault === 'crash-after') {
+        throw new Error(`a transient fault was not retried: ${describeResult(result)}`);
+      }
+      if (result.error === 'RollbackFailed') throw new Error(`the rollback failed: ${describeResult(result)}`);
+      const problem = stateProblem(afterRemediation, original, original, 'the original (rolled back)');
+      if (problem) throw new Error(`${problem}; ${describeResult(result)}`);
+      if (!(await lockFree(session, target))) throw new Error('the failed run left the group locked');
+      return result.children.length > 0 ? 'failed-and-rolled-back' : 'failed-before-any-change';
+    }
+    if (outcome === 'compliant' || outcome === 'blocked') {
+      const problem = stateProblem(afterRemediation, original, original, `unchanged (${outcome})`);
+      if (problem) throw new Error(problem);
+      if (!(await lockFree(session, target))) throw new Error(`the ${outcome} run left the group locked`);
+      return outcome;
+    }
+    if (outcome !== 'remediated') throw new Error(`unexpected outcome: ${describeResult(result)}`);
+    const replacements = newGroups(original, afterRemediation);
+    if (replacements.length > 1) throw new Error(`${replacements.length} replacement groups were created`);
+    const expected = expectedAfterRemediation(original, groupId, replacements[0]);
+    const remediatedProblem = stateProblem(afterRemediation, expected, original, 'exactly as planned (remediated)');
+    if (remediatedProblem) throw new Error(remediatedProblem);
+    if (!(await lockFree(session, target))) throw new Error('the remediated run left the group locked');
+
+    const rollback = await session.rollback(result.executionName, { onStep });
+    check();
+    if (rollback.status === 'SUCCEEDED') {
+      const problem = stateProblem(session.simulator.toState(), original, original, 'the original (rolled back)');
+      if (problem) throw new Error(problem);
+      if (!(await lockFree(session, target))) throw new Error('the rollback left the group locked');
+      return 'remediated-then-rolled-back';
+    }
+    if (point.fault !== 'UnauthorizedOperation') {
+      throw new Error(`the rollback failed on a transient fault: ${describeResult(rollback)}`);
+    }
+    // A rollback that cannot proceed fails loudly and keeps the lock (nothing else may touch the group); traffic
+    // must still be whole, and once the lock expires a re-run must restore the snapshot exactly.
+    const flows = diffFlows(flowsOf(original), flowsOf(session.simulator.toState()));
+    if (flows.length > 0)
+      throw new Error(`I1: traffic changed by the failed rollback: ${flows.slice(0, 3).join('; ')}`);
+    if (!/UnauthorizedOperation/.test(rollback.cause ?? '')) {
+      throw new Error(`the failed rollback does not say why: ${describeResult(rollback)}`);
+    }
+    const later = new Date(session.deps.now().getTime() + (session.deps.settings.lockTtlSeconds + 1) * 1000);
+    session.deps.now = () => later;
+    const rerun = await session.rollback(result.executionName);
+    if (rerun.status !== 'SUCCEEDED') throw new Error(`the re-run rollback failed: ${describeResult(rerun)}`);
+    const problem = stateProblem(session.simulator.toState(), original, original, 'the original (re-run rollback)');
+    if (problem) throw new Error(problem);
+    return 'rollback-failed-then-rerun-restored';
+  }
+}
+
+/** A deterministic pseudo-random generator (mulberry32), so `--seed` repeats a sample. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` points drawn without replacement, in their original order. */
+export function samplePoints(points: FaultPoint[], count: number, seed: number): FaultPoint[] {
+  if (count >= points.length) return points;
+  const random = seededRandom(seed);
+  const indexes = points.map((_, index) => index);
+  for (let i = indexes.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [indexes[i], indexes[j]] = [indexes[j] as number, indexes[i] as number];
+  }
+  return indexes
+    .slice(0, count)
+    .sort((a, b) => a - b)
+    .map((index) => points[index] as FaultPoint);
+}
+
+export interface RunOptions {
+  /** Run only this many fault points, drawn at random (seeded). */
+  sample?: number;
+  seed?: number;
+  /** Only the scenarios whose name contains this text. */
+  scenario?: string;
+  onProgress?: (done: number, total: number, point: FaultPoint, failure?: string) => void;
+}
+
+export async function runFaults(options: RunOptions = {}): Promise<FaultReport> {
+  const scenarios = loadScenarios().filter((scenario) => !options.scenario || scenario.name.includes(options.scenario));
+  const byName = new Map(scenarios.map((scenario) => [scenario.name, scenario]));
+  const all = await enumerateFaultPoints(scenarios);
+  const points = options.sample === undefined ? all : samplePoints(all, options.sample, options.seed ?? 1);
+  const report: FaultReport = {
+    faultPoints: points.length,
+    recovered: 0,
+    failures: [],
+    scenarios: new Set(points.map((point) => point.scenario)).size,
+    notReached: 0,
+    endings: {},
+  };
+  let done = 0;
+  for (const point of points) {
+    let failure: string | undefined;
+    try {
+      const { ending, injected } = await runFaultPoint(byName.get(point.scenario) as Scenario, point);
+      if (!injected) report.notReached++;
+      report.recovered++;
+      report.endings[ending] = (report.endings[ending] ?? 0) + 1;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      report.failures.push({ ...point, problem: failure });
+    }
+    options.onProgress?.(++done, points.length, point, failure);
+  }
+  return report;
+}
