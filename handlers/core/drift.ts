@@ -18,6 +18,7 @@ import { describeRule } from './messages.ts';
 import { classifyInterface } from './owners.ts';
 import type { Inventory, Plan, ReferenceEdit } from './plan.ts';
 import { chunk, replacementRulesDuringMove, twinOf } from './plan.ts';
+import { resourceKey } from './resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
 
 /** The changes a re-check migrates, recorded in the snapshot's second revision. */
@@ -75,11 +76,23 @@ export function analyzeDrift(plan: Plan, live: LiveView): DriftAnalysis {
       // Its owner (function, database, load balancer…) moves through its own service, planned with the whole
       // resource by Discover; a new owner is left to the next run rather than moved half-planned here.
       stop.push(
-        `${id} (${owner.label}) started using the default group during the approval wait; its owner moves through its own service, so run the remediation again to plan that move.`,
+        `${id} (${owner.label}) started using the default group during the approval wait and cannot be moved by the re-check: its owner moves through its own service, so run the remediation again to plan that move.`,
       );
     } else {
       delta.interfaces.push(eni);
     }
+  }
+  const plannedFunctions = new Set(
+    (plan.resourceMoves ?? []).filter((move) => move.resource.kind === 'lambda-function').map((m) => m.resource.id),
+  );
+  for (const name of live.functionsOnDefault ?? []) {
+    if (!plannedFunctions.has(name))
+      stop.push(`Lambda function ${name} started using the default group after the plan was made.`);
+  }
+  for (const participant of live.inventory.participants ?? []) {
+    stop.push(
+      `Account ${participant.accountId} has ${participant.interfaces} interface(s) in the VPC: it is shared, and references from its groups cannot be seen.`,
+    );
   }
   for (const unreachable of live.inventory.unreachableReferences) {
     stop.push(`Groups in ${unreachable.vpcId}, which this account cannot edit, now reference the default group.`);
@@ -128,7 +141,14 @@ export function analyzeDrift(plan: Plan, live: LiveView): DriftAnalysis {
     stop.push(`The replacement group was changed by hand: it lost ${describeRule(rule)}.`);
   }
   for (const [id, eni] of live.plannedMembers) {
-    if (!groupIdsOf(eni).includes(replacementId)) stop.push(`${id} no longer uses the replacement group.`);
+    if (!retiring.has(id) && !groupIdsOf(eni).includes(replacementId))
+      stop.push(`${id} no longer uses the replacement group.`);
+  }
+  for (const move of plan.resourceMoves ?? []) {
+    const resource = live.resources?.get(resourceKey(move.resource));
+    if (!resource) continue;
+    if (resource.groups.includes(defaultGroupId)) stop.push(`${move.label} is on the default group again.`);
+    else if (!resource.groups.includes(replacementId)) stop.push(`${move.label} no longer uses the replacement group.`);
   }
 
   const plannedReferences = new Set(

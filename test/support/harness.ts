@@ -476,5 +476,20 @@ export function expectedAfterRemediation(
       ),
     };
   });
-  return { ...original, SecurityGroups: groups, NetworkInterfaces: interfaces };
+  // The services' records (Functions, DBInstances, LoadBalancers…) name their groups by id: the owners moved too.
+  const { SecurityGroups: _groups, NetworkInterfaces: _interfaces, ...services } = original;
+  const movedServices = replacementId
+    ? replaceGroup(services, defaultGroupId, { GroupId: replacementId, GroupName: replacement?.GroupName })
+    : services;
+  return { ...(movedServices as object), SecurityGroups: groups, NetworkInterfaces: interfaces } as Ec2State;
+}
+
+/** `value` with group `from` replaced by `to` at any depth: ids as strings, and `{GroupId, GroupName}` pairs. */
+function replaceGroup(value: unknown, from: string, to: { GroupId: string; GroupName?: string }): unknown {
+  if (value === from) return to.GroupId;
+  if (Array.isArray(value)) return value.map((item) => replaceGroup(item, from, to));
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (record.GroupId === from && 'GroupName' in record) return { ...record, ...to };
+  return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, replaceGroup(inner, from, to)]));
 }
