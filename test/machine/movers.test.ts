@@ -150,6 +150,42 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
     expect(diffFlows(flowsOf(session.original), flowsOf(after))).toEqual([]);
   });
 
+  it('a resource busy with another update (ResourceConflictException, InvalidDBInstanceStateFault) is retried, not rolled back', async () => {
+    const session = createSession(state());
+    const services = session.deps.services.bind(session.deps);
+    const refused: string[] = [];
+    session.deps.services = (target) => {
+      const port = services(target);
+      const busy: ServicesPort = {
+        findUsing: (...args) => port.findUsing(...args),
+        resolveCacheCluster: (id) => port.resolveCacheCluster(id),
+        describe: (ref) => port.describe(ref),
+        waitUntilSettled: (ref) => port.waitUntilSettled(ref),
+        async setGroups(ref, groups) {
+          // Nothing applied: the service refuses while an earlier update of the resource is still in progress.
+          const name = {
+            'lambda-function': 'ResourceConflictException',
+            'rds-instance': 'InvalidDBInstanceStateFault',
+          }[ref.kind as string];
+          if (name && !refused.includes(name)) {
+            refused.push(name);
+            throw Object.assign(new Error(`${ref.id} is being updated`), { name });
+          }
+          await port.setGroups(ref, groups);
+        },
+      };
+      return busy;
+    };
+    const result = await session.remediate();
+    expect(result.status, JSON.stringify(result)).toBe('SUCCEEDED');
+    expect(result.output?.outcome).toBe('remediated');
+    expect(refused.sort()).toEqual(['InvalidDBInstanceStateFault', 'ResourceConflictException']);
+    const after = session.simulator.toState();
+    const replacement = newGroups(session.original, after)[0]?.GroupId ?? '';
+    expect(recordGroups(after).functions).toEqual([[replacement]]);
+    expect(recordGroups(after).databases).toEqual([[replacement]]);
+  });
+
   it('someone puts the Lambda function back on the default group during the approval wait: drift, nothing stripped, rolled back', async () => {
     const run = await remediateState(state(), {
       async onApproval(simulator) {
