@@ -59,13 +59,11 @@ export function retiringInterfaces(plan: Plan, live: LiveView): Set<string> {
 }
 
 /**
- * What changed since the plan that makes stripping unsafe or unplanned. Empty when the strip may go ahead.
- * Anything still depending on the default group stops the run before a rule is revoked.
+ * Users of the default group that the plan cannot have seen: Lambda functions of the VPC that joined it (they would
+ * share its interfaces), and accounts that now have interfaces in the VPC (it is shared: their groups are invisible).
  */
-export function findDrift(plan: Plan, live: LiveView): string[] {
+export function newUsersDrift(plan: Plan, live: LiveView): string[] {
   const drift: string[] = [];
-  const defaultGroupId = plan.defaultGroupId;
-  const retiring = retiringInterfaces(plan, live);
   const plannedFunctions = new Set(
     (plan.resourceMoves ?? []).filter((move) => move.resource.kind === 'lambda-function').map((m) => m.resource.id),
   );
@@ -73,6 +71,36 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
     if (!plannedFunctions.has(name))
       drift.push(`Lambda function ${name} started using the default group after the plan was made.`);
   }
+  for (const participant of live.inventory.participants ?? []) {
+    drift.push(
+      `Account ${participant.accountId} has ${participant.interfaces} interface(s) in the VPC: it is shared, and references from its groups cannot be seen.`,
+    );
+  }
+  return drift;
+}
+
+/** Owners moved through their services (Lambda, RDS…) that are back on the default group or off the copy. */
+export function movedOwnersDrift(plan: Plan, live: LiveView, replacementId: string): string[] {
+  const drift: string[] = [];
+  for (const move of plan.resourceMoves ?? []) {
+    const resource = live.resources?.get(resourceKey(move.resource));
+    if (!resource) continue;
+    if (resource.groups.includes(plan.defaultGroupId)) drift.push(`${move.label} is on the default group again.`);
+    else if (!resource.groups.includes(replacementId))
+      drift.push(`${move.label} no longer uses the replacement group.`);
+  }
+  return drift;
+}
+
+/**
+ * What changed since the plan that makes stripping unsafe or unplanned. Empty when the strip may go ahead.
+ * Anything still depending on the default group stops the run before a rule is revoked.
+ */
+export function findDrift(plan: Plan, live: LiveView): string[] {
+  const drift: string[] = [];
+  const defaultGroupId = plan.defaultGroupId;
+  const retiring = retiringInterfaces(plan, live);
+  drift.push(...newUsersDrift(plan, live));
   for (const eni of live.inventory.members) {
     if (retiring.has(eni.NetworkInterfaceId ?? '')) continue;
     const planned = plan.moves.some((move) => move.networkInterfaceId === eni.NetworkInterfaceId);
@@ -80,11 +108,6 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
       planned
         ? `${eni.NetworkInterfaceId} is on the default group again.`
         : `${eni.NetworkInterfaceId} started using the default group after the plan was made.`,
-    );
-  }
-  for (const participant of live.inventory.participants ?? []) {
-    drift.push(
-      `Account ${participant.accountId} has ${participant.interfaces} interface(s) in the VPC: it is shared, and references from its groups cannot be seen.`,
     );
   }
   for (const unreachable of live.inventory.unreachableReferences) {
@@ -113,13 +136,7 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
       if (!retiring.has(id) && !groupIds(eni).includes(replacementId))
         drift.push(`${id} no longer uses the replacement group.`);
     }
-    for (const move of plan.resourceMoves ?? []) {
-      const resource = live.resources?.get(resourceKey(move.resource));
-      if (!resource) continue;
-      if (resource.groups.includes(defaultGroupId)) drift.push(`${move.label} is on the default group again.`);
-      else if (!resource.groups.includes(replacementId))
-        drift.push(`${move.label} no longer uses the replacement group.`);
-    }
+    drift.push(...movedOwnersDrift(plan, live, replacementId));
   }
   const selfTwins = replacementId
     ? plan.defaultRules

@@ -12,13 +12,12 @@
  * so the strip, the verification and any rollback work from a plan that includes it (I3, I6).
  */
 
-import { type LiveView, retiringInterfaces } from './checks.ts';
+import { type LiveView, movedOwnersDrift, newUsersDrift, retiringInterfaces } from './checks.ts';
 import type { NetworkInterface, SecurityGroup } from './ec2-shapes.ts';
 import { describeRule } from './messages.ts';
 import { classifyInterface } from './owners.ts';
 import type { Inventory, Plan, ReferenceEdit } from './plan.ts';
 import { chunk, replacementRulesDuringMove, twinOf } from './plan.ts';
-import { resourceKey } from './resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
 
 /** The changes a re-check migrates, recorded in the snapshot's second revision. */
@@ -82,18 +81,7 @@ export function analyzeDrift(plan: Plan, live: LiveView): DriftAnalysis {
       delta.interfaces.push(eni);
     }
   }
-  const plannedFunctions = new Set(
-    (plan.resourceMoves ?? []).filter((move) => move.resource.kind === 'lambda-function').map((m) => m.resource.id),
-  );
-  for (const name of live.functionsOnDefault ?? []) {
-    if (!plannedFunctions.has(name))
-      stop.push(`Lambda function ${name} started using the default group after the plan was made.`);
-  }
-  for (const participant of live.inventory.participants ?? []) {
-    stop.push(
-      `Account ${participant.accountId} has ${participant.interfaces} interface(s) in the VPC: it is shared, and references from its groups cannot be seen.`,
-    );
-  }
+  stop.push(...newUsersDrift(plan, live));
   for (const unreachable of live.inventory.unreachableReferences) {
     stop.push(`Groups in ${unreachable.vpcId}, which this account cannot edit, now reference the default group.`);
   }
@@ -144,12 +132,7 @@ export function analyzeDrift(plan: Plan, live: LiveView): DriftAnalysis {
     if (!retiring.has(id) && !groupIdsOf(eni).includes(replacementId))
       stop.push(`${id} no longer uses the replacement group.`);
   }
-  for (const move of plan.resourceMoves ?? []) {
-    const resource = live.resources?.get(resourceKey(move.resource));
-    if (!resource) continue;
-    if (resource.groups.includes(defaultGroupId)) stop.push(`${move.label} is on the default group again.`);
-    else if (!resource.groups.includes(replacementId)) stop.push(`${move.label} no longer uses the replacement group.`);
-  }
+  stop.push(...movedOwnersDrift(plan, live, replacementId));
 
   const plannedReferences = new Set(
     plan.references.map((reference) => `${reference.groupId} ${ruleKey(reference.rule)}`),

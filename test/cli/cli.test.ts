@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Io, main } from '../../cli/main.ts';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
+import { runCli } from '../support/cli.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const sample = join(repo, 'cli', 'demo', 'web-app.state.json');
@@ -18,21 +18,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    interactive: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
-}
+const cli = runCli;
 
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const store = () => join(dir, 'store');

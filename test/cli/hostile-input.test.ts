@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Io, main } from '../../cli/main.ts';
 import { canonicalJson, type Snapshot, sealSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
+import { runCli } from '../support/cli.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const sample = join(repo, '..', 'shared', 'examples', 'web-app.state.json');
@@ -27,19 +27,8 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(...args: string[]) {
-  let stdout = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: () => {},
-    interactive: false,
-  };
-  const code = await main([...args, '--json'], io);
-  return {
-    code,
-    json: JSON.parse(stdout) as { outcome: string; error?: string; reasons?: string[]; remediationId?: string },
-  };
+  const { code, json } = await runCli(...args, '--json');
+  return { code, json: json as { outcome: string; error?: string; reasons?: string[]; remediationId?: string } };
 }
 
 const store = () => join(dir, 'store');

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Io, main } from '../../cli/main.ts';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
+import { runCli } from '../support/cli.ts';
 
 const state = join(import.meta.dirname, '..', 'fixtures', 'states', 'managed-services.state.json');
 const DEFAULT_GROUP = 'sg-0d5e000000000d001';
@@ -15,18 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: () => {},
-    interactive: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
-}
+const cli = runCli;
 
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 

@@ -3,11 +3,11 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Io, main } from '../../cli/main.ts';
 import type { AuditedGroup, RemediatedGroup } from '../../cli/org.ts';
 import type { Ec2State, SecurityGroup } from '../../handlers/core/ec2-shapes.ts';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
 import { ORG_FIXTURES } from '../fixtures/org/build.ts';
+import { runCli } from '../support/cli.ts';
 
 const ORG = join(import.meta.dirname, '..', 'fixtures', 'org');
 const MAIN_US = '111122223333-us-east-1.state.json';
@@ -20,21 +20,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    interactive: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
-}
+const cli = runCli;
 
 const read = (path: string): Ec2State => JSON.parse(readFileSync(path, 'utf8'));
 const store = () => join(dir, 'store');

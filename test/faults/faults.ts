@@ -24,6 +24,7 @@ import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import { Ec2ApiError } from '../../handlers/core/errors.ts';
 import { diffFlows } from '../../handlers/core/reachability.ts';
 import { lockKey } from '../../handlers/steps/common.ts';
+import { mulberry32 } from '../support/generate-vpc.ts';
 import {
   createSession,
   examplePath,
@@ -358,22 +359,10 @@ async function runToTheEnd(
   }
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so `--seed` repeats a sample. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` points drawn without replacement, in their original order. */
 export function samplePoints(points: FaultPoint[], count: number, seed: number): FaultPoint[] {
   if (count >= points.length) return points;
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const indexes = points.map((_, index) => index);
   for (let i = indexes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
