@@ -201,8 +201,16 @@ function assignOwners(
     if (resource.groups.includes(defaultGroupId) && (!resource.vpcId || resource.vpcId === inventory.vpcId))
       onDefault.set(resourceKey(resource), resource);
   }
-  const found = [...onDefault.values()];
   const ownerReasons: string[] = [];
+  for (const [key, resource] of onDefault) {
+    if (!resource.publishedVersion) continue;
+    // Moving the function leaves its interfaces for the old groups to the version: stripping would cut it off.
+    ownerReasons.push(
+      `Lambda function ${resource.id.replace(/:[^:]*$/, '')} has published version ${resource.publishedVersion} on the default group; a published version's security groups cannot be changed, so it would keep using the default group. Publish a version on another group and point its aliases there (or delete the version), then run again.`,
+    );
+    onDefault.delete(key);
+  }
+  const found = [...onDefault.values()];
   const followers = new Map<string, string[]>();
   const moves: InterfaceMove[] = members.map((eni) => {
     const id = eni.NetworkInterfaceId ?? '';

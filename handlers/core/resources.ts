@@ -38,6 +38,12 @@ export interface ResourceState extends ResourceRef {
   groups: string[];
   /** An ElastiCache replication group's node ids (the interfaces name nodes). */
   members?: string[];
+  /**
+   * A published Lambda version (`id` is `name:version`): its configuration, security groups included, cannot change,
+   * and it shares the function's interfaces for the same subnets and groups
+   * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html).
+   */
+  publishedVersion?: string;
 }
 
 const KIND_LABELS: Record<ResourceKind, string> = {

@@ -186,6 +186,25 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
     expect(recordGroups(after).databases).toEqual([[replacement]]);
   });
 
+  it('rollback waits for Lambda to delete the interface it made for the copy (DependencyViolation) before deleting the copy', async () => {
+    const run = await remediateState(state());
+    expect(run.result.output?.outcome).toBe('remediated');
+    let refused = 0;
+    run.session.simulator.setHooks({
+      before(action) {
+        // Lambda deletes a replaced interface some minutes after the function moved back: the copy is still in use.
+        if (action === 'DeleteSecurityGroup' && refused < 2) {
+          refused++;
+          throw Object.assign(new Error('resource sg-… has a dependent object'), { name: 'DependencyViolation' });
+        }
+      },
+    });
+    const rollback = await run.rollback();
+    expect(rollback.result.status, JSON.stringify(rollback.result)).toBe('SUCCEEDED');
+    expect(refused).toBe(2);
+    expect(normalizeState(rollback.after)).toEqual(normalizeState(run.before));
+  });
+
   it('someone puts the Lambda function back on the default group during the approval wait: drift, nothing stripped, rolled back', async () => {
     const run = await remediateState(state(), {
       async onApproval(simulator) {
@@ -272,6 +291,19 @@ describe('requester-managed owners that cannot be moved stay a reasoned block (I
     expect(reasons).toHaveLength(2);
     expect(reasons.find((r) => r.includes('eni-0e5e000000000e0f1'))).toMatch(/NAT gateway takes no security groups/);
     expect(reasons.find((r) => r.includes('eni-0e5e000000000e0f2'))).toMatch(/Gateway Load Balancer endpoints/);
+    expect(run.session.mutatingCalls()).toEqual({});
+    expect(run.after).toEqual(run.before);
+  });
+
+  it('a published Lambda version on the default group (its groups cannot change): blocked, named, nothing changed', async () => {
+    const s = state();
+    const functions = (s as unknown as { Functions: Record<string, unknown>[] }).Functions;
+    // Version 3 was published while the function was on the default group: it shares the function's interfaces.
+    functions.push({ ...functions[0], Version: '3', FunctionArn: `${functions[0]?.FunctionArn}:3` });
+    const run = await remediateState(s);
+    expect(run.result.output?.outcome).toBe('blocked');
+    const reasons = ((run.result.output?.reasons as string[] | undefined) ?? []).join('\n');
+    expect(reasons).toContain('Lambda function orders-api has published version 3 on the default group');
     expect(run.session.mutatingCalls()).toEqual({});
     expect(run.after).toEqual(run.before);
   });

@@ -102,11 +102,22 @@ export class LambdaMover implements ResourceMover {
     const found: ResourceState[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.client.send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50 }));
+      // ALL: published versions too — they keep the groups they were published with and share the interfaces
+      // (https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
+      const page = await this.client.send(
+        new ListFunctionsCommand({ Marker: marker, MaxItems: 50, FunctionVersion: 'ALL' }),
+      );
       for (const fn of page.Functions ?? []) {
         const groups = fn.VpcConfig?.SecurityGroupIds ?? [];
-        if (fn.FunctionName && fn.VpcConfig?.VpcId === vpcId && groups.includes(groupId))
-          found.push({ kind: 'lambda-function', id: fn.FunctionName, vpcId, groups });
+        if (!fn.FunctionName || fn.VpcConfig?.VpcId !== vpcId || !groups.includes(groupId)) continue;
+        const published = fn.Version && fn.Version !== '$LATEST' ? fn.Version : undefined;
+        found.push({
+          kind: 'lambda-function',
+          id: published ? `${fn.FunctionName}:${published}` : fn.FunctionName,
+          vpcId,
+          groups,
+          ...(published ? { publishedVersion: published } : {}),
+        });
       }
       marker = page.NextMarker;
     } while (marker);

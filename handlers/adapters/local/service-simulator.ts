@@ -24,6 +24,8 @@ import type { Ec2Simulator } from './ec2-simulator.ts';
 const groupIds = z.array(z.string());
 const functionRecord = z.looseObject({
   FunctionName: z.string().min(1),
+  /** `$LATEST` (or absent) for the function itself; a number for a published version of it. */
+  Version: z.string().optional(),
   VpcConfig: z.looseObject({ VpcId: z.string().optional(), SecurityGroupIds: groupIds.optional() }).optional(),
   LastUpdateStatus: z.string().optional(),
 });
@@ -114,14 +116,19 @@ export class ServiceSimulator implements ServicesPort {
 
   async findUsing(service: 'rds' | 'lambda', vpcId: string, groupId: string): Promise<ResourceState[]> {
     if (service === 'lambda') {
+      // ListFunctions with FunctionVersion ALL: published versions too.
       return (this.records.Functions ?? [])
         .filter((fn) => fn.VpcConfig?.VpcId === vpcId && (fn.VpcConfig.SecurityGroupIds ?? []).includes(groupId))
-        .map((fn) => ({
-          kind: 'lambda-function',
-          id: fn.FunctionName,
-          vpcId,
-          groups: [...(fn.VpcConfig?.SecurityGroupIds ?? [])],
-        }));
+        .map((fn) => {
+          const published = isPublished(fn) ? fn.Version : undefined;
+          return {
+            kind: 'lambda-function',
+            id: published ? `${fn.FunctionName}:${published}` : fn.FunctionName,
+            vpcId,
+            groups: [...(fn.VpcConfig?.SecurityGroupIds ?? [])],
+            ...(published ? { publishedVersion: published } : {}),
+          };
+        });
     }
     const found: ResourceState[] = [];
     for (const instance of this.records.DBInstances ?? []) {
@@ -169,7 +176,7 @@ export class ServiceSimulator implements ServicesPort {
     });
     switch (ref.kind) {
       case 'lambda-function': {
-        const fn = (this.records.Functions ?? []).find((f) => f.FunctionName === ref.id);
+        const fn = (this.records.Functions ?? []).find((f) => f.FunctionName === ref.id && !isPublished(f));
         if (!fn) fail('ResourceNotFoundException', `Function not found: ${ref.id}`);
         if (fn.LastUpdateStatus === 'InProgress')
           fail('ResourceConflictException', `An update is in progress for resource: ${ref.id}`);
@@ -264,7 +271,7 @@ export class ServiceSimulator implements ServicesPort {
     const r = this.records;
     switch (ref.kind) {
       case 'lambda-function': {
-        const fn = (r.Functions ?? []).find((f) => f.FunctionName === ref.id);
+        const fn = (r.Functions ?? []).find((f) => f.FunctionName === ref.id && !isPublished(f));
         return fn ? [...(fn.VpcConfig?.SecurityGroupIds ?? [])] : undefined;
       }
       case 'rds-instance': {
@@ -339,7 +346,7 @@ export class ServiceSimulator implements ServicesPort {
 
   private vpcOf(ref: ResourceRef, enis: string[]): string | undefined {
     if (ref.kind === 'lambda-function')
-      return (this.records.Functions ?? []).find((f) => f.FunctionName === ref.id)?.VpcConfig?.VpcId;
+      return (this.records.Functions ?? []).find((f) => f.FunctionName === ref.id && !isPublished(f))?.VpcConfig?.VpcId;
     if (ref.kind === 'load-balancer')
       return (this.records.LoadBalancers ?? []).find((l) => l.LoadBalancerArn === ref.id)?.VpcId;
     const summaries = this.ec2.interfaceSummaries();
@@ -385,4 +392,9 @@ export class ServiceSimulator implements ServicesPort {
     rdsLinks.set(this.ec2, links);
     return links;
   }
+}
+
+/** A published version's record (its configuration cannot change); `$LATEST` is the function itself. */
+function isPublished(fn: { Version?: string | undefined }): boolean {
+  return fn.Version !== undefined && fn.Version !== '$LATEST';
 }

@@ -93,6 +93,19 @@ describe('Lambda', () => {
     expect(mocks.lambda.commandCalls(ListFunctionsCommand)).toHaveLength(2);
   });
 
+  it('findUsing asks for every published version and names a version on the group as name:version', async () => {
+    mocks.lambda.on(ListFunctionsCommand).resolves({
+      Functions: [
+        { FunctionName: 'a', Version: '$LATEST', VpcConfig: { VpcId: VPC, SecurityGroupIds: [OTHER] } },
+        { FunctionName: 'a', Version: '7', VpcConfig: { VpcId: VPC, SecurityGroupIds: [DEFAULT] } },
+      ],
+    });
+    expect(await services.findUsing('lambda', VPC, DEFAULT)).toEqual([
+      { kind: 'lambda-function', id: 'a:7', vpcId: VPC, groups: [DEFAULT], publishedVersion: '7' },
+    ]);
+    expect(mocks.lambda.commandCalls(ListFunctionsCommand)[0]?.args[0].input.FunctionVersion).toBe('ALL');
+  });
+
   it('setGroups replaces VpcConfig keeping the subnets and the revision; then waits for LastUpdateStatus', async () => {
     mocks.lambda
       .on(GetFunctionConfigurationCommand)
