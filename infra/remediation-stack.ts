@@ -35,6 +35,7 @@ export const LEDGER_KEYS: Record<LedgerItem, string> = {
 export const STORE_KEYS: Record<StoreArea, string> = {
   plans: planKey('*'),
   snapshots: snapshotKey('*'),
+  'snapshot-revisions': snapshotKey('*', 2),
 };
 
 export interface RemediationStackProps extends StackProps {

@@ -41,7 +41,8 @@ export type Ec2Write =
 
 export type LedgerAction = 'PutItem' | 'GetItem' | 'UpdateItem' | 'DeleteItem';
 export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link';
-export type StoreArea = 'plans' | 'snapshots';
+/** Key areas of the store: plans, snapshots (any revision), and only the later revisions the re-check writes. */
+export type StoreArea = 'plans' | 'snapshots' | 'snapshot-revisions';
 
 export interface Access {
   ec2Read?: Ec2Read[];
@@ -189,7 +190,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       readObjects: ['snapshots'],
       // Revision 2 of the snapshot (`snapshots/<id>.v2.json`), written once before the delta is migrated; ListBucket
       // so that a missing revision reads as absent.
-      writeObjects: ['snapshots'],
+      writeObjects: ['snapshot-revisions'],
       listObjects: true,
       services: { read: true },
     },

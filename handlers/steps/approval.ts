@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { describePlan } from '../core/messages.ts';
 import type { TaskCallbacks } from '../ports.ts';
-import { loadSnapshot, parseInput, runSchema } from './common.ts';
+import { loadSnapshot, parseInput, replacementGroupIdSchema, runSchema } from './common.ts';
 import type { Deps } from './deps.ts';
 
 const requestSchema = runSchema.extend({
   taskToken: z.string().min(1).max(2048),
-  replacementGroupId: z.string().nullish(),
+  replacementGroupId: replacementGroupIdSchema.nullish(),
 });
 
 /**

@@ -1,6 +1,7 @@
 /** Shared input schemas and loaders of the steps. */
 import * as z from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
+import { GROUP_ID } from '../core/finding.ts';
 import { openSnapshot, type Snapshot, snapshotKey } from '../core/snapshot.ts';
 import type { Deps } from './deps.ts';
 
@@ -11,7 +12,7 @@ export const remediationIdSchema = z
 export const targetSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/),
   region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/),
-  groupId: z.string().regex(/^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/),
+  groupId: z.string().regex(GROUP_ID),
   vpcId: z.string().optional(),
   findingId: z.string().max(512).optional(),
   productArn: z.string().max(512).optional(),
@@ -37,6 +38,9 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
 }
 
 /** Which revision of the snapshot a step works from: 2 once a re-check migrated drift (core/drift.ts). */
+/** The copy's id as the steps pass it on: a well-formed group id, so no step acts on anything else. */
+export const replacementGroupIdSchema = z.string().regex(GROUP_ID);
+
 export const snapshotRevisionSchema = z.number().int().min(1).max(2).nullish();
 
 export async function loadSnapshot(

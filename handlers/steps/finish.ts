@@ -1,5 +1,4 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
-import * as z from 'zod';
 import { findDrift, findResultProblems, focusedState, type LiveView, retiringInterfaces } from '../core/checks.ts';
 import {
   analyzeDrift,
@@ -9,21 +8,29 @@ import {
   revisePlan,
   withoutReferencesTo,
 } from '../core/drift.ts';
-import { errorCode } from '../core/errors.ts';
+import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { type Plan, replacementRulesDuringMove } from '../core/plan.ts';
 import { computeFlows, diffFlows } from '../core/reachability.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import { openSnapshot, type Snapshot, sealSnapshot, snapshotKey } from '../core/snapshot.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
-import { loadSnapshot, parseInput, runSchema, StepError, snapshotRevisionSchema, type Target } from './common.ts';
+import {
+  loadSnapshot,
+  parseInput,
+  replacementGroupIdSchema,
+  runSchema,
+  StepError,
+  snapshotRevisionSchema,
+  type Target,
+} from './common.ts';
 import type { Deps } from './deps.ts';
 import { readInventoryWith } from './discover.ts';
 import { addRules, groupIdsOf, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
 import { swapGroups, twinsByGroup } from './migrate.ts';
 
 const finishSchema = runSchema.extend({
-  replacementGroupId: z.string().nullish(),
+  replacementGroupId: replacementGroupIdSchema.nullish(),
   snapshotRevision: snapshotRevisionSchema,
 });
 
@@ -91,7 +98,7 @@ export async function recheck(raw: unknown, deps: Deps): Promise<RecheckOutput> 
   const approved = await loadSnapshot(deps, input.remediationId, input.target.groupId);
   const replacementId = input.replacementGroupId ?? undefined;
   // A retry after the revision was written carries it out again (every change converges, I5).
-  let revised = await loadRevision(deps, input.remediationId, input.target.groupId);
+  let revised = await loadRevision(deps, approved, input.target.groupId);
   let notes: string[] = [];
   if (!revised) {
     const live = await readLiveView(ec2, input.target, approved.plan, replacementId, services);
@@ -120,9 +127,18 @@ function countOf(delta: { interfaces: unknown[]; references: unknown[]; defaultR
   };
 }
 
-async function loadRevision(deps: Deps, remediationId: string, groupId: string): Promise<Snapshot | undefined> {
+async function loadRevision(deps: Deps, approved: Snapshot, groupId: string): Promise<Snapshot | undefined> {
+  const remediationId = approved.remediationId;
   const text = await deps.store.get(snapshotKey(remediationId, 2));
-  return text === undefined ? undefined : openSnapshot(text, { remediationId, groupId, revision: 2 });
+  if (text === undefined) return undefined;
+  const revision = openSnapshot(text, { remediationId, groupId, revision: 2 });
+  // As rollback checks it: a revision must extend the snapshot that was approved, not stand in for it.
+  if (revision.basedOn !== approved.checksum) {
+    throw new InvalidInputError([
+      `Revision 2 of the snapshot of ${remediationId} does not extend the approved snapshot.`,
+    ]);
+  }
+  return revision;
 }
 
 /** Seals the approved snapshot plus the delta as revision 2 and writes it once (I3: before any of it is done). */

@@ -12,7 +12,7 @@ import {
 } from '../core/resources.ts';
 import { minus, type Rule, rulesOf } from '../core/rules.ts';
 import type { Ec2Port, Ec2Target, ServicesPort } from '../ports.ts';
-import { loadSnapshot, parseInput, runSchema, StepError } from './common.ts';
+import { loadSnapshot, parseInput, replacementGroupIdSchema, runSchema, StepError } from './common.ts';
 import type { Deps } from './deps.ts';
 import { addRules, describeGroups, groupIdsOf, readGroups, readInterfaces, removeRules } from './ec2-ops.ts';
 
@@ -20,7 +20,7 @@ import { addRules, describeGroups, groupIdsOf, readGroups, readInterfaces, remov
 export const REMEDIATION_TAG = 'default-sg-remediation:remediation-id';
 
 export const withReplacementSchema = runSchema.extend({
-  replacementGroupId: z.string().regex(/^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/),
+  replacementGroupId: replacementGroupIdSchema,
 });
 
 /** The replacement group this remediation created, if it exists. */

@@ -14,6 +14,7 @@ import {
   loadSnapshot,
   parseInput,
   remediationIdSchema,
+  replacementGroupIdSchema,
   StepError,
   snapshotRevisionSchema,
   targetSchema,
@@ -77,7 +78,7 @@ export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackCo
 const contextSchema = z.object({
   remediationId: remediationIdSchema,
   target: targetSchema,
-  replacementGroupId: z.string().nullable(),
+  replacementGroupId: replacementGroupIdSchema.nullable(),
   snapshotRevision: snapshotRevisionSchema,
 });
 

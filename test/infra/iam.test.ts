@@ -184,9 +184,17 @@ describe('each step function may do exactly what its handler calls', () => {
         if (!actionsOf(statement).some((action) => /^s3:(Get|Put)Object$/.test(action))) continue;
         for (const resource of resourcesOf(statement)) {
           const suffix = (resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1];
-          expect(suffix, step).toMatch(/^\/(plans|snapshots)\/\*\.json$/);
+          expect(suffix, step).toMatch(/^\/(plans|snapshots)\/\*(\.v2)?\.json$/);
         }
       }
+    }
+  });
+
+  it('the re-check may write only later snapshot revisions, never the approved snapshot', () => {
+    const puts = stepStatements('Recheck').filter((statement) => actionsOf(statement).includes('s3:PutObject'));
+    expect(puts).toHaveLength(1);
+    for (const resource of puts.flatMap(resourcesOf)) {
+      expect((resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1]).toBe('/snapshots/*.v2.json');
     }
   });
 });

@@ -116,6 +116,33 @@ describe('snapshots are written once', () => {
   });
 });
 
+describe('the re-check trusts only a revision that extends the approved snapshot', () => {
+  it('a stray revision 2 (another basis) is refused before anything is migrated or revoked', async () => {
+    const session = createSession(sampleState());
+    let refused = false;
+    await session.remediate({
+      executionName: 'rem-store',
+      approve: 'rejected',
+      async onApproval() {
+        const real = JSON.parse((await session.deps.store.get(snapshotKey('rem-store'))) ?? '') as Snapshot;
+        const { checksum: _checksum, version: _version, ...body } = real;
+        const stray = sealSnapshot({ ...body, revision: 2, basedOn: '0'.repeat(64) });
+        await session.deps.store.put(snapshotKey('rem-store', 2), JSON.stringify(stray));
+        const before = JSON.stringify(session.simulator.toState());
+        const input = {
+          remediationId: 'rem-store',
+          target: { accountId: '111122223333', region: 'us-east-1', groupId: DEFAULT },
+          replacementGroupId: newReplacementId(session),
+        };
+        await expect(steps.Recheck(input, session.deps)).rejects.toThrow(/does not extend the approved snapshot/);
+        expect(JSON.stringify(session.simulator.toState())).toBe(before);
+        refused = true;
+      },
+    });
+    expect(refused).toBe(true);
+  });
+});
+
 function newReplacementId(session: Session): string {
   const known = new Set(session.original.SecurityGroups.map((group) => group.GroupId));
   const copy = session.simulator.toState().SecurityGroups.find((group) => !known.has(group.GroupId));
