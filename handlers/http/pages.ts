@@ -287,7 +287,7 @@ ${done}
 <li>revoke the default group's ${plan.defaultRules.length} rule(s);</li>
 ${plan.replacementNeeded ? html`<li>revoke the rules that reference the default group and now have a twin referencing the replacement.</li>` : ''}
 </ul>
-<p>If anything changed in the meantime (a new member, a new reference), the run stops and rolls back before revoking anything.</p>
+<p>If something changed in the meantime, a change that can be undone exactly (a new member, a new reference) is recorded and moved to the copy too; anything else stops the run and rolls it back before anything is revoked.</p>
 
 <h2>The default group's rules</h2>
 <div class="cols">
