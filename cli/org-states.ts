@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
+import { ServiceSimulator } from '../handlers/adapters/local/service-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import type { OrgReach, Place, PlaceAccess } from './org.ts';
 
@@ -72,6 +73,12 @@ export function simulatedReach(files: StateFile[], scope: Scope): OrgReach {
   const accounts = scope.accounts ?? [...new Set(files.map((file) => file.simulator.accountId))].sort();
   const regions = scope.regions ?? [...new Set(files.map((file) => file.simulator.region))].sort();
   const find = (place: Place) => byPlace.get(`${place.accountId}/${place.region}`);
+  const serviceSimulators = new Map<string, ServiceSimulator>();
+  const simulatorOf = (place: Place): Ec2Simulator => {
+    const file = find(place);
+    if (!file) throw new InvalidInputError([`No state file simulates account ${place.accountId} in ${place.region}.`]);
+    return file.simulator;
+  };
   return {
     async places() {
       return accounts.flatMap((accountId) =>
@@ -83,11 +90,16 @@ export function simulatedReach(files: StateFile[], scope: Scope): OrgReach {
         }),
       );
     },
-    ec2(place) {
-      const file = find(place);
-      if (!file)
-        throw new InvalidInputError([`No state file simulates account ${place.accountId} in ${place.region}.`]);
-      return file.simulator;
+    ec2: simulatorOf,
+    services(place) {
+      const key = `${place.accountId}/${place.region}`;
+      let services = serviceSimulators.get(key);
+      if (!services) {
+        // The services' records live in the same state file, over the same interfaces.
+        services = new ServiceSimulator(simulatorOf(place));
+        serviceSimulators.set(key, services);
+      }
+      return services;
     },
     // The simulator has no rate limits of its own to stay under.
     pace: () => async () => {},

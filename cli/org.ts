@@ -8,7 +8,7 @@
  */
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { type Inventory, type Plan, planRemediation } from '../handlers/core/plan.ts';
-import type { Ec2Port } from '../handlers/ports.ts';
+import type { Ec2Port, ServicesPort } from '../handlers/ports.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import type { Deps, Settings } from '../handlers/steps/deps.ts';
 import { type PlanSummary, readInventory } from '../handlers/steps/discover.ts';
@@ -42,6 +42,8 @@ export interface OrgReach {
   /** The account/region pairs in scope, the unreachable ones with their reason. */
   places(): Promise<PlaceAccess[]>;
   ec2(place: Place): Ec2Port;
+  /** The services that own requester-managed interfaces (Lambda, RDS…), in the same account and region. */
+  services(place: Place): ServicesPort;
   /**
    * Waits before a call in this account and region; EC2 rate limits are per account and region, so each pair gets
    * its own budget.
@@ -108,8 +110,19 @@ export function pacedPort(ec2: Ec2Port, pace: Pace): Ec2Port {
 }
 
 /** One default group, read as Discover reads it (VPC tags included, for the opt-out tag) and judged by the planner. */
-export async function auditGroup(ec2: Ec2Port, place: Place, groupId: string, settings: Settings) {
-  const inventory = await readInventory(ec2, { ...place, groupId }, { vpcTags: Boolean(settings.excludeTag) });
+export async function auditGroup(
+  ec2: Ec2Port,
+  services: ServicesPort,
+  place: Place,
+  groupId: string,
+  settings: Settings,
+) {
+  // With the services, requester-managed members are judged as Discover judges them: their owner can move, or not.
+  const inventory = await readInventory(
+    ec2,
+    { ...place, groupId },
+    { vpcTags: Boolean(settings.excludeTag), services },
+  );
   const plan = planRemediation(inventory, {
     remediationId: 'audit',
     quotas: settings.quotas,
@@ -191,7 +204,7 @@ export async function auditOrganization(reach: OrgReach, options: AuditOptions):
         rows = [];
         for (const groupId of await defaultGroupIds(ec2)) {
           try {
-            rows.push(await auditGroup(ec2, location, groupId, options.settings));
+            rows.push(await auditGroup(ec2, reach.services(location), location, groupId, options.settings));
           } catch (error) {
             // One group that cannot be read (a call denied by a narrower policy) does not hide the others.
             rows.push(unreachable(reasonOf(error), groupId));
@@ -295,7 +308,7 @@ export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOp
       const deps = options.depsFor(place);
       let fresh: AuditedGroup;
       try {
-        fresh = await auditGroup(deps.ec2(place), place, groupId, deps.settings);
+        fresh = await auditGroup(deps.ec2(place), deps.services(place), place, groupId, deps.settings);
       } catch (error) {
         results.push(report({ ...base, result: 'failed', reasons: [reasonOf(error)] }));
         continue;

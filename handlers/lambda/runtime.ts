@@ -133,7 +133,11 @@ export function ec2Factory(
 }
 
 /** Lambda, RDS, ELBv2, EFS, EC2 endpoints and ElastiCache for a finding's account (requester-managed owners). */
-function servicesFactory(env: NodeJS.ProcessEnv, sts: STSClient, ownAccount: () => Promise<string | undefined>) {
+export function servicesFactory(
+  env: NodeJS.ProcessEnv,
+  sts: STSClient = new STSClient({}),
+  ownAccount: () => Promise<string | undefined> = ownAccountOf(sts),
+) {
   return accountFactory<ServicesPort>(env, sts, ownAccount, (region, credentials) => {
     const config = { region, ...(credentials ? { credentials } : {}) };
     return new SdkServices({

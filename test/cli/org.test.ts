@@ -109,6 +109,22 @@ describe('cli plan --all-regions on the simulator', () => {
     }
   });
 
+  it('judges requester-managed members through their services: movable owners are in use, not blocked', async () => {
+    const managed = join(import.meta.dirname, '..', 'fixtures', 'states', 'managed-services.state.json');
+    const result = await cli('plan', '--all-regions', '--state', managed, '--json');
+    const rows = result.json.groups as AuditedGroup[];
+    expect(rows.find((row) => row.groupId === 'sg-0d5e000000000d001')).toMatchObject({ status: 'in use', reasons: [] });
+    // Without its Functions record the Lambda interface has no owner the service shows: blocked, as Discover says.
+    const state = JSON.parse(readFileSync(managed, 'utf8'));
+    state.Functions = [];
+    const path = join(dir, 'no-functions.state.json');
+    writeFileSync(path, JSON.stringify(state));
+    const without = await cli('plan', '--all-regions', '--state', path, '--json');
+    expect((without.json.groups as AuditedGroup[]).find((row) => row.groupId === 'sg-0d5e000000000d001')?.status).toBe(
+      'blocked',
+    );
+  });
+
   it('reads only: the state files are unchanged and only Describe calls are made', async () => {
     const before = Object.fromEntries(Object.keys(ORG_FIXTURES).map((name) => [name, readFileSync(join(ORG, name))]));
     const result = await cli('plan', '--all-regions', '--state', ORG, '--json');
