@@ -108,6 +108,11 @@ export interface LockHolder {
   kind: 'remediation' | 'rollback';
   /** Epoch seconds after which the lock may be taken over (a crashed run must not block forever). */
   expiresAt: number;
+  /**
+   * Left by a rollback of `remediationId` that failed: nothing else may touch the group, but a rollback of the same
+   * remediation may take the lock over, so a person can re-run it once the cause is fixed.
+   */
+  failedRollback?: boolean;
 }
 
 export type LockResult = { acquired: true } | { acquired: false; heldBy: Omit<LockHolder, 'token'> };
@@ -162,10 +167,15 @@ export interface RollbackLinkRecord {
 
 /** The ledger: locks, remediation records, approvals and rollback links (DynamoDB table or a local JSON file). */
 export interface Ledger {
-  /** Takes the lock on `lockKey` if it is free, expired, or already held with the same token. */
+  /**
+   * Takes the lock on `lockKey` if it is free, expired, already held with the same token, or — for a rollback — left
+   * by a failed rollback of the same remediation.
+   */
   acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult>;
   /** Releases the lock if `token` holds it; releasing a lock not held is a no-op. */
   releaseLock(lockKey: string, token: string): Promise<void>;
+  /** Marks the lock `token` holds as left by a failed rollback ({@link LockHolder.failedRollback}); else a no-op. */
+  keepLockForRollback(lockKey: string, token: string): Promise<void>;
   putRemediation(record: RemediationRecord): Promise<void>;
   getRemediation(remediationId: string): Promise<RemediationRecord | undefined>;
   putApproval(record: ApprovalRecord): Promise<void>;

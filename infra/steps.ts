@@ -102,11 +102,12 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
   },
   ReleaseLock: {
     entry: 'release-lock',
-    description: 'Releases the per-group lock (conditional delete on its token).',
+    description:
+      'Releases the per-group lock (conditional delete on its token), or marks it re-runnable after a failed rollback.',
     timeoutSeconds: 20,
     memoryMb: 256,
     mutating: false,
-    access: { ledger: { actions: ['DeleteItem'], items: ['lock'] } },
+    access: { ledger: { actions: ['DeleteItem', 'UpdateItem'], items: ['lock'] } },
   },
   Discover: {
     entry: 'discover',

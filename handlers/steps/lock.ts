@@ -40,11 +40,18 @@ export async function takeLock(raw: unknown, deps: Deps): Promise<TakeLockOutput
 const releaseSchema = z.object({
   target: targetSchema,
   lock: z.object({ token: z.string(), inherited: z.boolean().optional() }).partial().optional(),
+  /** A rollback failed: keep the lock, but let a re-run of a rollback of the same remediation take it over. */
+  keepForRollback: z.boolean().optional(),
 });
 
 /** "Release the lock" — a no-op when this run never took it, or inherited it from the remediation that started it. */
-export async function releaseLock(raw: unknown, deps: Deps): Promise<{ released: boolean }> {
+export async function releaseLock(raw: unknown, deps: Deps): Promise<{ released: boolean; keptForRollback?: true }> {
   const input = parseInput(releaseSchema, raw);
+  if (input.keepForRollback) {
+    // Inherited or not, the token is the one the lock holds (a rollback a remediation started shares its token).
+    if (input.lock?.token) await deps.ledger.keepLockForRollback(lockKey(input.target), input.lock.token);
+    return { released: false, keptForRollback: true };
+  }
   if (!input.lock?.token || input.lock.inherited) return { released: false };
   await deps.ledger.releaseLock(lockKey(input.target), input.lock.token);
   return { released: true };

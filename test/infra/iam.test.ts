@@ -70,7 +70,7 @@ const SERVICES_MOVE = [
 const EXPECTED: Record<string, string[]> = {
   ParseFinding: [],
   TakeLock: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  ReleaseLock: ['dynamodb:DeleteItem'],
+  ReleaseLock: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
   Discover: [
     DESCRIBE_ENIS,
     DESCRIBE_REFS,

@@ -134,3 +134,41 @@ describe('concurrent runs on one group (I7)', () => {
     expect(next.acquired).toBe(true);
   });
 });
+
+describe('a rollback that failed keeps the group locked, but can be re-run', () => {
+  it('nothing else may start; a re-run of the same rollback takes the lock at once and restores exactly', async () => {
+    const session = createSession(sampleState());
+    const remediated = await session.remediate({ executionName: 'rem-rerun' });
+    expect(remediated.output?.outcome).toBe('remediated');
+    let denied = 0;
+    session.simulator.setHooks({
+      before(action) {
+        // Restoring the default group's rules is refused (a policy change); nothing is applied.
+        if (action === 'AuthorizeSecurityGroupIngress' && denied === 0) {
+          denied++;
+          throw Object.assign(new Error('You are not authorized to perform this operation.'), {
+            name: 'UnauthorizedOperation',
+          });
+        }
+      },
+    });
+    const failed = await session.rollback('rem-rerun');
+    expect(failed.status).toBe('FAILED');
+    expect(denied).toBe(1);
+    session.simulator.setHooks({});
+
+    // The group stays locked for everything else: a new remediation of it reports busy.
+    const other = await session.remediate({ executionName: 'rem-other' });
+    expect(other.output?.outcome).toBe('skipped');
+    expect(JSON.stringify(other.output)).toContain('locked by the rollback rem-rerun');
+
+    // The same rollback, re-run without waiting for the lock's expiry, finishes and restores the original.
+    const rerun = await session.rollback('rem-rerun');
+    expect(rerun.status, JSON.stringify(rerun)).toBe('SUCCEEDED');
+    expect(normalizeState(session.simulator.toState())).toEqual(normalizeState(session.original));
+    // …and releases the lock: the group is free again.
+    expect(
+      (await steps.TakeLock({ remediationId: 'rem-next', target, kind: 'remediation' }, session.deps)).acquired,
+    ).toBe(true);
+  });
+});

@@ -83,6 +83,7 @@ function toLockHolder(item: Item): LockHolder {
     token: readString(item, 'token'),
     kind,
     expiresAt: readNumber(item, 'expiresAt'),
+    ...(item.failedRollback?.BOOL === true ? { failedRollback: true } : {}),
   };
 }
 
@@ -163,9 +164,19 @@ export class DynamoDbLedger implements Ledger {
               expiresAt: N(holder.expiresAt),
               ttl: N(holder.expiresAt + TTL_GRACE_SECONDS),
             },
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token',
+            // A rollback may also take over the lock a failed rollback of the same remediation left (a re-run).
+            ConditionExpression:
+              holder.kind === 'rollback'
+                ? 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)'
+                : 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token',
             ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: { ':now': N(nowEpochSeconds), ':token': S(holder.token) },
+            ExpressionAttributeValues: {
+              ':now': N(nowEpochSeconds),
+              ':token': S(holder.token),
+              ...(holder.kind === 'rollback'
+                ? { ':true': { BOOL: true }, ':remediationId': S(holder.remediationId) }
+                : {}),
+            },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
@@ -190,6 +201,23 @@ export class DynamoDbLedger implements Ledger {
           ConditionExpression: '#token = :token',
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: { ':token': S(token) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async keepLockForRollback(lockKey: string, token: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(lockPk(lockKey)) },
+          UpdateExpression: 'SET failedRollback = :true',
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':token': S(token), ':true': { BOOL: true } },
         }),
       );
     } catch (error) {

@@ -80,7 +80,11 @@ export class FileLedger implements Ledger {
   async acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult> {
     return this.change<LockResult>((state) => {
       const current = state.locks.get(lockKey);
-      if (current === undefined || current.expiresAt < nowEpochSeconds || current.token === holder.token) {
+      const rerun =
+        current?.failedRollback === true &&
+        holder.kind === 'rollback' &&
+        current.remediationId === holder.remediationId;
+      if (current === undefined || current.expiresAt < nowEpochSeconds || current.token === holder.token || rerun) {
         state.locks.set(lockKey, { ...holder });
         return { result: { acquired: true }, changed: true };
       }
@@ -93,6 +97,15 @@ export class FileLedger implements Ledger {
     await this.change((state) => {
       if (state.locks.get(lockKey)?.token !== token) return { result: undefined, changed: false };
       state.locks.delete(lockKey);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async keepLockForRollback(lockKey: string, token: string): Promise<void> {
+    await this.change((state) => {
+      const current = state.locks.get(lockKey);
+      if (current?.token !== token) return { result: undefined, changed: false };
+      state.locks.set(lockKey, { ...current, failedRollback: true });
       return { result: undefined, changed: true };
     });
   }

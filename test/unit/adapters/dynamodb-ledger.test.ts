@@ -132,6 +132,25 @@ describe('DynamoDbLedger locks', () => {
     await expect(ledger().acquireLock('sg-1', holder, 1000)).rejects.toBe(throttled);
   });
 
+  it('lets a rollback take over a lock a failed rollback of the same remediation left, and marks one on request', async () => {
+    ddb.on(PutItemCommand).resolves({}).on(UpdateItemCommand).resolves({});
+    await ledger().acquireLock('sg-1', { ...holder, kind: 'rollback' }, 1000);
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
+      ConditionExpression:
+        'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)',
+      ExpressionAttributeValues: { ':true': { BOOL: true }, ':remediationId': { S: 'r-1' } },
+    });
+    await ledger().keepLockForRollback('sg-1', 'tok-1');
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: 'lock#sg-1' } },
+      UpdateExpression: 'SET failedRollback = :true',
+      ConditionExpression: '#token = :token',
+      ExpressionAttributeNames: { '#token': 'token' },
+      ExpressionAttributeValues: { ':token': { S: 'tok-1' }, ':true': { BOOL: true } },
+    });
+  });
+
   it('releases with a DeleteItem conditional on the token', async () => {
     ddb.on(DeleteItemCommand).resolves({});
     await ledger().releaseLock('sg-1', 'tok-1');

@@ -86,6 +86,30 @@ describe('FileLedger locks', () => {
     await ledger.releaseLock('sg-9', 'whatever');
   });
 
+  it('a lock kept for a failed rollback goes to a rollback of the same remediation only', async () => {
+    const ledger = new FileLedger(file);
+    const failed: LockHolder = { ...holder('a', 2000, 'r-1'), kind: 'rollback' };
+    await ledger.acquireLock('sg-1', failed, 1000);
+    const rerun: LockHolder = { ...holder('b', 2000, 'r-1'), kind: 'rollback' };
+    // Before it is marked, the re-run is refused like anyone else.
+    await expect(ledger.acquireLock('sg-1', rerun, 1000)).resolves.toMatchObject({ acquired: false });
+    await ledger.keepLockForRollback('sg-1', 'wrong');
+    await expect(ledger.acquireLock('sg-1', rerun, 1000)).resolves.toMatchObject({ acquired: false });
+    await ledger.keepLockForRollback('sg-1', 'a');
+    await expect(ledger.acquireLock('sg-1', holder('c', 2000, 'r-1'), 1000)).resolves.toMatchObject({
+      acquired: false,
+      heldBy: { failedRollback: true },
+    });
+    await expect(ledger.acquireLock('sg-1', { ...rerun, remediationId: 'r-2' }, 1000)).resolves.toMatchObject({
+      acquired: false,
+    });
+    await expect(ledger.acquireLock('sg-1', rerun, 1000)).resolves.toEqual({ acquired: true });
+    // The re-run holds it now, unmarked: a second re-run waits for it.
+    await expect(ledger.acquireLock('sg-1', { ...rerun, token: 'd' }, 1000)).resolves.toMatchObject({
+      acquired: false,
+    });
+  });
+
   it('grants a contended lock to exactly one of many concurrent callers (two instances, same file)', async () => {
     const first = new FileLedger(file);
     const second = new FileLedger(file);
