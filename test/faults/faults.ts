@@ -342,15 +342,14 @@ async function runToTheEnd(
       throw new Error(`the rollback failed on a transient fault: ${describeResult(rollback)}`);
     }
     // A rollback that cannot proceed fails loudly and keeps the lock (nothing else may touch the group); traffic
-    // must still be whole, and once the lock expires a re-run must restore the snapshot exactly.
+    // must still be whole, and a re-run of the same rollback — at once, taking over the lock it left — must restore
+    // the snapshot exactly.
     const flows = diffFlows(flowsOf(original), flowsOf(session.simulator.toState()));
     if (flows.length > 0)
       throw new Error(`I1: traffic changed by the failed rollback: ${flows.slice(0, 3).join('; ')}`);
     if (!/UnauthorizedOperation/.test(rollback.cause ?? '')) {
       throw new Error(`the failed rollback does not say why: ${describeResult(rollback)}`);
     }
-    const later = new Date(session.deps.now().getTime() + (session.deps.settings.lockTtlSeconds + 1) * 1000);
-    session.deps.now = () => later;
     const rerun = await session.rollback(result.executionName);
     if (rerun.status !== 'SUCCEEDED') throw new Error(`the re-run rollback failed: ${describeResult(rerun)}`);
     const problem = stateProblem(session.simulator.toState(), original, original, 'the original (re-run rollback)');
