@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, tempDirPerTest } from '../support/cli.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const sample = join(repo, 'cli', 'demo', 'web-app.state.json');
@@ -12,16 +11,12 @@ const fixtures = join(repo, 'test', 'fixtures', 'states');
 const examples = join(repo, '..', 'shared', 'examples');
 const DEFAULT_GROUP = 'sg-07d2e3f4a5b6c7d8e';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dsr-cli-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = tempDirPerTest('dsr-cli-');
 
 const cli = runCli;
 
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-const store = () => join(dir, 'store');
+const store = () => join(tempDir(), 'store');
 
 /** `remediate --state STATE --group|--finding VALUE --approve auto --store … [extra] --json` */
 const remediateJson = (state: string, flag: '--group' | '--finding', value: string, ...extra: string[]) =>
@@ -29,7 +24,7 @@ const remediateJson = (state: string, flag: '--group' | '--finding', value: stri
 
 describe('cli remediate and rollback on the simulator', () => {
   it('remediates with --approve auto, then rolls back exactly', async () => {
-    const after = join(dir, 'after.json');
+    const after = join(tempDir(), 'after.json');
     const remediated = await remediateJson(sample, '--group', DEFAULT_GROUP, '--out', after);
     expect(remediated.code).toBe(0);
     expect(remediated.json).toMatchObject({ outcome: 'remediated', groupId: DEFAULT_GROUP });
@@ -38,7 +33,7 @@ describe('cli remediate and rollback on the simulator', () => {
     expect(stripped.IpPermissions).toEqual([]);
     expect(stripped.IpPermissionsEgress).toEqual([]);
 
-    const restored = join(dir, 'restored.json');
+    const restored = join(tempDir(), 'restored.json');
     const rolledBack = await cli(
       'rollback',
       '--remediation',
@@ -57,7 +52,7 @@ describe('cli remediate and rollback on the simulator', () => {
   });
 
   it('a rejected approval ends rejected (exit 0) with the state unchanged', async () => {
-    const out = join(dir, 'out.json');
+    const out = join(tempDir(), 'out.json');
     const result = await cli(
       'remediate',
       '--state',
@@ -122,7 +117,7 @@ describe('cli outcomes and exit codes', () => {
   it('blocked: exit 3, reasons, nothing changed, --out still written', async () => {
     const state = join(fixtures, 'requester-managed.state.json');
     const groupId = read(state).SecurityGroups[0].GroupId;
-    const out = join(dir, 'out.json');
+    const out = join(tempDir(), 'out.json');
     const result = await remediateJson(state, '--group', groupId, '--out', out);
     expect(result.code).toBe(3);
     expect(result.json.outcome).toBe('blocked');
@@ -138,7 +133,7 @@ describe('cli outcomes and exit codes', () => {
   });
 
   it('invalid input: exit 2 with reasons, state unchanged', async () => {
-    const out = join(dir, 'out.json');
+    const out = join(tempDir(), 'out.json');
     const notDefault = await remediateJson(sample, '--group', 'sg-07c9d8e7f6a5b4c3d', '--out', out);
     expect(notDefault.code).toBe(2);
     expect(notDefault.json).toMatchObject({ outcome: 'failed', error: 'InvalidInput' });
@@ -151,13 +146,13 @@ describe('cli outcomes and exit codes', () => {
         '999988887777',
       ),
     );
-    writeFileSync(join(dir, 'other.json'), JSON.stringify(otherAccount));
+    writeFileSync(join(tempDir(), 'other.json'), JSON.stringify(otherAccount));
     const foreign = await cli(
       'remediate',
       '--state',
       sample,
       '--finding',
-      join(dir, 'other.json'),
+      join(tempDir(), 'other.json'),
       '--approve',
       'auto',
       '--store',
@@ -167,7 +162,7 @@ describe('cli outcomes and exit codes', () => {
     expect(foreign.code).toBe(2);
     expect(foreign.json.reasons.join(' ')).toMatch(/999988887777/);
 
-    writeFileSync(join(dir, 'truncated.json'), '{"detail": {"findings": [');
+    writeFileSync(join(tempDir(), 'truncated.json'), '{"detail": {"findings": [');
     expect(
       (
         await cli(
@@ -175,17 +170,17 @@ describe('cli outcomes and exit codes', () => {
           '--state',
           sample,
           '--finding',
-          join(dir, 'truncated.json'),
+          join(tempDir(), 'truncated.json'),
           '--approve',
           'auto',
           '--json',
         )
       ).code,
     ).toBe(2);
-    writeFileSync(join(dir, 'bad-state.json'), JSON.stringify({ SecurityGroups: 'no' }));
-    expect((await cli('plan', '--state', join(dir, 'bad-state.json'), '--group', DEFAULT_GROUP, '--json')).code).toBe(
-      2,
-    );
+    writeFileSync(join(tempDir(), 'bad-state.json'), JSON.stringify({ SecurityGroups: 'no' }));
+    expect(
+      (await cli('plan', '--state', join(tempDir(), 'bad-state.json'), '--group', DEFAULT_GROUP, '--json')).code,
+    ).toBe(2);
     expect((await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--bogus', '--json')).code).toBe(2);
     expect((await cli('remediate', '--state', sample, '--group', DEFAULT_GROUP, '--json')).json.reasons[0]).toMatch(
       /--approve/,
@@ -196,13 +191,13 @@ describe('cli outcomes and exit codes', () => {
   it('a finding that needs no action is skipped: exit 0', async () => {
     const passed = read(join(examples, 'finding-ec2.2-consolidated.json'));
     passed.detail.findings[0].Compliance.Status = 'PASSED';
-    writeFileSync(join(dir, 'passed.json'), JSON.stringify(passed));
+    writeFileSync(join(tempDir(), 'passed.json'), JSON.stringify(passed));
     const result = await cli(
       'remediate',
       '--state',
       sample,
       '--finding',
-      join(dir, 'passed.json'),
+      join(tempDir(), 'passed.json'),
       '--approve',
       'auto',
       '--store',

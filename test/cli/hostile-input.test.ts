@@ -7,12 +7,11 @@
  * shares them) and `test/fixtures/hostile/` (findings the parser accepts but the run cannot act on, files that are not
  * JSON or too big, state files that are not EC2 shapes). Tampered snapshots are made from a real remediation.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalJson, type Snapshot, sealSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, tempDirPerTest } from '../support/cli.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const sample = join(repo, '..', 'shared', 'examples', 'web-app.state.json');
@@ -20,19 +19,15 @@ const events = join(repo, 'test', 'fixtures', 'events');
 const hostile = join(repo, 'test', 'fixtures', 'hostile');
 const DEFAULT_GROUP = 'sg-07d2e3f4a5b6c7d8e';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dsr-hostile-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = tempDirPerTest('dsr-hostile-');
 
 async function cli(...args: string[]) {
   const { code, json } = await runCli(...args, '--json');
   return { code, json: json as { outcome: string; error?: string; reasons?: string[]; remediationId?: string } };
 }
 
-const store = () => join(dir, 'store');
-const out = () => join(dir, 'out.json');
+const store = () => join(tempDir(), 'store');
+const out = () => join(tempDir(), 'out.json');
 const read = (path: string) => readFileSync(path, 'utf8');
 
 /** Files under the store, relative, with the ledger's locks (the ledger file itself may exist). */
@@ -87,7 +82,7 @@ describe('finding events the parser refuses or skips, through the CLI', () => {
   it.each(eventFixtures.filter((fixture) => fixture.expect.kind === 'invalid'))(
     '$file ($description): exit 2, a clear reason, nothing changed',
     async ({ input }) => {
-      const finding = join(dir, 'finding.json');
+      const finding = join(tempDir(), 'finding.json');
       writeFileSync(finding, JSON.stringify(input));
       const result = await remediateFinding(finding);
       expect(result.code, JSON.stringify(result.json)).toBe(2);
@@ -100,7 +95,7 @@ describe('finding events the parser refuses or skips, through the CLI', () => {
   it.each(eventFixtures.filter((fixture) => fixture.expect.kind === 'skip'))(
     '$file ($description): skipped, exit 0, nothing changed',
     async ({ input }) => {
-      const finding = join(dir, 'finding.json');
+      const finding = join(tempDir(), 'finding.json');
       writeFileSync(finding, JSON.stringify(input));
       const result = await remediateFinding(finding);
       expect(result.code, JSON.stringify(result.json)).toBe(0);
@@ -198,7 +193,7 @@ describe('tampered snapshot files', () => {
   it.each(tamperings)(
     '$name: rollback exits 2 ($reason), the state and the store unchanged',
     async ({ tamper, reason }) => {
-      const after = join(dir, 'after.json');
+      const after = join(tempDir(), 'after.json');
       const done = await cli(
         'remediate',
         '--state',

@@ -1,19 +1,14 @@
 /** The command line on the managed-services fixture: plan names the owners; remediate then rollback is exact. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, tempDirPerTest } from '../support/cli.ts';
 
 const state = join(import.meta.dirname, '..', 'fixtures', 'states', 'managed-services.state.json');
 const DEFAULT_GROUP = 'sg-0d5e000000000d001';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dsr-cli-movers-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = tempDirPerTest('dsr-cli-movers-');
 
 const cli = runCli;
 
@@ -21,7 +16,7 @@ const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 describe('cli on a default group used by Lambda, RDS, a load balancer, EFS, an endpoint, ElastiCache and instances', () => {
   it('plan lists the owners moved through their services', async () => {
-    const planned = await cli('plan', '--state', state, '--group', DEFAULT_GROUP, '--store', join(dir, 'store'));
+    const planned = await cli('plan', '--state', state, '--group', DEFAULT_GROUP, '--store', join(tempDir(), 'store'));
     expect(planned.code).toBe(0);
     expect(planned.stdout).toContain('Moved through their own service (6), their interfaces following:');
     expect(planned.stdout).toContain('  - Lambda function orders-api: groups sg-0d5e000000000d001 (2 interface(s))');
@@ -30,8 +25,8 @@ describe('cli on a default group used by Lambda, RDS, a load balancer, EFS, an e
   });
 
   it('remediate --approve auto, then rollback: remediated, every owner on the copy, then restored exactly', async () => {
-    const after = join(dir, 'after.json');
-    const store = join(dir, 'store');
+    const after = join(tempDir(), 'after.json');
+    const store = join(tempDir(), 'store');
     const remediated = await cli(
       'remediate',
       '--state',
@@ -54,7 +49,7 @@ describe('cli on a default group used by Lambda, RDS, a load balancer, EFS, an e
     expect(moved.DBInstances[0].VpcSecurityGroups).toEqual([{ VpcSecurityGroupId: copy, Status: 'active' }]);
     expect(moved.LoadBalancers[0].SecurityGroups).toEqual([copy, 'sg-0d5e000000000a001']);
 
-    const restored = join(dir, 'restored.json');
+    const restored = join(tempDir(), 'restored.json');
     const rolledBack = await cli(
       'rollback',
       '--remediation',

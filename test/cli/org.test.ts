@@ -1,29 +1,24 @@
 /** Organization runs through the CLI entry: `plan --all-regions` and `remediate --all-empty` on the org fixture set. */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditedGroup, RemediatedGroup } from '../../cli/org.ts';
 import type { Ec2State, SecurityGroup } from '../../handlers/core/ec2-shapes.ts';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
 import { ORG_FIXTURES } from '../fixtures/org/build.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, tempDirPerTest } from '../support/cli.ts';
 
 const ORG = join(import.meta.dirname, '..', 'fixtures', 'org');
 const MAIN_US = '111122223333-us-east-1.state.json';
 const MAIN_EU = '111122223333-eu-west-1.state.json';
 const MEMBER_US = '444455556666-us-east-1.state.json';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dsr-org-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = tempDirPerTest('dsr-org-');
 
 const cli = runCli;
 
 const read = (path: string): Ec2State => JSON.parse(readFileSync(path, 'utf8'));
-const store = () => join(dir, 'store');
+const store = () => join(tempDir(), 'store');
 
 /** The default groups of a fixture file, in the order its VPCs were built. */
 function defaultGroups(file: string): SecurityGroup[] {
@@ -117,7 +112,7 @@ describe('cli plan --all-regions on the simulator', () => {
     // Without its Functions record the Lambda interface has no owner the service shows: blocked, as Discover says.
     const state = JSON.parse(readFileSync(managed, 'utf8'));
     state.Functions = [];
-    const path = join(dir, 'no-functions.state.json');
+    const path = join(tempDir(), 'no-functions.state.json');
     writeFileSync(path, JSON.stringify(state));
     const without = await cli('plan', '--all-regions', '--state', path, '--json');
     expect((without.json.groups as AuditedGroup[]).find((row) => row.groupId === 'sg-0d5e000000000d001')?.status).toBe(
@@ -177,7 +172,7 @@ describe('cli plan --all-regions on the simulator', () => {
 
 describe('cli remediate --all-empty on the simulator', () => {
   it('strips exactly the empty groups, leaves everything else as it was, and each one rolls back', async () => {
-    const out = join(dir, 'out');
+    const out = join(tempDir(), 'out');
     const result = await cli(
       'remediate',
       '--all-empty',
@@ -239,7 +234,7 @@ describe('cli remediate --all-empty on the simulator', () => {
   });
 
   it('--approve reject starts and rejects each run: all skipped, the states unchanged', async () => {
-    const out = join(dir, 'out');
+    const out = join(tempDir(), 'out');
     const result = await cli(
       'remediate',
       '--all-empty',
@@ -296,7 +291,7 @@ describe('organization flags: bad input exits 2 and changes nothing', () => {
     { args: ['remediate', '--all-regions'], reason: /--all-regions goes with plan/ },
     { args: ['remediate', '--all-empty', '--approve', 'web'], reason: /auto, reject or prompt/ },
     { args: ['remediate', '--all-empty'], reason: /--approve auto\|reject is required/ },
-    { args: ['remediate', '--all-empty', '--approve', 'auto', '--out', 'dir'], reason: /--out needs --state/ },
+    { args: ['remediate', '--all-empty', '--approve', 'auto', '--out', 'tempDir()'], reason: /--out needs --state/ },
     { args: ['rollback', '--all-empty', '--remediation', 'rem-1'], reason: /rollback takes one --remediation/ },
   ])('$args', async ({ args, reason }) => {
     const result = await cli(...args, '--json');
@@ -306,9 +301,9 @@ describe('organization flags: bad input exits 2 and changes nothing', () => {
   });
 
   it('refuses two state files for the same account and region, and a missing one, before changing anything', async () => {
-    const copy = join(dir, 'copy.state.json');
+    const copy = join(tempDir(), 'copy.state.json');
     cpSync(one, copy);
-    const out = join(dir, 'out');
+    const out = join(tempDir(), 'out');
     const duplicate = await cli(
       'remediate',
       '--all-empty',
@@ -326,15 +321,15 @@ describe('organization flags: bad input exits 2 and changes nothing', () => {
     );
     expect(duplicate.code).toBe(2);
     expect(duplicate.json.reasons.join(' ')).toMatch(/both simulate account 111122223333 in us-east-1/);
-    const missing = await cli('plan', '--all-regions', '--state', join(dir, 'nope'), '--json');
+    const missing = await cli('plan', '--all-regions', '--state', join(tempDir(), 'nope'), '--json');
     expect(missing.code).toBe(2);
     expect(missing.json.reasons.join(' ')).toMatch(/Cannot read the state .*nope: ENOENT/);
-    const broken = join(dir, 'broken');
+    const broken = join(tempDir(), 'broken');
     cpSync(ORG, broken, { recursive: true });
     writeFileSync(join(broken, 'zz.json'), '{"SecurityGroups": [{"GroupId": "nope"}]}');
     const invalid = await cli('plan', '--all-regions', '--state', broken, '--json');
     expect(invalid.code).toBe(2);
     expect(invalid.json.reasons.join(' ')).toMatch(/zz\.json: SecurityGroups\[0\]\.GroupId/);
-    expect(readdirSync(dir).sort()).toEqual(['broken', 'copy.state.json']);
+    expect(readdirSync(tempDir()).sort()).toEqual(['broken', 'copy.state.json']);
   });
 });

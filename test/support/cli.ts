@@ -1,4 +1,8 @@
 /** The command line in-process, as the CLI tests drive it: `main(args)` with captured output and no terminal. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { type Io, main } from '../../cli/main.ts';
 
 export interface CliRun {
@@ -24,4 +28,14 @@ export async function runCli(...args: string[]): Promise<CliRun> {
   };
   const code = await main(args, io);
   return { code, stdout, stderr, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
+}
+
+/** A fresh temporary directory for each test of the calling file, removed after it; call the answer for its path. */
+export function tempDirPerTest(prefix: string): () => string {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
 }
