@@ -49,7 +49,7 @@ Options
                  (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL honoured)
   --state DIR    (--all-regions, --all-empty) every *.json in DIR; --state may be repeated. One file per
                  account and region: its first group's OwnerId and SecurityGroupArn region
-  --accounts     without --state: accounts reached by assuming the member role (MEMBER_ROLE_NAME, default
+  --accounts     without --state: accounts reached by assuming the role MEMBER_ROLE_NAME names (default
                  DefaultSgRemediationMember); default the current credentials' account
   --regions      default every region DescribeRegions lists (or, with --state, every state's region)
   --out FILE     with --state: write the final simulated state to FILE (same shape)

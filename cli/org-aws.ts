@@ -11,7 +11,10 @@ import { type Pace, pacer } from '../handlers/steps/pacing.ts';
 import type { OrgReach, PlaceAccess } from './org.ts';
 import type { Scope } from './org-states.ts';
 
-/** The member role's default name (infra/config.ts `memberRoleName`). */
+/**
+ * The role assumed in other accounts when MEMBER_ROLE_NAME names none. The deployed member roles are per step
+ * (`<memberRoleName>-<Step>`) and trust only the step functions, so an operator names a role of their own (runbook).
+ */
 export const DEFAULT_MEMBER_ROLE_NAME = 'DefaultSgRemediationMember';
 
 /**

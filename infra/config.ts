@@ -6,6 +6,7 @@
  * The defaults are documented in docs/deploy.md (keep the two in step: test/infra/config.test.ts checks the table).
  */
 import * as z from 'zod';
+import { MEMBER_ROLE_PREFIX_MAX } from './steps.ts';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -63,10 +64,16 @@ export const configSchema = z.object({
       }
       return { text: text.trim(), seconds };
     }),
-  /** The role the handlers assume in member accounts (MemberRoleStack creates it). */
+  /**
+   * The prefix of the roles the handlers assume in member accounts, `<memberRoleName>-<Step>` (MemberRoleStack creates
+   * them): short enough for the longest step name within IAM's 64 characters.
+   */
   memberRoleName: z
     .string()
-    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1–64 of letters, digits and +=,.@_-)')
+    .regex(
+      new RegExp(`^[\\w+=,.@-]{1,${MEMBER_ROLE_PREFIX_MAX}}$`),
+      `must be an IAM role name prefix (1–${MEMBER_ROLE_PREFIX_MAX} of letters, digits and +=,.@_-: "-<Step>" is added)`,
+    )
     .default('DefaultSgRemediationMember'),
   /** `always` wait for a person; `when-in-use`: a group nothing uses or references is stripped without waiting. */
   approval: z.enum(['always', 'when-in-use']).default('always'),

@@ -15,9 +15,11 @@
  * - describe actions do not support resource-level permissions and are granted on `*`
  *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html: the Describe* actions
  *   list no resource types; https://docs.aws.amazon.com/AWSEC2/latest/APIReference/ec2-api-permissions.html).
- * ModifyNetworkInterfaceAttribute is scoped to the account's interfaces, groups and instances but carries no
- * `ec2:Vpc` condition: a condition key missing from one of the resource types the call is authorized against would
- * deny the move, and a failed move rolls the remediation back.
+ * ModifyNetworkInterfaceAttribute is authorized against each resource of the request: the interface, every group of
+ * the new list and, for an attached interface, its instance. One statement per resource type, so that each carries
+ * only the condition keys its type has (Service Authorization Reference, Amazon EC2 resource types): `ec2:Vpc` (the
+ * VPC's ARN) on the interface and on the groups, none on the instance (the instance type has no `ec2:Vpc`; a key
+ * missing from the request context would deny every move). What remains possible is in docs/threat-model.md.
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -45,6 +47,11 @@ function arnOf(type: string, account: string): string {
   return `arn:${Aws.PARTITION}:ec2:*:${account}:${type}/*`;
 }
 
+/** `ec2:Vpc` is a VPC of `account` (the key holds the VPC's ARN). */
+export function inVpcOf(account: string): Record<string, Record<string, string>> {
+  return { ArnLike: { 'ec2:Vpc': `arn:${Aws.PARTITION}:ec2:*:${account}:vpc/*` } };
+}
+
 /** The same pattern as cdk-nag prints it in finding ids (tokens as `<AWS::…>`). */
 function nagArnOf(type: string, accountLabel: string): string {
   return `Resource::arn:<AWS::Partition>:ec2:*:${accountLabel}:${type}/*`;
@@ -58,7 +65,7 @@ export function ec2Grant(
 ): Ec2Grant {
   const statements: iam.PolicyStatement[] = [];
   const wildcards = new Map<string, string>();
-  const inOwnVpc = { ArnLike: { 'ec2:Vpc': `arn:${Aws.PARTITION}:ec2:*:${account}:vpc/*` } };
+  const inOwnVpc = inVpcOf(account);
   const tagged = { Null: { [`aws:ResourceTag/${REMEDIATION_TAG}`]: 'false' } };
   const groups = arnOf('security-group', account);
   const why = {
@@ -147,9 +154,21 @@ export function ec2Grant(
   if (has('move-interfaces')) {
     statements.push(
       new iam.PolicyStatement({
-        sid: 'SwapGroupsOnThisAccountsInterfaces',
+        sid: 'SwapGroupsOnInterfacesOfThisAccountsVpcs',
         actions: ['ec2:ModifyNetworkInterfaceAttribute'],
-        resources: [arnOf('network-interface', account), groups, arnOf('instance', account)],
+        resources: [arnOf('network-interface', account)],
+        conditions: inOwnVpc,
+      }),
+      new iam.PolicyStatement({
+        sid: 'SwapInGroupsOfThisAccountsVpcs',
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        resources: [groups],
+        conditions: inOwnVpc,
+      }),
+      new iam.PolicyStatement({
+        sid: 'SwapGroupsOnInterfacesAttachedToThisAccountsInstances',
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        resources: [arnOf('instance', account)],
       }),
     );
     wildcards.set(nagArnOf('network-interface', accountLabel), why.interfaces);

@@ -1,27 +1,30 @@
 /**
- * The member-account role (deploy it to every member account, e.g. with a CloudFormation StackSet: docs/deploy.md).
- * The handlers of the remediation stack assume it for findings of other accounts. It may do exactly the EC2 calls the
- * step functions make, under the same conditions (infra/ec2-policy.ts), and it trusts only those step roles, by ARN,
- * in the remediation account (`aws:PrincipalArn`), plus the external id and/or the organization.
+ * The member-account roles (deploy them to every member account, e.g. with a CloudFormation StackSet: docs/deploy.md).
+ * The handlers of the remediation stack assume them for findings of other accounts: one role per step that calls the
+ * finding's account, `<memberRoleName>-<Step>`, holding exactly that step's grant (infra/account-grant.ts, the same
+ * function that builds the step's own role) and trusting only that step's role, by ARN, in the remediation account
+ * (`aws:PrincipalArn`), plus the external id and/or the organization. A step that only reads (Discover, Verify, …)
+ * therefore cannot write in a member account whatever its code does (docs/decisions.md, "Least privilege inside AWS").
  *
  * The remediation account and region are template parameters, so one template serves every deployment: the role
- * ARNs it trusts are `arn:<partition>:iam::<RemediationAccountId>:role/DefaultSgRemediation-<Step>-<RemediationRegion>`
+ * ARNs trusted are `arn:<partition>:iam::<RemediationAccountId>:role/DefaultSgRemediation-<Step>-<RemediationRegion>`
  * (infra/steps.ts stepRoleName).
  */
 import { Aws, CfnOutput, CfnParameter, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import type { StepName } from '../handlers/steps/index.ts';
+import { accountGrant } from './account-grant.ts';
 import type { Config } from './config.ts';
-import { ec2Grant } from './ec2-policy.ts';
-import { servicesGrant } from './services-policy.ts';
-import { EC2_STEPS, STEP_SPECS, stepRoleName } from './steps.ts';
+import { EC2_STEPS, memberRoleNameOf, STEP_SPECS, stepRoleName } from './steps.ts';
 
 export interface MemberRoleStackProps extends StackProps {
   config: Config;
 }
 
 export class MemberRoleStack extends Stack {
-  readonly role: iam.Role;
+  /** One role per step that calls the finding's account. */
+  readonly roles: Partial<Record<StepName, iam.Role>> = {};
   readonly remediationAccountId: CfnParameter;
   readonly remediationRegion: CfnParameter;
   readonly organizationId?: CfnParameter;
@@ -30,7 +33,7 @@ export class MemberRoleStack extends Stack {
     super(scope, id, props);
     const config = props.config;
     this.templateOptions.description =
-      'default-sg-remediation member role: lets the remediation account fix Security Hub EC2.2 in this account.';
+      'default-sg-remediation member roles: let the remediation account fix Security Hub EC2.2 in this account, one role per step.';
 
     this.remediationAccountId = new CfnParameter(this, 'RemediationAccountId', {
       type: 'String',
@@ -48,42 +51,36 @@ export class MemberRoleStack extends Stack {
       this.organizationId = new CfnParameter(this, 'OrganizationId', {
         type: 'String',
         allowedPattern: '^o-[a-z0-9]{10,32}$',
-        description: 'Your AWS Organizations id: only principals of this organization may assume the role.',
+        description: 'Your AWS Organizations id: only principals of this organization may assume the roles.',
       });
       organizationId = this.organizationId.valueAsString;
     }
 
     const account = this.remediationAccountId.valueAsString;
     const region = this.remediationRegion.valueAsString;
-    const trusted = EC2_STEPS.map((step) => `arn:${Aws.PARTITION}:iam::${account}:role/${stepRoleName(step, region)}`);
-    const conditions: Record<string, Record<string, unknown>> = { ArnEquals: { 'aws:PrincipalArn': trusted } };
-    if (organizationId) conditions.StringEquals = { 'aws:PrincipalOrgID': organizationId };
+    const secondConditions: Record<string, Record<string, unknown>> = {};
+    if (organizationId) secondConditions.StringEquals = { 'aws:PrincipalOrgID': organizationId };
     if (config.externalId) {
-      conditions.StringEquals = { ...(conditions.StringEquals ?? {}), 'sts:ExternalId': config.externalId };
+      secondConditions.StringEquals = { ...(secondConditions.StringEquals ?? {}), 'sts:ExternalId': config.externalId };
     }
 
-    this.role = new iam.Role(this, 'MemberRole', {
-      roleName: config.memberRoleName,
-      description: 'Assumed by the default-sg-remediation step functions to fix Security Hub EC2.2 in this account.',
-      assumedBy: new iam.AccountPrincipal(account).withConditions(conditions),
-    });
-    const reads = EC2_STEPS.flatMap((step) => STEP_SPECS[step].access.ec2Read ?? []);
-    const writes = EC2_STEPS.flatMap((step) => STEP_SPECS[step].access.ec2Write ?? []);
-    const grant = ec2Grant(reads, [...new Set(writes)]);
-    for (const statement of grant.statements) this.role.addToPrincipalPolicy(statement);
-    for (const { finding, reason } of grant.wildcards) {
-      Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    for (const step of EC2_STEPS) {
+      const trusted = `arn:${Aws.PARTITION}:iam::${account}:role/${stepRoleName(step, region)}`;
+      const role = new iam.Role(this, `${step}MemberRole`, {
+        roleName: memberRoleNameOf(config.memberRoleName, step),
+        description: `Assumed by the default-sg-remediation ${step} step only: its calls to fix Security Hub EC2.2 in this account.`,
+        assumedBy: new iam.AccountPrincipal(account).withConditions({
+          ArnEquals: { 'aws:PrincipalArn': trusted },
+          ...secondConditions,
+        }),
+      });
+      const grant = accountGrant(STEP_SPECS[step].access);
+      for (const statement of grant.statements) role.addToPrincipalPolicy(statement);
+      for (const { finding, reason } of grant.wildcards) {
+        Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+      }
+      this.roles[step] = role;
+      new CfnOutput(this, `${step}MemberRoleArn`, { value: role.roleArn });
     }
-
-    const services = servicesGrant({
-      read: EC2_STEPS.some((step) => STEP_SPECS[step].access.services?.read),
-      move: EC2_STEPS.some((step) => STEP_SPECS[step].access.services?.move),
-    });
-    for (const statement of services.statements) this.role.addToPrincipalPolicy(statement);
-    for (const { finding, reason } of services.wildcards) {
-      Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
-    }
-
-    new CfnOutput(this, 'MemberRoleArn', { value: this.role.roleArn });
   }
 }

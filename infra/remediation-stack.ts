@@ -21,7 +21,15 @@ import { Notifications } from './constructs/notifications.ts';
 import { Storage } from './constructs/storage.ts';
 import { Triggers } from './constructs/triggers.ts';
 import { Workflows } from './constructs/workflows.ts';
-import { EC2_STEPS, type LedgerItem, STEP_NAMES, STEP_SPECS, type StoreArea, stepRoleName } from './steps.ts';
+import {
+  EC2_STEPS,
+  type LedgerItem,
+  memberRoleNameOf,
+  STEP_NAMES,
+  STEP_SPECS,
+  type StoreArea,
+  stepRoleName,
+} from './steps.ts';
 
 /** Ledger partition key pattern of each kind of item (the adapter's own key functions, with `*` for the id). */
 export const LEDGER_KEYS: Record<LedgerItem, string> = {
@@ -108,6 +116,7 @@ export class RemediationStack extends Stack {
     for (const step of STEP_NAMES) {
       const spec = STEP_SPECS[step];
       const usesEc2 = EC2_STEPS.includes(step);
+      const memberRole = memberRoleNameOf(config.memberRoleName, step);
       const fn = new HandlerFunction(this, `${step}Step`, {
         entry: `handlers/lambda/${spec.entry}.ts`,
         description: spec.description,
@@ -117,7 +126,7 @@ export class RemediationStack extends Stack {
         environment: {
           ...baseEnvironment,
           ...(spec.links ? { LINK_BASE_URL: this.links.baseUrl } : {}),
-          ...(usesEc2 ? { MEMBER_ROLE_NAME: config.memberRoleName } : {}),
+          ...(usesEc2 ? { MEMBER_ROLE_NAME: memberRole } : {}),
           ...(usesEc2 && config.externalId ? { MEMBER_ROLE_EXTERNAL_ID: config.externalId } : {}),
         },
         logKey: this.logKey,
@@ -125,7 +134,7 @@ export class RemediationStack extends Stack {
         ...(usesEc2 ? { roleName: stepRoleName(step, Aws.REGION) } : {}),
       });
       this.grantStepAccess(fn, step);
-      if (usesEc2) fn.allowAssumeMemberRole(config.memberRoleName, config.organizationId);
+      if (usesEc2) fn.allowAssumeMemberRole(memberRole, config.organizationId);
       steps[step] = fn;
     }
     this.steps = steps;
@@ -198,8 +207,7 @@ export class RemediationStack extends Stack {
   private grantStepAccess(fn: HandlerFunction, step: StepName): void {
     const access = STEP_SPECS[step].access;
     const { snapshots, ledger } = this.storage;
-    if (access.ec2Read?.length || access.ec2Write?.length) fn.allowEc2(access.ec2Read ?? [], access.ec2Write ?? []);
-    if (access.services) fn.allowServices(access.services);
+    if (EC2_STEPS.includes(step)) fn.allowAccountCalls(access);
     if (access.ledger) {
       fn.allowLedger(
         ledger,

@@ -1,23 +1,24 @@
 /**
  * IAM for the services that own requester-managed interfaces (handlers/adapters/aws/services.ts), shared by the step
- * roles and the member role like infra/ec2-policy.ts. Per the Service Authorization Reference
+ * roles and the member roles like infra/ec2-policy.ts. Per the Service Authorization Reference
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/):
  * - `read`: the describe calls. lambda:ListFunctions, elasticloadbalancing:DescribeLoadBalancers and
  *   ec2:DescribeVpcEndpoints have no resource types and are granted on "*"; the others are scoped to this account's
  *   functions, DB instances and clusters, file systems and ElastiCache clusters / replication groups.
- * - `move`: the group changes, each on its own resource type in this account only: lambda:UpdateFunctionConfiguration
- *   (function), rds:ModifyDBInstance (db) / rds:ModifyDBCluster (cluster), elasticloadbalancing:SetSecurityGroups
- *   (Application and Network Load Balancers only, not gateway ones), elasticfilesystem:ModifyMountTargetSecurityGroups
- *   (file-system; EFS also needs ec2:ModifyNetworkInterfaceAttribute on the mount target's interface, which the
- *   `move-interfaces` EC2 grant has), ec2:ModifyVpcEndpoint (vpc-endpoint, and the security groups it adds and
- *   removes), elasticache:ModifyReplicationGroup (replicationgroup) / ModifyCacheCluster (cluster). Changing a
- *   function's VpcConfig also needs ec2:DescribeSecurityGroups, DescribeSubnets and DescribeVpcs of the caller
- *   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions), on "*".
+ * - `move`: the group changes, each on its own resource type in this account only, and each narrowed by the condition
+ *   keys its service defines for the request (MOVER_CONDITIONS below, what they cannot guard in docs/threat-model.md).
+ *   Changing a function's VpcConfig also needs ec2:DescribeSecurityGroups, DescribeSubnets and DescribeVpcs of the
+ *   caller (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions), on
+ *   "*"; EFS also needs ec2:ModifyNetworkInterfaceAttribute on the mount target's interface, which the
+ *   `move-interfaces` EC2 grant has.
  * Resource ids are discovered at run time, so each pattern is `<type>:*` / `<type>/*` in this account, any region
- * (findings of every region arrive in the aggregation region).
+ * (findings of every region arrive in the aggregation region). A request naming another resource type (a DB parameter,
+ * option or subnet group, an ElastiCache parameter or user group, an endpoint's route table or subnet) needs a grant on
+ * that type too, which none of these statements gives.
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { inVpcOf } from './ec2-policy.ts';
 
 export interface ServicesAccess {
   read?: boolean;
@@ -75,6 +76,63 @@ export const SERVICE_MOVE_ACTIONS = [
   'rds:ModifyDBInstance',
 ];
 
+type Conditions = Record<string, Record<string, string>>;
+
+/** ElastiCache keys set from a request's own parameters (elasticache:CacheNodeType, …): a move sets none of them. */
+const CACHE_SETTINGS_UNCHANGED = {
+  'elasticache:CacheNodeType': 'true',
+  'elasticache:CacheParameterGroupName': 'true',
+  'elasticache:EngineVersion': 'true',
+  'elasticache:SnapshotRetentionLimit': 'true',
+};
+
+/**
+ * The request condition keys each mover's change is narrowed by: everything the key lets us require of a group change
+ * (the actions and their keys: Service Authorization Reference, and the pages cited per entry).
+ */
+export const MOVER_CONDITIONS: Record<string, Conditions> = {
+  // lambda:Layer holds the layer versions a request names, lambda:VpcIds / SubnetIds / SecurityGroupIds its VPC
+  // settings (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html,
+  // https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#vpc-conditions,
+  // https://docs.aws.amazon.com/lambda/latest/dg/permissions-user-layer.html): the request must name no layer and
+  // must keep the function in a VPC with subnets and groups (a move never detaches it).
+  'lambda:UpdateFunctionConfiguration': {
+    Null: {
+      'lambda:Layer': 'true',
+      'lambda:SecurityGroupIds': 'false',
+      'lambda:SubnetIds': 'false',
+      'lambda:VpcIds': 'false',
+    },
+  },
+  // ModifyDBInstance has one request key, rds:ManageMasterUserPassword; its others describe the instance as it is
+  // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html). IfExists: a request that
+  // does not mention it passes whether RDS leaves the key out or sets it false.
+  'rds:ModifyDBInstance': { BoolIfExists: { 'rds:ManageMasterUserPassword': 'false' } },
+  // ModifyDBCluster's request keys also carry the class, storage size and IOPS a request asks for.
+  'rds:ModifyDBCluster': {
+    BoolIfExists: { 'rds:ManageMasterUserPassword': 'false' },
+    Null: { 'rds:DatabaseClass': 'true', 'rds:Piops': 'true', 'rds:StorageSize': 'true' },
+  },
+  // elasticloadbalancing:SecurityGroup holds the groups a request sets: a move always names at least one.
+  'elasticloadbalancing:SetSecurityGroups': { Null: { 'elasticloadbalancing:SecurityGroup': 'false' } },
+  // ElastiCache keys from the request's parameters
+  // (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/IAM.ConditionKeys.html): no new node type, engine version,
+  // parameter group, snapshot retention, shard or replica count, and no new AUTH token (AuthTokenEnabled: a non-empty
+  // AuthToken in the request).
+  'elasticache:ModifyReplicationGroup': {
+    Null: {
+      ...CACHE_SETTINGS_UNCHANGED,
+      'elasticache:NumNodeGroups': 'true',
+      'elasticache:ReplicasPerNodeGroup': 'true',
+    },
+    BoolIfExists: { 'elasticache:AuthTokenEnabled': 'false' },
+  },
+  'elasticache:ModifyCacheCluster': {
+    Null: CACHE_SETTINGS_UNCHANGED,
+    BoolIfExists: { 'elasticache:AuthTokenEnabled': 'false' },
+  },
+};
+
 export function servicesGrant(
   access: ServicesAccess,
   account: string = Aws.ACCOUNT_ID,
@@ -82,8 +140,15 @@ export function servicesGrant(
 ): ServicesGrant {
   const statements: iam.PolicyStatement[] = [];
   const wildcards = new Map<string, string>();
-  const scoped = (sid: string, actions: string[], patterns: Pattern[]) => {
-    statements.push(new iam.PolicyStatement({ sid, actions, resources: patterns.map((p) => p.arn(account)) }));
+  const scoped = (sid: string, actions: string[], patterns: Pattern[], conditions?: Conditions) => {
+    statements.push(
+      new iam.PolicyStatement({
+        sid,
+        actions,
+        resources: patterns.map((p) => p.arn(account)),
+        ...(conditions ? { conditions } : {}),
+      }),
+    );
     for (const p of patterns) wildcards.set(p.nag(accountLabel), WHY);
   };
   if (access.read || access.move) {
@@ -113,14 +178,20 @@ export function servicesGrant(
     );
   }
   if (access.move) {
-    scoped('MoveFunctions', ['lambda:UpdateFunctionConfiguration'], [FUNCTIONS]);
-    scoped('MoveDbInstances', ['rds:ModifyDBInstance'], [DB_INSTANCES]);
-    scoped('MoveDbClusters', ['rds:ModifyDBCluster'], [DB_CLUSTERS]);
-    scoped('MoveApplicationAndNetworkLoadBalancers', ['elasticloadbalancing:SetSecurityGroups'], [ALBS, NLBS]);
-    scoped('MoveMountTargets', ['elasticfilesystem:ModifyMountTargetSecurityGroups'], [FILE_SYSTEMS]);
-    scoped('MoveInterfaceEndpoints', ['ec2:ModifyVpcEndpoint'], [ENDPOINTS, GROUPS]);
-    scoped('MoveReplicationGroups', ['elasticache:ModifyReplicationGroup'], [REPLICATION_GROUPS]);
-    scoped('MoveCacheClusters', ['elasticache:ModifyCacheCluster'], [CACHE_CLUSTERS]);
+    const mover = (sid: string, action: string, patterns: Pattern[]) =>
+      scoped(sid, [action], patterns, MOVER_CONDITIONS[action]);
+    mover('MoveFunctionsByTheirVpcGroupsOnly', 'lambda:UpdateFunctionConfiguration', [FUNCTIONS]);
+    mover('MoveDbInstances', 'rds:ModifyDBInstance', [DB_INSTANCES]);
+    mover('MoveDbClusters', 'rds:ModifyDBCluster', [DB_CLUSTERS]);
+    mover('MoveApplicationAndNetworkLoadBalancers', 'elasticloadbalancing:SetSecurityGroups', [ALBS, NLBS]);
+    // ModifyMountTargetSecurityGroups changes nothing but the groups; EFS defines no request key for it.
+    mover('MoveMountTargets', 'elasticfilesystem:ModifyMountTargetSecurityGroups', [FILE_SYSTEMS]);
+    // ModifyVpcEndpoint is authorized against the endpoint and each group it adds or removes: the groups must be in
+    // this account's VPCs (ec2:Vpc); the endpoint type has no ec2:Vpc key, so it stays limited by its ARN only.
+    mover('MoveInterfaceEndpoints', 'ec2:ModifyVpcEndpoint', [ENDPOINTS]);
+    scoped('MoveInterfaceEndpointsToGroupsOfThisAccountsVpcs', ['ec2:ModifyVpcEndpoint'], [GROUPS], inVpcOf(account));
+    mover('MoveReplicationGroups', 'elasticache:ModifyReplicationGroup', [REPLICATION_GROUPS]);
+    mover('MoveCacheClusters', 'elasticache:ModifyCacheCluster', [CACHE_CLUSTERS]);
   }
   return { statements, wildcards: [...wildcards].map(([finding, reason]) => ({ finding, reason })) };
 }

@@ -20,7 +20,10 @@ export type Ec2Read =
   | 'DescribeSecurityGroups'
   | 'DescribeNetworkInterfaces'
   | 'DescribeSecurityGroupReferences'
-  | 'DescribeVpcs';
+  | 'DescribeVpcs'
+  | 'DescribeManagedPrefixLists'
+  | 'DescribeStaleSecurityGroups'
+  | 'DescribeVpcPeeringConnections';
 
 /**
  * EC2 changes, each a set of actions with its own resource scope and conditions (infra/ec2-policy.ts):
@@ -62,6 +65,11 @@ export interface Access {
    * Re-check, Verify, VerifyRollback), `move` them (MoveInterfaces, MoveBack).
    */
   services?: ServicesAccess;
+  /**
+   * Service Quotas reads (servicequotas:GetServiceQuota, GetAWSDefaultServiceQuota): the rules-per-group and
+   * groups-per-interface quotas as the account has them (infra/account-grant.ts).
+   */
+  quotas?: boolean;
 }
 
 export interface StepSpec {
@@ -81,6 +89,16 @@ const describeAll: Ec2Read[] = [
   'DescribeSecurityGroups',
   'DescribeNetworkInterfaces',
   'DescribeSecurityGroupReferences',
+];
+/**
+ * What the planner reads besides the groups, interfaces and references, and the re-check again: the managed prefix
+ * lists a rule references (counted at their maximum entries against the rules quota), the default group's stale rules
+ * (DescribeStaleSecurityGroups) and the peering connections a referencing rule goes through.
+ */
+const planReads: Ec2Read[] = [
+  'DescribeManagedPrefixLists',
+  'DescribeStaleSecurityGroups',
+  'DescribeVpcPeeringConnections',
 ];
 
 export const STEP_SPECS: Record<StepName, StepSpec> = {
@@ -115,7 +133,12 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 240,
     memoryMb: 1024,
     mutating: false,
-    access: { ec2Read: [...describeAll, 'DescribeVpcs'], writeObjects: ['plans'], services: { read: true } },
+    access: {
+      ec2Read: [...describeAll, 'DescribeVpcs', ...planReads],
+      writeObjects: ['plans'],
+      services: { read: true },
+      quotas: true,
+    },
   },
   SaveSnapshot: {
     entry: 'save-snapshot',
@@ -185,7 +208,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     memoryMb: 1024,
     mutating: true,
     access: {
-      ec2Read: describeAll,
+      ec2Read: [...describeAll, ...planReads],
       // Migrating drift (handlers/core/drift.ts): new rules on the copy, twins of new references, new interfaces moved.
       ec2Write: ['replacement-rules', 'add-rules', 'move-interfaces'],
       readObjects: ['snapshots'],
@@ -194,6 +217,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       writeObjects: ['snapshot-revisions'],
       listObjects: true,
       services: { read: true },
+      quotas: true,
     },
   },
   Strip: {
@@ -302,13 +326,16 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
 
 export const STEP_NAMES = Object.keys(STEP_SPECS) as StepName[];
 
-/** The steps that call EC2: their roles assume the member role, and the member role trusts exactly them. */
+/**
+ * The steps that call the finding's account (EC2, the services owning interfaces, Service Quotas): each assumes its
+ * own member role there, and that role trusts exactly this step's role (infra/member-role-stack.ts).
+ */
 export const EC2_STEPS = STEP_NAMES.filter((name) => {
   const access = STEP_SPECS[name].access;
   return (
     (access.ec2Read?.length ?? 0) > 0 ||
     (access.ec2Write?.length ?? 0) > 0 ||
-    Boolean(access.services?.read || access.services?.move)
+    Boolean(access.services?.read || access.services?.move || access.quotas)
   );
 });
 
@@ -316,3 +343,19 @@ export const EC2_STEPS = STEP_NAMES.filter((name) => {
 export function stepRoleName(step: StepName, region: string): string {
   return `DefaultSgRemediation-${step}-${region}`;
 }
+
+/**
+ * The step's role in member accounts: `<memberRoleName>-<Step>`, one per step, holding that step's grant only
+ * (docs/decisions.md, "Least privilege inside AWS").
+ */
+export function memberRoleNameOf(memberRoleName: string, step: StepName): string {
+  return `${memberRoleName}-${step}`;
+}
+
+/** IAM role names are at most 64 characters: the longest `-<Step>` suffix leaves this much for the prefix. */
+export const MEMBER_ROLE_PREFIX_MAX = 64 - Math.max(...EC2_STEPS.map((step) => step.length + 1));
+
+/** The steps whose grant changes nothing in the finding's account: their member roles may only read. */
+export const READ_ONLY_STEPS = EC2_STEPS.filter(
+  (step) => !STEP_SPECS[step].access.ec2Write?.length && !STEP_SPECS[step].access.services?.move,
+);

@@ -15,9 +15,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ec2Grant } from '../ec2-policy.ts';
-import { type ServicesAccess, servicesGrant } from '../services-policy.ts';
-import type { Ec2Read, Ec2Write, LedgerAction } from '../steps.ts';
+import { accountGrant } from '../account-grant.ts';
+import type { Access, LedgerAction } from '../steps.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -94,11 +93,11 @@ export class HandlerFunction extends Construct {
       },
     });
 
-    // Tracing ACTIVE adds xray:PutTraceSegments / PutTelemetryRecords on "*" to the role; allowEc2 adds the
-    // describes on "*" (infra/ec2-policy.ts).
+    // Tracing ACTIVE adds xray:PutTraceSegments / PutTelemetryRecords on "*" to the role; allowAccountCalls adds the
+    // describes and quota reads on "*" (infra/account-grant.ts).
     this.acknowledge(
       'AwsSolutions-IAM5[Resource::*]',
-      'Only actions without resource-level permissions are granted on "*": X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) and, for the functions that read EC2, the read-only EC2 Describe* calls (the Service Authorization Reference lists no resource type for them).',
+      'Only actions without resource-level permissions are granted on "*": X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) and, for the functions that read the finding\'s account, the read-only EC2 Describe* calls, the services\' list calls (the Service Authorization Reference lists no resource type for them) and the Service Quotas Get* reads of AWS-defined quota codes.',
     );
     // Node.js 22 is the project's runtime (DESIGN.md, package.json engines and the local toolchain the steps are tested with).
     this.acknowledge(
@@ -134,30 +133,27 @@ export class HandlerFunction extends Construct {
     this.role.addToPrincipalPolicy(statement);
   }
 
-  /** EC2 calls, in this account; see infra/ec2-policy.ts for the scope and conditions. */
-  allowEc2(reads: readonly Ec2Read[], writes: readonly Ec2Write[]): void {
-    const grant = ec2Grant(reads, writes);
+  /**
+   * The step's calls in the finding's account when it is this one (EC2, the services owning interfaces, Service
+   * Quotas): the same grant as the step's member role in other accounts (infra/account-grant.ts).
+   */
+  allowAccountCalls(access: Access): void {
+    const grant = accountGrant(access);
     for (const statement of grant.statements) this.allow(statement);
     for (const { finding, reason } of grant.wildcards) {
-      // "*" (the describes) is acknowledged with the X-Ray grant in the constructor.
+      // "*" (the describes and quota reads) is acknowledged with the X-Ray grant in the constructor.
       if (finding !== 'Resource::*') this.acknowledge(`AwsSolutions-IAM5[${finding}]`, reason);
     }
   }
 
-  /** The services owning requester-managed interfaces, in this account; see infra/services-policy.ts. */
-  allowServices(access: ServicesAccess): void {
-    const grant = servicesGrant(access);
-    for (const statement of grant.statements) this.allow(statement);
-    for (const { finding, reason } of grant.wildcards) {
-      if (finding !== 'Resource::*') this.acknowledge(`AwsSolutions-IAM5[${finding}]`, reason);
-    }
-  }
-
-  /** sts:AssumeRole on the member role, in any account (the accounts are not known at deploy time). */
+  /**
+   * sts:AssumeRole on the step's own member role, in any account (the accounts are not known at deploy time): not on
+   * the member role of another step.
+   */
   allowAssumeMemberRole(roleName: string, organizationId?: string): void {
     this.allow(
       new iam.PolicyStatement({
-        sid: 'AssumeTheMemberRoleOnly',
+        sid: 'AssumeThisStepsMemberRoleOnly',
         actions: ['sts:AssumeRole'],
         resources: [`arn:${Aws.PARTITION}:iam::*:role/${roleName}`],
         ...(organizationId ? { conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } } } : {}),
@@ -165,7 +161,7 @@ export class HandlerFunction extends Construct {
     );
     this.acknowledge(
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${roleName}]`,
-      'Findings come from any member account of the Security Hub administrator, not known at deploy time; only the member role name is allowed, and the member role trusts only these roles by ARN (plus the external id or organization).',
+      "Findings come from any member account of the Security Hub administrator, not known at deploy time; only this step's member role name is allowed, and that role trusts only this step's role by ARN (plus the external id or organization).",
     );
   }
 

@@ -64,6 +64,12 @@ describe('the configuration', () => {
     expect(parseDuration(text)).toBe(seconds);
   });
 
+  it('keeps the member role prefix short enough for "-<Step>" within IAM’s 64 characters', () => {
+    // The longest step that calls a member account is CreateReplacement / RemoveReplacement (17 characters).
+    expect(load({ memberRoleName: 'x'.repeat(46) }).memberRoleName).toHaveLength(46);
+    expect(() => load({ memberRoleName: 'x'.repeat(47) })).toThrow(/memberRoleName: .*1–46/);
+  });
+
   it('refuses bad values with one line per problem, naming the key', () => {
     let error: unknown;
     try {

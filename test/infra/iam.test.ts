@@ -37,6 +37,15 @@ const ADD = [
 ];
 const REVOKE = ['ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress'];
 const ASSUME = 'sts:AssumeRole';
+/** What the planner and the re-check read besides groups, interfaces and references: prefix lists, stale rules,
+ * peering connections, and the VPC quotas as the account has them. */
+const PLAN_READS = [
+  'ec2:DescribeManagedPrefixLists',
+  'ec2:DescribeStaleSecurityGroups',
+  'ec2:DescribeVpcPeeringConnections',
+  'servicequotas:GetAWSDefaultServiceQuota',
+  'servicequotas:GetServiceQuota',
+];
 /** The owners of requester-managed interfaces: reading their groups (infra/services-policy.ts). */
 const SERVICES_READ = [
   'ec2:DescribeVpcEndpoints',
@@ -79,6 +88,7 @@ const EXPECTED: Record<string, string[]> = {
     's3:PutObject',
     ASSUME,
     ...SERVICES_READ,
+    ...PLAN_READS,
   ],
   SaveSnapshot: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject'],
   CreateReplacement: [
@@ -106,6 +116,7 @@ const EXPECTED: Record<string, string[]> = {
     's3:PutObject',
     ASSUME,
     ...SERVICES_READ,
+    ...PLAN_READS,
   ],
   Strip: [...REVOKE, DESCRIBE_GROUPS, 'dynamodb:PutItem', 's3:GetObject', ASSUME],
   Verify: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME, ...SERVICES_READ],
@@ -202,7 +213,9 @@ describe('each step function may do exactly what its handler calls', () => {
 describe('EC2 changes carry their conditions', () => {
   const ec2Statements = () => [
     ...STEP_NAMES.flatMap(stepStatements),
-    ...roleStatements(s.memberTemplate, Object.keys(s.memberTemplate.findResources('AWS::IAM::Role'))[0] ?? ''),
+    ...Object.keys(s.memberTemplate.findResources('AWS::IAM::Role')).flatMap((id) =>
+      roleStatements(s.memberTemplate, id),
+    ),
   ];
   const withAction = (action: string) => ec2Statements().filter((statement) => actionsOf(statement).includes(action));
 
@@ -292,18 +305,189 @@ describe('EC2 changes carry their conditions', () => {
     }
   });
 
-  it('interfaces are moved only in this account', () => {
-    for (const statement of withAction('ec2:ModifyNetworkInterfaceAttribute')) {
+  it('interfaces are moved only in this account’s VPCs, to groups of this account’s VPCs (ec2:Vpc per resource type)', () => {
+    const statements = withAction('ec2:ModifyNetworkInterfaceAttribute');
+    // MoveInterfaces, MoveBack, Recheck: in their own roles and in their member roles.
+    expect(statements).toHaveLength(3 * 3 * 2);
+    const byType = new Map<string, Statement[]>();
+    for (const statement of statements) {
       expect(actionsOf(statement)).toEqual(['ec2:ModifyNetworkInterfaceAttribute']);
-      expect(resourcesOf(statement)).not.toContain('*');
-      expect(resourcesOf(statement)).toHaveLength(3);
+      const resources = resourcesOf(statement);
+      expect(resources).toHaveLength(1);
+      const type = /:(network-interface|security-group|instance)\/\*"/.exec(JSON.stringify(resources[0]))?.[1] ?? '?';
+      byType.set(type, [...(byType.get(type) ?? []), statement]);
     }
+    expect([...byType.keys()].sort()).toEqual(['instance', 'network-interface', 'security-group']);
+    // The interface and each group of its new list carry ec2:Vpc (the VPC's ARN); an instance has no such key, so a
+    // condition on it would refuse every move of an attached interface.
+    for (const type of ['network-interface', 'security-group']) {
+      for (const statement of byType.get(type) ?? []) {
+        expect(JSON.stringify(statement.Condition?.ArnLike?.['ec2:Vpc']), type).toMatch(
+          /:ec2:\*:".*AWS::AccountId.*":vpc\/\*"/,
+        );
+      }
+    }
+    for (const statement of byType.get('instance') ?? []) expect(statement.Condition).toBeUndefined();
   });
 
   it('no EC2 statement names ec2:* or an unscoped mutating action', () => {
     for (const statement of ec2Statements()) {
       for (const action of actionsOf(statement)) expect(action).not.toBe('ec2:*');
     }
+  });
+});
+
+describe('the movers are narrowed by the request condition keys their services define', () => {
+  const allRoleStatements = () => [
+    ...STEP_NAMES.flatMap(stepStatements),
+    ...Object.keys(s.memberTemplate.findResources('AWS::IAM::Role')).flatMap((id) =>
+      roleStatements(s.memberTemplate, id),
+    ),
+  ];
+  const conditionsOf = (action: string) =>
+    allRoleStatements()
+      .filter((statement) => actionsOf(statement).includes(action))
+      .map((statement) => statement.Condition);
+
+  /**
+   * Written from the services' pages, not from infra/services-policy.ts: which keys each action's request sets and what
+   * a security-group change must leave alone.
+   */
+  const REQUIRED: Record<string, Record<string, Record<string, string>>> = {
+    // https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html: UpdateFunctionConfiguration
+    // supports lambda:Layer, lambda:VpcIds, lambda:SubnetIds, lambda:SecurityGroupIds. No layer in the request; the
+    // function stays attached to a VPC with subnets and groups.
+    'lambda:UpdateFunctionConfiguration': {
+      Null: {
+        'lambda:Layer': 'true',
+        'lambda:VpcIds': 'false',
+        'lambda:SubnetIds': 'false',
+        'lambda:SecurityGroupIds': 'false',
+      },
+    },
+    // Service Authorization Reference, Amazon RDS: ModifyDBInstance's one request key.
+    'rds:ModifyDBInstance': { BoolIfExists: { 'rds:ManageMasterUserPassword': 'false' } },
+    'rds:ModifyDBCluster': {
+      BoolIfExists: { 'rds:ManageMasterUserPassword': 'false' },
+      Null: { 'rds:DatabaseClass': 'true', 'rds:Piops': 'true', 'rds:StorageSize': 'true' },
+    },
+    'elasticloadbalancing:SetSecurityGroups': { Null: { 'elasticloadbalancing:SecurityGroup': 'false' } },
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/IAM.ConditionKeys.html
+    'elasticache:ModifyReplicationGroup': {
+      Null: {
+        'elasticache:CacheNodeType': 'true',
+        'elasticache:CacheParameterGroupName': 'true',
+        'elasticache:EngineVersion': 'true',
+        'elasticache:NumNodeGroups': 'true',
+        'elasticache:ReplicasPerNodeGroup': 'true',
+        'elasticache:SnapshotRetentionLimit': 'true',
+      },
+      BoolIfExists: { 'elasticache:AuthTokenEnabled': 'false' },
+    },
+    'elasticache:ModifyCacheCluster': {
+      Null: {
+        'elasticache:CacheNodeType': 'true',
+        'elasticache:CacheParameterGroupName': 'true',
+        'elasticache:EngineVersion': 'true',
+        'elasticache:SnapshotRetentionLimit': 'true',
+      },
+      BoolIfExists: { 'elasticache:AuthTokenEnabled': 'false' },
+    },
+  };
+
+  it.each(Object.keys(REQUIRED))('%s, in every role that has it (step roles and member roles)', (action) => {
+    const conditions = conditionsOf(action);
+    // MoveInterfaces and MoveBack, each in its own role and in its member role.
+    expect(conditions).toHaveLength(4);
+    for (const condition of conditions) expect(condition).toEqual(REQUIRED[action]);
+  });
+
+  it('ModifyVpcEndpoint adds and removes only groups of this account’s VPCs; the endpoint has no ec2:Vpc key', () => {
+    const statements = allRoleStatements().filter((statement) =>
+      actionsOf(statement).includes('ec2:ModifyVpcEndpoint'),
+    );
+    expect(statements).toHaveLength(8);
+    for (const statement of statements) {
+      const resource = JSON.stringify(resourcesOf(statement));
+      if (resource.includes(':security-group/*')) expect(statement.Condition?.ArnLike).toHaveProperty(['ec2:Vpc']);
+      else expect(resource).toContain(':vpc-endpoint/*');
+    }
+  });
+
+  it('EFS mount targets: the only request is the group list (EFS has no key for it), on file systems of this account', () => {
+    const statements = allRoleStatements().filter((statement) =>
+      actionsOf(statement).includes('elasticfilesystem:ModifyMountTargetSecurityGroups'),
+    );
+    expect(statements).toHaveLength(4);
+    for (const statement of statements) expect(JSON.stringify(statement.Resource)).toContain(':file-system/*');
+  });
+});
+
+describe('"*" and policy sizes', () => {
+  const roles = () => [
+    ...Object.keys(s.remediationTemplate.findResources('AWS::IAM::Role')).map((id) => ({
+      template: s.remediationTemplate,
+      id,
+    })),
+    ...Object.keys(s.memberTemplate.findResources('AWS::IAM::Role')).map((id) => ({ template: s.memberTemplate, id })),
+  ];
+
+  it('only read-only actions are granted on "*" in the step and member roles (Describe, List, Get, X-Ray)', () => {
+    const stepAndMemberRoles = roles().filter(
+      ({ template, id }) => template === s.memberTemplate || /StepRole|LinksHandlerRole/.test(id),
+    );
+    expect(stepAndMemberRoles).toHaveLength(STEP_NAMES.length + 1 + EC2_STEPS.length);
+    for (const { template, id } of stepAndMemberRoles) {
+      for (const statement of roleStatements(template, id)) {
+        if (!resourcesOf(statement).includes('*')) continue;
+        for (const action of actionsOf(statement)) {
+          expect(
+            /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$/.test(action) || action.startsWith('xray:Put'),
+            `${id}: ${action}`,
+          ).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('every role’s inline policies fit IAM’s 10,240 characters (white space not counted) with the longest values', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: "Role policy size cannot exceed
+    // 10,240 characters" for the aggregate of a role's inline policies. Each reference stands for its longest value.
+    const longest: Record<string, string> = {
+      'AWS::Partition': 'aws-us-gov',
+      'AWS::AccountId': '123456789012',
+      'AWS::Region': 'ap-southeast-4',
+      RemediationAccountId: '123456789012',
+    };
+    const resolve = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(resolve);
+      if (value && typeof value === 'object') {
+        const entries = Object.entries(value);
+        const [key, inner] = entries[0] ?? [];
+        if (entries.length === 1 && key === 'Ref') return longest[String(inner)] ?? 'x'.repeat(64);
+        if (entries.length === 1 && key === 'Fn::GetAtt')
+          return `arn:aws-us-gov:service:ap-southeast-4:123456789012:${'x'.repeat(64)}`;
+        if (entries.length === 1 && key === 'Fn::Join') {
+          const [separator, parts] = inner as [string, unknown[]];
+          return parts.map((part) => String(resolve(part))).join(separator);
+        }
+        return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v)]));
+      }
+      return value;
+    };
+    let largest = 0;
+    for (const { template, id } of roles()) {
+      const policies = Object.values(
+        template.findResources('AWS::IAM::Policy') as Record<string, { Properties: Record<string, unknown> }>,
+      ).filter((policy) => (policy.Properties.Roles as { Ref?: string }[]).some((role) => role.Ref === id));
+      const size = policies.reduce(
+        (sum, policy) => sum + JSON.stringify(resolve(policy.Properties.PolicyDocument)).length,
+        0,
+      );
+      largest = Math.max(largest, size);
+      expect(size, id).toBeLessThanOrEqual(10_240);
+    }
+    expect(largest).toBeGreaterThan(2_000);
   });
 });
 
@@ -339,7 +523,7 @@ describe('Step Functions callbacks and AssumeRole', () => {
     );
   });
 
-  it('sts:AssumeRole is granted only to the EC2 steps, only on the member role name', () => {
+  it('sts:AssumeRole is granted only to the EC2 steps, each only on its own member role', () => {
     const assumes = allStatements(s.remediationTemplate).filter(
       ({ statement }) =>
         statement.Effect === 'Allow' && actionsOf(statement).includes('sts:AssumeRole') && !statement.Principal,
@@ -347,10 +531,11 @@ describe('Step Functions callbacks and AssumeRole', () => {
     expect(assumes.map(({ where }) => where.replace(/StepRoleDefaultPolicy.*$/, '')).sort()).toEqual(
       [...EC2_STEPS].sort(),
     );
-    for (const { statement } of assumes) {
+    for (const { where, statement } of assumes) {
+      const step = where.replace(/StepRoleDefaultPolicy.*$/, '');
       expect(actionsOf(statement)).toEqual(['sts:AssumeRole']);
       expect(statement.Resource).toEqual({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/DefaultSgRemediationMember']],
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::*:role/DefaultSgRemediationMember-${step}`]],
       });
     }
   });

@@ -1,6 +1,6 @@
 /**
  * The synthesized templates (default configuration, synthesized once): functions, state machines, triggers, links
- * API, storage, notifications, alarms, and the member role's trust.
+ * API, storage, notifications, alarms, and the member roles (one per step) with their trust.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +10,8 @@ import { definitionText, LOCAL_SUBSTITUTION, loadDefinition } from '../../cli/ru
 import { steps } from '../../handlers/steps/index.ts';
 import { LINK_ROUTES, LINK_THROTTLE } from '../../infra/constructs/links.ts';
 import { CUSTOM_ACTIONS } from '../../infra/patterns.ts';
-import { EC2_STEPS, STEP_NAMES, STEP_SPECS } from '../../infra/steps.ts';
-import { logicalId, roleStatements, type Synthesized, synthesize } from './synth.ts';
+import { EC2_STEPS, READ_ONLY_STEPS, STEP_NAMES, STEP_SPECS } from '../../infra/steps.ts';
+import { actionsOf, logicalId, roleStatements, type Statement, type Synthesized, synthesize } from './synth.ts';
 
 let s: Synthesized;
 beforeAll(() => {
@@ -78,6 +78,7 @@ describe('the step functions', () => {
       expect(env.APPROVAL_TIMEOUT_SECONDS).toBe(String(72 * 3600));
       expect('LINK_BASE_URL' in env, step).toBe(step === 'RequestApproval' || step === 'Notify');
       expect('MEMBER_ROLE_NAME' in env, step).toBe(EC2_STEPS.includes(step));
+      if (EC2_STEPS.includes(step)) expect(env.MEMBER_ROLE_NAME).toBe(`DefaultSgRemediationMember-${step}`);
     }
   });
 
@@ -384,31 +385,105 @@ describe('notifications and alarms', () => {
 });
 
 describe('the member role stack', () => {
-  it('trusts only the EC2 step roles of the remediation account by ARN, and the organization', () => {
-    const roles = s.memberTemplate.findResources('AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(1);
-    const role = Object.values(roles)[0]?.Properties;
-    expect(role.RoleName).toBe('DefaultSgRemediationMember');
-    const [trust, ...others] = role.AssumeRolePolicyDocument.Statement;
-    expect(others).toEqual([]);
+  type Role = {
+    Type: string;
+    Properties: { RoleName?: string; AssumeRolePolicyDocument: { Statement: Required<Statement>[] } };
+  };
+  const memberRoles = () => s.memberTemplate.findResources('AWS::IAM::Role') as Record<string, Role>;
+  const memberRoleOf = (step: string) => {
+    const found = Object.entries(memberRoles()).filter(
+      ([, role]) => role.Properties.RoleName === `DefaultSgRemediationMember-${step}`,
+    );
+    expect(found, step).toHaveLength(1);
+    return found[0] as [string, Role];
+  };
+  /** A step's calls in the finding's account, as its own role in the remediation account has them. */
+  const accountCallsOfStep = (step: string) =>
+    roleStatements(s.remediationTemplate, logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`)).filter(
+      (statement) =>
+        actionsOf(statement).every((action) =>
+          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|servicequotas):/.test(action),
+        ),
+    );
+  const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$/.test(action);
+
+  it('has one role per step that calls the finding’s account, named <memberRoleName>-<Step>', () => {
+    expect(
+      Object.values(memberRoles())
+        .map((role) => role.Properties.RoleName)
+        .sort(),
+    ).toEqual(EC2_STEPS.map((step) => `DefaultSgRemediationMember-${step}`).sort());
+    expect(EC2_STEPS.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each(EC2_STEPS)('%s: its member role trusts only that step’s role, by ARN, and the organization', (step) => {
+    const [, role] = memberRoleOf(step);
+    const statements = role.Properties.AssumeRolePolicyDocument.Statement;
+    expect(statements).toHaveLength(1);
+    const trust = statements[0] as Required<Statement>;
+    expect(trust.Action).toBe('sts:AssumeRole');
     expect(trust.Principal).toEqual({
       AWS: {
         'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'RemediationAccountId' }, ':root']],
       },
     });
-    const principals = trust.Condition.ArnEquals['aws:PrincipalArn'].map(
-      (arn: { 'Fn::Join': [string, unknown[]] }) => arn['Fn::Join'][1][4],
-    );
-    expect(principals).toEqual(EC2_STEPS.map((step) => `:role/DefaultSgRemediation-${step}-`));
-    // Neither an external id nor an organization configured: the organization id is a required parameter.
-    expect(trust.Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } });
-    s.memberTemplate.templateMatches({
-      Parameters: {
-        RemediationAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$' },
-        RemediationRegion: { Type: 'String' },
-        OrganizationId: { Type: 'String', AllowedPattern: '^o-[a-z0-9]{10,32}$' },
+    expect(trust.Condition.ArnEquals).toEqual({
+      'aws:PrincipalArn': {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':iam::',
+            { Ref: 'RemediationAccountId' },
+            `:role/DefaultSgRemediation-${step}-`,
+            { Ref: 'RemediationRegion' },
+          ],
+        ],
       },
     });
+    // Neither an external id nor an organization configured: the organization id is a required parameter.
+    expect(trust.Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } });
+  });
+
+  it.each(EC2_STEPS)('%s: its member role may do exactly what the step may do in its own account', (step) => {
+    const [id] = memberRoleOf(step);
+    const member = roleStatements(s.memberTemplate, id);
+    expect(member.length).toBeGreaterThan(0);
+    expect(member).toEqual(accountCallsOfStep(step));
+  });
+
+  it('the read-only steps’ member roles can only read: Discover, Verify, LoadRollback, VerifyRollback', () => {
+    expect([...READ_ONLY_STEPS].sort()).toEqual(['Discover', 'LoadRollback', 'Verify', 'VerifyRollback']);
+    for (const step of READ_ONLY_STEPS) {
+      const [id] = memberRoleOf(step);
+      const actions = roleStatements(s.memberTemplate, id).flatMap(actionsOf);
+      expect(
+        actions.filter((action) => !isRead(action)),
+        step,
+      ).toEqual([]);
+    }
+  });
+
+  it('no member role holds a change another step makes and its own step does not', () => {
+    for (const step of EC2_STEPS) {
+      const [id] = memberRoleOf(step);
+      const writes = new Set(
+        roleStatements(s.memberTemplate, id)
+          .flatMap(actionsOf)
+          .filter((a) => !isRead(a)),
+      );
+      const own = new Set(
+        accountCallsOfStep(step)
+          .flatMap(actionsOf)
+          .filter((a) => !isRead(a)),
+      );
+      expect([...writes].sort(), step).toEqual([...own].sort());
+    }
+    // The writes are spread over the steps, not all in one role.
+    const moveActions = roleStatements(s.memberTemplate, memberRoleOf('MoveInterfaces')[0]).flatMap(actionsOf);
+    expect(moveActions).not.toContain('ec2:RevokeSecurityGroupIngress');
+    expect(moveActions).not.toContain('ec2:DeleteSecurityGroup');
   });
 
   it('is a plain template StackSets can deploy: no bootstrap check, no assets', () => {
@@ -418,26 +493,16 @@ describe('the member role stack', () => {
       'RemediationAccountId',
       'RemediationRegion',
     ]);
+    s.memberTemplate.templateMatches({
+      Parameters: {
+        RemediationAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$' },
+        RemediationRegion: { Type: 'String' },
+        OrganizationId: { Type: 'String', AllowedPattern: '^o-[a-z0-9]{10,32}$' },
+      },
+    });
     expect(template.Rules).toBeUndefined();
-    expect(Object.keys(template.Resources).sort()).toEqual(
-      Object.keys(template.Resources)
-        .filter((id) => /^MemberRole/.test(id))
-        .sort(),
-    );
-  });
-
-  it("may do the EC2 (and resource owners') calls of all the steps together, and nothing else", () => {
-    const roleId = Object.keys(s.memberTemplate.findResources('AWS::IAM::Role'))[0] ?? '';
-    const actions = new Set(roleStatements(s.memberTemplate, roleId).flatMap((statement) => [statement.Action].flat()));
-    const fromSteps = new Set(
-      EC2_STEPS.flatMap((step) => {
-        const id = logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`);
-        return roleStatements(s.remediationTemplate, id)
-          .flatMap((statement) => [statement.Action].flat())
-          .filter((action) => /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache):/.test(action));
-      }),
-    );
-    expect([...actions].sort()).toEqual([...fromSteps].sort());
+    const types = new Set(Object.values(template.Resources as Record<string, Role>).map((resource) => resource.Type));
+    expect([...types].sort()).toEqual(['AWS::IAM::Policy', 'AWS::IAM::Role']);
   });
 });
 

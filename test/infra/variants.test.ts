@@ -56,30 +56,35 @@ describe('with every switch set', () => {
       expect(props.ReservedConcurrentExecutions).toBeUndefined();
       if (EC2_STEPS.includes(step)) {
         expect(props.Environment.Variables).toMatchObject({
-          MEMBER_ROLE_NAME: 'OrgSgFixer',
+          MEMBER_ROLE_NAME: `OrgSgFixer-${step}`,
           MEMBER_ROLE_EXTERNAL_ID: 'dsgr-external-1',
         });
       }
     }
   });
 
-  it('the member role trusts the step roles with the external id and the organization; no parameter asks for it', () => {
-    const role = Object.values(s.memberTemplate.findResources('AWS::IAM::Role'))[0]?.Properties;
-    expect(role.RoleName).toBe('OrgSgFixer');
-    expect(role.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toEqual({
-      'aws:PrincipalOrgID': 'o-abcdefghij',
-      'sts:ExternalId': 'dsgr-external-1',
-    });
+  it('each member role trusts its step role with the external id and the organization; no parameter asks for it', () => {
+    const roles = Object.values(s.memberTemplate.findResources('AWS::IAM::Role'));
+    expect(roles.map((role) => role.Properties.RoleName).sort()).toEqual(
+      EC2_STEPS.map((step) => `OrgSgFixer-${step}`).sort(),
+    );
+    for (const role of roles) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toEqual({
+        'aws:PrincipalOrgID': 'o-abcdefghij',
+        'sts:ExternalId': 'dsgr-external-1',
+      });
+    }
     expect(Object.keys(s.memberTemplate.toJSON().Parameters ?? {})).not.toContain('OrganizationId');
   });
 
-  it('AssumeRole is limited to the member role name, in the organization', () => {
+  it('AssumeRole is limited to the step’s member role name, in the organization', () => {
     const assumes = allStatements(s.remediationTemplate).filter(
       ({ statement }) => [statement.Action].flat().includes('sts:AssumeRole') && !statement.Principal,
     );
     expect(assumes).toHaveLength(EC2_STEPS.length);
-    for (const { statement } of assumes) {
-      expect(JSON.stringify(statement.Resource)).toContain(':iam::*:role/OrgSgFixer');
+    for (const { where, statement } of assumes) {
+      const step = where.replace(/StepRoleDefaultPolicy.*$/, '');
+      expect(JSON.stringify(statement.Resource)).toContain(`:iam::*:role/OrgSgFixer-${step}"`);
       expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-abcdefghij' } });
     }
   });
