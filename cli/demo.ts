@@ -46,10 +46,8 @@ export async function runDemo(io: Io): Promise<number> {
     say(`State: ${SAMPLE}`);
     say('');
     say('1. PLAN (read-only)');
-    const plan = planRemediation(await readInventory(simulator, target), {
-      remediationId: 'demo',
-      quotas: deps.settings.quotas,
-    });
+    const inventory = await readInventory(simulator, target, { serviceQuotas: deps.serviceQuotas(target) });
+    const plan = planRemediation(inventory, { remediationId: 'demo' });
     for (const line of describePlan(plan)) say(`   ${line}`);
     say('');
     say('   Group membership now:');

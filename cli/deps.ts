@@ -7,17 +7,20 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
+import { SdkServiceQuotas } from '../handlers/adapters/aws/service-quotas.ts';
 import { SdkServices } from '../handlers/adapters/aws/services.ts';
 import { ConsoleNotifier } from '../handlers/adapters/local/console-notifier.ts';
 import { DirectoryStore } from '../handlers/adapters/local/directory-store.ts';
 import type { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { FileLedger } from '../handlers/adapters/local/file-ledger.ts';
 import { NoopFindings } from '../handlers/adapters/local/noop-findings.ts';
+import { ServiceQuotasSimulator } from '../handlers/adapters/local/service-quotas-simulator.ts';
 import { ServiceSimulator } from '../handlers/adapters/local/service-simulator.ts';
 import { silentLogger } from '../handlers/adapters/logger.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import type { Clock, Ec2Port, Logger, Notifier, ServicesPort } from '../handlers/ports.ts';
+import type { Clock, Ec2Port, Logger, Notifier, ServiceQuotasPort, ServicesPort } from '../handlers/ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
 import { noPacing, pacer } from '../handlers/steps/pacing.ts';
 
@@ -45,6 +48,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
   const services = new Map<string, ServicesPort>();
   const simulator = options.simulator;
   let serviceSimulator: ServiceSimulator | undefined;
+  const quotas = new Map<string, ServiceQuotasPort>();
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
   const clock = options.clock;
   return {
@@ -67,6 +71,18 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
           elasticache: new ElastiCacheClient({ region }),
         });
         services.set(region, port);
+      }
+      return port;
+    },
+    serviceQuotas(target) {
+      // Same account and region checks as ec2(): the quotas are the state file's.
+      if (simulator) this.ec2(target);
+      let port = quotas.get(target.region);
+      if (!port) {
+        port = simulator
+          ? new ServiceQuotasSimulator(simulator)
+          : new SdkServiceQuotas(new ServiceQuotasClient({ region: target.region }));
+        quotas.set(target.region, port);
       }
       return port;
     },

@@ -240,10 +240,10 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
     const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
     const inventory = await readInventory(deps.ec2(target.data), target.data, {
       services: deps.services(target.data),
+      serviceQuotas: deps.serviceQuotas(target.data),
     });
     const planned = planRemediation(inventory, {
       remediationId: 'plan',
-      quotas: deps.settings.quotas,
       batchSize: deps.settings.batchSize,
     });
     if (!flags.json) io.stdout(`${describePlan(planned).join('\n')}\n`);

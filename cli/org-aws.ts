@@ -6,7 +6,7 @@ import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { systemClock } from '../handlers/adapters/clock.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import { ec2Factory, servicesFactory } from '../handlers/lambda/runtime.ts';
+import { ec2Factory, serviceQuotasFactory, servicesFactory } from '../handlers/lambda/runtime.ts';
 import { type Pace, pacer } from '../handlers/steps/pacing.ts';
 import type { OrgReach, PlaceAccess } from './org.ts';
 import type { Scope } from './org-states.ts';
@@ -45,9 +45,10 @@ export async function awsReach(options: AwsReachOptions): Promise<OrgReach> {
     MEMBER_ROLE_NAME: env.MEMBER_ROLE_NAME || DEFAULT_MEMBER_ROLE_NAME,
     ...(env.MEMBER_ROLE_EXTERNAL_ID ? { MEMBER_ROLE_EXTERNAL_ID: env.MEMBER_ROLE_EXTERNAL_ID } : {}),
   };
-  // Both through the member role of the place's account (this account's own credentials for itself).
+  // All through the member role of the place's account (this account's own credentials for itself).
   const ec2 = ec2Factory(roleEnv);
   const services = servicesFactory(roleEnv);
+  const serviceQuotas = serviceQuotasFactory(roleEnv);
   const pacers = new Map<string, Pace>();
   return {
     async places() {
@@ -62,6 +63,7 @@ export async function awsReach(options: AwsReachOptions): Promise<OrgReach> {
     },
     ec2: (place) => ec2(place),
     services: (place) => services(place),
+    serviceQuotas: (place) => serviceQuotas(place),
     pace(place) {
       const key = `${place.accountId}/${place.region}`;
       let pace = pacers.get(key);

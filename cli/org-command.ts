@@ -189,7 +189,7 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
       pace = simulated ? noPacing : pacer(systemClock, pacingShare);
       mutatingPacers.set(key, pace);
     }
-    return { ...base, ec2: reach.ec2, services: reach.services, pace };
+    return { ...base, ec2: reach.ec2, services: reach.services, serviceQuotas: reach.serviceQuotas, pace };
   };
   const progress = progressReporter(io.stderr, Boolean(io.stderrTty));
   let results: Awaited<ReturnType<typeof remediateEmptyGroups>>;

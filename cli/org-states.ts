@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
+import { ServiceQuotasSimulator } from '../handlers/adapters/local/service-quotas-simulator.ts';
 import { ServiceSimulator } from '../handlers/adapters/local/service-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import type { OrgReach, Place, PlaceAccess } from './org.ts';
@@ -101,6 +102,8 @@ export function simulatedReach(files: StateFile[], scope: Scope): OrgReach {
       }
       return services;
     },
+    // The state file's `Quotas`, as Discover reads them locally.
+    serviceQuotas: (place) => new ServiceQuotasSimulator(simulatorOf(place)),
     // The simulator has no rate limits of its own to stay under.
     pace: () => async () => {},
   };

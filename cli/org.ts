@@ -8,7 +8,7 @@
  */
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { type Inventory, type Plan, planRemediation } from '../handlers/core/plan.ts';
-import type { Ec2Port, ServicesPort } from '../handlers/ports.ts';
+import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../handlers/ports.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import type { Deps, Settings } from '../handlers/steps/deps.ts';
 import { type PlanSummary, readInventory } from '../handlers/steps/discover.ts';
@@ -44,6 +44,8 @@ export interface OrgReach {
   ec2(place: Place): Ec2Port;
   /** The services that own requester-managed interfaces (Lambda, RDS…), in the same account and region. */
   services(place: Place): ServicesPort;
+  /** Service Quotas in the same account and region: the quotas the planner counts against. */
+  serviceQuotas(place: Place): ServiceQuotasPort;
   /**
    * Waits before a call in this account and region; EC2 rate limits are per account and region, so each pair gets
    * its own budget.
@@ -112,20 +114,20 @@ export function pacedPort(ec2: Ec2Port, pace: Pace): Ec2Port {
 /** One default group, read as Discover reads it (VPC tags included, for the opt-out tag) and judged by the planner. */
 export async function auditGroup(
   ec2: Ec2Port,
-  services: ServicesPort,
+  ports: { services: ServicesPort; serviceQuotas: ServiceQuotasPort },
   place: Place,
   groupId: string,
   settings: Settings,
 ) {
-  // With the services, requester-managed members are judged as Discover judges them: their owner can move, or not.
+  // With the services, requester-managed members are judged as Discover judges them: their owner can move, or not;
+  // with Service Quotas, rules are counted against the account's quotas.
   const inventory = await readInventory(
     ec2,
     { ...place, groupId },
-    { vpcTags: Boolean(settings.excludeTag), services },
+    { vpcTags: Boolean(settings.excludeTag), ...ports },
   );
   const plan = planRemediation(inventory, {
     remediationId: 'audit',
-    quotas: settings.quotas,
     batchSize: settings.batchSize,
     excludeTag: settings.excludeTag,
   });
@@ -204,7 +206,8 @@ export async function auditOrganization(reach: OrgReach, options: AuditOptions):
         rows = [];
         for (const groupId of await defaultGroupIds(ec2)) {
           try {
-            rows.push(await auditGroup(ec2, reach.services(location), location, groupId, options.settings));
+            const ports = { services: reach.services(location), serviceQuotas: reach.serviceQuotas(location) };
+            rows.push(await auditGroup(ec2, ports, location, groupId, options.settings));
           } catch (error) {
             // One group that cannot be read (a call denied by a narrower policy) does not hide the others.
             rows.push(unreachable(reasonOf(error), groupId));
@@ -308,7 +311,8 @@ export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOp
       const deps = options.depsFor(place);
       let fresh: AuditedGroup;
       try {
-        fresh = await auditGroup(deps.ec2(place), deps.services(place), place, groupId, deps.settings);
+        const ports = { services: deps.services(place), serviceQuotas: deps.serviceQuotas(place) };
+        fresh = await auditGroup(deps.ec2(place), ports, place, groupId, deps.settings);
       } catch (error) {
         results.push(report({ ...base, result: 'failed', reasons: [reasonOf(error)] }));
         continue;

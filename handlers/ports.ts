@@ -5,6 +5,7 @@
 import type {
   Filter,
   IpPermission,
+  ManagedPrefixList,
   NetworkInterface,
   SecurityGroup,
   SecurityGroupReference,
@@ -32,6 +33,13 @@ export interface Ec2Port {
   describeSecurityGroupReferences(input: {
     GroupId: string[];
   }): Promise<{ SecurityGroupReferenceSet?: SecurityGroupReference[] }>;
+  /** The sizes of the prefix lists rules reference (MaxResults 1-100). */
+  describeManagedPrefixLists(input: {
+    PrefixListIds?: string[];
+    Filters?: Filter[];
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ PrefixLists?: ManagedPrefixList[]; NextToken?: string }>;
   createSecurityGroup(input: {
     GroupName: string;
     Description: string;
@@ -84,6 +92,19 @@ export interface ServicesPort {
   setGroups(ref: ResourceRef, groups: string[]): Promise<void>;
   /** Waits until the service has applied the last change to the resource's groups (Lambda LastUpdateStatus, …). */
   waitUntilSettled(ref: ResourceRef): Promise<void>;
+}
+
+/**
+ * Service Quotas, for the account's applied VPC quotas (rules per security group, security groups per interface).
+ * Shapes and error names as in @aws-sdk/client-service-quotas (`NoSuchResourceException` when no applied value is
+ * available, `AccessDeniedException`, …). AWS: handlers/adapters/aws/service-quotas.ts; local:
+ * handlers/adapters/local/service-quotas-simulator.ts.
+ */
+export interface ServiceQuotasPort {
+  /** https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetServiceQuota.html */
+  getServiceQuota(input: { ServiceCode: string; QuotaCode: string }): Promise<{ Quota?: { Value?: number } }>;
+  /** https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetAWSDefaultServiceQuota.html */
+  getAWSDefaultServiceQuota(input: { ServiceCode: string; QuotaCode: string }): Promise<{ Quota?: { Value?: number } }>;
 }
 
 /** Where the EC2 calls for one finding go: the account and region the default group lives in. */

@@ -18,6 +18,7 @@ import { describeRule } from './messages.ts';
 import { classifyInterface } from './owners.ts';
 import type { Inventory, Plan, ReferenceEdit } from './plan.ts';
 import { chunk, replacementRulesDuringMove, twinOf } from './plan.ts';
+import { documentedLimits, quotaReasons } from './quotas.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
 
 /** The changes a re-check migrates, recorded in the snapshot's second revision. */
@@ -152,7 +153,30 @@ export function analyzeDrift(plan: Plan, live: LiveView): DriftAnalysis {
     }
   }
   delta.defaultRules.push(...newDefaultRules);
+  stop.push(...deltaQuotaReasons(plan, live, delta, replacementId));
   return { stop, notes, delta };
+}
+
+/**
+ * The quota, counted as EC2 counts it, for the groups the migration adds rules to: the copy (the new rules of the
+ * default group) and each group that gets twins. A migration that would be refused stops the run before any change.
+ */
+function deltaQuotaReasons(plan: Plan, live: LiveView, delta: DriftDelta, replacementId: string): string[] {
+  const limits = live.inventory.limits ?? documentedLimits();
+  const reasons: string[] = [];
+  const withAdded = (current: Rule[], added: Rule[]) => [...current, ...minus(added, current)];
+  if (delta.defaultRules.length > 0) {
+    const added = replacementRulesDuringMove(delta.defaultRules, plan.defaultGroupId, replacementId);
+    reasons.push(...quotaReasons('the replacement group', withAdded(rulesOf(live.replacement ?? {}), added), limits));
+  }
+  for (const group of [live.inventory.defaultGroup, ...live.inventory.referencingGroups]) {
+    const twins = delta.references
+      .filter((reference) => reference.groupId === group.GroupId)
+      .map((reference) => twinOf(reference.rule, plan.defaultGroupId, replacementId));
+    if (twins.length === 0) continue;
+    reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, withAdded(rulesOf(group), twins), limits));
+  }
+  return reasons;
 }
 
 /**

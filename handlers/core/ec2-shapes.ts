@@ -133,6 +133,23 @@ export interface Vpc {
   Tags?: Tag[];
 }
 
+/**
+ * A managed prefix list as DescribeManagedPrefixLists answers it
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ManagedPrefixList.html). AWS-managed lists have the
+ * owner `AWS` and may have no `MaxEntries`.
+ */
+export interface ManagedPrefixList {
+  PrefixListId?: string;
+  AddressFamily?: string;
+  State?: string;
+  PrefixListArn?: string;
+  PrefixListName?: string;
+  MaxEntries?: number;
+  Version?: number;
+  Tags?: Tag[];
+  OwnerId?: string;
+}
+
 export interface Filter {
   Name: string;
   Values: string[];

@@ -83,6 +83,10 @@ export function describePlan(plan: Plan): string[] {
   for (const reference of outside) {
     lines.push(`  - ${reference.groupId} (${reference.groupName ?? '?'}): ${describeRule(reference.rule, names)}`);
   }
+  if ((plan.notes ?? []).length > 0) {
+    lines.push('', 'Notes:');
+    for (const note of plan.notes ?? []) lines.push(`  - ${note}`);
+  }
   if (plan.status === 'blocked') {
     lines.push('', 'BLOCKED — nothing will be changed:');
     for (const reason of plan.reasons) lines.push(`  - ${reason}`);

@@ -11,15 +11,9 @@
  */
 import type { NetworkInterface, SecurityGroup, Tag } from './ec2-shapes.ts';
 import { classifyInterface, type InterfaceOwner } from './owners.ts';
+import { documentedLimits, type Limits, quotaReasons } from './quotas.ts';
 import { type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
-import { type Direction, quotaUsage, type Rule, referencesGroup, retarget, rulesOf } from './rules.ts';
-
-export interface Quotas {
-  /** "Inbound or outbound rules per security group", per direction and per IP family. Default 60. */
-  rulesPerDirection: number;
-}
-
-export const DEFAULT_QUOTAS: Quotas = { rulesPerDirection: 60 };
+import { type Rule, referencesGroup, retarget, rulesOf } from './rules.ts';
 
 /** What discovery read: the default group, who uses it and who references it. */
 export interface Inventory {
@@ -47,6 +41,12 @@ export interface Inventory {
    * be read from this account and may reference the default group.
    */
   participants?: { accountId: string; interfaces: number }[];
+  /**
+   * The account's quotas (Service Quotas, else the documented defaults) and the sizes of the prefix lists that the
+   * default group and the referencing groups reference; read when something uses the default group. Absent: the
+   * documented defaults, every prefix list of unknown size.
+   */
+  limits?: Limits;
 }
 
 export interface InterfaceMove {
@@ -87,6 +87,8 @@ export interface Plan {
   status: PlanStatus;
   /** Why the plan is blocked (I4), in sentences. */
   reasons: string[];
+  /** What people should know that does not block it (e.g. quotas read as the documented defaults), in sentences. */
+  notes?: string[];
   /** The default group's rules: copied to the replacement, then revoked after approval. */
   defaultRules: Rule[];
   /** Whether a replacement group is created (only when something uses the default group). */
@@ -106,7 +108,6 @@ export interface Plan {
 
 export interface PlanOptions {
   remediationId: string;
-  quotas?: Quotas;
   batchSize?: number;
   /** A tag key that, on the default group or its VPC, opts the group out of remediation. */
   excludeTag?: string;
@@ -119,7 +120,7 @@ export function replacementName(remediationId: string): string {
 }
 
 export function planRemediation(inventory: Inventory, options: PlanOptions): Plan {
-  const quotas = options.quotas ?? DEFAULT_QUOTAS;
+  const limits = inventory.limits ?? documentedLimits();
   const batchSize = Math.max(1, options.batchSize ?? 50);
   const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
   const defaultRules = rulesOf(inventory.defaultGroup);
@@ -166,12 +167,13 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
     : [];
 
   const reasons = replacementNeeded
-    ? [...ownerReasons, ...blockingReasons(inventory, moves, references, defaultRules, quotas)]
+    ? [...ownerReasons, ...blockingReasons(inventory, moves, references, defaultRules, limits)]
     : [];
   return {
     ...base,
     status: reasons.length > 0 ? 'blocked' : 'ready',
     reasons,
+    ...(replacementNeeded && limits.notes.length > 0 ? { notes: limits.notes } : {}),
     moves,
     resourceMoves,
     references,
@@ -273,10 +275,8 @@ function blockingReasons(
   moves: InterfaceMove[],
   references: ReferenceEdit[],
   defaultRules: Rule[],
-  quotas: Quotas,
+  limits: Limits,
 ): string[] {
-  // No "groups per interface" check: the default group is swapped for the replacement in place, so no
-  // interface ever gains a group (docs/decisions.md).
   const reasons: string[] = [];
   const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
   for (const move of moves) {
@@ -285,6 +285,14 @@ function blockingReasons(
         move.owner.unmovable
           ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}, so no API can move it off the default group.`
           : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
+      );
+    }
+    // The swap is in place, so an interface never gains a group (docs/decisions.md); only one that already has more
+    // groups than the quota allows now (a quota lowered since) would be refused the list it has.
+    const groups = groupsAfterMove(move.groupsBefore, defaultGroupId, REPLACEMENT_PLACEHOLDER).length;
+    if (move.owner.mover === 'ec2-modify-network-interface' && groups > limits.groupsPerInterface) {
+      reasons.push(
+        `${move.networkInterfaceId} has ${groups} security groups, over the quota of ${limits.groupsPerInterface} per network interface: EC2 would refuse its group list.`,
       );
     }
   }
@@ -302,7 +310,7 @@ function blockingReasons(
   }
 
   const replacementRules = replacementRulesDuringMove(defaultRules, defaultGroupId, REPLACEMENT_PLACEHOLDER);
-  reasons.push(...quotaReasons('the replacement group', replacementRules, quotas));
+  reasons.push(...quotaReasons('the replacement group', replacementRules, limits));
   const twinsByGroup = new Map<string, Rule[]>();
   for (const reference of references) {
     const twins = twinsByGroup.get(reference.groupId) ?? [];
@@ -312,7 +320,7 @@ function blockingReasons(
   for (const group of [inventory.defaultGroup, ...inventory.referencingGroups]) {
     const twins = twinsByGroup.get(group.GroupId ?? '');
     if (twins)
-      reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, [...rulesOf(group), ...twins], quotas));
+      reasons.push(...quotaReasons(`${group.GroupId} (${group.GroupName})`, [...rulesOf(group), ...twins], limits));
   }
   return reasons;
 }
@@ -345,21 +353,6 @@ function staleReferenceReasons(inventory: Inventory): string[] {
 }
 
 const REPLACEMENT_PLACEHOLDER = 'sg-replacement';
-
-function quotaReasons(what: string, rules: Rule[], quotas: Quotas): string[] {
-  const reasons: string[] = [];
-  for (const direction of ['ingress', 'egress'] as Direction[]) {
-    const usage = quotaUsage(rules, direction);
-    for (const family of ['ipv4', 'ipv6'] as const) {
-      if (usage[family] > quotas.rulesPerDirection) {
-        reasons.push(
-          `${what} would need ${usage[family]} ${direction === 'ingress' ? 'inbound' : 'outbound'} ${family === 'ipv4' ? 'IPv4' : 'IPv6'} rules, over the quota of ${quotas.rulesPerDirection}.`,
-        );
-      }
-    }
-  }
-  return reasons;
-}
 
 /** The twin of a rule that references the default group: the same rule referencing the replacement. */
 export function twinOf(rule: Rule, defaultGroupId: string, replacementGroupId: string): Rule {

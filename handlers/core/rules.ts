@@ -202,22 +202,6 @@ export function descriptionChanges(current: readonly Rule[], wanted: readonly Ru
   });
 }
 
-/**
- * How a set of rules counts against the "inbound or outbound rules per security group" quota (60 by default),
- * which EC2 enforces separately for IPv4 and IPv6 rules; a rule that references a security group or a prefix
- * list counts once for each. https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups
- */
-export function quotaUsage(rules: readonly Rule[], direction: Direction): { ipv4: number; ipv6: number } {
-  let ipv4 = 0;
-  let ipv6 = 0;
-  for (const rule of rules) {
-    if (rule.direction !== direction) continue;
-    if (rule.peer.kind !== 'cidr6') ipv4++;
-    if (rule.peer.kind !== 'cidr4') ipv6++;
-  }
-  return { ipv4, ipv6 };
-}
-
 /** All rules of a security group, ingress then egress. */
 export function rulesOf(group: { IpPermissions?: IpPermission[]; IpPermissionsEgress?: IpPermission[] }): Rule[] {
   return [...explode(group.IpPermissions, 'ingress'), ...explode(group.IpPermissionsEgress, 'egress')];

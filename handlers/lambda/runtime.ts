@@ -13,17 +13,19 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDbLedger } from '../adapters/aws/dynamodb-ledger.ts';
 import { SdkEc2 } from '../adapters/aws/ec2.ts';
 import { S3Store } from '../adapters/aws/s3-store.ts';
 import { SecurityHubFindings } from '../adapters/aws/securityhub-findings.ts';
+import { SdkServiceQuotas } from '../adapters/aws/service-quotas.ts';
 import { SdkServices } from '../adapters/aws/services.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { createLogger } from '../adapters/logger.ts';
-import type { Ec2Port, Ec2Target, ServicesPort } from '../ports.ts';
+import type { Ec2Port, Ec2Target, ServiceQuotasPort, ServicesPort } from '../ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../steps/deps.ts';
 import type { Step } from '../steps/index.ts';
 import { pacer } from '../steps/pacing.ts';
@@ -40,7 +42,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     return Number.isFinite(value) && value > 0 ? value : fallback;
   };
   return {
-    quotas: { rulesPerDirection: number('RULES_PER_DIRECTION', DEFAULT_SETTINGS.quotas.rulesPerDirection) },
     batchSize: number('BATCH_SIZE', DEFAULT_SETTINGS.batchSize),
     approvalTimeoutSeconds: number('APPROVAL_TIMEOUT_SECONDS', DEFAULT_SETTINGS.approvalTimeoutSeconds),
     lockTtlSeconds: number('LOCK_TTL_SECONDS', DEFAULT_SETTINGS.lockTtlSeconds),
@@ -151,6 +152,21 @@ export function servicesFactory(
   });
 }
 
+/** Service Quotas for a finding's account (the account's VPC quotas). */
+export function serviceQuotasFactory(
+  env: NodeJS.ProcessEnv,
+  sts: STSClient = new STSClient({}),
+  ownAccount: () => Promise<string | undefined> = ownAccountOf(sts),
+) {
+  return accountFactory<ServiceQuotasPort>(
+    env,
+    sts,
+    ownAccount,
+    (region, credentials) =>
+      new SdkServiceQuotas(new ServiceQuotasClient({ region, ...(credentials ? { credentials } : {}) })),
+  );
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step'): Deps {
   const sts = new STSClient({});
   const ownAccount = ownAccountOf(sts);
@@ -158,6 +174,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
   return {
     ec2: ec2Factory(env, sts, ownAccount),
     services: servicesFactory(env, sts, ownAccount),
+    serviceQuotas: serviceQuotasFactory(env, sts, ownAccount),
     store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),
     ledger: new DynamoDbLedger(new DynamoDBClient({}), required(env, 'LEDGER_TABLE')),
     notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),

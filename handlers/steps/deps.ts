@@ -1,5 +1,4 @@
 /** What every step needs from the outside world, injected: AWS adapters in Lambda, local ones in the CLI and tests. */
-import type { Quotas } from '../core/plan.ts';
 import type {
   Ec2Port,
   Ec2Target,
@@ -8,12 +7,12 @@ import type {
   Logger,
   Notifier,
   ObjectStore,
+  ServiceQuotasPort,
   ServicesPort,
 } from '../ports.ts';
 import { DEFAULT_PACING_SHARE } from './pacing.ts';
 
 export interface Settings {
-  quotas: Quotas;
   /** Interfaces moved per Map iteration. */
   batchSize: number;
   /** How long an approval may wait. */
@@ -35,7 +34,6 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  quotas: { rulesPerDirection: 60 },
   batchSize: 500,
   approvalTimeoutSeconds: 72 * 3600,
   lockTtlSeconds: 7 * 24 * 3600,
@@ -50,6 +48,8 @@ export interface Deps {
   ec2(target: Ec2Target): Ec2Port;
   /** The services that move requester-managed interfaces' owners, in the same account and region as `ec2`. */
   services(target: Ec2Target): ServicesPort;
+  /** Service Quotas in the same account and region as `ec2`: the quotas the plan counts against. */
+  serviceQuotas(target: Ec2Target): ServiceQuotasPort;
   store: ObjectStore;
   ledger: Ledger;
   notifier: Notifier;

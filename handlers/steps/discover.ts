@@ -2,12 +2,15 @@ import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { classifyInterface } from '../core/owners.ts';
 import { approvalRequired, type Inventory, type Plan, planRemediation } from '../core/plan.ts';
+import { prefixListsOf } from '../core/quotas.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
+import { rulesOf } from '../core/rules.ts';
 import { planKey } from '../core/snapshot.ts';
-import type { Ec2Port, ServicesPort } from '../ports.ts';
+import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../ports.ts';
 import { parseInput, runSchema, type Target } from './common.ts';
 import type { Deps } from './deps.ts';
 import { describeGroups, describeInterfaces, groupIdsOf, readGroups } from './ec2-ops.ts';
+import { readLimits } from './limits.ts';
 
 export interface PlanSummary {
   status: Plan['status'];
@@ -16,6 +19,8 @@ export interface PlanSummary {
   members: number;
   references: number;
   defaultRules: number;
+  /** What people should know that does not block the plan (quotas read as the documented defaults, …). */
+  notes?: string[];
   replacementNeeded: boolean;
   /** False when `approvalMode` is `when-in-use` and nothing uses or references the group. */
   approvalRequired: boolean;
@@ -24,11 +29,20 @@ export interface PlanSummary {
 }
 
 /** What uses and references the default group, read with filtered, paginated describes. */
-export async function readInventory(
-  ec2: Ec2Port,
-  target: Target,
-  options: { vpcTags?: boolean; services?: ServicesPort } = {},
-): Promise<Inventory> {
+export interface InventoryOptions {
+  /** Read the VPC's tags (for the opt-out tag). */
+  vpcTags?: boolean;
+  /** The owners of requester-managed members, read through their services. */
+  services?: ServicesPort;
+  /**
+   * With it, the account's quotas and the sizes of the prefix lists the default group, the referencing groups and
+   * `alsoRead` reference (`limits`), when something uses the default group or `alsoRead` is not empty: what the
+   * planner needs to count rules as EC2 counts them.
+   */
+  serviceQuotas?: ServiceQuotasPort;
+}
+
+export async function readInventory(ec2: Ec2Port, target: Target, options: InventoryOptions = {}): Promise<Inventory> {
   return (await readInventoryWith(ec2, target, [], options)).inventory;
 }
 
@@ -42,7 +56,7 @@ export async function readInventoryWith(
   ec2: Ec2Port,
   target: Target,
   alsoRead: string[],
-  options: { vpcTags?: boolean; services?: ServicesPort } = {},
+  options: InventoryOptions = {},
 ): Promise<{ inventory: Inventory; alsoRead: Map<string, SecurityGroup> }> {
   const groupId = target.groupId;
   // Members first: then the default group, their other groups and `alsoRead` are one describe.
@@ -86,6 +100,15 @@ export async function readInventoryWith(
   const resources = options.services
     ? await readOwners(options.services, members, target, defaultGroup.VpcId, groupId)
     : undefined;
+  const alsoReadGroups = alsoRead.flatMap((id) => groups.get(id) ?? []);
+  const limits =
+    options.serviceQuotas && (members.length > 0 || alsoRead.length > 0)
+      ? await readLimits(
+          ec2,
+          options.serviceQuotas,
+          prefixListsOf([defaultGroup, ...referencing.values(), ...alsoReadGroups].flatMap(rulesOf)),
+        )
+      : undefined;
   const inventory: Inventory = {
     accountId: target.accountId,
     region: target.region,
@@ -98,13 +121,9 @@ export async function readInventoryWith(
     referencingGroups: [...referencing.values()],
     memberGroups,
     unreachableReferences,
+    ...(limits ? { limits } : {}),
   };
-  const extra = new Map<string, SecurityGroup>();
-  for (const id of alsoRead) {
-    const group = groups.get(id);
-    if (group) extra.set(id, group);
-  }
-  return { inventory, alsoRead: extra };
+  return { inventory, alsoRead: new Map(alsoReadGroups.map((group) => [group.GroupId ?? '', group])) };
 }
 
 /**
@@ -166,6 +185,7 @@ export function summarize(plan: Plan, approvalMode: 'always' | 'when-in-use' = '
     members: plan.moves.length,
     references: plan.references.length,
     defaultRules: plan.defaultRules.length,
+    ...((plan.notes ?? []).length > 0 ? { notes: plan.notes } : {}),
     replacementNeeded: plan.replacementNeeded,
     approvalRequired: approvalRequired(plan, approvalMode),
     batchIndexes: plan.batches.map((_, index) => index),
@@ -178,10 +198,10 @@ export async function discover(raw: unknown, deps: Deps): Promise<PlanSummary> {
   const inventory = await readInventory(deps.ec2(target), target, {
     vpcTags: Boolean(deps.settings.excludeTag),
     services: deps.services(target),
+    serviceQuotas: deps.serviceQuotas(target),
   });
   const plan = planRemediation(inventory, {
     remediationId,
-    quotas: deps.settings.quotas,
     batchSize: deps.settings.batchSize,
     excludeTag: deps.settings.excludeTag,
   });

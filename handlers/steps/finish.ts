@@ -14,7 +14,7 @@ import { computeFlows, diffFlows } from '../core/reachability.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import { openSnapshot, type Snapshot, sealSnapshot, snapshotKey } from '../core/snapshot.ts';
-import type { Ec2Port, ServicesPort } from '../ports.ts';
+import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../ports.ts';
 import {
   loadSnapshot,
   parseInput,
@@ -40,16 +40,19 @@ async function readLiveView(
   plan: Plan,
   replacementGroupId: string | null | undefined,
   services: ServicesPort,
+  serviceQuotas?: ServiceQuotasPort,
 ): Promise<LiveView> {
   // Referencing groups that stopped referencing the default group still matter to the checks: read them too, in the
   // call that reads the default group (and the copy).
   const planned = [...new Set(plan.references.map((reference) => reference.groupId))].filter(
     (id) => id !== plan.defaultGroupId,
   );
-  const { inventory, alsoRead } = await readInventoryWith(ec2, target, [
-    ...(replacementGroupId ? [replacementGroupId] : []),
-    ...planned,
-  ]);
+  const { inventory, alsoRead } = await readInventoryWith(
+    ec2,
+    target,
+    [...(replacementGroupId ? [replacementGroupId] : []), ...planned],
+    serviceQuotas ? { serviceQuotas } : {},
+  );
   const replacement = replacementGroupId ? alsoRead.get(replacementGroupId) : undefined;
   const known = new Set(inventory.referencingGroups.map((group) => group.GroupId));
   for (const id of planned) {
@@ -101,7 +104,15 @@ export async function recheck(raw: unknown, deps: Deps): Promise<RecheckOutput> 
   let revised = await loadRevision(deps, approved, input.target.groupId);
   let notes: string[] = [];
   if (!revised) {
-    const live = await readLiveView(ec2, input.target, approved.plan, replacementId, services);
+    // With the quotas: what the migration adds is counted as EC2 counts it before any of it is done.
+    const live = await readLiveView(
+      ec2,
+      input.target,
+      approved.plan,
+      replacementId,
+      services,
+      deps.serviceQuotas(input.target),
+    );
     const analysis = analyzeDrift(approved.plan, live);
     if (analysis.stop.length > 0) throw new StepError('DriftDetected', analysis.stop);
     notes = analysis.notes;

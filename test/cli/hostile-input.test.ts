@@ -160,6 +160,52 @@ describe('state files that are not EC2 shapes', () => {
   });
 });
 
+/**
+ * State files holding what AWS could never have answered, refused when loaded with the checks Authorize applies
+ * (handlers/adapters/local/ec2-simulator/syntax.ts; https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html), or a prefix list or quota the file does not
+ * describe as AWS would (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).
+ */
+const impossibleStates: { file: string; field: string }[] = [
+  { file: 'rule-description-not-ec2-text.json', field: 'SecurityGroups[1].IpPermissions[0].IpRanges[0].Description' },
+  { file: 'rule-description-too-long.json', field: 'SecurityGroups[1].IpPermissions[0].IpRanges[0].Description' },
+  { file: 'tcp-without-to-port.json', field: 'SecurityGroups[1].IpPermissions[0].ToPort' },
+  { file: 'from-port-above-to-port.json', field: 'SecurityGroups[2].IpPermissions[0].FromPort' },
+  { file: 'tcp-minus-one-ports.json', field: 'SecurityGroups[1].IpPermissionsEgress[0].FromPort' },
+  {
+    file: 'prefix-list-not-described.json',
+    field: 'SecurityGroups[0].IpPermissionsEgress[0].PrefixListIds[0].PrefixListId',
+  },
+  { file: 'quotas-over-1000.json', field: 'Quotas[0].Value' },
+];
+
+describe('state files AWS could never have produced', () => {
+  it.each(impossibleStates)(
+    '$file: remediate exits 2 naming $field; no --out, no snapshot, no lock',
+    async ({ file, field }) => {
+      const result = await cli(
+        'remediate',
+        '--state',
+        join(hostile, 'states', file),
+        '--group',
+        DEFAULT_GROUP,
+        '--approve',
+        'auto',
+        '--store',
+        store(),
+        '--out',
+        out(),
+      );
+      expect(result.code, JSON.stringify(result.json)).toBe(2);
+      expect(result.json).toMatchObject({ outcome: 'failed', error: 'InvalidInput' });
+      expectClearReasons(result.json);
+      expect(result.json.reasons?.some((reason) => reason.startsWith(`${field}: `))).toBe(true);
+      expect(existsSync(out())).toBe(false);
+      expect(storeContents()).toEqual({ files: [], locks: undefined });
+    },
+  );
+});
+
 /** Ways to damage a stored snapshot, each refused by rollback before it changes anything. */
 const tamperings: { name: string; tamper: (text: string) => string; reason: RegExp }[] = [
   { name: 'a rule edited', tamper: (t) => t.replace('"FromPort":443', '"FromPort":444'), reason: /checksum/ },

@@ -242,7 +242,7 @@ describe('drift during the approval wait: migrated (recorded first in revision 2
 });
 
 describe('drift during the approval wait: a migration that cannot finish', () => {
-  it('a twin over the rules quota: the run fails and the rollback, from revision 2, restores exactly', async () => {
+  it('a twin over the rules quota: counted at the re-check, the run stops before migrating and rolls back exactly', async () => {
     const run = await remediateWithDrift(async (simulator) => {
       const alb = groupById(simulator.toState(), ALB);
       const used = rulesOfGroup(alb).ingress.filter((rule) => rule.list !== 'Ipv6Ranges').length;
@@ -257,13 +257,21 @@ describe('drift during the approval wait: a migration that cannot finish', () =>
       await simulator.authorizeSecurityGroupIngress({ GroupId: ALB, IpPermissions: [ALB_FROM_DEFAULT] });
     });
     expect(run.result.status).toBe('FAILED');
-    expect(
-      run.result.cause,
-      JSON.stringify([run.result.error, run.result.cause, run.result.children.map((c) => [c.error, c.cause])]),
-    ).toMatch(/RulesPerSecurityGroupLimitExceeded/);
-    expect(run.result.error, run.result.cause).not.toBe('RollbackFailed');
+    // The quota is counted as EC2 counts it before the twin is tried: EC2 is never asked for rule 61.
+    expect(run.result.error, run.result.cause).toBe('DriftDetected');
+    expect(run.result.cause).toMatch(
+      /sg-07a1b2c3d4e5f6a7b \(alb\) would need 61 inbound IPv4 rules, over the quota of 60/,
+    );
     expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
-    expect((await revisions(run.session)).second).toBeDefined();
+    expect((await revisions(run.session)).second).toBeUndefined();
+    const decided = run.session.trace.findIndex((event) => event.kind === 'decision');
+    const twinTried = run.session.trace
+      .slice(decided)
+      .some(
+        (e) =>
+          e.kind === 'call' && e.action.startsWith('Authorize') && (e.input as { GroupId?: string }).GroupId === ALB,
+      );
+    expect(twinTried).toBe(false);
     const after = run.session.simulator.toState();
     expect(newGroups(run.session.original, after)).toEqual([]);
     expect(normalizeState(after, { ignoreDerivedPairFields: true })).toEqual(

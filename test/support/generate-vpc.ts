@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import type {
   Ec2State,
   IpPermission,
+  ManagedPrefixList,
   NetworkInterface,
   NetworkInterfaceAttachment,
   SecurityGroup,
@@ -379,10 +380,40 @@ export class StateBuilder {
     return id;
   }
 
+  /**
+   * With `PrefixLists` (`aws ec2 describe-managed-prefix-lists` entries) for every prefix list a rule references, as
+   * the simulator requires: the AWS-managed S3 and DynamoDB lists of the Region (weight 1) for their us-east-1 ids,
+   * else a customer-managed list of this account with MaxEntries 1 — so each still counts as one rule.
+   */
   build(): Ec2State {
-    return {
-      SecurityGroups: this.groupOrder.map((id) => this.renderGroup(this.groups.get(id) as GroupRecord)),
+    const SecurityGroups = this.groupOrder.map((id) => this.renderGroup(this.groups.get(id) as GroupRecord));
+    const referenced = new Set(
+      SecurityGroups.flatMap((group) =>
+        [...(group.IpPermissions ?? []), ...(group.IpPermissionsEgress ?? [])].flatMap((permission) =>
+          (permission.PrefixListIds ?? []).map((list) => list.PrefixListId ?? ''),
+        ),
+      ),
+    );
+    const state: Ec2State & { PrefixLists?: ManagedPrefixList[] } = {
+      SecurityGroups,
       NetworkInterfaces: this.interfaces.map((eni) => structuredClone(eni)),
+    };
+    if (referenced.size > 0) state.PrefixLists = [...referenced].sort().map((id) => this.prefixListRecord(id));
+    return state;
+  }
+
+  private prefixListRecord(id: string): ManagedPrefixList {
+    const awsManaged = AWS_MANAGED_LISTS[id];
+    const owner = awsManaged ? 'AWS' : this.accountId;
+    return {
+      PrefixListId: id,
+      AddressFamily: 'IPv4',
+      State: 'create-complete',
+      PrefixListArn: `arn:aws:ec2:${this.region}:${awsManaged ? 'aws' : this.accountId}:prefix-list/${id}`,
+      PrefixListName: awsManaged ? `com.amazonaws.${this.region}.${awsManaged}` : `list-${id.slice(3, 11)}`,
+      ...(awsManaged ? {} : { MaxEntries: 1, Version: 1 }),
+      Tags: [],
+      OwnerId: owner,
     };
   }
 
@@ -576,6 +607,8 @@ const ICMP_TYPES: [number, number][] = [
 const CIDR4_EXTRA = ['0.0.0.0/0', '10.0.0.0/8', '192.168.0.0/16', '203.0.113.0/24', '198.51.100.17/32'];
 const CIDR6_EXTRA = ['::/0', '2001:db8::/32', '2001:db8:1234::/48'];
 const PREFIX_LISTS = ['pl-63a5400a', 'pl-02cd2c6b', 'pl-0a1b2c3d4e5f60718'];
+/** The us-east-1 ids of the AWS-managed S3 and DynamoDB lists (weight 1 each). */
+const AWS_MANAGED_LISTS: Record<string, string> = { 'pl-63a5400a': 's3', 'pl-02cd2c6b': 'dynamodb' };
 const GROUP_NAMES = ['web', 'app', 'api', 'db', 'cache', 'batch', 'bastion', 'monitoring', 'workers', 'etl'];
 const VPC_CIDRS = ['10.0.0.0/16', '10.1.0.0/16', '172.31.0.0/16', '10.20.0.0/16', '192.168.0.0/16'];
 const VPC_IPV6 = ['2600:1f18:4b2:a800::/56', '2600:1f18:7c1:3e00::/56'];

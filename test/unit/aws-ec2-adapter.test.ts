@@ -3,6 +3,7 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
@@ -92,6 +93,11 @@ describe('SdkEc2', () => {
         DescribeNetworkInterfacesCommand,
       ],
       ['describeSecurityGroupReferences', { GroupId: [GROUP] }, DescribeSecurityGroupReferencesCommand],
+      [
+        'describeManagedPrefixLists',
+        { Filters: [{ Name: 'prefix-list-id', Values: ['pl-3b927c52'] }], MaxResults: 100 },
+        DescribeManagedPrefixListsCommand,
+      ],
       [
         'createSecurityGroup',
         { GroupName: 'n', Description: 'd', VpcId: 'vpc-07e1f2a3b4c5d6e7f' },

@@ -270,9 +270,11 @@ describe('loading and saving state', () => {
 
   it('rejects bad rules in the state', () => {
     const state = sampleState();
-    (state.SecurityGroups[1] as SecurityGroup).IpPermissions = [perm('tcp', { IpRanges: [{ CidrIp: '300.0.0.0/8' }] })];
+    (state.SecurityGroups[1] as SecurityGroup).IpPermissions = [
+      perm('tcp', { FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '300.0.0.0/8' }] }),
+    ];
     expect(reasonsOf(() => Ec2Simulator.fromState(state))).toEqual([
-      'SecurityGroups[1].IpPermissions[0].IpRanges[0].CidrIp: must be an IPv4 CIDR',
+      'SecurityGroups[1].IpPermissions[0].IpRanges[0].CidrIp: must be an IPv4 CIDR, not "300.0.0.0/8"',
     ]);
   });
 

@@ -8,6 +8,7 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
@@ -43,6 +44,10 @@ export class SdkEc2 implements Ec2Port {
     input: Input<'describeSecurityGroupReferences'>,
   ): Output<'describeSecurityGroupReferences'> {
     return this.client.send(new DescribeSecurityGroupReferencesCommand(input));
+  }
+
+  describeManagedPrefixLists(input: Input<'describeManagedPrefixLists'>): Output<'describeManagedPrefixLists'> {
+    return this.client.send(new DescribeManagedPrefixListsCommand(input));
   }
 
   createSecurityGroup(input: Input<'createSecurityGroup'>): Output<'createSecurityGroup'> {

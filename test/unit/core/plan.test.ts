@@ -12,6 +12,7 @@ import {
   replacementRulesFinal,
   twinOf,
 } from '../../../handlers/core/plan.ts';
+import { documentedLimits } from '../../../handlers/core/quotas.ts';
 import { type Rule, referencesGroup, rulesOf } from '../../../handlers/core/rules.ts';
 
 const ACCOUNT = '111122223333';
@@ -344,8 +345,11 @@ describe('planRemediation: blocked plans change nothing and say why (I4)', () =>
     expect(plan.reasons.some((r) => r.includes('sg-0ed1ba3f73e628737') && r.includes('partner-gateway'))).toBe(true);
   });
 
-  it('a quota setting lower than the default is honoured', () => {
-    const plan = planRemediation(inventoryOf(sample()), { ...options, quotas: { rulesPerDirection: 1 } });
+  it("the account's quota, as read into the inventory, is the one counted", () => {
+    const plan = planRemediation(
+      { ...inventoryOf(sample()), limits: { ...documentedLimits(), rulesPerGroup: 1 } },
+      options,
+    );
     expect(plan.status).toBe('blocked');
   });
 

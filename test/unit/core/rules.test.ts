@@ -10,7 +10,6 @@ import {
   minus,
   normalizeProtocol,
   protocolHasPorts,
-  quotaUsage,
   type Rule,
   referencesGroup,
   retarget,
@@ -433,28 +432,5 @@ describe('minus, dedupe and descriptionChanges', () => {
 
   it('descriptionChanges treats a missing and an empty description as the same', () => {
     expect(descriptionChanges([{ ...a, description: undefined }], [{ ...a, description: '' }])).toStrictEqual([]);
-  });
-});
-
-describe('quotaUsage', () => {
-  const v4 = rule({ peer: { kind: 'cidr4', cidr: '10.0.0.0/8' } });
-  const v6 = rule({ peer: { kind: 'cidr6', cidr: '::/0' } });
-  const pl = rule({ peer: { kind: 'prefix-list', prefixListId: 'pl-0123abcd' } });
-  const sg = rule({ peer: { kind: 'group', groupId: D } });
-
-  it.each([
-    ['an IPv4 CIDR', v4, { ipv4: 1, ipv6: 0 }],
-    ['an IPv6 CIDR', v6, { ipv4: 0, ipv6: 1 }],
-    ['a prefix list', pl, { ipv4: 1, ipv6: 1 }],
-    ['a group reference', sg, { ipv4: 1, ipv6: 1 }],
-  ])('%s counts as %j', (_name, r, expected) => {
-    expect(quotaUsage([r], 'ingress')).toStrictEqual(expected);
-  });
-
-  it('adds up per direction only', () => {
-    const rules = [v4, v6, pl, sg, { ...v4, direction: 'egress' as const }, { ...sg, direction: 'egress' as const }];
-    expect(quotaUsage(rules, 'ingress')).toStrictEqual({ ipv4: 3, ipv6: 3 });
-    expect(quotaUsage(rules, 'egress')).toStrictEqual({ ipv4: 2, ipv6: 1 });
-    expect(quotaUsage([], 'egress')).toStrictEqual({ ipv4: 0, ipv6: 0 });
   });
 });

@@ -13,7 +13,7 @@ import { Ec2Simulator } from '../../../handlers/adapters/local/ec2-simulator.ts'
 import { createLogger } from '../../../handlers/adapters/logger.ts';
 import type { Ec2State } from '../../../handlers/core/ec2-shapes.ts';
 import { describeRule } from '../../../handlers/core/messages.ts';
-import { type Plan, planRemediation } from '../../../handlers/core/plan.ts';
+import { type Inventory, type Plan, planRemediation } from '../../../handlers/core/plan.ts';
 import { sealSnapshot, snapshotKey } from '../../../handlers/core/snapshot.ts';
 import { csrfToken } from '../../../handlers/http/csrf.ts';
 import { createLinksHandler, type HttpAnswer, linksHandlerFromEnv } from '../../../handlers/http/links.ts';
@@ -54,12 +54,7 @@ function hostileState(): Ec2State {
     readFileSync(new URL('../../../../shared/examples/web-app.state.json', import.meta.url), 'utf8'),
   ) as Ec2State;
   const [defaultGroup, , api] = state.SecurityGroups ?? [];
-  const egress = defaultGroup?.IpPermissionsEgress?.[0]?.IpRanges?.[0];
-  if (!egress || !api) throw new Error('unexpected example state');
-  egress.Description = HOSTILE_RULE;
-  const pair = api.IpPermissions?.[0]?.UserIdGroupPairs?.[0];
-  if (!pair) throw new Error('unexpected example state');
-  pair.Description = HOSTILE_REFERENCE;
+  if (!api) throw new Error('unexpected example state');
   api.GroupName = HOSTILE_GROUP;
   const selfReference = defaultGroup?.IpPermissions?.[0]?.UserIdGroupPairs?.[0];
   if (selfReference) selfReference.Description = ENTITY_TEXT;
@@ -68,6 +63,20 @@ function hostileState(): Ec2State {
   delete eni.Attachment;
   eni.Description = HOSTILE_ENI;
   return state;
+}
+
+/**
+ * Rule descriptions EC2 would refuse (it allows no < > " in them), put into what the snapshot holds: the page must
+ * escape whatever the stored plan says, whether or not EC2 could have produced it.
+ */
+function withHostileRuleDescriptions(inventory: Inventory): Inventory {
+  const [egress] = inventory.defaultGroup.IpPermissionsEgress?.[0]?.IpRanges ?? [];
+  const api = inventory.referencingGroups.find((group) => group.GroupName === HOSTILE_GROUP);
+  const pair = api?.IpPermissions?.flatMap((permission) => permission.UserIdGroupPairs ?? [])[0];
+  if (!egress || !pair) throw new Error('unexpected example state');
+  egress.Description = HOSTILE_RULE;
+  pair.Description = HOSTILE_REFERENCE;
+  return inventory;
 }
 
 beforeEach(async () => {
@@ -85,7 +94,7 @@ beforeEach(async () => {
     }),
     now: () => clock,
   };
-  const inventory = await readInventory(simulator, target);
+  const inventory = withHostileRuleDescriptions(await readInventory(simulator, target));
   plan = planRemediation(inventory, { remediationId: REMEDIATION });
   expect(plan.status).toBe('ready');
   await deps.store.put(

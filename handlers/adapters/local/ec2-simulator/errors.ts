@@ -13,6 +13,8 @@ export const ec2Errors = {
   invalidParameterCombination: (message: string) => new Ec2ApiError('InvalidParameterCombination', message),
   malformedId: (code: string, id: string, prefix: string) =>
     new Ec2ApiError(code, `Invalid id: "${id}" (expecting "${prefix}-...")`),
+  prefixListNotFound: (prefixListId: string) =>
+    new Ec2ApiError('InvalidPrefixListID.NotFound', `The prefix list ID '${prefixListId}' does not exist`),
   groupNotFound: (groupId: string) =>
     new Ec2ApiError('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`),
   groupNotInVpc: (groupId: string, vpcId: string) =>

@@ -67,7 +67,14 @@ export function explodePermissions(
   const drafts: RuleDraft[] = [];
   for (const permission of permissions ?? []) {
     const protocol = normalizeProtocol(permission.IpProtocol);
-    const ports = protocolHasPorts(protocol) ? { fromPort: permission.FromPort, toPort: permission.ToPort } : {};
+    // An icmpv6 rule without a range allows all types and codes: the same rule as -1/-1.
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html
+    const allIcmpv6 = protocol === 'icmpv6' && permission.FromPort === undefined && permission.ToPort === undefined;
+    const ports = allIcmpv6
+      ? { fromPort: -1, toPort: -1 }
+      : protocolHasPorts(protocol)
+        ? { fromPort: permission.FromPort, toPort: permission.ToPort }
+        : {};
     const base = { direction, protocol, ...ports };
     for (const range of permission.IpRanges ?? []) {
       drafts.push(

@@ -1,5 +1,6 @@
 /**
- * MaxResults / NextToken pagination. MaxResults is 5-1000; without it every item is answered in one page. Tokens are
+ * MaxResults / NextToken pagination. MaxResults is 5-1000 (DescribeManagedPrefixLists: 1-100); without it every item
+ * is answered in one page. Tokens are
  * opaque to callers and bound to the action and the query that produced them; any other token is refused with
  * InvalidParameterValue. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#api-pagination
  */
@@ -23,11 +24,14 @@ function fingerprint(query: unknown): string {
     .slice(0, 16);
 }
 
-export function checkMaxResults(maxResults: number | undefined): void {
+export function checkMaxResults(
+  maxResults: number | undefined,
+  [min, max]: readonly [number, number] = [MAX_RESULTS_MIN, MAX_RESULTS_MAX],
+): void {
   if (maxResults === undefined) return;
-  if (!Number.isInteger(maxResults) || maxResults < MAX_RESULTS_MIN || maxResults > MAX_RESULTS_MAX) {
+  if (!Number.isInteger(maxResults) || maxResults < min || maxResults > max) {
     throw ec2Errors.invalidParameterValue(
-      `Value ( ${maxResults} ) for parameter maxResults is invalid. Parameter must be between ${MAX_RESULTS_MIN} and ${MAX_RESULTS_MAX}.`,
+      `Value ( ${maxResults} ) for parameter maxResults is invalid. Parameter must be between ${min} and ${max}.`,
     );
   }
 }
@@ -55,9 +59,15 @@ function decode(token: string, action: string, query: string): number {
 /** One page of `items` (already filtered, in a stable order). `query` is what the token is bound to. */
 export function paginate<T>(
   items: readonly T[],
-  options: { action: string; query: unknown; maxResults?: number; nextToken?: string },
+  options: {
+    action: string;
+    query: unknown;
+    maxResults?: number;
+    nextToken?: string;
+    maxResultsRange?: readonly [number, number];
+  },
 ): { page: T[]; nextToken?: string } {
-  checkMaxResults(options.maxResults);
+  checkMaxResults(options.maxResults, options.maxResultsRange);
   const query = fingerprint(options.query);
   const start = options.nextToken === undefined ? 0 : decode(options.nextToken, options.action, query);
   const end = options.maxResults === undefined ? items.length : start + options.maxResults;

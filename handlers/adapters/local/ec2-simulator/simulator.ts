@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type {
   Ec2State,
   IpPermission,
+  ManagedPrefixList,
   NetworkInterface,
   SecurityGroup,
   SecurityGroupReference,
@@ -15,12 +16,13 @@ import type {
   Vpc,
 } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
+import { DOCUMENTED_DEFAULTS, prefixListWeight, quotaUsage } from '../../../core/quotas.ts';
 import { RateLimiter } from '../../../core/rate-limits.ts';
-import { type Direction, normalizeProtocol, quotaUsage } from '../../../core/rules.ts';
+import type { Direction } from '../../../core/rules.ts';
 import type { Clock, Ec2Port } from '../../../ports.ts';
 import { ec2Errors } from './errors.ts';
 import { compileFilters, tagValues } from './filters.ts';
-import { ACCOUNT_ID, ENI_ID, IdFactory, PCX_ID, SG_ID, SGR_ID, VPC_ID } from './ids.ts';
+import { ACCOUNT_ID, ENI_ID, IdFactory, SG_ID, SGR_ID, VPC_ID } from './ids.ts';
 import {
   describeForDuplicate,
   explodePermissions,
@@ -36,13 +38,14 @@ import {
 } from './model.ts';
 import { paginate } from './pagination.ts';
 import { loadState } from './state.ts';
-import { isCidr4, isCidr6, isEc2Text, isProtocol } from './syntax.ts';
+import { isEc2Text, permissionProblems } from './syntax.ts';
 
 export type Ec2Action =
   | 'DescribeSecurityGroups'
   | 'DescribeNetworkInterfaces'
   | 'DescribeSecurityGroupReferences'
   | 'DescribeVpcs'
+  | 'DescribeManagedPrefixLists'
   | 'CreateSecurityGroup'
   | 'DeleteSecurityGroup'
   | 'AuthorizeSecurityGroupIngress'
@@ -56,7 +59,8 @@ export type Ec2Action =
 /**
  * Default quotas. https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups
  * (60 inbound and 60 outbound rules per group, counted separately for IPv4 and IPv6; 5 groups per interface; 2,500
- * groups — a per-Region quota in AWS, applied here per VPC).
+ * groups — a per-Region quota in AWS, applied here per VPC). The state file's `Quotas` (the account's applied values)
+ * replace the first two; `options.quotas` replace any.
  */
 export interface SimulatorQuotas {
   rulesPerDirection: number;
@@ -65,8 +69,8 @@ export interface SimulatorQuotas {
 }
 
 export const DEFAULT_SIMULATOR_QUOTAS: SimulatorQuotas = {
-  rulesPerDirection: 60,
-  groupsPerInterface: 5,
+  rulesPerDirection: DOCUMENTED_DEFAULTS.rulesPerGroup,
+  groupsPerInterface: DOCUMENTED_DEFAULTS.groupsPerInterface,
   groupsPerVpc: 2500,
 };
 
@@ -105,8 +109,7 @@ type Output<K extends keyof Ec2Port> = Awaited<ReturnType<Ec2Port[K]>>;
 const DEFAULT_ACCOUNT_ID = '123456789012';
 const DEFAULT_REGION = 'us-east-1';
 
-const RULE_DESCRIPTION_ERROR =
-  'Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*';
+const PREFIX_LIST_FILTERS = new Set(['owner-id', 'prefix-list-id', 'prefix-list-name']);
 
 const GROUP_FILTERS = new Set([
   'description',
@@ -181,6 +184,9 @@ export class Ec2Simulator implements Ec2Port {
   private readonly groups = new Map<string, StoredGroup>();
   private readonly interfaces = new Map<string, StoredInterface>();
   private readonly extras: Record<string, unknown>;
+  /** `PrefixLists` of the state file, by id, and how many rules a reference to each counts as. */
+  private readonly prefixLists: Map<string, ManagedPrefixList>;
+  private readonly prefixListWeights: Record<string, number>;
   private readonly defaultVpcs: Set<string>;
   private readonly ipv6Vpcs: Set<string>;
   private readonly ids: IdFactory;
@@ -208,12 +214,18 @@ export class Ec2Simulator implements Ec2Port {
     }
     if (reasons.length > 0) throw new InvalidInputError(reasons);
 
-    const loaded = loadState(state);
+    const loaded = loadState(state, options.accountId ? { accountId: options.accountId } : {});
     this.accountId = options.accountId ?? loaded.firstOwnerId ?? DEFAULT_ACCOUNT_ID;
     this.region = options.region ?? loaded.regionHint ?? DEFAULT_REGION;
     this.partition = loaded.partitionHint ?? partitionOf(this.region);
-    this.quotas = { ...DEFAULT_SIMULATOR_QUOTAS, ...definedEntries(options.quotas ?? {}) };
+    this.quotas = { ...DEFAULT_SIMULATOR_QUOTAS, ...loaded.quotas, ...definedEntries(options.quotas ?? {}) };
     this.extras = loaded.extras;
+    this.prefixLists = loaded.prefixLists;
+    this.prefixListWeights = {};
+    for (const [id, list] of this.prefixLists) {
+      const weight = prefixListWeight(list);
+      if (weight !== undefined) this.prefixListWeights[id] = weight;
+    }
     for (const group of loaded.groups) this.groups.set(group.GroupId, group);
     for (const eni of loaded.interfaces) this.interfaces.set(eni.id, eni);
     this.defaultVpcs = new Set(options.defaultVpcIds ?? []);
@@ -456,6 +468,47 @@ export class Ec2Simulator implements Ec2Port {
   }
 
   /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeManagedPrefixLists.html — the state file's
+   * `PrefixLists` (what `aws ec2 describe-managed-prefix-lists` printed: the account's lists, lists shared with it and
+   * the AWS-managed ones). Filters `owner-id`, `prefix-list-id`, `prefix-list-name`; `MaxResults` 1-100; an unknown id
+   * in `PrefixListIds` fails the call (InvalidPrefixListID.NotFound), a filter on one matches nothing.
+   */
+  describeManagedPrefixLists(
+    input: Input<'describeManagedPrefixLists'>,
+  ): Promise<Output<'describeManagedPrefixLists'>> {
+    return this.call('DescribeManagedPrefixLists', input, (request) => {
+      const ids = request?.PrefixListIds ?? [];
+      for (const id of ids) if (!this.prefixLists.has(id)) throw ec2Errors.prefixListNotFound(id);
+      const wanted = ids.length > 0 ? new Set(ids) : undefined;
+      const matches = compileFilters(
+        request?.Filters,
+        (list: ManagedPrefixList, name) =>
+          name === 'owner-id'
+            ? str(list.OwnerId)
+            : name === 'prefix-list-id'
+              ? str(list.PrefixListId)
+              : name === 'prefix-list-name'
+                ? str(list.PrefixListName)
+                : undefined,
+        PREFIX_LIST_FILTERS,
+      );
+      const lists = [...this.prefixLists.values()].filter(
+        (list) => (!wanted || wanted.has(list.PrefixListId ?? '')) && matches(list),
+      );
+      const { page, nextToken } = paginate(lists, {
+        action: 'DescribeManagedPrefixLists',
+        query: { ids: [...(wanted ?? [])].sort(), filters: request?.Filters ?? [] },
+        maxResults: request?.MaxResults,
+        nextToken: request?.NextToken,
+        maxResultsRange: [1, 100],
+      });
+      const output: { PrefixLists: ManagedPrefixList[]; NextToken?: string } = { PrefixLists: page };
+      if (nextToken !== undefined) output.NextToken = nextToken;
+      return output;
+    });
+  }
+
+  /**
    * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html — name and description: up to
    * 255 of a-zA-Z0-9 space ._-:/()#,@[]+=&;{}!$*, name not starting with sg-, unique (case-insensitive) in the VPC;
    * `default` is reserved (InvalidGroup.Reserved, errors-overview.html). A new group has one outbound rule, all
@@ -626,8 +679,11 @@ export class Ec2Simulator implements Ec2Port {
 
   /**
    * Adds rules; the whole call fails with InvalidPermission.Duplicate if any rule exists (or is listed twice), with
-   * RulesPerSecurityGroupLimitExceeded past the quota, and nothing is added. Referenced groups must exist: in this
-   * account, or another account's group named with its UserId, unless the pair names a peering connection.
+   * RulesPerSecurityGroupLimitExceeded past the quota, and nothing is added. The quota counts a prefix list as its
+   * maximum entries (an AWS-managed one as its weight,
+   * https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html#security-group-size). Referenced groups
+   * must exist: in this account, or another account's group named with its UserId, unless the pair names a peering
+   * connection; referenced prefix lists must be in `PrefixLists` (InvalidPrefixListID.NotFound).
    * https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
    */
   private authorize(
@@ -644,7 +700,7 @@ export class Ec2Simulator implements Ec2Port {
       if (existing.has(key)) throw ec2Errors.permissionDuplicate(describeForDuplicate(draft));
       existing.add(key);
     }
-    const usage = quotaUsage([...group.rules, ...drafts], direction);
+    const usage = quotaUsage([...group.rules, ...drafts], direction, this.prefixListWeights);
     if (usage.ipv4 > this.quotas.rulesPerDirection || usage.ipv6 > this.quotas.rulesPerDirection)
       throw ec2Errors.rulesPerGroup();
     const added: StoredRule[] = drafts.map((draft) => ({ ...draft, id: this.ids.next('sgr') }));
@@ -728,48 +784,14 @@ export class Ec2Simulator implements Ec2Port {
     mode: 'authorize' | 'describe' | 'match',
     group: StoredGroup,
   ): RuleDraft[] {
+    // The same checks the state file's rules pass when it is loaded (syntax.ts); EC2 answers the first problem.
     for (const permission of permissions) {
-      const protocol = permission?.IpProtocol;
-      if (protocol === undefined || protocol === '') throw ec2Errors.missingParameter('IpProtocol');
-      if (!isProtocol(protocol))
-        throw ec2Errors.invalidParameterValue(`Invalid value '${protocol}' for IP protocol. Unknown protocol.`);
-      checkPorts(normalizeProtocol(protocol), permission.FromPort, permission.ToPort);
-      const peers =
-        (permission.IpRanges?.length ?? 0) +
-        (permission.Ipv6Ranges?.length ?? 0) +
-        (permission.PrefixListIds?.length ?? 0) +
-        (permission.UserIdGroupPairs?.length ?? 0);
-      if (peers === 0)
-        throw ec2Errors.invalidParameterValue(
-          'missing mandatory parameter: exactly one of remote-security-group, remote-ip-range, remote-ipv6-range, or prefix-list-id must be present',
-        );
-      for (const range of permission.IpRanges ?? []) {
-        if (!range.CidrIp || !isCidr4(range.CidrIp))
-          throw ec2Errors.invalidParameterValue(`CIDR block ${range.CidrIp ?? ''} is malformed`);
-      }
-      for (const range of permission.Ipv6Ranges ?? []) {
-        if (!range.CidrIpv6 || !isCidr6(range.CidrIpv6))
-          throw ec2Errors.invalidParameterValue(`CIDR block ${range.CidrIpv6 ?? ''} is malformed`);
-      }
+      const problem = permissionProblems(permission, { descriptions: mode !== 'match' })[0];
+      if (problem) throw problem.error();
+      if (mode !== 'authorize') continue;
       for (const list of permission.PrefixListIds ?? []) {
-        if (!list.PrefixListId || !/^pl-[0-9a-f]+$/.test(list.PrefixListId))
-          throw ec2Errors.malformedId('InvalidPrefixListId.Malformed', list.PrefixListId ?? '', 'pl');
-      }
-      for (const pair of permission.UserIdGroupPairs ?? []) {
-        if (pair.GroupId === undefined || pair.GroupId === '') throw ec2Errors.missingParameter('GroupId');
-        this.checkId(pair.GroupId, SG_ID, 'InvalidGroupId.Malformed', 'sg');
-        if (pair.VpcPeeringConnectionId !== undefined)
-          this.checkId(pair.VpcPeeringConnectionId, PCX_ID, 'InvalidVpcPeeringConnectionId.Malformed', 'pcx');
-      }
-      if (mode !== 'match') {
-        const descriptions = [
-          ...(permission.IpRanges ?? []),
-          ...(permission.Ipv6Ranges ?? []),
-          ...(permission.PrefixListIds ?? []),
-          ...(permission.UserIdGroupPairs ?? []),
-        ].map((peer) => peer.Description);
-        if (descriptions.some((text) => text !== undefined && !isEc2Text(text)))
-          throw ec2Errors.invalidParameterValue(RULE_DESCRIPTION_ERROR);
+        const id = list.PrefixListId ?? '';
+        if (!this.prefixLists.has(id)) throw ec2Errors.prefixListNotFound(id);
       }
     }
     const drafts = explodePermissions(permissions, direction);
@@ -1020,27 +1042,6 @@ export class Ec2Simulator implements Ec2Port {
         return tagValues(raw.TagSet, name);
     }
   };
-}
-
-/** TCP/UDP need a port range 0-65535; ICMP/ICMPv6 a type and code, each -1 (all) to 255. Other protocols ignore ports. */
-function checkPorts(protocol: string, fromPort: number | undefined, toPort: number | undefined): void {
-  if (protocol === 'tcp' || protocol === 'udp') {
-    if (fromPort === undefined || toPort === undefined)
-      throw ec2Errors.invalidParameterValue(
-        "Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.",
-      );
-    if (!Number.isInteger(fromPort) || !Number.isInteger(toPort) || fromPort < 0 || toPort > 65535 || fromPort > toPort)
-      throw ec2Errors.invalidParameterValue(`Invalid value '${fromPort}-${toPort}' for portRange.`);
-  } else if (protocol === 'icmp' || protocol === 'icmpv6') {
-    if (fromPort === undefined || toPort === undefined)
-      throw ec2Errors.invalidParameterValue(
-        "Invalid value 'Must specify both ICMP type and code (-1 for all).' for portRange.",
-      );
-    for (const value of [fromPort, toPort]) {
-      if (!Number.isInteger(value) || value < -1 || value > 255)
-        throw ec2Errors.invalidParameterValue(`Invalid value '${value}' for ICMP type or code.`);
-    }
-  }
 }
 
 function definedEntries<T extends object>(value: T): Partial<T> {
