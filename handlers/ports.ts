@@ -9,6 +9,7 @@ import type {
   SecurityGroup,
   SecurityGroupReference,
   SecurityGroupRule,
+  StaleSecurityGroup,
   Tag,
   Vpc,
 } from './core/ec2-shapes.ts';
@@ -32,6 +33,12 @@ export interface Ec2Port {
   describeSecurityGroupReferences(input: {
     GroupId: string[];
   }): Promise<{ SecurityGroupReferenceSet?: SecurityGroupReference[] }>;
+  /** The groups of `VpcId` with stale rules (peering connection or referenced group gone); MaxResults 5-255. */
+  describeStaleSecurityGroups(input: {
+    VpcId: string;
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ StaleSecurityGroupSet?: StaleSecurityGroup[]; NextToken?: string }>;
   createSecurityGroup(input: {
     GroupName: string;
     Description: string;

@@ -6,6 +6,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeStaleSecurityGroupsCommand,
   EC2Client,
   EC2ServiceException,
   ModifyNetworkInterfaceAttributeCommand,
@@ -92,6 +93,11 @@ describe('SdkEc2', () => {
         DescribeNetworkInterfacesCommand,
       ],
       ['describeSecurityGroupReferences', { GroupId: [GROUP] }, DescribeSecurityGroupReferencesCommand],
+      [
+        'describeStaleSecurityGroups',
+        { VpcId: 'vpc-07e1f2a3b4c5d6e7f', MaxResults: 255 },
+        DescribeStaleSecurityGroupsCommand,
+      ],
       [
         'createSecurityGroup',
         { GroupName: 'n', Description: 'd', VpcId: 'vpc-07e1f2a3b4c5d6e7f' },

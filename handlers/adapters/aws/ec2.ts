@@ -11,6 +11,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeStaleSecurityGroupsCommand,
   DescribeVpcsCommand,
   type EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
@@ -43,6 +44,10 @@ export class SdkEc2 implements Ec2Port {
     input: Input<'describeSecurityGroupReferences'>,
   ): Output<'describeSecurityGroupReferences'> {
     return this.client.send(new DescribeSecurityGroupReferencesCommand(input));
+  }
+
+  describeStaleSecurityGroups(input: Input<'describeStaleSecurityGroups'>): Output<'describeStaleSecurityGroups'> {
+    return this.client.send(new DescribeStaleSecurityGroupsCommand(input));
   }
 
   createSecurityGroup(input: Input<'createSecurityGroup'>): Output<'createSecurityGroup'> {

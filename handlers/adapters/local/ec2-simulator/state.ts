@@ -7,6 +7,7 @@ import type { NetworkInterface } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import { ACCOUNT_ID, ENI_ID, PCX_ID, SG_ID, stableRuleId, VPC_ID } from './ids.ts';
 import { explodePermissions, keyOf, type StoredGroup, type StoredInterface, type StoredRule } from './model.ts';
+import { type PeeringConnection, peeringConnectionSchema, toConnections } from './peering.ts';
 import { isCidr4, isCidr6, isProtocol } from './syntax.ts';
 
 const sgId = z.string().regex(SG_ID, 'must look like sg-… (sg- and 8 or 17 hex digits)');
@@ -78,6 +79,7 @@ const networkInterface = z.looseObject({
 const stateSchema = z.looseObject({
   SecurityGroups: z.array(securityGroup),
   NetworkInterfaces: z.array(networkInterface).optional(),
+  VpcPeeringConnections: z.array(peeringConnectionSchema).optional(),
 });
 
 export type ParsedState = z.infer<typeof stateSchema>;
@@ -87,6 +89,8 @@ export interface LoadedState {
   interfaces: StoredInterface[];
   /** Top-level fields other than SecurityGroups and NetworkInterfaces, kept for toState. */
   extras: Record<string, unknown>;
+  /** `VpcPeeringConnections` (describe-vpc-peering-connections output), when the state has them (peering.ts). */
+  peeringConnections?: PeeringConnection[];
   /** OwnerId of the first security group (else of the first interface). */
   firstOwnerId?: string;
   /** Region named by the first SecurityGroupArn, else by the first interface's AvailabilityZone. */
@@ -195,6 +199,7 @@ export function loadState(input: unknown, defaultOwnerId?: string): LoadedState 
 
   const { SecurityGroups: _groups, NetworkInterfaces: _interfaces, ...extras } = state;
   const loaded: LoadedState = { groups, interfaces: storedInterfaces, extras: structuredClone(extras) };
+  if (state.VpcPeeringConnections) loaded.peeringConnections = toConnections(state.VpcPeeringConnections);
   if (firstOwnerId !== undefined) loaded.firstOwnerId = firstOwnerId;
   const region = arnMatch?.[2] ?? zoneRegion;
   if (region !== undefined) loaded.regionHint = region;
