@@ -10,6 +10,7 @@ import type {
   SecurityGroup,
   SecurityGroupReference,
   SecurityGroupRule,
+  StaleSecurityGroup,
   Tag,
   Vpc,
 } from './core/ec2-shapes.ts';
@@ -40,6 +41,12 @@ export interface Ec2Port {
     NextToken?: string;
     MaxResults?: number;
   }): Promise<{ PrefixLists?: ManagedPrefixList[]; NextToken?: string }>;
+  /** The groups of `VpcId` with stale rules (peering connection or referenced group gone); MaxResults 5-255. */
+  describeStaleSecurityGroups(input: {
+    VpcId: string;
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ StaleSecurityGroupSet?: StaleSecurityGroup[]; NextToken?: string }>;
   createSecurityGroup(input: {
     GroupName: string;
     Description: string;

@@ -208,7 +208,8 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     memoryMb: 1024,
     mutating: true,
     access: {
-      ec2Read: [...describeAll, ...planReads],
+      // DescribeVpcs: who owns each VPC that references the default group (a hidden reference stops the run).
+      ec2Read: [...describeAll, 'DescribeVpcs', ...planReads],
       // Migrating drift (handlers/core/drift.ts): new rules on the copy, twins of new references, new interfaces moved.
       ec2Write: ['replacement-rules', 'add-rules', 'move-interfaces'],
       readObjects: ['snapshots'],
@@ -239,7 +240,8 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     timeoutSeconds: 240,
     memoryMb: 1769,
     mutating: false,
-    access: { ec2Read: describeAll, readObjects: ['snapshots'], services: { read: true } },
+    // DescribeVpcs: who owns each VPC that references the default group (readInventoryWith checks they are covered).
+    access: { ec2Read: [...describeAll, 'DescribeVpcs'], readObjects: ['snapshots'], services: { read: true } },
   },
   UpdateFinding: {
     entry: 'update-finding',

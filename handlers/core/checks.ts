@@ -4,13 +4,16 @@
  */
 import type { Ec2State, NetworkInterface, SecurityGroup } from './ec2-shapes.ts';
 import { describeRule } from './messages.ts';
+import { isUnattached } from './owners.ts';
 import {
   groupsAfterMove,
   type Inventory,
   type Plan,
   replacementRulesDuringMove,
   replacementRulesFinal,
+  staleDefaultRuleReasons,
   twinOf,
+  unreachableReason,
 } from './plan.ts';
 import { type ResourceState, resourceKey, swapGroup } from './resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
@@ -59,6 +62,33 @@ export function retiringInterfaces(plan: Plan, live: LiveView): Set<string> {
 }
 
 /**
+ * A member the plan left on the default group (an orphan: attached to nothing, owner gone) as it is now: undefined
+ * while it is still attached to nothing — neither drift nor a failed move, and no traffic for the model — or why it
+ * stops the run once something attached it again. Not left by the plan: undefined too (the caller's other checks).
+ */
+export function leftInterfaceProblem(plan: Plan, eni: NetworkInterface): string | undefined {
+  const left = (plan.leftOnDefault ?? []).find((entry) => entry.networkInterfaceId === eni.NetworkInterfaceId);
+  if (!left || isUnattached(eni)) return undefined;
+  const attachedTo = eni.Attachment?.InstanceId ?? eni.Attachment?.InstanceOwnerId;
+  return `${left.networkInterfaceId} (${left.label}) was left on the default group because it was attached to nothing and its owner was gone, but it is now ${eni.Status ?? 'in use'}${attachedTo ? ` (attached to ${attachedTo})` : ''}: stripping the default group would cut its traffic.`;
+}
+
+/** The ids of the members the plan left on the default group. */
+export function leftInterfaceIds(plan: Plan): Set<string> {
+  return new Set((plan.leftOnDefault ?? []).map((entry) => entry.networkInterfaceId));
+}
+
+/** Why the live inventory cannot be stripped safely whatever the plan: references out of reach, stale rules. */
+export function unreachableDrift(live: LiveView): string[] {
+  return [
+    ...live.inventory.unreachableReferences.map(
+      (unreachable) => `During the approval wait: ${unreachableReason(unreachable)}`,
+    ),
+    ...staleDefaultRuleReasons(live.inventory),
+  ];
+}
+
+/**
  * Users of the default group that the plan cannot have seen: Lambda functions of the VPC that joined it (they would
  * share its interfaces), and accounts that now have interfaces in the VPC (it is shared: their groups are invisible).
  */
@@ -100,9 +130,15 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
   const drift: string[] = [];
   const defaultGroupId = plan.defaultGroupId;
   const retiring = retiringInterfaces(plan, live);
+  const left = leftInterfaceIds(plan);
   drift.push(...newUsersDrift(plan, live));
   for (const eni of live.inventory.members) {
     if (retiring.has(eni.NetworkInterfaceId ?? '')) continue;
+    if (left.has(eni.NetworkInterfaceId ?? '')) {
+      const problem = leftInterfaceProblem(plan, eni);
+      if (problem) drift.push(problem);
+      continue;
+    }
     const planned = plan.moves.some((move) => move.networkInterfaceId === eni.NetworkInterfaceId);
     drift.push(
       planned
@@ -110,9 +146,7 @@ export function findDrift(plan: Plan, live: LiveView): string[] {
         : `${eni.NetworkInterfaceId} started using the default group after the plan was made.`,
     );
   }
-  for (const unreachable of live.inventory.unreachableReferences) {
-    drift.push(`Groups in ${unreachable.vpcId}, which this account cannot edit, now reference the default group.`);
-  }
+  drift.push(...unreachableDrift(live));
   const replacementId = live.replacement?.GroupId;
   if (plan.replacementNeeded) {
     if (!replacementId) {
@@ -154,11 +188,15 @@ export function findResultProblems(plan: Plan, live: LiveView): string[] {
   const problems: string[] = [];
   const defaultGroupId = plan.defaultGroupId;
   const retiring = retiringInterfaces(plan, live);
+  const left = leftInterfaceIds(plan);
   const defaultRules = rulesOf(live.inventory.defaultGroup);
   if (defaultRules.length > 0) problems.push(`The default group still has ${defaultRules.length} rule(s).`);
   for (const eni of live.inventory.members) {
-    if (!retiring.has(eni.NetworkInterfaceId ?? ''))
-      problems.push(`${eni.NetworkInterfaceId} still uses the default group.`);
+    const id = eni.NetworkInterfaceId ?? '';
+    if (left.has(id)) {
+      const problem = leftInterfaceProblem(plan, eni);
+      if (problem) problems.push(problem);
+    } else if (!retiring.has(id)) problems.push(`${id} still uses the default group.`);
   }
   if (!plan.replacementNeeded) return problems;
   const replacementId = live.replacement?.GroupId;

@@ -12,7 +12,15 @@
  * so the strip, the verification and any rollback work from a plan that includes it (I3, I6).
  */
 
-import { type LiveView, movedOwnersDrift, newUsersDrift, retiringInterfaces } from './checks.ts';
+import {
+  type LiveView,
+  leftInterfaceIds,
+  leftInterfaceProblem,
+  movedOwnersDrift,
+  newUsersDrift,
+  retiringInterfaces,
+  unreachableDrift,
+} from './checks.ts';
 import type { NetworkInterface, SecurityGroup } from './ec2-shapes.ts';
 import { describeRule } from './messages.ts';
 import { classifyInterface } from './owners.ts';
@@ -57,11 +65,18 @@ export function analyzeDrift(plan: Plan, live: LiveView): DriftAnalysis {
   const planned = new Set(plan.moves.map((move) => move.networkInterfaceId));
   // Interfaces Lambda replaced when its functions moved: left on the default group, serving nothing (checks.ts).
   const retiring = retiringInterfaces(plan, live);
+  const left = leftInterfaceIds(plan);
 
   for (const eni of live.inventory.members) {
     const id = eni.NetworkInterfaceId ?? '';
     const owner = classifyInterface(eni);
     if (retiring.has(id)) continue;
+    if (left.has(id)) {
+      // Left on the default group by the plan (attached to nothing, owner gone): fine while it stays unattached.
+      const problem = leftInterfaceProblem(plan, eni);
+      if (problem) stop.push(problem);
+      continue;
+    }
     if (planned.has(id)) {
       stop.push(`${id} is on the default group again: someone moved it back by hand after it was moved to the copy.`);
     } else if (!replacementId) {
@@ -83,9 +98,7 @@ export function analyzeDrift(plan: Plan, live: LiveView): DriftAnalysis {
     }
   }
   stop.push(...newUsersDrift(plan, live));
-  for (const unreachable of live.inventory.unreachableReferences) {
-    stop.push(`Groups in ${unreachable.vpcId}, which this account cannot edit, now reference the default group.`);
-  }
+  stop.push(...unreachableDrift(live));
   for (const id of planned) {
     if (!live.plannedMembers.has(id)) notes.push(`${id} was deleted during the approval wait: nothing to move.`);
   }

@@ -100,6 +100,30 @@ export interface SecurityGroupReference {
   TransitGatewayId?: string;
 }
 
+/**
+ * One stale rule of DescribeStaleSecurityGroups: a reference to a group that was deleted, or in a VPC whose peering
+ * connection (or transit gateway) is gone. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StaleIpPermission.html
+ * (`IpRanges` and `PrefixListIds` do not apply to stale rules.)
+ */
+export interface StaleIpPermission {
+  FromPort?: number;
+  IpProtocol?: string;
+  IpRanges?: string[];
+  PrefixListIds?: string[];
+  ToPort?: number;
+  UserIdGroupPairs?: UserIdGroupPair[];
+}
+
+/** A group with stale rules, as DescribeStaleSecurityGroups answers it. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StaleSecurityGroup.html */
+export interface StaleSecurityGroup {
+  Description?: string;
+  GroupId?: string;
+  GroupName?: string;
+  StaleIpPermissions?: StaleIpPermission[];
+  StaleIpPermissionsEgress?: StaleIpPermission[];
+  VpcId?: string;
+}
+
 /** A rule as DescribeSecurityGroupRules / Authorize* answer it (one rule, with its `sgr-` id). */
 export interface SecurityGroupRule {
   SecurityGroupRuleId?: string;

@@ -69,6 +69,11 @@ export function describePlan(plan: Plan): string[] {
     );
   }
   if (plan.moves.length === 0) lines.push('  (none: no replacement group is needed)');
+  const left = plan.leftOnDefault ?? [];
+  if (left.length > 0) {
+    lines.push('', `Left on the default group (${left.length}), carrying no traffic:`);
+    for (const note of plan.notes ?? []) lines.push(`  - ${note}`);
+  }
   const resourceMoves = plan.resourceMoves ?? [];
   if (resourceMoves.length > 0) {
     lines.push('', `Moved through their own service (${resourceMoves.length}), their interfaces following:`);

@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/requester-managed-eni.html lists the requester-managed kinds.
  */
 import type { NetworkInterface } from './ec2-shapes.ts';
-import { loadBalancerArn, type ResourceRef } from './resources.ts';
+import { loadBalancerArn, type ResourceRef, type ResourceState, resourceKey } from './resources.ts';
 
 export type OwnerKind =
   | 'ec2-instance'
@@ -46,11 +46,16 @@ export interface OwnerContext {
   region?: string;
 }
 
+/** Interface types an account creates and attaches itself (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NetworkInterface.html). */
+const ACCOUNT_INTERFACE_TYPES = new Set(['interface', 'efa', 'efa-only', 'trunk']);
+
 export function classifyInterface(eni: NetworkInterface, context: OwnerContext = {}): InterfaceOwner {
   const description = eni.Description ?? '';
   const type = eni.InterfaceType ?? 'interface';
   const requester = eni.RequesterId ?? '';
-  if (!eni.RequesterManaged && (type === 'interface' || type === 'efa' || type === 'trunk')) {
+  // EFA interfaces, with or without IP networking (`efa-only`), are the account's own and change groups like any
+  // interface (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-efa.html).
+  if (!eni.RequesterManaged && ACCOUNT_INTERFACE_TYPES.has(type)) {
     const instanceId = eni.Attachment?.InstanceId;
     return instanceId
       ? { kind: 'ec2-instance', label: `EC2 instance ${instanceId}`, mover: 'ec2-modify-network-interface' }
@@ -146,4 +151,38 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
     kind: 'other-managed',
     label: `interface managed by ${requester || 'another service'} (type ${type}${description ? `, "${description}"` : ''})`,
   };
+}
+
+/**
+ * Whether a requester-managed interface is an orphan: `available` (attached to nothing, so it carries no traffic) and
+ * its owner no longer exists — the interface names its owner and that owner's service does not know it (the lookup
+ * answered nothing). Such an interface cannot be modified (OperationNotPermitted) and nothing will attach it again
+ * on the default group, so the plan leaves it there and says so (docs/decisions.md, "Orphaned interfaces"). Owners
+ * the interface does not name (RDS) or that have no lookup (NAT gateways, unknown requesters) are never taken for
+ * gone. `resources` is what Discover read through the services; without it nothing is established.
+ */
+export function isOrphaned(
+  eni: NetworkInterface,
+  owner: InterfaceOwner,
+  resources: readonly ResourceState[] | undefined,
+): boolean {
+  if (!eni.RequesterManaged || !resources || !isUnattached(eni)) return false;
+  if (owner.resource) {
+    const key = resourceKey(owner.resource);
+    return !resources.some((resource) => resourceKey(resource) === key);
+  }
+  const lookup = owner.lookup;
+  if (lookup?.service === 'elasticache') {
+    return !resources.some(
+      (resource) =>
+        (resource.kind === 'elasticache-cluster' && resource.id === lookup.cacheClusterId) ||
+        (resource.kind === 'elasticache-replication-group' && (resource.members ?? []).includes(lookup.cacheClusterId)),
+    );
+  }
+  return false;
+}
+
+/** Whether an interface is still attached to nothing (`available`, no live attachment): it carries no traffic. */
+export function isUnattached(eni: NetworkInterface): boolean {
+  return eni.Status === 'available' && (!eni.Attachment || eni.Attachment.Status === 'detached');
 }

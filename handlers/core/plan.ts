@@ -10,10 +10,10 @@
  *    by then D has no members, so those rules match nothing and revoking them changes no flow.
  */
 import type { NetworkInterface, SecurityGroup, Tag } from './ec2-shapes.ts';
-import { classifyInterface, type InterfaceOwner } from './owners.ts';
+import { classifyInterface, type InterfaceOwner, isOrphaned } from './owners.ts';
 import { documentedLimits, type Limits, quotaReasons } from './quotas.ts';
 import { type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
-import { type Rule, referencesGroup, retarget, rulesOf } from './rules.ts';
+import { explode, type Rule, referencesGroup, retarget, ruleKey, rulesOf } from './rules.ts';
 
 /** What discovery read: the default group, who uses it and who references it. */
 export interface Inventory {
@@ -29,8 +29,13 @@ export interface Inventory {
   memberGroups: SecurityGroup[];
   /** The VPC's tags, when read (for the opt-out tag). */
   vpcTags?: Tag[];
-  /** VPCs whose groups reference the default group but that this account cannot see or edit. */
-  unreachableReferences: { vpcId: string; vpcPeeringConnectionId?: string; transitGatewayId?: string }[];
+  /** VPCs whose groups reference the default group but that this account cannot see or edit, each with why. */
+  unreachableReferences: UnreachableReference[];
+  /**
+   * Rules of the default group that are stale (DescribeStaleSecurityGroups, read by Discover): they reference a group
+   * through a peering connection that is no longer active, or a group that was deleted.
+   */
+  staleDefaultRules?: StaleRule[];
   /**
    * Owners of requester-managed members, read through their services (Lambda, RDS, ELBv2, EFS, endpoints,
    * ElastiCache): those named by an interface, and those a lookup found in the VPC on the default group.
@@ -47,6 +52,39 @@ export interface Inventory {
    * documented defaults, every prefix list of unknown size.
    */
   limits?: Limits;
+}
+
+/**
+ * A VPC with groups that reference the default group, not all of which this account can see and edit.
+ * DescribeSecurityGroupReferences answers one row per referencing VPC, so seeing one group of this account there
+ * proves nothing about the others: every group of the VPC must be this account's (docs/decisions.md).
+ */
+export interface UnreachableReference {
+  vpcId: string;
+  vpcPeeringConnectionId?: string;
+  transitGatewayId?: string;
+  /** DescribeVpcs does not show the VPC to this account: it belongs to another account (a peer's). */
+  vpcNotVisible?: boolean;
+  /** The VPC's owner, when DescribeVpcs shows it as another account's (shared with this one). */
+  vpcOwnerId?: string;
+  /** Other accounts with interfaces or groups in a VPC this account owns: the VPC is shared with them. */
+  otherAccounts?: string[];
+  /** Groups of other accounts seen referencing the default group (describable, not editable, from this account). */
+  foreignGroups?: { groupId: string; groupName?: string; ownerId: string }[];
+}
+
+/** A stale rule of the default group, with the status of the peering connection it goes through, if any. */
+export interface StaleRule {
+  rule: Rule;
+  /** `deleted`, `expired`, … (the pair's PeeringStatus); absent when the referenced group itself is gone. */
+  peeringStatus?: string;
+}
+
+/** A member the plan leaves on the default group: an orphan (owners.ts `isOrphaned`), which carries no traffic. */
+export interface LeftInterface {
+  networkInterfaceId: string;
+  /** Who owned it: "Lambda function old-fn". */
+  label: string;
 }
 
 export interface InterfaceMove {
@@ -87,7 +125,10 @@ export interface Plan {
   status: PlanStatus;
   /** Why the plan is blocked (I4), in sentences. */
   reasons: string[];
-  /** What people should know that does not block it (e.g. quotas read as the documented defaults), in sentences. */
+  /**
+   * What people should know that does not block it, in sentences: quotas read as the documented defaults, what the
+   * plan does that is not obvious (interfaces left on the default group).
+   */
   notes?: string[];
   /** The default group's rules: copied to the replacement, then revoked after approval. */
   defaultRules: Rule[];
@@ -99,6 +140,12 @@ export interface Plan {
   resourceMoves?: ResourceMove[];
   /** References to the default group in other groups and in the default group itself. */
   references: ReferenceEdit[];
+  /**
+   * Members left on the default group: orphaned requester-managed interfaces, attached to nothing and whose owner is
+   * gone. Re-check, Verify, the traffic model and the rollback's verification accept exactly these (and stop if one of
+   * them is attached again).
+   */
+  leftOnDefault?: LeftInterface[];
   /**
    * What moves, in batches of `batchSize`, one batch per Map iteration: resource keys (`<kind>:<id>`, first) and the
    * ids of interfaces EC2 moves. Interfaces that follow a resource are not listed: they move with it.
@@ -124,9 +171,16 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
   const batchSize = Math.max(1, options.batchSize ?? 50);
   const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
   const defaultRules = rulesOf(inventory.defaultGroup);
-  const members = [...inventory.members].sort((a, b) =>
-    (a.NetworkInterfaceId ?? '').localeCompare(b.NetworkInterfaceId ?? ''),
-  );
+  const context = { accountId: inventory.accountId, region: inventory.region };
+  const leftOnDefault: LeftInterface[] = [];
+  const members = [...inventory.members]
+    .sort((a, b) => (a.NetworkInterfaceId ?? '').localeCompare(b.NetworkInterfaceId ?? ''))
+    .filter((eni) => {
+      const owner = classifyInterface(eni, context);
+      if (!isOrphaned(eni, owner, inventory.resources)) return true;
+      leftOnDefault.push({ networkInterfaceId: eni.NetworkInterfaceId ?? '', label: owner.label });
+      return false;
+    });
   const replacementNeeded = members.length > 0;
   const base = {
     remediationId: options.remediationId,
@@ -154,6 +208,10 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
   if (defaultRules.length === 0) {
     return { ...base, status: 'compliant', reasons: [], moves: [], resourceMoves: [], references: [], batches: [] };
   }
+  const leftNotes = leftOnDefault.map(
+    (left) =>
+      `${left.networkInterfaceId} (${left.label}) is left on the default group: it is requester-managed, attached to nothing (status available) and its owner no longer exists, so it carries no traffic, and EC2 does not let this account change its groups. Delete it once you have checked nothing needs it.`,
+  );
 
   const { moves, resourceMoves, ownerReasons } = assignOwners(inventory, members);
 
@@ -166,17 +224,24 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
       )
     : [];
 
-  const reasons = replacementNeeded
-    ? [...ownerReasons, ...blockingReasons(inventory, moves, references, defaultRules, limits)]
-    : [];
+  // A stale rule of the default group blocks whether or not anything uses the group: the strip would revoke it and
+  // a rollback could not authorize it again.
+  const reasons = [
+    ...staleDefaultRuleReasons(inventory),
+    ...(replacementNeeded
+      ? [...ownerReasons, ...blockingReasons(inventory, moves, references, defaultRules, limits)]
+      : []),
+  ];
+  const notes = [...(replacementNeeded ? limits.notes : []), ...leftNotes];
   return {
     ...base,
     status: reasons.length > 0 ? 'blocked' : 'ready',
     reasons,
-    ...(replacementNeeded && limits.notes.length > 0 ? { notes: limits.notes } : {}),
     moves,
     resourceMoves,
     references,
+    ...(leftOnDefault.length > 0 ? { leftOnDefault } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
     batches: chunk(
       [
         ...resourceMoves.map((move) => resourceKey(move.resource)),
@@ -298,16 +363,11 @@ function blockingReasons(
   }
   for (const participant of inventory.participants ?? []) {
     reasons.push(
-      `${inventory.vpcId} is shared: account ${participant.accountId} has ${participant.interfaces} interface(s) in it. Its security groups cannot be read from this account and may reference the default group; moving the default group's members would cut that traffic unseen.`,
+      `${inventory.vpcId} is shared: account ${participant.accountId} has ${participant.interfaces} interface(s) in it. This account cannot edit that account's security groups, which may reference the default group; moving the default group's members would cut that traffic unseen.`,
     );
   }
   reasons.push(...staleReferenceReasons(inventory));
-  for (const unreachable of inventory.unreachableReferences) {
-    const via = unreachable.vpcPeeringConnectionId ?? unreachable.transitGatewayId;
-    reasons.push(
-      `Security groups in ${unreachable.vpcId}${via ? ` (through ${via})` : ''} reference the default group, and this account cannot read or edit them to add the replacement next to it.`,
-    );
-  }
+  reasons.push(...inventory.unreachableReferences.map(unreachableReason));
 
   const replacementRules = replacementRulesDuringMove(defaultRules, defaultGroupId, REPLACEMENT_PLACEHOLDER);
   reasons.push(...quotaReasons('the replacement group', replacementRules, limits));
@@ -350,6 +410,72 @@ function staleReferenceReasons(inventory: Inventory): string[] {
     }
   }
   return reasons;
+}
+
+/**
+ * Why the groups of a referencing VPC cannot all be given a twin: the VPC is another account's, or shared with other
+ * accounts, or a reference there cannot be seen at all. Every sentence names the VPC and the connection.
+ */
+export function unreachableReason(unreachable: UnreachableReference): string {
+  const via = unreachable.vpcPeeringConnectionId ?? unreachable.transitGatewayId;
+  const where = `${unreachable.vpcId}${via ? ` (through ${via})` : ''}`;
+  const foreign = (unreachable.foreignGroups ?? []).map(
+    (group) => `${group.groupId}${group.groupName ? ` (${group.groupName})` : ''} of account ${group.ownerId}`,
+  );
+  const seen = foreign.length > 0 ? ` ${foreign.join(', ')} reference${foreign.length === 1 ? 's' : ''} it.` : '';
+  if (unreachable.vpcNotVisible || unreachable.vpcOwnerId) {
+    const owner = unreachable.vpcOwnerId ? `account ${unreachable.vpcOwnerId}` : 'another account';
+    return `Security groups in ${where} reference the default group, and this account cannot read or edit them to add the replacement next to it: ${unreachable.vpcId} belongs to ${owner}.${seen}`;
+  }
+  if ((unreachable.otherAccounts ?? []).length > 0 || foreign.length > 0) {
+    const accounts = unreachable.otherAccounts ?? [...new Set((unreachable.foreignGroups ?? []).map((g) => g.ownerId))];
+    return `Security groups in ${where} reference the default group, and this account cannot read or edit them all to add the replacement next to it: ${unreachable.vpcId} is shared with account(s) ${accounts.join(', ')}, whose security groups this account cannot edit (EC2 names only the VPC, not the groups or their owners).${seen}`;
+  }
+  return `Security groups in ${where} reference the default group, and this account cannot read or edit them to add the replacement next to it.`;
+}
+
+/**
+ * Stale rules of the default group (DescribeStaleSecurityGroups, and pairs whose PeeringStatus is not `active`):
+ * they carry no traffic, but EC2 refuses to authorize a reference through a peering connection that is not active
+ * ("the VPC peering connection must be in the active state",
+ * https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html), so such a rule can be neither
+ * copied to the replacement nor restored by a rollback once the strip revoked it.
+ */
+export function staleDefaultRuleReasons(inventory: Pick<Inventory, 'defaultGroup' | 'staleDefaultRules'>): string[] {
+  const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
+  const stale = new Map<string, StaleRule>();
+  for (const entry of inventory.staleDefaultRules ?? []) stale.set(ruleKey(entry.rule), entry);
+  for (const [direction, permissions] of [
+    ['ingress', inventory.defaultGroup.IpPermissions ?? []],
+    ['egress', inventory.defaultGroup.IpPermissionsEgress ?? []],
+  ] as const) {
+    for (const permission of permissions) {
+      for (const pair of permission.UserIdGroupPairs ?? []) {
+        if (!pair.PeeringStatus || pair.PeeringStatus === 'active') continue;
+        const single = { ...permission, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [pair] };
+        for (const rule of explode([single], direction)) {
+          if (!stale.has(ruleKey(rule))) stale.set(ruleKey(rule), { rule, peeringStatus: pair.PeeringStatus });
+        }
+      }
+    }
+  }
+  return [...stale.values()].map(({ rule, peeringStatus }) => {
+    const peer = rule.peer.kind === 'group' ? rule.peer : undefined;
+    const through = peer?.vpcPeeringConnectionId ?? 'a peering connection';
+    const why = peeringStatus
+      ? `it references ${peer?.groupId}${peer?.vpcId ? ` in ${peer.vpcId}` : ''} through ${through}, which is ${peeringStatus}`
+      : `the group it references, ${peer?.groupId}, no longer exists`;
+    const verb = rule.direction === 'ingress' ? 'ingress' : 'egress';
+    const ports =
+      rule.fromPort === undefined || rule.protocol === '-1'
+        ? ''
+        : rule.fromPort === rule.toPort
+          ? ` ${rule.fromPort}`
+          : ` ${rule.fromPort}-${rule.toPort}`;
+    const traffic = rule.protocol === '-1' ? 'all traffic' : `${rule.protocol.toUpperCase()}${ports}`;
+    const what = `${rule.direction === 'ingress' ? 'inbound' : 'outbound'} ${traffic}`;
+    return `The default group ${defaultGroupId} has a stale ${what} rule: ${why}. It carries no traffic, but EC2 refuses to authorize it again, so it can be neither copied to the replacement nor restored by a rollback. Remove it (aws ec2 revoke-security-group-${verb} --group-id ${defaultGroupId} with that rule; DescribeStaleSecurityGroups lists it)${peeringStatus ? ', or re-create an active peering connection between the two VPCs' : ''}, then run again.`;
+  });
 }
 
 const REPLACEMENT_PLACEHOLDER = 'sg-replacement';

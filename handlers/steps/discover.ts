@@ -1,10 +1,17 @@
-import type { SecurityGroup } from '../core/ec2-shapes.ts';
-import { InvalidInputError } from '../core/errors.ts';
+import type { SecurityGroup, SecurityGroupReference } from '../core/ec2-shapes.ts';
+import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { classifyInterface } from '../core/owners.ts';
-import { approvalRequired, type Inventory, type Plan, planRemediation } from '../core/plan.ts';
+import {
+  approvalRequired,
+  type Inventory,
+  type Plan,
+  planRemediation,
+  type StaleRule,
+  type UnreachableReference,
+} from '../core/plan.ts';
 import { prefixListsOf } from '../core/quotas.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
-import { rulesOf } from '../core/rules.ts';
+import { explode, rulesOf } from '../core/rules.ts';
 import { planKey } from '../core/snapshot.ts';
 import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../ports.ts';
 import { parseInput, runSchema, type Target } from './common.ts';
@@ -40,10 +47,13 @@ export interface InventoryOptions {
    * planner needs to count rules as EC2 counts them.
    */
   serviceQuotas?: ServiceQuotasPort;
+  /** Read the default group's stale rules with DescribeStaleSecurityGroups (Discover; the checks after it read PeeringStatus). */
+  staleRules?: boolean;
 }
 
+/** What uses and references the default group, as Discover reads it. */
 export async function readInventory(ec2: Ec2Port, target: Target, options: InventoryOptions = {}): Promise<Inventory> {
-  return (await readInventoryWith(ec2, target, [], options)).inventory;
+  return (await readInventoryWith(ec2, target, [], { staleRules: true, ...options })).inventory;
 }
 
 /**
@@ -74,25 +84,28 @@ export async function readInventoryWith(
       `${target.groupId} (${defaultGroup.GroupName}) is not a VPC default security group; EC2.2 concerns default groups only.`,
     ]);
   }
+  // Groups of other accounts can show up here too (a VPC owner describes its participants' groups): they cannot be
+  // edited, so they are kept apart from the groups that get twins.
   const referencing = new Map<string, Inventory['defaultGroup']>();
+  const foreign = new Map<string, SecurityGroup>();
   for (const filter of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
     for (const group of await describeGroups(ec2, [{ Name: filter, Values: [groupId] }])) {
-      if (group.GroupId && group.GroupId !== groupId) referencing.set(group.GroupId, group);
+      if (!group.GroupId || group.GroupId === groupId) continue;
+      if (group.OwnerId && group.OwnerId !== target.accountId) foreign.set(group.GroupId, group);
+      else referencing.set(group.GroupId, group);
     }
   }
   const memberGroupSet = new Set(memberGroupIds);
   const memberGroups = [...groups.values()].filter(
     (group) => memberGroupSet.has(group.GroupId ?? '') && !referencing.has(group.GroupId ?? ''),
   );
-  const seenVpcs = new Set([...referencing.values()].map((group) => group.VpcId));
   const references = await ec2.describeSecurityGroupReferences({ GroupId: [groupId] });
-  const unreachableReferences = (references.SecurityGroupReferenceSet ?? [])
-    .filter((reference) => reference.ReferencingVpcId && !seenVpcs.has(reference.ReferencingVpcId))
-    .map((reference) => ({
-      vpcId: reference.ReferencingVpcId ?? '',
-      ...(reference.VpcPeeringConnectionId ? { vpcPeeringConnectionId: reference.VpcPeeringConnectionId } : {}),
-      ...(reference.TransitGatewayId ? { transitGatewayId: reference.TransitGatewayId } : {}),
-    }));
+  const unreachableReferences = await referencesOutOfReach(ec2, target.accountId, {
+    rows: references.SecurityGroupReferenceSet ?? [],
+    own: [...referencing.values()],
+    foreign: [...foreign.values()],
+  });
+  const staleDefaultRules = options.staleRules ? await readStaleRules(ec2, defaultGroup) : undefined;
   const vpcTags = options.vpcTags
     ? ((await ec2.describeVpcs({ VpcIds: [defaultGroup.VpcId] })).Vpcs?.[0]?.Tags ?? [])
     : undefined;
@@ -122,13 +135,120 @@ export async function readInventoryWith(
     memberGroups,
     unreachableReferences,
     ...(limits ? { limits } : {}),
+    ...(staleDefaultRules && staleDefaultRules.length > 0 ? { staleDefaultRules } : {}),
   };
   return { inventory, alsoRead: new Map(alsoReadGroups.map((group) => [group.GroupId ?? '', group])) };
 }
 
 /**
+ * The VPCs whose groups reference the default group and that this account cannot cover completely, each with why.
+ * DescribeSecurityGroupReferences answers one row per referencing VPC (and per connection), never the groups, so a
+ * group of this account seen there proves nothing about the others. A VPC is covered only when DescribeVpcs shows it
+ * as this account's, no other account has interfaces or (seen) groups in it — it is not shared
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-share-limitations.html: participants create their own groups,
+ * which the owner can describe but not edit) — and a group of this account there does reference the default group.
+ * Groups of other accounts seen referencing it are out of reach wherever they are, the default group's VPC included.
+ */
+async function referencesOutOfReach(
+  ec2: Ec2Port,
+  accountId: string,
+  seen: { rows: SecurityGroupReference[]; own: SecurityGroup[]; foreign: SecurityGroup[] },
+): Promise<UnreachableReference[]> {
+  const byVpc = new Map<string, UnreachableReference>();
+  const entry = (vpcId: string, row?: SecurityGroupReference): UnreachableReference => {
+    let found = byVpc.get(vpcId);
+    if (!found) {
+      found = { vpcId };
+      byVpc.set(vpcId, found);
+    }
+    if (row?.VpcPeeringConnectionId && !found.vpcPeeringConnectionId)
+      found.vpcPeeringConnectionId = row.VpcPeeringConnectionId;
+    if (row?.TransitGatewayId && !found.transitGatewayId) found.transitGatewayId = row.TransitGatewayId;
+    return found;
+  };
+  for (const group of seen.foreign) {
+    const found = entry(group.VpcId ?? '');
+    found.foreignGroups = [
+      ...(found.foreignGroups ?? []),
+      {
+        groupId: group.GroupId ?? '',
+        ...(group.GroupName ? { groupName: group.GroupName } : {}),
+        ownerId: group.OwnerId ?? '',
+      },
+    ];
+  }
+  const rows = new Map<string, SecurityGroupReference[]>();
+  for (const row of seen.rows) {
+    if (row.ReferencingVpcId) rows.set(row.ReferencingVpcId, [...(rows.get(row.ReferencingVpcId) ?? []), row]);
+  }
+  for (const [vpcId, vpcRows] of rows) {
+    const owner = await vpcOwner(ec2, vpcId);
+    const others = owner === accountId ? (await readParticipants(ec2, vpcId, accountId)).map((p) => p.accountId) : [];
+    const covered =
+      owner === accountId &&
+      others.length === 0 &&
+      !byVpc.has(vpcId) &&
+      seen.own.some((group) => group.VpcId === vpcId);
+    if (covered) continue;
+    const found = entry(vpcId);
+    for (const row of vpcRows) entry(vpcId, row);
+    if (owner === undefined) found.vpcNotVisible = true;
+    else if (owner !== accountId) found.vpcOwnerId = owner;
+    const accounts = new Set([...others, ...(found.foreignGroups ?? []).map((group) => group.ownerId)]);
+    if (owner === accountId && accounts.size > 0) found.otherAccounts = [...accounts].sort();
+  }
+  return [...byVpc.values()];
+}
+
+/** The VPC's owner as DescribeVpcs shows it; undefined when this account cannot describe the VPC (another's). */
+async function vpcOwner(ec2: Ec2Port, vpcId: string): Promise<string | undefined> {
+  try {
+    return (await ec2.describeVpcs({ VpcIds: [vpcId] })).Vpcs?.[0]?.OwnerId;
+  } catch (error) {
+    if (errorCode(error) === 'InvalidVpcID.NotFound') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The default group's stale rules, from DescribeStaleSecurityGroups for its VPC (paginated, 255 a page): references
+ * through a peering connection that is no longer active, or to a group that was deleted.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeStaleSecurityGroups.html
+ */
+async function readStaleRules(ec2: Ec2Port, defaultGroup: SecurityGroup): Promise<StaleRule[]> {
+  const stale: StaleRule[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.describeStaleSecurityGroups({
+      VpcId: defaultGroup.VpcId ?? '',
+      MaxResults: 255,
+      ...(token ? { NextToken: token } : {}),
+    });
+    for (const group of page.StaleSecurityGroupSet ?? []) {
+      if (group.GroupId !== defaultGroup.GroupId) continue;
+      for (const [direction, permissions] of [
+        ['ingress', group.StaleIpPermissions ?? []],
+        ['egress', group.StaleIpPermissionsEgress ?? []],
+      ] as const) {
+        for (const permission of permissions) {
+          for (const pair of permission.UserIdGroupPairs ?? []) {
+            const single = { ...permission, IpRanges: [], PrefixListIds: [], UserIdGroupPairs: [pair] };
+            for (const rule of explode([single], direction)) {
+              stale.push({ rule, ...(pair.PeeringStatus ? { peeringStatus: pair.PeeringStatus } : {}) });
+            }
+          }
+        }
+      }
+    }
+    token = page.NextToken;
+  } while (token);
+  return stale;
+}
+
+/**
  * Accounts other than the VPC's owner with interfaces in it (VPC sharing participants). The owner sees their
- * interfaces but not their security groups, so a reference to the default group there cannot be found (I4).
+ * interfaces, and can describe but not edit their security groups, so a reference to the default group from one of
+ * them cannot get a twin (I4).
  */
 async function readParticipants(
   ec2: Ec2Port,

@@ -1,5 +1,12 @@
 /** After approval: re-check the live state, strip the default group, verify the result. */
-import { findDrift, findResultProblems, focusedState, type LiveView, retiringInterfaces } from '../core/checks.ts';
+import {
+  findDrift,
+  findResultProblems,
+  focusedState,
+  type LiveView,
+  leftInterfaceIds,
+  retiringInterfaces,
+} from '../core/checks.ts';
 import {
   analyzeDrift,
   type DriftDelta,
@@ -291,10 +298,14 @@ export function checkTraffic(
   live: LiveView,
   limit: number,
 ): { checked: boolean; differences: string[] } {
-  // Lambda interfaces being retired serve nothing: they are left out of both sides (retiringInterfaces).
+  // Lambda interfaces being retired, and orphans the plan left on the default group (attached to nothing; Verify
+  // checks they still are), serve nothing: they are left out of both sides.
   const retiring = retiringInterfaces(snapshot.plan, live);
+  const left = leftInterfaceIds(snapshot.plan);
   const kept = (eni: { NetworkInterfaceId?: string }) =>
-    live.plannedMembers.has(eni.NetworkInterfaceId ?? '') && !retiring.has(eni.NetworkInterfaceId ?? '');
+    live.plannedMembers.has(eni.NetworkInterfaceId ?? '') &&
+    !retiring.has(eni.NetworkInterfaceId ?? '') &&
+    !left.has(eni.NetworkInterfaceId ?? '');
   const members = snapshot.inventory.members.filter(kept);
   if (members.length > limit) return { checked: false, differences: [] };
   const before = focusedState(snapshot.inventory, members);

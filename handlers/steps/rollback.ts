@@ -20,7 +20,7 @@ import {
   targetSchema,
 } from './common.ts';
 import type { Deps } from './deps.ts';
-import { addRules, groupIdsOf, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
+import { addRules, groupIdsOf, readGroups, readInterfaces, readInterfacesOn, removeRules } from './ec2-ops.ts';
 import { findReplacement, type MoveOutput, swapGroups, twinsByGroup } from './migrate.ts';
 
 const loadSchema = z.object({
@@ -231,6 +231,23 @@ export async function compareWithSnapshot(
     const now = groupIdsOf(eni).sort().join(', ');
     const before = [...move.groupsBefore].sort().join(', ');
     if (now !== before) problems.push(`${move.networkInterfaceId} has groups ${now}, the snapshot has ${before}.`);
+  }
+  // Members the plan left on the default group (orphans) were never touched: their groups are the snapshot's.
+  const left = plan.leftOnDefault ?? [];
+  const leftNow =
+    left.length > 0
+      ? await readInterfaces(
+          ec2,
+          left.map((entry) => entry.networkInterfaceId),
+        )
+      : new Map();
+  for (const { networkInterfaceId } of left) {
+    const eni = leftNow.get(networkInterfaceId);
+    const before = snapshot.inventory.members.find((member) => member.NetworkInterfaceId === networkInterfaceId);
+    if (!eni || !before) continue;
+    const now = groupIdsOf(eni).sort().join(', ');
+    const then = groupIdsOf(before).sort().join(', ');
+    if (now !== then) problems.push(`${networkInterfaceId} has groups ${now}, the snapshot has ${then}.`);
   }
   const resourcesGone: string[] = [];
   for (const move of plan.resourceMoves ?? []) {

@@ -31,6 +31,7 @@ import {
   expectedAfterRemediation,
   firstDefaultGroupId,
   flowsOf,
+  leftOnDefaultOf,
   newGroups,
   normalizeState,
   readJson,
@@ -325,7 +326,8 @@ async function runToTheEnd(
     if (outcome !== 'remediated') throw new Error(`unexpected outcome: ${describeResult(result)}`);
     const replacements = newGroups(original, afterRemediation);
     if (replacements.length > 1) throw new Error(`${replacements.length} replacement groups were created`);
-    const expected = expectedAfterRemediation(original, groupId, replacements[0]);
+    const left = await leftOnDefaultOf(session, result.executionName);
+    const expected = expectedAfterRemediation(original, groupId, replacements[0], left);
     const remediatedProblem = stateProblem(afterRemediation, expected, original, 'exactly as planned (remediated)');
     if (remediatedProblem) throw new Error(remediatedProblem);
     if (!(await lockFree(session, target))) throw new Error('the remediated run left the group locked');

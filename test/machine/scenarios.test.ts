@@ -581,10 +581,11 @@ describe('other shapes of state', () => {
     await expectRemediatedThenRolledBack(run, { flows: false });
   });
 
-  // A VPC-sharing participant's group in the same VPC can reference the default group, and this account cannot read
-  // it (DescribeSecurityGroups lists this account's groups only; DescribeSecurityGroupReferences covers peered and
-  // transit-gateway VPCs only). The owner does see the participant's interfaces, so a shared VPC is blocked (I4):
-  // moving the members would cut that traffic unseen (docs/decisions.md, "References the workflow cannot edit").
+  // A VPC-sharing participant's group in the same VPC can reference the default group, and this account cannot edit
+  // it: the owner can describe participants' groups and interfaces, nothing more
+  // (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-share-limitations.html; DescribeSecurityGroupReferences
+  // covers peered and transit-gateway VPCs only). So a shared VPC is blocked (I4): moving the members would cut that
+  // traffic (docs/decisions.md, "References the workflow cannot edit").
   it('a shared-VPC participant group referencing the default group: blocked, nothing changed, its traffic kept', async () => {
     const state = sampleState();
     const vpcId = 'vpc-07e1f2a3b4c5d6e7f';
@@ -617,8 +618,9 @@ describe('other shapes of state', () => {
     const run = await remediateState(state);
     const reasons = expectBlockedUnchanged(run);
     expect(reasons).toContain(
-      `${vpcId} is shared: account 444455556666 has 1 interface(s) in it. Its security groups cannot be read from this account and may reference the default group; moving the default group's members would cut that traffic unseen.`,
+      `${vpcId} is shared: account 444455556666 has 1 interface(s) in it. This account cannot edit that account's security groups, which may reference the default group; moving the default group's members would cut that traffic unseen.`,
     );
+    expect(reasons.join('\n')).toContain('sg-0444455556666aaaa (partner) of account 444455556666 references it.');
     expect(diffFlows(flowsOf(run.before), flowsOf(run.after))).toEqual([]);
   });
 });

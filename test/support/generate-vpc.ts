@@ -960,7 +960,14 @@ export function checkState(state: Ec2State, options: CheckOptions = {}): string[
     return ['state: SecurityGroups and NetworkInterfaces must be arrays'];
 
   const groups = new Map<string, SecurityGroup>();
+  // A VPC's owner owns its default group; other accounts' groups there are VPC-sharing participants' (they create
+  // their own groups and interfaces: https://docs.aws.amazon.com/vpc/latest/userguide/vpc-share-limitations.html).
   const vpcOwner = new Map<string, string>();
+  for (const group of state.SecurityGroups) {
+    if (group.GroupName !== DEFAULT_GROUP_NAME) continue;
+    if (vpcOwner.has(group.VpcId ?? '')) fail(group.GroupId ?? '?', `second default group in ${group.VpcId}`);
+    vpcOwner.set(group.VpcId ?? '', group.OwnerId ?? '');
+  }
   const namesByVpc = new Map<string, Set<string>>();
   const regions = new Set<string>();
   for (const group of state.SecurityGroups) {
@@ -979,13 +986,12 @@ export function checkState(state: Ec2State, options: CheckOptions = {}): string[
     if (!Array.isArray(group.IpPermissions) || !Array.isArray(group.IpPermissionsEgress))
       fail(id, 'IpPermissions and IpPermissionsEgress must be arrays');
     const vpc = group.VpcId ?? '';
-    const owner = vpcOwner.get(vpc);
-    if (owner !== undefined && owner !== group.OwnerId) fail(id, `VPC ${vpc} has groups of two owners`);
-    vpcOwner.set(vpc, group.OwnerId ?? '');
     const names = namesByVpc.get(vpc) ?? new Set<string>();
     namesByVpc.set(vpc, names);
-    if (names.has(group.GroupName ?? '')) fail(id, `duplicate group name ${group.GroupName} in ${vpc}`);
-    names.add(group.GroupName ?? '');
+    const name = `${group.OwnerId}/${group.GroupName}`;
+    if (names.has(name)) fail(id, `duplicate group name ${group.GroupName} in ${vpc}`);
+    names.add(name);
+    if (group.GroupName === DEFAULT_GROUP_NAME) names.add(DEFAULT_GROUP_NAME);
     if (group.GroupName === DEFAULT_GROUP_NAME && group.Description !== DEFAULT_GROUP_DESCRIPTION)
       fail(id, 'default group with an unusual Description');
   }
@@ -1082,8 +1088,11 @@ export function checkState(state: Ec2State, options: CheckOptions = {}): string[
     eniIds.add(id);
     const vpc = eni.VpcId ?? '';
     if (!namesByVpc.has(vpc)) fail(id, `unknown VPC ${vpc}`);
-    if (vpcOwner.has(vpc) && eni.OwnerId !== vpcOwner.get(vpc))
-      fail(id, `OwnerId ${eni.OwnerId} is not the VPC's owner`);
+    // An interface uses its own account's groups (a participant cannot use the owner's default group).
+    for (const member of eni.Groups ?? []) {
+      const owner = groups.get(member.GroupId ?? '')?.OwnerId;
+      if (owner !== undefined && owner !== eni.OwnerId) fail(id, `OwnerId ${eni.OwnerId} uses a group of ${owner}`);
+    }
     if (!SUBNET_ID.test(eni.SubnetId ?? '')) fail(id, `malformed SubnetId ${eni.SubnetId}`);
     const subnetKey = `${vpc}|${eni.AvailabilityZone}`;
     const knownSubnet = subnets.get(eni.SubnetId ?? '');
@@ -1094,14 +1103,21 @@ export function checkState(state: Ec2State, options: CheckOptions = {}): string[
     if (typeof eni.RequesterManaged !== 'boolean') fail(id, 'RequesterManaged missing');
     if (eni.RequesterManaged && !eni.RequesterId) fail(id, 'requester-managed without RequesterId');
     if (eni.Status !== 'in-use' && eni.Status !== 'available') fail(id, `unexpected Status ${eni.Status}`);
-    const primary = parseIpv4(eni.PrivateIpAddress ?? '');
-    if (primary === undefined || !isPrivateIpv4(primary)) fail(id, `bad PrivateIpAddress ${eni.PrivateIpAddress}`);
     const all = eni.PrivateIpAddresses ?? [];
-    if (
-      all.filter((a) => a.Primary).length !== 1 ||
-      all.find((a) => a.Primary)?.PrivateIpAddress !== eni.PrivateIpAddress
-    )
-      fail(id, 'PrivateIpAddresses must list the primary address once');
+    if (eni.InterfaceType === 'efa-only') {
+      // "You can't assign an IP address to an EFA-only network interface"
+      // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-efa.html).
+      if (eni.PrivateIpAddress !== undefined || all.length > 0 || (eni.Ipv6Addresses ?? []).length > 0)
+        fail(id, 'an EFA-only interface with an IP address');
+    } else {
+      const primary = parseIpv4(eni.PrivateIpAddress ?? '');
+      if (primary === undefined || !isPrivateIpv4(primary)) fail(id, `bad PrivateIpAddress ${eni.PrivateIpAddress}`);
+      if (
+        all.filter((a) => a.Primary).length !== 1 ||
+        all.find((a) => a.Primary)?.PrivateIpAddress !== eni.PrivateIpAddress
+      )
+        fail(id, 'PrivateIpAddresses must list the primary address once');
+    }
     for (const a of all) {
       const value = parseIpv4(a.PrivateIpAddress ?? '');
       if (value === undefined) {

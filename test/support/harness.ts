@@ -18,7 +18,9 @@ import {
   type SimulatorOptions,
 } from '../../handlers/adapters/local/ec2-simulator.ts';
 import type { Ec2State, IpPermission, NetworkInterface, SecurityGroup } from '../../handlers/core/ec2-shapes.ts';
+import { isUnattached } from '../../handlers/core/owners.ts';
 import { computeFlows, type FlowModel } from '../../handlers/core/reachability.ts';
+import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
 import type { Notification } from '../../handlers/ports.ts';
 import type { Decision } from '../../handlers/steps/approval.ts';
 import type { Deps, Settings } from '../../handlers/steps/deps.ts';
@@ -413,8 +415,24 @@ export function normalizeState(state: Ec2State, options: NormalizeOptions = {}):
   return { extras: sortKeys(extras), groups, interfaces };
 }
 
+/**
+ * The traffic model of a state, without the interfaces attached to nothing (`Status: available`, no live attachment):
+ * no traffic goes through an interface no instance or service uses. The model itself does not read attachments.
+ */
 export function flowsOf(state: Ec2State): FlowModel {
-  return computeFlows(state);
+  return computeFlows({
+    ...state,
+    NetworkInterfaces: (state.NetworkInterfaces ?? []).filter((eni) => !isUnattached(eni)),
+  });
+}
+
+/** The members the remediation's plan (its latest snapshot revision) left on the default group, by id. */
+export async function leftOnDefaultOf(session: Session, remediationId: string): Promise<string[]> {
+  const second = await session.deps.store.get(snapshotKey(remediationId, 2));
+  const text = second ?? (await session.deps.store.get(snapshotKey(remediationId)));
+  if (text === undefined) return [];
+  const snapshot = openSnapshot(text, { remediationId, revision: second === undefined ? 1 : 2 });
+  return (snapshot.plan.leftOnDefault ?? []).map((entry) => entry.networkInterfaceId);
 }
 
 /** The steps (Task state names) of the trace, in order. */
@@ -448,6 +466,8 @@ export function expectedAfterRemediation(
   original: Ec2State,
   defaultGroupId: string,
   replacement: SecurityGroup | undefined,
+  /** Members the plan leaves on the default group (orphans attached to nothing): unchanged. */
+  leftOnDefault: readonly string[] = [],
 ): Ec2State {
   const defaultGroup = groupById(original, defaultGroupId);
   const replacementId = replacement?.GroupId;
@@ -468,7 +488,7 @@ export function expectedAfterRemediation(
     });
   }
   const interfaces = (original.NetworkInterfaces ?? []).map((eni) => {
-    if (!replacementId) return eni;
+    if (!replacementId || leftOnDefault.includes(eni.NetworkInterfaceId ?? '')) return eni;
     return {
       ...eni,
       Groups: (eni.Groups ?? []).map((group) =>

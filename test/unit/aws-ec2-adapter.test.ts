@@ -7,6 +7,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeStaleSecurityGroupsCommand,
   EC2Client,
   EC2ServiceException,
   ModifyNetworkInterfaceAttributeCommand,
@@ -97,6 +98,11 @@ describe('SdkEc2', () => {
         'describeManagedPrefixLists',
         { Filters: [{ Name: 'prefix-list-id', Values: ['pl-3b927c52'] }], MaxResults: 100 },
         DescribeManagedPrefixListsCommand,
+      ],
+      [
+        'describeStaleSecurityGroups',
+        { VpcId: 'vpc-07e1f2a3b4c5d6e7f', MaxResults: 255 },
+        DescribeStaleSecurityGroupsCommand,
       ],
       [
         'createSecurityGroup',

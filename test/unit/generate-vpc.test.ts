@@ -201,6 +201,14 @@ describe('checkState', () => {
         },
       ],
       [
+        'an interface on a group of another account',
+        (s) => Object.assign(s.NetworkInterfaces[0] ?? {}, { OwnerId: '444455556666' }),
+      ],
+      [
+        'an EFA-only interface with an IP address',
+        (s) => Object.assign(s.NetworkInterfaces[0] ?? {}, { InterfaceType: 'efa-only' }),
+      ],
+      [
         'unmerged permissions',
         (s) => s.SecurityGroups[0]?.IpPermissions?.push(structuredClone(s.SecurityGroups[0]?.IpPermissions?.[0] ?? {})),
       ],
@@ -372,6 +380,59 @@ const SCENARIOS: Record<string, (state: Ec2State, target: string) => void> = {
     expect(reference?.direction).toBe('ingress');
     expect(ruleCount(reference?.group.IpPermissions).v4).toBe(60);
     expect(membersOf(state, target).length).toBeGreaterThan(0);
+  },
+  'peered-shared-participant': (state, target) => {
+    // Our reporting group and a participant's group, both in the peered VPC, reference the default group.
+    const peered = referencesTo(state, target).filter((r) => r.pair.VpcPeeringConnectionId);
+    expect(peered.map((r) => r.group.OwnerId).sort()).toEqual(['111122223333', '444455556666']);
+    expect(new Set(peered.map((r) => r.group.VpcId)).size).toBe(1);
+    const peerVpc = peered[0]?.group.VpcId;
+    expect(
+      groupById(
+        state,
+        state.SecurityGroups.find((g) => g.GroupName === 'default' && g.VpcId === peerVpc)?.GroupId ?? '',
+      ).OwnerId,
+    ).toBe('111122223333');
+    expect(state.NetworkInterfaces.some((eni) => eni.VpcId === peerVpc && eni.OwnerId === '444455556666')).toBe(true);
+    const connections = (state as unknown as { VpcPeeringConnections: { Status: { Code: string } }[] })
+      .VpcPeeringConnections;
+    expect(connections.map((c) => c.Status.Code)).toEqual(['active']);
+    expect(membersOf(state, target).length).toBeGreaterThan(0);
+  },
+  'stale-default-rule': (state, target) => {
+    const pairs = (groupById(state, target).IpPermissions ?? []).flatMap((p) => p.UserIdGroupPairs ?? []);
+    const stale = pairs.filter((pair) => pair.PeeringStatus === 'deleted');
+    expect(stale).toHaveLength(1);
+    const connections = (
+      state as unknown as { VpcPeeringConnections: { VpcPeeringConnectionId: string; Status: { Code: string } }[] }
+    ).VpcPeeringConnections;
+    expect(connections).toEqual([
+      expect.objectContaining({
+        VpcPeeringConnectionId: stale[0]?.VpcPeeringConnectionId,
+        Status: expect.objectContaining({ Code: 'deleted' }),
+      }),
+    ]);
+    expect(membersOf(state, target).length).toBeGreaterThan(0);
+  },
+  'efa-only': (state, target) => {
+    const members = membersOf(state, target);
+    expect(members.map((eni) => eni.InterfaceType).sort()).toEqual(['efa', 'efa-only', 'efa-only', 'interface']);
+    for (const eni of members.filter((m) => m.InterfaceType === 'efa-only')) {
+      expect(eni.PrivateIpAddress).toBeUndefined();
+      expect(eni.RequesterManaged).toBe(false);
+      expect(eni.Attachment?.InstanceId).toMatch(/^i-/);
+    }
+  },
+  'orphaned-interface': (state, target) => {
+    const orphans = membersOf(state, target).filter((eni) => eni.RequesterManaged);
+    expect(orphans).toHaveLength(1);
+    expect(orphans[0]?.Status).toBe('available');
+    expect(orphans[0]?.Attachment).toBeUndefined();
+    const functions = (state as unknown as { Functions: { FunctionName: string }[] }).Functions.map(
+      (f) => f.FunctionName,
+    );
+    expect(orphans[0]?.Description).toMatch(/^AWS Lambda VPC ENI-nightly-report-/);
+    expect(functions).not.toContain('nightly-report');
   },
 };
 

@@ -12,6 +12,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeStaleSecurityGroupsCommand,
   DescribeVpcsCommand,
   type EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
@@ -48,6 +49,10 @@ export class SdkEc2 implements Ec2Port {
 
   describeManagedPrefixLists(input: Input<'describeManagedPrefixLists'>): Output<'describeManagedPrefixLists'> {
     return this.client.send(new DescribeManagedPrefixListsCommand(input));
+  }
+
+  describeStaleSecurityGroups(input: Input<'describeStaleSecurityGroups'>): Output<'describeStaleSecurityGroups'> {
+    return this.client.send(new DescribeStaleSecurityGroupsCommand(input));
   }
 
   createSecurityGroup(input: Input<'createSecurityGroup'>): Output<'createSecurityGroup'> {

@@ -9,9 +9,12 @@ import type {
   IpPermission,
   ManagedPrefixList,
   NetworkInterface,
+  NetworkInterfaceAttachment,
   SecurityGroup,
   SecurityGroupReference,
   SecurityGroupRule,
+  StaleIpPermission,
+  StaleSecurityGroup,
   Tag,
   Vpc,
 } from '../../../core/ec2-shapes.ts';
@@ -37,6 +40,7 @@ import {
   type StoredRule,
 } from './model.ts';
 import { paginate } from './pagination.ts';
+import { Peerings } from './peering.ts';
 import { loadState } from './state.ts';
 import { isEc2Text, permissionProblems } from './syntax.ts';
 
@@ -44,6 +48,7 @@ export type Ec2Action =
   | 'DescribeSecurityGroups'
   | 'DescribeNetworkInterfaces'
   | 'DescribeSecurityGroupReferences'
+  | 'DescribeStaleSecurityGroups'
   | 'DescribeVpcs'
   | 'DescribeManagedPrefixLists'
   | 'CreateSecurityGroup'
@@ -193,6 +198,7 @@ export class Ec2Simulator implements Ec2Port {
   private counts: Record<string, number> = {};
   private hooks: SimulatorHooks = {};
   private readonly limiter?: RateLimiter;
+  private readonly peerings: Peerings;
 
   private constructor(state: unknown, options: SimulatorOptions) {
     const reasons: string[] = [];
@@ -231,6 +237,7 @@ export class Ec2Simulator implements Ec2Port {
     this.defaultVpcs = new Set(options.defaultVpcIds ?? []);
     this.ipv6Vpcs = new Set([...(options.ipv6VpcIds ?? []), ...this.inferIpv6Vpcs()]);
     this.ids = new IdFactory(options.seed, (id) => this.groups.has(id) || this.ruleIdTaken(id));
+    this.peerings = new Peerings(loaded.peeringConnections, (pcxId) => this.pairStatuses(pcxId));
     const clock = options.throttling?.clock;
     if (clock) this.limiter = new RateLimiter(() => clock.now());
   }
@@ -302,6 +309,44 @@ export class Ec2Simulator implements Ec2Port {
     eni.groupIds = [...new Set(groupIds)];
   }
 
+  /**
+   * What a requester-managed interface's service does when it uses the interface again: it is attached and in use.
+   * Not an API call the workflow makes; tests use it to change the world while a run waits.
+   */
+  attachAsOwner(networkInterfaceId: string, attachment: NetworkInterfaceAttachment): void {
+    const eni = this.interfaces.get(networkInterfaceId);
+    if (!eni) throw ec2Errors.interfaceNotFound([networkInterfaceId]);
+    eni.raw.Status = 'in-use';
+    eni.raw.Attachment = { ...attachment, Status: attachment.Status ?? 'attached' };
+  }
+
+  /**
+   * What other accounts do: a VPC-sharing participant creating a group (with its rules) or an interface in a VPC this
+   * account shares with it, a peer account doing so in its own VPC. Not an API call the workflow makes; tests use it
+   * to change the world while a run waits. The records are validated as a state file's are.
+   */
+  addOtherAccountResources(resources: {
+    SecurityGroups?: SecurityGroup[];
+    NetworkInterfaces?: NetworkInterface[];
+  }): void {
+    const added = resources.SecurityGroups ?? [];
+    const loaded = loadState({
+      SecurityGroups: [...[...this.groups.values()].map(renderGroup), ...added],
+      NetworkInterfaces: resources.NetworkInterfaces ?? [],
+    });
+    const owners = [...added.map((group) => group.OwnerId), ...loaded.interfaces.map((eni) => eni.ownerId)];
+    if (owners.some((owner) => owner === undefined || owner === this.accountId))
+      throw new InvalidInputError([
+        'addOtherAccountResources: every group and interface needs another account as OwnerId',
+      ]);
+    const addedIds = new Set(added.map((group) => group.GroupId));
+    for (const group of loaded.groups) if (addedIds.has(group.GroupId)) this.groups.set(group.GroupId, group);
+    for (const eni of loaded.interfaces) {
+      if (this.interfaces.has(eni.id)) throw new InvalidInputError([`addOtherAccountResources: ${eni.id} exists`]);
+      this.interfaces.set(eni.id, eni);
+    }
+  }
+
   setHooks(hooks: SimulatorHooks): void {
     this.hooks = { ...hooks };
   }
@@ -354,7 +399,12 @@ export class Ec2Simulator implements Ec2Port {
   // ---------------------------------------------------------------------------------------------------------------
   // Ec2Port
 
-  /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroups.html */
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroups.html — this account's groups,
+   * and in a VPC this account owns the groups its participants created there: "VPC owners can describe the security
+   * groups created by participants in a shared VPC subnet. VPC owners cannot work with security groups created by
+   * participants in any other way" (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-share-limitations.html).
+   */
   describeSecurityGroups(input: Input<'describeSecurityGroups'>): Promise<Output<'describeSecurityGroups'>> {
     return this.call('DescribeSecurityGroups', input, (request) => {
       const groupIds = request.GroupIds ?? [];
@@ -362,10 +412,13 @@ export class Ec2Simulator implements Ec2Port {
         throw ec2Errors.invalidParameterCombination(
           'The parameter groupIds cannot be used with the parameter maxResults',
         );
-      const wanted = groupIds.length > 0 ? new Set(groupIds.map((id) => this.ownGroup(id).GroupId)) : undefined;
+      const owned = this.ownedVpcs();
+      const visible = (group: StoredGroup) => this.isOwn(group) || owned.has(group.VpcId);
+      const wanted =
+        groupIds.length > 0 ? new Set(groupIds.map((id) => this.visibleGroup(id, visible).GroupId)) : undefined;
       const matches = compileFilters(request.Filters, this.groupFilterValues, GROUP_FILTERS);
       const groups = [...this.groups.values()].filter(
-        (group) => this.isOwn(group) && (!wanted || wanted.has(group.GroupId)) && matches(group),
+        (group) => visible(group) && (!wanted || wanted.has(group.GroupId)) && matches(group),
       );
       const { page, nextToken } = paginate(groups, {
         action: 'DescribeSecurityGroups',
@@ -397,9 +450,9 @@ export class Ec2Simulator implements Ec2Port {
       if (missing.length > 0) throw ec2Errors.interfaceNotFound(missing);
       const wanted = ids.length > 0 ? new Set(ids) : undefined;
       const matches = compileFilters(request.Filters, this.interfaceFilterValues, INTERFACE_FILTERS);
+      const owned = this.ownedVpcs();
       const interfaces = [...this.interfaces.values()].filter(
-        (eni) =>
-          (this.ownsInterface(eni) || this.ownsVpc(eni.vpcId)) && (!wanted || wanted.has(eni.id)) && matches(eni),
+        (eni) => (this.ownsInterface(eni) || owned.has(eni.vpcId)) && (!wanted || wanted.has(eni.id)) && matches(eni),
       );
       const { page, nextToken } = paginate(interfaces, {
         action: 'DescribeNetworkInterfaces',
@@ -416,13 +469,10 @@ export class Ec2Simulator implements Ec2Port {
   }
 
   /**
-   * The VPCs on the other side of a peering (or transit gateway) connection whose groups reference each of the given
-   * groups of this account: every group of the state, of any account, counts as a referencing group.
-   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupReferences.html
-   */
-  /**
-   * The state file may carry `Vpcs` (`aws ec2 describe-vpcs` output) for tags; otherwise a VPC is known from its
-   * groups and interfaces, with no tags. An unknown id fails the whole call, as EC2 does.
+   * The state file may carry `Vpcs` (`aws ec2 describe-vpcs` output) for tags; otherwise a VPC is known from this
+   * account's groups and interfaces, with no tags, and its `OwnerId` is the owner of its `default` group (the VPC's
+   * owner: a participant of a shared VPC sees it with the owner's id). An unknown id fails the whole call, as EC2
+   * does — a peer VPC of another account is not described to this one.
    * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcs.html
    */
   describeVpcs(input: Input<'describeVpcs'>): Promise<Output<'describeVpcs'>> {
@@ -433,12 +483,20 @@ export class Ec2Simulator implements Ec2Port {
         Vpcs: (request?.VpcIds ?? [...known]).map((vpcId) => {
           const record = records.find((vpc) => vpc.VpcId === vpcId);
           if (!record && !known.has(vpcId)) throw ec2Errors.vpcNotFound(vpcId);
-          return { VpcId: vpcId, OwnerId: this.accountId, Tags: [], ...record };
+          return { VpcId: vpcId, OwnerId: this.vpcOwner(vpcId) ?? this.accountId, Tags: [], ...record };
         }),
       };
     });
   }
 
+  /**
+   * One row per VPC on the other side of a peering (or transit gateway) connection whose groups reference each of
+   * the given groups of this account — "Describes the VPCs … that are referencing the security groups you've
+   * specified": the row names the VPC, not the groups, nor how many there are or whose they are. Every group of the
+   * state counts, of any account (a peer account's, a shared VPC participant's). The row's connection is the one a
+   * referencing pair names, else the recorded active connection between the two VPCs.
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroupReferences.html
+   */
   describeSecurityGroupReferences(
     input: Input<'describeSecurityGroupReferences'>,
   ): Promise<Output<'describeSecurityGroupReferences'>> {
@@ -448,18 +506,19 @@ export class Ec2Simulator implements Ec2Port {
       const targets = [...new Set(groupIds)].map((id) => this.ownGroup(id));
       const rows: SecurityGroupReference[] = [];
       for (const target of targets) {
-        const seen = new Set<string>();
+        const byVpc = new Map<string, SecurityGroupReference>();
         for (const group of this.groups.values()) {
           if (group.VpcId === target.VpcId) continue;
           for (const rule of group.rules) {
             if (rule.peer.kind !== 'group' || rule.peer.groupId !== target.GroupId) continue;
-            const pcx = rule.peer.vpcPeeringConnectionId;
-            const key = `${group.VpcId}|${pcx ?? ''}`;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            const row: SecurityGroupReference = { GroupId: target.GroupId, ReferencingVpcId: group.VpcId };
-            if (pcx !== undefined) row.VpcPeeringConnectionId = pcx;
-            rows.push(row);
+            let row = byVpc.get(group.VpcId);
+            if (!row) {
+              row = { GroupId: target.GroupId, ReferencingVpcId: group.VpcId };
+              byVpc.set(group.VpcId, row);
+              rows.push(row);
+            }
+            const pcx = rule.peer.vpcPeeringConnectionId ?? this.peerings.activeBetween(target.VpcId, group.VpcId)?.id;
+            if (pcx !== undefined && row.VpcPeeringConnectionId === undefined) row.VpcPeeringConnectionId = pcx;
           }
         }
       }
@@ -503,6 +562,58 @@ export class Ec2Simulator implements Ec2Port {
         maxResultsRange: [1, 100],
       });
       const output: { PrefixLists: ManagedPrefixList[]; NextToken?: string } = { PrefixLists: page };
+      if (nextToken !== undefined) output.NextToken = nextToken;
+      return output;
+    });
+  }
+
+  /**
+   * The groups of this account in the VPC with stale rules, and those rules: references through a peering connection
+   * that is not active (deleted, or absent from `VpcPeeringConnections`), and references to a group of this account
+   * that no longer exists. Pairs are answered as DescribeSecurityGroups has them, with the connection's status as
+   * `PeeringStatus`; groups without stale rules are not listed. MaxResults 5-255.
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeStaleSecurityGroups.html,
+   * https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html#vpc-peering-stale-groups
+   */
+  describeStaleSecurityGroups(
+    input: Input<'describeStaleSecurityGroups'>,
+  ): Promise<Output<'describeStaleSecurityGroups'>> {
+    return this.call('DescribeStaleSecurityGroups', input, (request) => {
+      const vpcId = request?.VpcId;
+      if (vpcId === undefined || vpcId === '') throw ec2Errors.missingParameter('VpcId');
+      this.checkId(vpcId, VPC_ID, 'InvalidVpcID.Malformed', 'vpc');
+      if (!this.knownVpcs().has(vpcId)) throw ec2Errors.vpcNotFound(vpcId);
+      const maxResults = request.MaxResults;
+      if (maxResults !== undefined && (!Number.isInteger(maxResults) || maxResults < 5 || maxResults > 255))
+        throw ec2Errors.invalidParameterValue(
+          `Value ( ${maxResults} ) for parameter maxResults is invalid. Parameter must be between 5 and 255.`,
+        );
+      const stale: StaleSecurityGroup[] = [];
+      for (const group of this.groups.values()) {
+        if (!this.isOwn(group) || group.VpcId !== vpcId) continue;
+        const rules = group.rules.flatMap((rule) => {
+          const status = this.staleStatus(rule, group);
+          return status === undefined ? [] : [{ rule, status }];
+        });
+        if (rules.length === 0) continue;
+        stale.push({
+          Description: group.Description,
+          GroupId: group.GroupId,
+          GroupName: group.GroupName,
+          StaleIpPermissions: staleIpPermissions(rules.filter(({ rule }) => rule.direction === 'ingress')),
+          StaleIpPermissionsEgress: staleIpPermissions(rules.filter(({ rule }) => rule.direction === 'egress')),
+          VpcId: group.VpcId,
+        });
+      }
+      const { page, nextToken } = paginate(stale, {
+        action: 'DescribeStaleSecurityGroups',
+        query: { vpcId },
+        maxResults,
+        nextToken: request.NextToken,
+      });
+      const output: { StaleSecurityGroupSet: StaleSecurityGroup[]; NextToken?: string } = {
+        StaleSecurityGroupSet: page,
+      };
       if (nextToken !== undefined) output.NextToken = nextToken;
       return output;
     });
@@ -818,8 +929,18 @@ export class Ec2Simulator implements Ec2Port {
     const peer = draft.peer;
     const referenced = this.groups.get(peer.groupId);
     const peered = peer.vpcPeeringConnectionId !== undefined;
+    // "To reference a security group in a peer VPC, the VPC peering connection must be in the active state"
+    // (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html). The API reference names no
+    // error for it; EC2 answers a group it cannot reach from the VPC with InvalidGroup.NotFound, "You have specified
+    // two resources that belong to different networks" (docs/simulator-fidelity.md, points left open).
+    const peerVpc = this.peerVpcOf(peer, group.VpcId);
+    const crosses = peered || (peerVpc !== undefined && peerVpc !== group.VpcId);
+    if (crosses && !this.peerings.joins(group.VpcId, peerVpc, peer.vpcPeeringConnectionId))
+      throw ec2Errors.differentNetworks();
     if (referenced && this.isOwn(referenced)) {
-      if (referenced.VpcId !== group.VpcId && !peered && peer.vpcId === undefined) throw ec2Errors.differentNetworks();
+      // Without recorded connections, a group of another VPC is reachable only when the pair says how.
+      const unreachable = !this.peerings.modelled && referenced.VpcId !== group.VpcId && !peered && !peer.vpcId;
+      if (unreachable) throw ec2Errors.differentNetworks();
       return { ...draft, peer: { ...peer, userId: peer.userId ?? referenced.OwnerId } };
     }
     if (referenced && peer.userId === referenced.OwnerId) return draft;
@@ -862,12 +983,80 @@ export class Ec2Simulator implements Ec2Port {
     return group;
   }
 
-  /** A VPC whose default group is this account's: the account owns the VPC (it may share subnets of it). */
-  private ownsVpc(vpcId: string): boolean {
+  /**
+   * The VPCs this account owns (it may share subnets of them): those whose `default` group is this account's, or
+   * whose `Vpcs` record says so.
+   */
+  private ownedVpcs(): Set<string> {
+    const owned = new Set<string>();
     for (const group of this.groups.values()) {
-      if (group.VpcId === vpcId && group.GroupName === 'default') return this.isOwn(group);
+      if (group.GroupName === 'default' && this.isOwn(group)) owned.add(group.VpcId);
     }
-    return false;
+    for (const record of Array.isArray(this.extras.Vpcs) ? (this.extras.Vpcs as Vpc[]) : []) {
+      if (record.VpcId && record.OwnerId === this.accountId) owned.add(record.VpcId);
+    }
+    return owned;
+  }
+
+  /** The VPC's owner: its `Vpcs` record's, else its `default` group's; undefined when the state does not say. */
+  private vpcOwner(vpcId: string): string | undefined {
+    const records = Array.isArray(this.extras.Vpcs) ? (this.extras.Vpcs as Vpc[]) : [];
+    const record = records.find((vpc) => vpc.VpcId === vpcId);
+    if (record?.OwnerId) return record.OwnerId;
+    for (const group of this.groups.values()) {
+      if (group.VpcId === vpcId && group.GroupName === 'default') return group.OwnerId;
+    }
+    return undefined;
+  }
+
+  /** A group Describe may answer (`visible`); any other is InvalidGroup.NotFound, as in EC2. */
+  private visibleGroup(groupId: string, visible: (group: StoredGroup) => boolean): StoredGroup {
+    this.checkId(groupId, SG_ID, 'InvalidGroupId.Malformed', 'sg');
+    const group = this.groups.get(groupId);
+    if (!group || !visible(group)) throw ec2Errors.groupNotFound(groupId);
+    return group;
+  }
+
+  /** The VPC of a referenced group: the group's, the pair's `VpcId`, or the far side of its recorded connection. */
+  private peerVpcOf(peer: Extract<RuleDraft['peer'], { kind: 'group' }>, fromVpc: string): string | undefined {
+    const referenced = this.groups.get(peer.groupId);
+    if (referenced) return referenced.VpcId;
+    if (peer.vpcId !== undefined) return peer.vpcId;
+    return peer.vpcPeeringConnectionId ? this.peerings.otherSide(peer.vpcPeeringConnectionId, fromVpc) : undefined;
+  }
+
+  /** The `PeeringStatus` of every stored pair that names the connection. */
+  private pairStatuses(pcxId: string): string[] {
+    const statuses: string[] = [];
+    for (const group of this.groups.values()) {
+      for (const rule of group.rules) {
+        if (rule.peer.kind !== 'group' || rule.peer.vpcPeeringConnectionId !== pcxId) continue;
+        if (rule.pairExtras?.PeeringStatus) statuses.push(rule.pairExtras.PeeringStatus);
+      }
+    }
+    return statuses;
+  }
+
+  /**
+   * Why a rule is stale, as the `PeeringStatus` to answer (`deleted`, `expired`, …, or `deleted` for a connection
+   * that no longer exists); `''` for a reference to a deleted group of this account; undefined when not stale.
+   */
+  private staleStatus(rule: StoredRule, group: StoredGroup): string | undefined {
+    if (rule.peer.kind !== 'group') return undefined;
+    const peer = rule.peer;
+    const pcx = peer.vpcPeeringConnectionId;
+    const peerVpc = this.peerVpcOf(peer, group.VpcId);
+    const crosses = pcx !== undefined || (peerVpc !== undefined && peerVpc !== group.VpcId);
+    if (crosses) {
+      if (this.peerings.modelled && !this.peerings.joins(group.VpcId, peerVpc, pcx))
+        return (pcx ? this.peerings.statusOf(pcx) : undefined) ?? 'deleted';
+      const stored = rule.pairExtras?.PeeringStatus;
+      if (!this.peerings.modelled && stored !== undefined && stored !== 'active') return stored;
+      if (!this.peerings.modelled && pcx && !this.peerings.joins(group.VpcId, peerVpc, pcx))
+        return this.peerings.statusOf(pcx) ?? 'deleted';
+    }
+    if (!this.groups.has(peer.groupId) && (peer.userId ?? this.accountId) === this.accountId) return '';
+    return undefined;
   }
 
   private ownInterface(eniId: string): StoredInterface | undefined {
@@ -893,6 +1082,7 @@ export class Ec2Simulator implements Ec2Port {
     const vpcs = new Set<string>();
     for (const group of this.groups.values()) if (this.isOwn(group)) vpcs.add(group.VpcId);
     for (const eni of this.interfaces.values()) if (this.ownsInterface(eni)) vpcs.add(eni.vpcId);
+    for (const vpcId of this.ownedVpcs()) vpcs.add(vpcId);
     return vpcs;
   }
 
@@ -1042,6 +1232,24 @@ export class Ec2Simulator implements Ec2Port {
         return tagValues(raw.TagSet, name);
     }
   };
+}
+
+/**
+ * Stale rules folded as DescribeStaleSecurityGroups answers them: one StaleIpPermission per protocol and port range,
+ * its pairs with the connection's status as `PeeringStatus` (`IpRanges` and `PrefixListIds` do not apply).
+ */
+function staleIpPermissions(rules: { rule: StoredRule; status: string }[]): StaleIpPermission[] {
+  return renderPermissions(
+    rules.map(({ rule, status }) =>
+      status === '' ? rule : { ...rule, pairExtras: { ...rule.pairExtras, PeeringStatus: status } },
+    ),
+  ).map(({ IpProtocol, FromPort, ToPort, UserIdGroupPairs }) => {
+    const permission: StaleIpPermission = { IpProtocol };
+    if (FromPort !== undefined) permission.FromPort = FromPort;
+    if (ToPort !== undefined) permission.ToPort = ToPort;
+    permission.UserIdGroupPairs = UserIdGroupPairs ?? [];
+    return permission;
+  });
 }
 
 function definedEntries<T extends object>(value: T): Partial<T> {

@@ -18,6 +18,7 @@ import {
 } from '../../../core/quotas.ts';
 import { ACCOUNT_ID, ENI_ID, SG_ID, stableRuleId, VPC_ID } from './ids.ts';
 import { explodePermissions, keyOf, type StoredGroup, type StoredInterface, type StoredRule } from './model.ts';
+import { type PeeringConnection, peeringConnectionSchema, toConnections } from './peering.ts';
 import { PREFIX_LIST_ID, permissionProblems } from './syntax.ts';
 
 const sgId = z.string().regex(SG_ID, 'must look like sg-… (sg- and 8 or 17 hex digits)');
@@ -100,6 +101,7 @@ const stateSchema = z.looseObject({
   NetworkInterfaces: z.array(networkInterface).optional(),
   PrefixLists: z.array(prefixList).optional(),
   Quotas: z.array(serviceQuota).optional(),
+  VpcPeeringConnections: z.array(peeringConnectionSchema).optional(),
 });
 
 export type ParsedState = z.infer<typeof stateSchema>;
@@ -113,6 +115,8 @@ export interface LoadedState {
   prefixLists: Map<string, ManagedPrefixList>;
   /** The applied quotas `Quotas` gives (absent: Service Quotas' default). */
   quotas: { rulesPerDirection?: number; groupsPerInterface?: number };
+  /** `VpcPeeringConnections` (describe-vpc-peering-connections output), when the state has them (peering.ts). */
+  peeringConnections?: PeeringConnection[];
   /** OwnerId of the first security group (else of the first interface). */
   firstOwnerId?: string;
   /** Region named by the first SecurityGroupArn, else by the first interface's AvailabilityZone. */
@@ -263,6 +267,7 @@ export function loadState(input: unknown, options: { accountId?: string } = {}):
     prefixLists,
     quotas,
   };
+  if (state.VpcPeeringConnections) loaded.peeringConnections = toConnections(state.VpcPeeringConnections);
   if (firstOwnerId !== undefined) loaded.firstOwnerId = firstOwnerId;
   const region = arnMatch?.[2] ?? zoneRegion;
   if (region !== undefined) loaded.regionHint = region;
