@@ -23,7 +23,10 @@ const SUMMARIES: Record<string, (output: Output) => string> = {
   RequestApproval: (o) => `approval requested, expires ${new Date(Number(o.expiresAt) * 1000).toISOString()}`,
   Recheck: () => 'live state matches the plan',
   Strip: (o) => `${o.revoked} rule(s) revoked`,
-  Verify: (o) => `default group empty; traffic model ${o.trafficModel}`,
+  Verify: (o) => {
+    const traffic = o.traffic as Output;
+    return `verified (${(o.checks as string[]).join(', ')}); traffic unchanged between ${traffic.interfaces} interface(s), ${traffic.classes} class(es)`;
+  },
   UpdateFinding: (o) => (o.updated ? 'finding updated' : 'no finding to update (direct run)'),
   Notify: () => 'notice sent',
   LoadRollback: (o) => `snapshot intact; replacement ${o.replacementGroupId ?? 'none'}`,

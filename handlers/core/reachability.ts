@@ -485,24 +485,78 @@ interface GroupRules {
 interface Endpoint {
   id: string;
   groups: string[];
-  addresses: { 4: bigint[]; 6: bigint[] };
+  addresses: Record<Family, bigint[]>;
 }
 
+/** Interfaces with the same groups that match the same CIDR peers: every model question has the same answer for all. */
 interface InterfaceClass {
   index: number;
-  key: string;
   groupsKey: string;
   groups: ReadonlySet<string>;
   cidrs: ReadonlySet<number>;
   rules: GroupRules;
 }
 
-/** The traffic model of `state`; with `options.interfaces`, only pairs with an end in the list and their outside views. */
-export function computeFlows(state: Ec2State, options?: { interfaces?: string[] }): FlowModel {
-  const algebra = new TrafficAlgebra();
+interface OutsideViews {
+  inbound?: OutsideView;
+  outbound?: OutsideView;
+}
 
+/** A state's interfaces sorted into classes, and the traffic of classes: what `computeFlows` and `compareTraffic` share. */
+interface ClassedState {
+  /** Every interface id, sorted (the first description of an id wins). */
+  interfaces: string[];
+  classOf: ReadonlyMap<string, InterfaceClass>;
+  /** The traffic a member of `from` may open to another interface, a member of `to`. */
+  pairTraffic(from: InterfaceClass, to: InterfaceClass): string;
+  /** What a member of `cls` accepts from, and may send to, outside the state. */
+  outside(cls: InterfaceClass): OutsideViews;
+}
+
+/**
+ * The CIDR peers of a state by address family, prefix length and network: the peers that contain an address are one
+ * look-up per distinct prefix length away (CIDR blocks are aligned), not a scan of every peer.
+ */
+class CidrIndex {
+  private readonly blocks: Record<Family, Map<number, Map<bigint, number[]>>> = { 4: new Map(), 6: new Map() };
+
+  add(index: number, family: Family, block: { first: bigint; last: bigint }): void {
+    let hostBits = 0;
+    while (1n << BigInt(hostBits) <= block.last - block.first) hostBits++;
+    let networks = this.blocks[family].get(hostBits);
+    if (!networks) {
+      networks = new Map();
+      this.blocks[family].set(hostBits, networks);
+    }
+    const network = block.first >> BigInt(hostBits);
+    const peers = networks.get(network);
+    if (peers) peers.push(index);
+    else networks.set(network, [index]);
+  }
+
+  /** The indexes of the peers containing any of the addresses, sorted. */
+  matching(addresses: Record<Family, bigint[]>): number[] {
+    const matched = new Set<number>();
+    for (const family of [4, 6] as const) {
+      if (addresses[family].length === 0) continue;
+      for (const [hostBits, networks] of this.blocks[family]) {
+        const shift = BigInt(hostBits);
+        for (const address of addresses[family])
+          for (const peer of networks.get(address >> shift) ?? []) matched.add(peer);
+      }
+    }
+    return [...matched].sort((a, b) => a - b);
+  }
+}
+
+/**
+ * Sorts the interfaces of `state` into classes and prepares the per-class tables (see the module comment): matching
+ * O(n·A·L) with L distinct prefix lengths; the pair and outside tables fill lazily, memoised per group set and class.
+ */
+function classify(state: Ec2State, algebra: TrafficAlgebra): ClassedState {
   // Rules of every described group (first description wins if a group is listed twice).
-  const cidrPeers = new Map<string, { index: number; family: Family; first: bigint; last: bigint }>();
+  const cidrPeers = new Map<string, number>();
+  const cidrIndex = new CidrIndex();
   const rulesByGroup = new Map<string, GroupRules>();
   for (const group of state.SecurityGroups ?? []) {
     if (!group.GroupId || rulesByGroup.has(group.GroupId)) continue;
@@ -514,14 +568,15 @@ export function computeFlows(state: Ec2State, options?: { interfaces?: string[] 
       if (rule.peer.kind === 'cidr4' || rule.peer.kind === 'cidr6') {
         const family: Family = rule.peer.kind === 'cidr4' ? 4 : 6;
         const key = `${family}|${rule.peer.cidr}`;
-        let peer = cidrPeers.get(key);
-        if (!peer) {
+        let index = cidrPeers.get(key);
+        if (index === undefined) {
           const interval = parseCidr(rule.peer.cidr, family);
           if (!interval) continue; // not an address block: allows nothing (EC2 would not have accepted it)
-          peer = { index: cidrPeers.size, family, ...interval };
-          cidrPeers.set(key, peer);
+          index = cidrPeers.size;
+          cidrPeers.set(key, index);
+          cidrIndex.add(index, family, interval);
         }
-        modelRule.cidr = peer.index;
+        modelRule.cidr = index;
       }
       entry[rule.direction].push(modelRule);
     }
@@ -568,21 +623,17 @@ export function computeFlows(state: Ec2State, options?: { interfaces?: string[] 
   };
 
   // Classes: interfaces that match the same peers and have the same groups are interchangeable.
-  const peers = [...cidrPeers.values()];
   const classes = new Map<string, InterfaceClass>();
   const classOf = new Map<string, InterfaceClass>();
   for (const id of interfaces) {
     const endpoint = endpoints.get(id) as Endpoint;
-    const matched = peers
-      .filter((peer) => endpoint.addresses[peer.family].some((a) => a >= peer.first && a <= peer.last))
-      .map((peer) => peer.index);
+    const matched = cidrIndex.matching(endpoint.addresses);
     const groupsKey = endpoint.groups.join(',');
     const key = `${groupsKey}|${matched.join(',')}`;
     let cls = classes.get(key);
     if (!cls) {
       cls = {
         index: classes.size,
-        key,
         groupsKey,
         groups: new Set(endpoint.groups),
         cidrs: new Set(matched),
@@ -622,45 +673,59 @@ export function computeFlows(state: Ec2State, options?: { interfaces?: string[] 
     }
     return traffic;
   };
-  const pairTraffic = (from: InterfaceClass, to: InterfaceClass): string => {
-    const egress = cached(egressTo, from, to, 'egress');
-    return egress === '' ? '' : algebra.intersect(egress, cached(ingressFrom, to, from, 'ingress'));
+
+  // Outside views depend on the group set only.
+  const views = new Map<string, OutsideViews>();
+  return {
+    interfaces,
+    classOf,
+    pairTraffic(from, to) {
+      const egress = cached(egressTo, from, to, 'egress');
+      return egress === '' ? '' : algebra.intersect(egress, cached(ingressFrom, to, from, 'ingress'));
+    },
+    outside(cls) {
+      let view = views.get(cls.groupsKey);
+      if (!view) {
+        const inbound = outsideView(cls.rules.ingress, algebra, outsideGroup);
+        const outbound = outsideView(cls.rules.egress, algebra, outsideGroup);
+        view = { ...(inbound ? { inbound } : {}), ...(outbound ? { outbound } : {}) };
+        views.set(cls.groupsKey, view);
+      }
+      return view;
+    },
   };
+}
+
+/** The traffic model of `state`; with `options.interfaces`, only pairs with an end in the list and their outside views. */
+export function computeFlows(state: Ec2State, options?: { interfaces?: string[] }): FlowModel {
+  const model = classify(state, new TrafficAlgebra());
+  const interfaces = model.interfaces;
 
   // Pairs.
   const scope = options?.interfaces ? new Set(options.interfaces) : undefined;
   const inScope = (id: string) => !scope || scope.has(id);
   const flows: [string, Record<string, string>][] = [];
-  const classList = interfaces.map((id) => classOf.get(id) as InterfaceClass);
+  const classList = interfaces.map((id) => model.classOf.get(id) as InterfaceClass);
   const scoped = interfaces.map(inScope);
   for (let i = 0; i < interfaces.length; i++) {
     const row: [string, string][] = [];
     const fromClass = classList[i] as InterfaceClass;
     for (let j = 0; j < interfaces.length; j++) {
       if (j === i || !(scoped[i] || scoped[j])) continue;
-      const traffic = pairTraffic(fromClass, classList[j] as InterfaceClass);
+      const traffic = model.pairTraffic(fromClass, classList[j] as InterfaceClass);
       if (traffic !== '') row.push([interfaces[j] as string, traffic]);
     }
     if (row.length > 0) flows.push([interfaces[i] as string, Object.fromEntries(row)]);
   }
 
-  // Outside views (they depend on the group set only).
-  const viewMemo = new Map<string, { inbound?: OutsideView; outbound?: OutsideView }>();
+  // Outside views.
   const inbound: [string, OutsideView][] = [];
   const outbound: [string, OutsideView][] = [];
-  for (const id of interfaces) {
-    if (!inScope(id)) continue;
-    const cls = classOf.get(id) as InterfaceClass;
-    let views = viewMemo.get(cls.groupsKey);
-    if (!views) {
-      views = {
-        inbound: outsideView(cls.rules.ingress, algebra, outsideGroup),
-        outbound: outsideView(cls.rules.egress, algebra, outsideGroup),
-      };
-      viewMemo.set(cls.groupsKey, views);
-    }
-    if (views.inbound) inbound.push([id, views.inbound]);
-    if (views.outbound) outbound.push([id, views.outbound]);
+  for (let i = 0; i < interfaces.length; i++) {
+    if (!scoped[i]) continue;
+    const views = model.outside(classList[i] as InterfaceClass);
+    if (views.inbound) inbound.push([interfaces[i] as string, views.inbound]);
+    if (views.outbound) outbound.push([interfaces[i] as string, views.outbound]);
   }
 
   return {
@@ -788,58 +853,156 @@ function sortedKeys(...records: (Record<string, unknown> | undefined)[]): string
   return [...new Set(records.flatMap((r) => (r ? Object.keys(r) : [])))].sort(compare);
 }
 
+/** Difference lines, as `diffFlows` and `compareTraffic` word them: at most `limit`, then one `… and N more` line. */
+class DiffWriter {
+  private readonly lines: string[] = [];
+  private dropped = 0;
+
+  constructor(
+    private readonly algebra: TrafficAlgebra,
+    private readonly limit: number,
+  ) {}
+
+  /** What `subject` lost (allowed before, denied after) and gained between the traffic sets `was` and `now`. */
+  emit(subject: string, was: string, now: string): void {
+    if (was === now) return;
+    for (const [traffic, verdict] of [
+      [this.algebra.minus(was, now), 'allowed before, denied after'],
+      [this.algebra.minus(now, was), 'denied before, allowed after'],
+    ] as const) {
+      if (traffic === '') continue;
+      if (this.lines.length < this.limit) this.lines.push(`${subject}: ${describeTraffic(traffic)} ${verdict}`);
+      else this.dropped++;
+    }
+  }
+
+  /** The differences between what interface `id` accepts from (sends to) outside before and after. */
+  emitViews(direction: 'inbound' | 'outbound', id: string, was?: OutsideView, now?: OutsideView): void {
+    const subject = (outside: string) => (direction === 'inbound' ? `${outside} → ${id}` : `${id} → ${outside}`);
+    for (const family of [4, 6] as const) {
+      const key = family === 4 ? 'ipv4' : 'ipv6';
+      for (const change of diffSegments(was?.[key] ?? [], now?.[key] ?? [], family))
+        this.emit(subject(change.where), change.was, change.now);
+    }
+    for (const pl of sortedKeys(was?.prefixLists, now?.prefixLists))
+      this.emit(subject(`prefix list ${pl}`), own(was?.prefixLists, pl) ?? '', own(now?.prefixLists, pl) ?? '');
+    for (const group of sortedKeys(was?.groups, now?.groups))
+      this.emit(
+        subject(`group ${group} (outside the state)`),
+        own(was?.groups, group) ?? '',
+        own(now?.groups, group) ?? '',
+      );
+  }
+
+  result(): string[] {
+    return this.dropped > 0 ? [...this.lines, `… and ${this.dropped} more differences`] : [...this.lines];
+  }
+}
+
 /**
  * What changed between two models, one line per difference, e.g.
  * `eni-1 → eni-2: tcp 8443 allowed before, denied after`, `0.0.0.0/0 → eni-3: tcp 443 denied before, allowed after`.
  * Empty when the models allow the same traffic. At most `limit` lines (default 200), then one `… and N more` line.
  */
 export function diffFlows(before: FlowModel, after: FlowModel, options?: { limit?: number }): string[] {
-  const algebra = new TrafficAlgebra();
-  const limit = options?.limit ?? 200;
-  const lines: string[] = [];
-  let dropped = 0;
-  const emit = (subject: string, was: string, now: string) => {
-    if (was === now) return;
-    for (const [traffic, verdict] of [
-      [algebra.minus(was, now), 'allowed before, denied after'],
-      [algebra.minus(now, was), 'denied before, allowed after'],
-    ] as const) {
-      if (traffic === '') continue;
-      if (lines.length < limit) lines.push(`${subject}: ${describeTraffic(traffic)} ${verdict}`);
-      else dropped++;
-    }
-  };
-
+  const writer = new DiffWriter(new TrafficAlgebra(), options?.limit ?? 200);
   for (const from of sortedKeys(before.flows, after.flows)) {
     const was = own(before.flows, from);
     const now = own(after.flows, from);
-    for (const to of sortedKeys(was, now)) emit(`${from} → ${to}`, own(was, to) ?? '', own(now, to) ?? '');
+    for (const to of sortedKeys(was, now)) writer.emit(`${from} → ${to}`, own(was, to) ?? '', own(now, to) ?? '');
   }
   for (const [direction, wasViews, nowViews] of [
     ['inbound', before.inbound, after.inbound],
     ['outbound', before.outbound, after.outbound],
   ] as const) {
-    for (const id of sortedKeys(wasViews, nowViews)) {
-      const was = own(wasViews, id);
-      const now = own(nowViews, id);
-      const subject = (outside: string) => (direction === 'inbound' ? `${outside} → ${id}` : `${id} → ${outside}`);
-      for (const family of [4, 6] as const) {
-        const key = family === 4 ? 'ipv4' : 'ipv6';
-        for (const change of diffSegments(was?.[key] ?? [], now?.[key] ?? [], family))
-          emit(subject(change.where), change.was, change.now);
-      }
-      for (const pl of sortedKeys(was?.prefixLists, now?.prefixLists))
-        emit(subject(`prefix list ${pl}`), own(was?.prefixLists, pl) ?? '', own(now?.prefixLists, pl) ?? '');
-      for (const group of sortedKeys(was?.groups, now?.groups))
-        emit(
-          subject(`group ${group} (outside the state)`),
-          own(was?.groups, group) ?? '',
-          own(now?.groups, group) ?? '',
-        );
+    for (const id of sortedKeys(wasViews, nowViews))
+      writer.emitViews(direction, id, own(wasViews, id), own(nowViews, id));
+  }
+  return writer.result();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Comparing two states by classes
+
+export interface TrafficComparison {
+  /** Whether both states allow exactly the same traffic: always `flowsEqual(computeFlows(before), computeFlows(after))`. */
+  equal: boolean;
+  /**
+   * What changed, worded as `diffFlows` words it, one line per pair of joint classes (or per joint class, for the
+   * outside) naming one example, e.g. `eni-1 → eni-2 (and 41 more pairs alike): tcp 22 allowed before, denied after`.
+   * Empty when `equal`. At most `limit` lines (default 200), then one `… and N more` line.
+   */
+  differences: string[];
+  /** Interfaces compared (those of either state). */
+  interfaces: number;
+  /** Joint classes: interfaces with the same class before and the same class after. */
+  classes: number;
+}
+
+/** Interfaces with the same class in `before` and the same class in `after` (absent from a state: no class there). */
+interface JointClass {
+  before?: InterfaceClass;
+  after?: InterfaceClass;
+  members: number;
+  /** The first two members by id, to name examples. */
+  first: string;
+  second?: string;
+}
+
+const alike = (count: number, what: string) => (count > 1 ? ` (and ${count - 1} more ${what} alike)` : '');
+
+/**
+ * Compares the traffic two states allow without building the n² pair table. Every interface gets its joint class (its
+ * class before, its class after); the traffic between two interfaces depends on their classes only, so it is compared
+ * once per ordered pair of joint classes — a joint class with one member has no pair with itself, as an interface is
+ * never its own peer — and the outside views once per joint class. O(n·A·L) to classify, then O(J²) table look-ups
+ * and O(J) view comparisons for J joint classes (J ≤ n; a handful in a remediation, where classes follow the tiers).
+ */
+export function compareTraffic(before: Ec2State, after: Ec2State, options?: { limit?: number }): TrafficComparison {
+  const algebra = new TrafficAlgebra();
+  const was = classify(before, algebra);
+  const now = classify(after, algebra);
+
+  const joints = new Map<string, JointClass>();
+  const ids = [...new Set([...was.interfaces, ...now.interfaces])].sort(compare);
+  for (const id of ids) {
+    const classBefore = was.classOf.get(id);
+    const classAfter = now.classOf.get(id);
+    const key = `${classBefore?.index ?? '-'}|${classAfter?.index ?? '-'}`;
+    const joint = joints.get(key);
+    if (!joint) joints.set(key, { before: classBefore, after: classAfter, members: 1, first: id });
+    else {
+      joint.members++;
+      joint.second ??= id;
     }
   }
-  if (dropped > 0) lines.push(`… and ${dropped} more differences`);
-  return lines;
+  const list = [...joints.values()];
+
+  const writer = new DiffWriter(algebra, options?.limit ?? 200);
+  let equal = true;
+  for (const from of list) {
+    for (const to of list) {
+      const pairs = from === to ? from.members * (from.members - 1) : from.members * to.members;
+      if (pairs === 0) continue;
+      const trafficBefore = from.before && to.before ? was.pairTraffic(from.before, to.before) : '';
+      const trafficAfter = from.after && to.after ? now.pairTraffic(from.after, to.after) : '';
+      if (trafficBefore === trafficAfter) continue;
+      equal = false;
+      const example = from === to ? (from.second as string) : to.first;
+      writer.emit(`${from.first} → ${example}${alike(pairs, 'pairs')}`, trafficBefore, trafficAfter);
+    }
+  }
+  const none: OutsideViews = {};
+  for (const direction of ['inbound', 'outbound'] as const) {
+    for (const joint of list) {
+      const viewBefore = (joint.before ? was.outside(joint.before) : none)[direction];
+      const viewAfter = (joint.after ? now.outside(joint.after) : none)[direction];
+      if (sameData(viewBefore, viewAfter)) continue;
+      equal = false;
+      writer.emitViews(direction, `${joint.first}${alike(joint.members, 'interfaces')}`, viewBefore, viewAfter);
+    }
+  }
+  return { equal, differences: equal ? [] : writer.result(), interfaces: ids.length, classes: list.length };
 }
 
 /** The address intervals where two segment lists differ, each maximal for its (before, after) traffic pair. */
