@@ -24,8 +24,9 @@ const SUMMARIES: Record<string, (output: Output) => string> = {
   Recheck: () => 'live state matches the plan',
   Strip: (o) => `${o.revoked} rule(s) revoked`,
   Verify: (o) => {
-    const traffic = o.traffic as Output;
-    return `verified (${(o.checks as string[]).join(', ')}); traffic unchanged between ${traffic.interfaces} interface(s), ${traffic.classes} class(es)`;
+    const traffic = o.traffic as { interfaces: number; classes: { sources: number; destinations: number } };
+    const classes = `${traffic.classes.sources} × ${traffic.classes.destinations} classes`;
+    return `verified (${(o.checks as string[]).join(', ')}); traffic unchanged, ${traffic.interfaces} interface(s) in ${classes}`;
   },
   UpdateFinding: (o) => (o.updated ? 'finding updated' : 'no finding to update (direct run)'),
   Notify: () => 'notice sent',

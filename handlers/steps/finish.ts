@@ -305,7 +305,7 @@ export interface VerifyOutput {
   verified: true;
   checks: (typeof VERIFY_CHECKS)[number][];
   /** What the traffic check compared: interfaces (members and one stand-in per referencing group) and their classes. */
-  traffic: { interfaces: number; classes: number };
+  traffic: Pick<TrafficComparison, 'interfaces' | 'classes'>;
 }
 
 /**

@@ -88,7 +88,12 @@ describe('compareTraffic — by hand', () => {
 
   it('finds no difference between a state and itself, with few classes', () => {
     const s = state([...tier('w', ['sg-web'], 40, 1), ...tier('d', ['sg-db'], 10, 2)]);
-    expect(compareTraffic(s, s)).toEqual({ equal: true, differences: [], interfaces: 50, classes: 2 });
+    expect(compareTraffic(s, s)).toEqual({
+      equal: true,
+      differences: [],
+      interfaces: 50,
+      classes: { sources: 2, destinations: 2 },
+    });
   });
 
   it('never pairs an interface with itself: a lone member of a self-referencing group has no flow to lose', () => {
@@ -123,7 +128,7 @@ describe('compareTraffic — by hand', () => {
     (after.NetworkInterfaces[1] as NetworkInterface).Groups = [{ GroupId: 'sg-db' }];
     const comparison = compareTraffic(before, after);
     expect(comparison.equal).toBe(false);
-    expect(comparison.classes).toBe(3);
+    expect(comparison.classes).toEqual({ sources: 3, destinations: 3 });
     expect(comparison.differences).toContain('0.0.0.0/0 → eni-w001: tcp 443 allowed before, denied after');
     expectAgreement(before, after);
   });
@@ -138,6 +143,31 @@ describe('compareTraffic — by hand', () => {
     );
     expect(comparison.differences).toContain('0.0.0.0/0 → eni-w002: tcp 443 allowed before, denied after');
     expectAgreement(before, after);
+  });
+
+  it('splits sources and destinations apart: per-host inbound rules single out sources, not destinations', () => {
+    // A bastion tier admits ssh from each of 120 hosts by its /32, 60 rules a group (the EC2 quota).
+    const hosts = tier('h', ['sg-web'], 120, 1);
+    const bastions = [0, 1].map((g) =>
+      sg(
+        `sg-bastion${g}`,
+        hosts.slice(g * 60, g * 60 + 60).map((host) => tcpFrom(22, { cidr: `${host.PrivateIpAddress}/32` })),
+        [ALL_OUT],
+      ),
+    );
+    const before = state([...hosts, ...tier('b', ['sg-bastion0', 'sg-bastion1'], 3, 2)], [web, db, ...bastions]);
+    const same = compareTraffic(before, before);
+    expect(same.classes).toEqual({ sources: 121, destinations: 2 });
+    // One host's rule revoked: that host alone loses ssh to the bastions (and so does its address, from outside).
+    const after = structuredClone(before);
+    const bastion = after.SecurityGroups.find((g) => g.GroupId === 'sg-bastion0') as SecurityGroup;
+    bastion.IpPermissions = (bastion.IpPermissions ?? []).slice(1);
+    expect(compareTraffic(before, after).differences).toEqual([
+      'eni-h000 → eni-b000 (and 2 more pairs alike): tcp 22 allowed before, denied after',
+      '10.0.1.10/32 → eni-b000 (and 2 more interfaces alike): tcp 22 allowed before, denied after',
+    ]);
+    expectAgreement(before, after);
+    expectAgreement(before, before);
   });
 
   it('caps its lines and says how many more there are', () => {
@@ -267,12 +297,12 @@ describe('compareTraffic — agrees with the pair table on generated states', ()
 });
 
 describe('compareTraffic — at a size the pair table cannot reach', () => {
-  it('compares 20,000 interfaces (4 × 10⁸ pairs) by their classes, and finds a revoked rule of the copy', () => {
-    const before = generateVpc({ interfaces: 20_000, references: 200 });
+  it('compares 12,000 interfaces (1.4 × 10⁸ pairs) by their classes, and finds a revoked rule of the copy', () => {
+    const before = generateVpc({ interfaces: 12_000, references: 200 });
     const after = remediated(before);
     const same = compareTraffic(before, after);
-    expect(same).toMatchObject({ equal: true, differences: [], interfaces: 20_000 });
-    expect(same.classes).toBeLessThan(20);
+    expect(same).toMatchObject({ equal: true, differences: [], interfaces: 12_000 });
+    expect(same.classes.sources * same.classes.destinations).toBeLessThan(400);
     // Someone revokes the copy's outbound rule: its members lose what they sent to each other and outside.
     const copy = after.SecurityGroups.find((g) => g.GroupId === 'sg-0c0c0c0c0c0c0c0c0') as SecurityGroup;
     copy.IpPermissionsEgress = [];
