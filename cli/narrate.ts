@@ -23,11 +23,7 @@ const SUMMARIES: Record<string, (output: Output) => string> = {
   RequestApproval: (o) => `approval requested, expires ${new Date(Number(o.expiresAt) * 1000).toISOString()}`,
   Recheck: () => 'live state matches the plan',
   Strip: (o) => `${o.revoked} rule(s) revoked`,
-  Verify: (o) => {
-    const traffic = o.traffic as { interfaces: number; classes: { sources: number; destinations: number } };
-    const classes = `${traffic.classes.sources} × ${traffic.classes.destinations} classes`;
-    return `verified (${(o.checks as string[]).join(', ')}); traffic unchanged, ${traffic.interfaces} interface(s) in ${classes}`;
-  },
+  Verify: (o) => `verified; checks run: ${(o.checks as string[]).join(', ')}`,
   UpdateFinding: (o) => (o.updated ? 'finding updated' : 'no finding to update (direct run)'),
   Notify: () => 'notice sent',
   LoadRollback: (o) => `snapshot intact; replacement ${o.replacementGroupId ?? 'none'}`,

@@ -2,6 +2,7 @@
  * The traffic model used to prove invariant I1 (traffic is preserved): which traffic the security groups of a state
  * allow between every pair of network interfaces, and between each interface and any address outside the state.
  * Two states allow the same traffic iff their models are equal (`flowsEqual`); `diffFlows` says what changed.
+ * `compareTraffic` gives the same verdict from the two states directly, by classes of interfaces, at any size.
  *
  * Semantics (security groups only: NACLs, route tables, and the OS are out of scope):
  * - Stateful: only the initiating direction is modelled; replies are always allowed.
@@ -33,14 +34,20 @@
  * every set in the model is stored as its key. Address segments are canonical the same way (merged neighbours with
  * equal traffic). The model is plain JSON data built in sorted order, so it can be stored, compared and shown.
  *
- * Complexity, with n interfaces, A addresses per interface, P distinct CIDR peers, R rules per group set (the rules
- * of all the groups of an interface), g distinct group sets and c distinct interface classes (same groups and same
- * matched CIDR peers; g ≤ c ≤ n, usually c ≪ n as CIDR peers are mostly subnets every interface of a tier matches):
- * matching O(n·A·P); "what group set G lets out to (in from) class C" tables O(g·c·R), each union memoised by its
- * operands' keys so each distinct set operation runs once; then O(1) per interface pair (two table look-ups and a
- * memoised intersection), O(n²) in all, or O(n·k) with k = |options.interfaces|; outside views O(g·R²). Measured on
- * a 2-core machine under load: 300 interfaces (89,700 allowed pairs, 20 tiers, per-host /32 rules) in 40–100 ms;
- * 1,000 interfaces (999,000 pairs) in about 0.5–1.3 s, dominated by building the n² output.
+ * Classes: the traffic x → y depends only on x's groups and which CIDR peers of *ingress* rules contain one of x's
+ * addresses (x's source class), and on y's groups and which CIDR peers of *egress* rules contain one of y's addresses
+ * (y's destination class); outside views depend on the group set only. So the model is computed per class, never per
+ * interface pair, except where `computeFlows` writes the n² table out.
+ *
+ * Complexity, with n interfaces, A addresses per interface, L distinct CIDR prefix lengths, g distinct group sets, s
+ * source and d destination classes (g ≤ s, d ≤ n; usually ≪ n, as CIDR peers are mostly blocks every interface of a
+ * tier matches): matching O(n·A·L) through a per-length index; "what group set G lets out to (in from) class C" cells
+ * O(|groups| + |CIDR peers| of C) each, filled lazily, unions and intersections memoised by their operands' keys.
+ * `computeFlows`: O(1) per interface pair, O(n²) in all (or O(n·k) with k = |options.interfaces|). `compareTraffic`:
+ * O(S·D) look-ups for S joint source and D joint destination classes of the two states. Measured on a 2-core machine
+ * under load: `computeFlows` on 300 interfaces (89,700 allowed pairs, 20 tiers, per-host /32 rules) in 0.1–0.9 s;
+ * `compareTraffic` on 10,000 interfaces of the benchmark's VPC in about 0.3 s, and on 10,000 interfaces each singled
+ * out by its own /32 inbound rule (10,000 × 167 classes) in 3.6 s.
  */
 import type { Ec2State } from './ec2-shapes.ts';
 import { type Peer, rulesOf } from './rules.ts';

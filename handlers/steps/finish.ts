@@ -304,8 +304,6 @@ export interface VerifyOutput {
   /** True: every check of `checks` ran and found nothing (a problem fails the step with `VerificationFailed`). */
   verified: true;
   checks: (typeof VERIFY_CHECKS)[number][];
-  /** What the traffic check compared: interfaces (members and one stand-in per referencing group) and their classes. */
-  traffic: Pick<TrafficComparison, 'interfaces' | 'classes'>;
 }
 
 /**
@@ -326,9 +324,12 @@ export async function verify(raw: unknown, deps: Deps): Promise<VerifyOutput> {
   const traffic = checkTraffic(snapshot, live);
   problems.push(...traffic.differences.map((line) => `Traffic changed: ${line}`));
   if (problems.length > 0) throw new StepError('VerificationFailed', problems);
-  return {
-    verified: true,
-    checks: [...VERIFY_CHECKS],
-    traffic: { interfaces: traffic.interfaces, classes: traffic.classes },
-  };
+  // What the traffic check compared goes to the log, not into the execution's payload.
+  deps.log.info('verified', {
+    remediationId: input.remediationId,
+    interfaces: traffic.interfaces,
+    sourceClasses: traffic.classes.sources,
+    destinationClasses: traffic.classes.destinations,
+  });
+  return { verified: true, checks: [...VERIFY_CHECKS] };
 }

@@ -26,17 +26,7 @@ describe('Verify the result, above 500 interfaces', () => {
     const run = await remediateState(generateVpc({ interfaces: INTERFACES, references: 24 }));
     expect(run.result.status, JSON.stringify(run.result)).toBe('SUCCEEDED');
     expect(run.result.output?.outcome).toBe('remediated');
-    const verification = run.result.output?.verification as {
-      verified: boolean;
-      checks: string[];
-      traffic: { interfaces: number; classes: { sources: number; destinations: number } };
-    };
-    expect(verification.verified).toBe(true);
-    expect(verification.checks).toEqual(['structure', 'traffic']);
-    // Every member, and one stand-in per referencing group, in a handful of classes.
-    expect(verification.traffic.interfaces).toBeGreaterThan(INTERFACES);
-    expect(verification.traffic.classes.sources).toBeLessThan(20);
-    expect(verification.traffic.classes.destinations).toBeLessThan(20);
+    expect(run.result.output?.verification).toEqual({ verified: true, checks: ['structure', 'traffic'] });
     // What it checked holds on the whole state too.
     expect(compareTraffic(run.before, run.after).equal).toBe(true);
   });
