@@ -23,7 +23,7 @@ const SUMMARIES: Record<string, (output: Output) => string> = {
   RequestApproval: (o) => `approval requested, expires ${new Date(Number(o.expiresAt) * 1000).toISOString()}`,
   Recheck: () => 'live state matches the plan',
   Strip: (o) => `${o.revoked} rule(s) revoked`,
-  Verify: (o) => `default group empty; traffic model ${o.trafficModel}`,
+  Verify: (o) => `verified; checks run: ${(o.checks as string[]).join(', ')}`,
   UpdateFinding: (o) => (o.updated ? 'finding updated' : 'no finding to update (direct run)'),
   Notify: () => 'notice sent',
   LoadRollback: (o) => `snapshot intact; replacement ${o.replacementGroupId ?? 'none'}`,

@@ -236,7 +236,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
   },
   Verify: {
     entry: 'verify',
-    description: 'Checks the result and rebuilds the traffic model of the moved interfaces.',
+    description: 'Checks the result and compares the traffic of the moved interfaces, by classes, at every size.',
     timeoutSeconds: 240,
     memoryMb: 1769,
     mutating: false,

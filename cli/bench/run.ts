@@ -21,6 +21,7 @@ import { bundleSizes } from './bundles.ts';
 import { costUsd } from './cost.ts';
 import { lowerBound } from './lower-bound.ts';
 import { benchPlot } from './plot.ts';
+import { measureVerify } from './verify-cost.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_SIZES = [0, 10, 100, 1000, 10000];
@@ -43,11 +44,19 @@ export interface SizeReport {
   throttledCalls: number;
   /** Wall-clock seconds this size took to run here. */
   wallSeconds: number;
+  /** "Verify the result" ran every check, the traffic model included (the run's result says so). */
+  verificationRan: boolean;
+  /** The Verify step run again alone in a child process (verify-cost.ts): CPU seconds, peak and baseline RSS in MB. */
+  verifyCpuSeconds: number | null;
+  verifyPeakMb: number | null;
+  verifyBaselineMb: number | null;
 }
 
 export interface BenchReport {
   sizes: SizeReport[];
   bundles: Record<string, number>;
+  /** The deployed Verify function's settings (infra/steps.ts), which the verification columns must stay inside. */
+  verifyLambda: { memoryMb: number; timeoutSeconds: number };
 }
 
 function executionsOf(result: ExecutionResult): ExecutionResult[] {
@@ -93,6 +102,16 @@ export async function benchSize(interfaces: number, settings: Partial<Settings> 
         memoryMb: STEP_SPECS[call.step as StepName]?.memoryMb ?? 512,
       })),
     );
+    const verification = result.output?.verification as { verified?: boolean; checks?: string[] } | undefined;
+    const verificationRan = verification?.verified === true && (verification.checks ?? []).includes('traffic');
+    const verifyCost = verificationRan
+      ? await measureVerify(ROOT, storeDir, simulator, {
+          remediationId: result.executionName,
+          target: { accountId: simulator.accountId, region: simulator.region, groupId: snapshot.plan.defaultGroupId },
+          replacementGroupId: result.output?.replacementGroupId ?? null,
+          snapshotRevision: (await deps.store.get(snapshotKey(result.executionName, 2))) === undefined ? 1 : 2,
+        })
+      : undefined;
     // Step Functions bills every state entered and every retry.
     const transitions = executions.reduce(
       (sum, execution) => sum + execution.transitions + execution.metrics.retries,
@@ -115,6 +134,10 @@ export async function benchSize(interfaces: number, settings: Partial<Settings> 
       costUsd: round(costUsd(transitions, invocations), 6),
       throttledCalls: Object.values(simulator.throttledCounts()).reduce((sum, count) => sum + count, 0),
       wallSeconds: round((performance.now() - wallStart) / 1000, 1),
+      verificationRan,
+      verifyCpuSeconds: verifyCost ? round(verifyCost.cpuSeconds, 2) : null,
+      verifyPeakMb: verifyCost ? Math.round(verifyCost.peakMb) : null,
+      verifyBaselineMb: verifyCost ? Math.round(verifyCost.baselineMb) : null,
     };
   } finally {
     rmSync(storeDir, { recursive: true, force: true });
@@ -131,7 +154,12 @@ export async function runBench(
     options.onSize?.(report);
     reports.push(report);
   }
-  return { sizes: reports, bundles: await bundleSizes(ROOT) };
+  const verify = STEP_SPECS.Verify;
+  return {
+    sizes: reports,
+    bundles: await bundleSizes(ROOT),
+    verifyLambda: { memoryMb: verify.memoryMb, timeoutSeconds: verify.timeoutSeconds },
+  };
 }
 
 function table(report: BenchReport): string {
@@ -150,6 +178,9 @@ function table(report: BenchReport): string {
     ['failed', (s) => String(s.failedExecutions)],
     ['max payload B', (s) => String(s.maxPayloadBytes)],
     ['cost USD', (s) => s.costUsd.toFixed(4)],
+    ['verified', (s) => (s.verificationRan ? 'yes' : 'no')],
+    ['verify CPU s', (s) => s.verifyCpuSeconds?.toFixed(2) ?? '-'],
+    ['verify peak MB', (s) => String(s.verifyPeakMb ?? '-')],
     ['wall s', (s) => s.wallSeconds.toFixed(1)],
   ];
   const rows = [columns.map(([name]) => name), ...report.sizes.map((size) => columns.map(([, cell]) => cell(size)))];
@@ -158,7 +189,12 @@ function table(report: BenchReport): string {
   const bundles = Object.entries(report.bundles)
     .map(([name, bytes]) => `  ${name.padEnd(20)} ${(bytes / 1024).toFixed(1).padStart(7)} KiB`)
     .join('\n');
-  return `${rows.map(line).join('\n')}\n\nLambda bundles (minified, SDK from the runtime):\n${bundles}\n`;
+  const verify = report.verifyLambda;
+  return (
+    `${rows.map(line).join('\n')}\n\nVerify function: ${verify.memoryMb} MB, ${verify.timeoutSeconds} s timeout ` +
+    `(verify columns: the step alone in a child process, peak = its whole RSS)\n\n` +
+    `Lambda bundles (minified, SDK from the runtime):\n${bundles}\n`
+  );
 }
 
 async function main(argv: string[]): Promise<void> {

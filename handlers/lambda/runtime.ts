@@ -45,7 +45,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     batchSize: number('BATCH_SIZE', DEFAULT_SETTINGS.batchSize),
     approvalTimeoutSeconds: number('APPROVAL_TIMEOUT_SECONDS', DEFAULT_SETTINGS.approvalTimeoutSeconds),
     lockTtlSeconds: number('LOCK_TTL_SECONDS', DEFAULT_SETTINGS.lockTtlSeconds),
-    trafficModelLimit: number('TRAFFIC_MODEL_LIMIT', DEFAULT_SETTINGS.trafficModelLimit),
     pacingShare: Math.min(1, number('PACING_SHARE', DEFAULT_SETTINGS.pacingShare)),
     linkExpiryDays: number('LINK_EXPIRY_DAYS', DEFAULT_SETTINGS.linkExpiryDays),
     approvalMode: env.APPROVAL_MODE === 'when-in-use' ? 'when-in-use' : 'always',

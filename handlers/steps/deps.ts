@@ -27,8 +27,6 @@ export interface Settings {
   excludeTag?: string;
   /** How long a rollback link in the completion notice works. */
   linkExpiryDays: number;
-  /** Largest number of interfaces for which Verify rebuilds the full traffic model (it is quadratic). */
-  trafficModelLimit: number;
   /** Share (0–1] of each EC2 token bucket's refill rate that the workflow's mutating calls may use (pacing.ts). */
   pacingShare: number;
 }
@@ -37,7 +35,6 @@ export const DEFAULT_SETTINGS: Settings = {
   batchSize: 500,
   approvalTimeoutSeconds: 72 * 3600,
   lockTtlSeconds: 7 * 24 * 3600,
-  trafficModelLimit: 500,
   pacingShare: DEFAULT_PACING_SHARE,
   approvalMode: 'always',
   linkExpiryDays: 30,

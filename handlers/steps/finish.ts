@@ -17,7 +17,7 @@ import {
 } from '../core/drift.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { type Plan, replacementRulesDuringMove } from '../core/plan.ts';
-import { computeFlows, diffFlows } from '../core/reachability.ts';
+import { compareTraffic, type TrafficComparison } from '../core/reachability.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import { openSnapshot, type Snapshot, sealSnapshot, snapshotKey } from '../core/snapshot.ts';
@@ -292,12 +292,11 @@ export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number
   return { revoked };
 }
 
-/** Compares the flows of the snapshot's focused state with the live one (skipped above the size limit). */
-export function checkTraffic(
-  snapshot: Snapshot,
-  live: LiveView,
-  limit: number,
-): { checked: boolean; differences: string[] } {
+/**
+ * Compares the traffic of the snapshot's focused state with the live one, by interface classes (compareTraffic), so it
+ * runs at every size.
+ */
+export function checkTraffic(snapshot: Snapshot, live: LiveView): TrafficComparison {
   // Lambda interfaces being retired, and orphans the plan left on the default group (attached to nothing; Verify
   // checks they still are), serve nothing: they are left out of both sides.
   const retiring = retiringInterfaces(snapshot.plan, live);
@@ -306,9 +305,7 @@ export function checkTraffic(
     live.plannedMembers.has(eni.NetworkInterfaceId ?? '') &&
     !retiring.has(eni.NetworkInterfaceId ?? '') &&
     !left.has(eni.NetworkInterfaceId ?? '');
-  const members = snapshot.inventory.members.filter(kept);
-  if (members.length > limit) return { checked: false, differences: [] };
-  const before = focusedState(snapshot.inventory, members);
+  const before = focusedState(snapshot.inventory, snapshot.inventory.members.filter(kept));
   const liveInventory = {
     ...live.inventory,
     members: live.inventory.members.filter((eni) => !retiring.has(eni.NetworkInterfaceId ?? '')),
@@ -319,11 +316,23 @@ export function checkTraffic(
     [...live.plannedMembers.values()].filter(kept),
     live.replacement ? [live.replacement] : [],
   );
-  return { checked: true, differences: diffFlows(computeFlows(before), computeFlows(after)) };
+  return compareTraffic(before, after);
 }
 
-/** "Verify the result": the default group has no rules and no members, and the traffic model is unchanged. */
-export async function verify(raw: unknown, deps: Deps): Promise<{ verified: true; trafficModel: string }> {
+/** The checks "Verify the result" makes, in order; each one runs at every size. */
+export const VERIFY_CHECKS = ['structure', 'traffic'] as const;
+
+export interface VerifyOutput {
+  /** True: every check of `checks` ran and found nothing (a problem fails the step with `VerificationFailed`). */
+  verified: true;
+  checks: (typeof VERIFY_CHECKS)[number][];
+}
+
+/**
+ * "Verify the result": the structure (default group without rules or members; the copy, the memberships and the
+ * references as planned) and the traffic (unchanged between every pair of interfaces and with the outside).
+ */
+export async function verify(raw: unknown, deps: Deps): Promise<VerifyOutput> {
   const input = parseInput(finishSchema, raw);
   const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const live = await readLiveView(
@@ -334,13 +343,15 @@ export async function verify(raw: unknown, deps: Deps): Promise<{ verified: true
     deps.services(input.target),
   );
   const problems = findResultProblems(snapshot.plan, live);
-  const traffic = checkTraffic(snapshot, live, deps.settings.trafficModelLimit);
+  const traffic = checkTraffic(snapshot, live);
   problems.push(...traffic.differences.map((line) => `Traffic changed: ${line}`));
   if (problems.length > 0) throw new StepError('VerificationFailed', problems);
-  return {
-    verified: true,
-    trafficModel: traffic.checked
-      ? 'unchanged'
-      : `not rebuilt: ${live.plannedMembers.size} interfaces is over the limit of ${deps.settings.trafficModelLimit}`,
-  };
+  // What the traffic check compared goes to the log, not into the execution's payload.
+  deps.log.info('verified', {
+    remediationId: input.remediationId,
+    interfaces: traffic.interfaces,
+    sourceClasses: traffic.classes.sources,
+    destinationClasses: traffic.classes.destinations,
+  });
+  return { verified: true, checks: [...VERIFY_CHECKS] };
 }

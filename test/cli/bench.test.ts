@@ -15,6 +15,7 @@ import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
 import { planRemediation } from '../../handlers/core/plan.ts';
 import { bucketOf } from '../../handlers/core/rate-limits.ts';
 import { readInventory } from '../../handlers/steps/discover.ts';
+import { STEP_SPECS } from '../../infra/steps.ts';
 import { defaultGroupOf, generateVpc } from '../support/generate-vpc.ts';
 import { remediateState, scenarioState } from '../support/harness.ts';
 
@@ -34,6 +35,10 @@ const SHAPE = [
   'failedExecutions',
   'maxPayloadBytes',
   'costUsd',
+  'verificationRan',
+  'verifyCpuSeconds',
+  'verifyPeakMb',
+  'verifyBaselineMb',
 ];
 
 describe('benchmark (smoke: shape and correctness, no timing)', () => {
@@ -48,6 +53,12 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
       expect(size.simulatedSeconds).toBeGreaterThanOrEqual(size.floorSeconds);
       expect(size.historyEvents).toBeGreaterThan(size.stateTransitions);
       expect(size.costUsd).toBeGreaterThan(0);
+      // Verify ran every check, the traffic model included; run again alone, it fits the deployed function.
+      expect(size.verificationRan).toBe(true);
+      expect(size.verifyCpuSeconds).toBeGreaterThanOrEqual(0);
+      expect(size.verifyBaselineMb).toBeGreaterThan(0);
+      expect(size.verifyPeakMb).toBeGreaterThanOrEqual(size.verifyBaselineMb as number);
+      expect(size.verifyPeakMb).toBeLessThan(STEP_SPECS.Verify.memoryMb);
     }
     expect(empty.stateTransitions).toBeLessThan(20);
     expect(empty.ec2CallsByAction.ModifyNetworkInterfaceAttribute).toBeUndefined();
@@ -64,9 +75,14 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
     });
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report).sort()).toEqual(['bundles', 'sizes']);
+    expect(Object.keys(report).sort()).toEqual(['bundles', 'sizes', 'verifyLambda']);
+    expect(report.verifyLambda).toEqual({
+      memoryMb: STEP_SPECS.Verify.memoryMb,
+      timeoutSeconds: STEP_SPECS.Verify.timeoutSeconds,
+    });
     expect(report.sizes).toHaveLength(1);
     for (const key of SHAPE) expect(report.sizes[0]).toHaveProperty(key);
+    expect(report.sizes[0].verificationRan).toBe(true);
   }, 60_000);
 
   it('refuses bad sizes', () => {

@@ -42,7 +42,10 @@ describe('cli on a default group used by Lambda, RDS, a load balancer, EFS, an e
       '--json',
     );
     expect(remediated.code).toBe(0);
-    expect(remediated.json).toMatchObject({ outcome: 'remediated', verification: { trafficModel: 'unchanged' } });
+    expect(remediated.json).toMatchObject({
+      outcome: 'remediated',
+      verification: { verified: true, checks: ['structure', 'traffic'] },
+    });
     const copy = remediated.json.replacementGroupId;
     const moved = read(after);
     expect(moved.Functions[0].VpcConfig.SecurityGroupIds).toEqual([copy]);

@@ -142,7 +142,7 @@ describe('drift during the approval wait: migrated (recorded first in revision 2
     );
     const copy = expectRemediated(run);
     expect(eniGroups(run.session.simulator.toState(), INSTANCE_IN_API)).toEqual([API, copy]);
-    expect(run.result.output?.verification).toMatchObject({ verified: true, trafficModel: 'unchanged' });
+    expect(run.result.output?.verification).toMatchObject({ verified: true, checks: ['structure', 'traffic'] });
     // Traffic is what it was once the interface joined: the copy carries exactly what the default group granted.
     expect(diffFlows(flowsOf(run.intended), flowsOf(run.session.simulator.toState()))).toEqual([]);
     const { first, second } = await revisions(run.session);

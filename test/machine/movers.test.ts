@@ -234,7 +234,7 @@ describe('Lambda replaces its interfaces rather than moving them', () => {
     });
     expect(run.result.status, JSON.stringify(run.result)).toBe('SUCCEEDED');
     expect(run.result.output?.outcome).toBe('remediated');
-    expect(run.result.output?.verification).toMatchObject({ verified: true, trafficModel: 'unchanged' });
+    expect(run.result.output?.verification).toMatchObject({ verified: true, checks: ['structure', 'traffic'] });
     for (const eni of LAMBDA_ENIS) expect(eniGroups(run.after, eni)).toEqual([DEFAULT]);
     const rollback = await run.rollback();
     expect(rollback.result.output?.outcome).toBe('rolled-back');

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Ec2State, IpPermission, NetworkInterface, SecurityGroup } from '../../handlers/core/ec2-shapes.ts';
 import {
+  compareTraffic,
   computeFlows,
   describeTraffic,
   diffFlows,
@@ -670,6 +671,20 @@ describe('computeFlows — properties', () => {
           }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('gives the verdict of flowsEqual when compareTraffic compares by classes (small, overlapping CIDR blocks)', () => {
+    fc.assert(
+      fc.property(stateArb, stateArb, fc.nat(), (s1, s2, pick) => {
+        // s1 against an unrelated state, against itself re-ordered, and against itself without one permission.
+        const without = structuredClone(s1);
+        const group = without.SecurityGroups[pick % without.SecurityGroups.length] as SecurityGroup;
+        group.IpPermissions = (group.IpPermissions ?? []).filter((_, i) => i !== pick % 4);
+        for (const other of [s2, reorder(s1, pick + 1), without])
+          expect(compareTraffic(s1, other).equal).toBe(flowsEqual(computeFlows(s1), computeFlows(other)));
+      }),
+      { numRuns: 200 },
     );
   });
 
