@@ -73,7 +73,7 @@ async function expectRemediatedThenRolledBack(
 ): Promise<SecurityGroup> {
   expect(run.result.status, JSON.stringify(run.result)).toBe('SUCCEEDED');
   expect(outcomeOf(run)).toBe('remediated');
-  expect(run.result.output?.verification).toMatchObject({ verified: true, trafficModel: 'unchanged' });
+  expect(run.result.output?.verification).toMatchObject({ verified: true, checks: ['structure', 'traffic'] });
   const [replacement, ...others] = newGroups(run.before, run.after);
   expect(others).toEqual([]);
   if (!replacement) throw new Error('no replacement group');

@@ -737,25 +737,18 @@ function largeState(interfaces = 300): Ec2State {
   return { SecurityGroups: groups, NetworkInterfaces: enis };
 }
 
-describe('computeFlows — speed', () => {
-  it('models 300 interfaces in well under a second, and compares the models', () => {
+// Speed is measured by `npm run bench` (verification CPU and peak memory), not asserted here: timings depend on the
+// machine's load.
+describe('computeFlows — a large state', () => {
+  it('models 300 interfaces, and the same state in another order gives an equal model', () => {
     const state = largeState(300);
-    const started = performance.now();
     const model = computeFlows(state);
-    const computed = performance.now();
     const copy = computeFlows(reorder(state, 42));
     expect(flowsEqual(model, copy)).toBe(true);
     expect(diffFlows(model, copy)).toEqual([]);
-    const compared = performance.now();
     const pairs = Object.values(model.flows).reduce((n, row) => n + Object.keys(row).length, 0);
-    console.info(
-      `300 interfaces: ${pairs} allowed pairs, computeFlows ${(computed - started).toFixed(0)} ms, ` +
-        `second model + flowsEqual + diffFlows ${(compared - computed).toFixed(0)} ms`,
-    );
     expect(pairs).toBeGreaterThan(1000);
-    expect(computed - started).toBeLessThan(1000);
-    const scopedStart = performance.now();
-    computeFlows(state, { interfaces: ['eni-00000', 'eni-00003'] });
-    expect(performance.now() - scopedStart).toBeLessThan(500);
+    const scoped = computeFlows(state, { interfaces: ['eni-00000', 'eni-00003'] });
+    expect(scoped.flows['eni-00000']).toEqual(model.flows['eni-00000']);
   });
 });
