@@ -33,6 +33,7 @@ const SHAPE = [
   'floorSeconds',
   'failedExecutions',
   'maxPayloadBytes',
+  'largestNoticeBytes',
   'costUsd',
 ];
 
@@ -48,6 +49,9 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
       expect(size.simulatedSeconds).toBeGreaterThanOrEqual(size.floorSeconds);
       expect(size.historyEvents).toBeGreaterThan(size.stateTransitions);
       expect(size.costUsd).toBeGreaterThan(0);
+      // The approval request and the completion notice were measured, both within SNS's 256 KiB.
+      expect(size.largestNoticeBytes).toBeGreaterThan(0);
+      expect(size.largestNoticeBytes).toBeLessThan(262_144);
     }
     expect(empty.stateTransitions).toBeLessThan(20);
     expect(empty.ec2CallsByAction.ModifyNetworkInterfaceAttribute).toBeUndefined();
