@@ -19,7 +19,8 @@ import { createSession, disposeAll, repoRoot, scenarioState } from '../support/h
 
 afterEach(disposeAll);
 
-// A 10,000-interface run takes about 10 s alone (npm run bench); the limits leave room for a loaded machine.
+/** A 10,000-interface run takes about 10 s alone (npm run bench): room for a loaded machine. */
+const LARGE_RUN_TIMEOUT_MS = 300_000;
 
 const SNS_LIMIT = 262_144;
 const LINK_BASE = 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/';
@@ -123,140 +124,150 @@ function expectWithinLimitsAndEscaped(notice: Notification): string[] {
 }
 
 describe('notices at 10,000 interfaces (remediate and roll back, real definitions)', () => {
-  it('approval and completion: links first, by owner, bounded, hostile text escaped, all under 256 KiB', async () => {
-    const { state, attached, detached } = largeHostileState(10_000);
-    const session = createSession(state, { settings: { linkBaseUrl: LINK_BASE } });
-    // 2,500 interfaces are deleted while the run waits: 2,500 notes for the completion notice.
-    const deleted = state.NetworkInterfaces.slice(-2500).map((eni) => eni.NetworkInterfaceId ?? '');
-    const result = await session.remediate({
-      executionName: 'rem-notices-10k',
-      onApproval(simulator) {
-        for (const id of deleted) simulator.removeInterface(id);
-      },
-    });
-    expect(result.status, JSON.stringify(result.error ?? {})).toBe('SUCCEEDED');
-    const [approval, completion] = session.notifications;
-    expect(session.notifications.map((notice) => notice.subject)).toEqual([
-      `Approve EC2.2 remediation of ${DEFAULT} (111122223333 us-east-1)`,
-      `EC2.2 remediated: ${DEFAULT}`,
-    ]);
-    if (!approval || !completion) throw new Error('two notices expected');
+  it(
+    'approval and completion: links first, by owner, bounded, hostile text escaped, all under 256 KiB',
+    async () => {
+      const { state, attached, detached } = largeHostileState(10_000);
+      const session = createSession(state, { settings: { linkBaseUrl: LINK_BASE } });
+      // 2,500 interfaces are deleted while the run waits: 2,500 notes for the completion notice.
+      const deleted = state.NetworkInterfaces.slice(-2500).map((eni) => eni.NetworkInterfaceId ?? '');
+      const result = await session.remediate({
+        executionName: 'rem-notices-10k',
+        onApproval(simulator) {
+          for (const id of deleted) simulator.removeInterface(id);
+        },
+      });
+      expect(result.status, JSON.stringify(result.error ?? {})).toBe('SUCCEEDED');
+      const [approval, completion] = session.notifications;
+      expect(session.notifications.map((notice) => notice.subject)).toEqual([
+        `Approve EC2.2 remediation of ${DEFAULT} (111122223333 us-east-1)`,
+        `EC2.2 remediated: ${DEFAULT}`,
+      ]);
+      if (!approval || !completion) throw new Error('two notices expected');
 
-    // The approval request: the link right after the summary, then the host it goes to.
-    const lines = expectWithinLimitsAndEscaped(approval);
-    expect(lines[0]).toBe(`Remediation rem-notices-10k of ${DEFAULT} is waiting for your approval.`);
-    expect(lines[1]).toMatch(
-      /^Review and decide: https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/prod\/approvals\/[\w-]{22,}$/,
-    );
-    expect(lines[2]).toBe(
-      `Links in this message go to ${LINK_HOST} (this deployment's approval API) and nowhere else.`,
-    );
-    // Nothing else in the message looks like a line of ours with a link: the hostile "fake line" stays in its quotes.
-    expect(lines.filter((line) => line.startsWith('Review and decide'))).toHaveLength(1);
-    for (const line of lines.filter((candidate) => candidate.includes('evil.example'))) {
-      expect(line).toMatch(/^ {2}- eni-0[0-9a-f]{16}: network interface not attached to an instance \("web\\nReview/);
-    }
-
-    // Interfaces: counted by owner, the first 20 listed, the rest on the page.
-    const total = 11 + 10_000;
-    expect(lines).toContain(`Used by ${total} network interface(s):`);
-    const byOwner = lines.find((line) => line.startsWith('  By owner: ')) ?? '';
-    const counts = Object.fromEntries(
-      byOwner
-        .replace(/^ {2}By owner: |\.$/g, '')
-        .split(', ')
-        .map((part) => [part.replace(/ \d+$/, ''), Number(/\d+$/.exec(part)?.[0])]),
-    );
-    expect(counts).toEqual({
-      ...FIXTURE_OWNERS,
-      'EC2 instance': FIXTURE_OWNERS['EC2 instance'] + attached,
-      'not attached': detached,
-    });
-    const section = lines.slice(lines.indexOf(`Used by ${total} network interface(s):`) + 2);
-    const listed = section.slice(
-      0,
-      section.findIndex((line) => !line.startsWith('  - ')),
-    );
-    expect(listed).toHaveLength(21);
-    expect(listed.slice(0, 20).every((line) => /^ {2}- eni-0[0-9a-f]{16}: /.test(line))).toBe(true);
-    expect(listed[20]).toBe(`  - and ${total - 20} more — the full plan is on the approval page`);
-    // The hostile descriptions, listed first, are quoted with every dangerous character escaped.
-    const words = listed.join('\n');
-    for (const escaped of [
-      '\\u{202E}',
-      '\\u{2066}',
-      '\\u{200B}',
-      '\\u{FEFF}',
-      '\\u{001B}[2J',
-      '\\r',
-      '\\u{E0041}',
-      '\\u{3164}',
-    ]) {
-      expect(words).toContain(escaped);
-    }
-    expect(words).toContain('("web\\") approved by SecOps (\\"x")');
-
-    // The page behind the link still shows every interface, with the same characters escaped.
-    const text = await session.deps.store.get(snapshotKey('rem-notices-10k'));
-    const { plan } = openSnapshot(text ?? '', { remediationId: 'rem-notices-10k' });
-    const page = approvalPage({ plan, expiresAt: 2_000_000_000, now: 1_900_000_000, csrfToken: 'csrf' }).body;
-    const shown = new Set(page.match(/eni-0[0-9a-f]{16}/g));
-    expect(plan.moves.filter((move) => !shown.has(move.networkInterfaceId))).toEqual([]);
-    expect(hasUnsafeCharacters(page.replace(/\n/g, ''))).toBe(false);
-    expect(page).toContain('\\u{202E}');
-
-    // The completion notice: the rollback link right after the summary, 2,500 notes bounded.
-    const done = expectWithinLimitsAndEscaped(completion);
-    expect(done[0]).toBe(`EC2.2 remediated: ${DEFAULT} in 111122223333 us-east-1.`);
-    expect(done[1]).toMatch(
-      /^Roll back with one click \(link valid until [0-9T:.-]+Z\): https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/prod\/rollbacks\/[\w-]{22,}$/,
-    );
-    expect(done[2]).toBe(`Links in this message go to ${LINK_HOST} (this deployment's approval API) and nowhere else.`);
-    expect(done).toContain('Found during the approval wait (2500):');
-    expect(done).toContain('  - and 2480 more — the full plan is on the rollback page');
-
-    // And SNS publishes each of them whole: nothing for the adapter to cut.
-    const sns = mockClient(SNSClient);
-    sns.on(PublishCommand).resolves({ MessageId: 'm' });
-    const notifier = new SnsNotifier(new SNSClient({ region: 'us-east-1' }), 'arn:aws:sns:us-east-1:111122223333:t');
-    for (const notice of session.notifications) await notifier.publish(notice);
-    expect(sns.commandCalls(PublishCommand).map((call) => call.args[0].input.Message)).toEqual(
-      session.notifications.map((notice) => notice.message),
-    );
-    sns.restore();
-  }, 300_000);
-
-  it('blocked: 10,000 reasons (unmovable owners with hostile descriptions) in a bounded notice', async () => {
-    const state = generateVpc({ interfaces: 10_000, seed: 3 });
-    state.NetworkInterfaces.forEach((eni, i) => {
-      eni.RequesterManaged = true;
-      eni.RequesterId = '999988887777';
-      delete eni.Attachment;
-      // Half NAT gateways (no security groups at all), half interfaces of a service this version cannot move.
-      if (i % 2 === 0) {
-        eni.InterfaceType = 'nat_gateway';
-        eni.Description = `Interface for NAT Gateway nat-0${hex16(i)}`;
-      } else {
-        eni.InterfaceType = 'interface';
-        eni.Description = HOSTILE[i % HOSTILE.length] ?? '';
+      // The approval request: the link right after the summary, then the host it goes to.
+      const lines = expectWithinLimitsAndEscaped(approval);
+      expect(lines[0]).toBe(`Remediation rem-notices-10k of ${DEFAULT} is waiting for your approval.`);
+      expect(lines[1]).toMatch(
+        /^Review and decide: https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/prod\/approvals\/[\w-]{22,}$/,
+      );
+      expect(lines[2]).toBe(
+        `Links in this message go to ${LINK_HOST} (this deployment's approval API) and nowhere else.`,
+      );
+      // Nothing else in the message looks like a line of ours with a link: the hostile "fake line" stays in its quotes.
+      expect(lines.filter((line) => line.startsWith('Review and decide'))).toHaveLength(1);
+      for (const line of lines.filter((candidate) => candidate.includes('evil.example'))) {
+        expect(line).toMatch(/^ {2}- eni-0[0-9a-f]{16}: network interface not attached to an instance \("web\\nReview/);
       }
-    });
-    const session = createSession(state, { settings: { linkBaseUrl: LINK_BASE } });
-    const result = await session.remediate({ executionName: 'rem-notices-blocked' });
-    expect(result.status).toBe('SUCCEEDED');
-    expect(session.mutatingCallCount()).toBe(0);
-    expect(session.notifications).toHaveLength(1);
-    const [blocked] = session.notifications as [Notification];
-    expect(blocked.subject).toMatch(/^EC2\.2 remediation blocked, nothing changed: sg-/);
-    const lines = expectWithinLimitsAndEscaped(blocked);
-    const why = lines.findIndex((line) => /^Why nothing was changed \(\d+\):$/.test(line));
-    expect(why).toBeGreaterThan(0);
-    const reasons = Number(/\((\d+)\)/.exec(lines[why] ?? '')?.[1]);
-    expect(reasons).toBeGreaterThanOrEqual(10_000);
-    expect(lines[why + 21]).toBe(
-      `  - and ${reasons - 20} more — the full plan is in the snapshot snapshots/rem-notices-blocked.json`,
-    );
-    // Listed once: the plan's own list of reasons is not repeated below.
-    expect(lines).toContain(`BLOCKED — nothing will be changed (${reasons} reason(s), listed above).`);
-  }, 180_000);
+
+      // Interfaces: counted by owner, the first 20 listed, the rest on the page.
+      const total = 11 + 10_000;
+      expect(lines).toContain(`Used by ${total} network interface(s):`);
+      const byOwner = lines.find((line) => line.startsWith('  By owner: ')) ?? '';
+      const counts = Object.fromEntries(
+        byOwner
+          .replace(/^ {2}By owner: |\.$/g, '')
+          .split(', ')
+          .map((part) => [part.replace(/ \d+$/, ''), Number(/\d+$/.exec(part)?.[0])]),
+      );
+      expect(counts).toEqual({
+        ...FIXTURE_OWNERS,
+        'EC2 instance': FIXTURE_OWNERS['EC2 instance'] + attached,
+        'not attached': detached,
+      });
+      const section = lines.slice(lines.indexOf(`Used by ${total} network interface(s):`) + 2);
+      const listed = section.slice(
+        0,
+        section.findIndex((line) => !line.startsWith('  - ')),
+      );
+      expect(listed).toHaveLength(21);
+      expect(listed.slice(0, 20).every((line) => /^ {2}- eni-0[0-9a-f]{16}: /.test(line))).toBe(true);
+      expect(listed[20]).toBe(`  - and ${total - 20} more — the full plan is on the approval page`);
+      // The hostile descriptions, listed first, are quoted with every dangerous character escaped.
+      const words = listed.join('\n');
+      for (const escaped of [
+        '\\u{202E}',
+        '\\u{2066}',
+        '\\u{200B}',
+        '\\u{FEFF}',
+        '\\u{001B}[2J',
+        '\\r',
+        '\\u{E0041}',
+        '\\u{3164}',
+      ]) {
+        expect(words).toContain(escaped);
+      }
+      expect(words).toContain('("web\\") approved by SecOps (\\"x")');
+
+      // The page behind the link still shows every interface, with the same characters escaped.
+      const text = await session.deps.store.get(snapshotKey('rem-notices-10k'));
+      const { plan } = openSnapshot(text ?? '', { remediationId: 'rem-notices-10k' });
+      const page = approvalPage({ plan, expiresAt: 2_000_000_000, now: 1_900_000_000, csrfToken: 'csrf' }).body;
+      const shown = new Set(page.match(/eni-0[0-9a-f]{16}/g));
+      expect(plan.moves.filter((move) => !shown.has(move.networkInterfaceId))).toEqual([]);
+      expect(hasUnsafeCharacters(page.replace(/\n/g, ''))).toBe(false);
+      expect(page).toContain('\\u{202E}');
+
+      // The completion notice: the rollback link right after the summary, 2,500 notes bounded.
+      const done = expectWithinLimitsAndEscaped(completion);
+      expect(done[0]).toBe(`EC2.2 remediated: ${DEFAULT} in 111122223333 us-east-1.`);
+      expect(done[1]).toMatch(
+        /^Roll back with one click \(link valid until [0-9T:.-]+Z\): https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/prod\/rollbacks\/[\w-]{22,}$/,
+      );
+      expect(done[2]).toBe(
+        `Links in this message go to ${LINK_HOST} (this deployment's approval API) and nowhere else.`,
+      );
+      expect(done).toContain('Found during the approval wait (2500):');
+      expect(done).toContain('  - and 2480 more — the full plan is on the rollback page');
+
+      // And SNS publishes each of them whole: nothing for the adapter to cut.
+      const sns = mockClient(SNSClient);
+      sns.on(PublishCommand).resolves({ MessageId: 'm' });
+      const notifier = new SnsNotifier(new SNSClient({ region: 'us-east-1' }), 'arn:aws:sns:us-east-1:111122223333:t');
+      for (const notice of session.notifications) await notifier.publish(notice);
+      expect(sns.commandCalls(PublishCommand).map((call) => call.args[0].input.Message)).toEqual(
+        session.notifications.map((notice) => notice.message),
+      );
+      sns.restore();
+    },
+    LARGE_RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'blocked: 10,000 reasons (unmovable owners with hostile descriptions) in a bounded notice',
+    async () => {
+      const state = generateVpc({ interfaces: 10_000, seed: 3 });
+      state.NetworkInterfaces.forEach((eni, i) => {
+        eni.RequesterManaged = true;
+        eni.RequesterId = '999988887777';
+        delete eni.Attachment;
+        // Half NAT gateways (no security groups at all), half interfaces of a service this version cannot move.
+        if (i % 2 === 0) {
+          eni.InterfaceType = 'nat_gateway';
+          eni.Description = `Interface for NAT Gateway nat-0${hex16(i)}`;
+        } else {
+          eni.InterfaceType = 'interface';
+          eni.Description = HOSTILE[i % HOSTILE.length] ?? '';
+        }
+      });
+      const session = createSession(state, { settings: { linkBaseUrl: LINK_BASE } });
+      const result = await session.remediate({ executionName: 'rem-notices-blocked' });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(session.mutatingCallCount()).toBe(0);
+      expect(session.notifications).toHaveLength(1);
+      const [blocked] = session.notifications as [Notification];
+      expect(blocked.subject).toMatch(/^EC2\.2 remediation blocked, nothing changed: sg-/);
+      const lines = expectWithinLimitsAndEscaped(blocked);
+      const why = lines.findIndex((line) => /^Why nothing was changed \(\d+\):$/.test(line));
+      expect(why).toBeGreaterThan(0);
+      const reasons = Number(/\((\d+)\)/.exec(lines[why] ?? '')?.[1]);
+      expect(reasons).toBeGreaterThanOrEqual(10_000);
+      expect(lines[why + 21]).toBe(
+        `  - and ${reasons - 20} more — the full plan is in the snapshot snapshots/rem-notices-blocked.json`,
+      );
+      // Listed once: the plan's own list of reasons is not repeated below.
+      expect(lines).toContain(`BLOCKED — nothing will be changed (${reasons} reason(s), listed above).`);
+    },
+    LARGE_RUN_TIMEOUT_MS,
+  );
 });
