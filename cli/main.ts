@@ -12,6 +12,7 @@ import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { describePlan } from '../handlers/core/messages.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
+import { plainText } from '../handlers/core/untrusted.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import { targetSchema } from '../handlers/steps/common.ts';
 import { readInventory } from '../handlers/steps/discover.ts';
@@ -320,7 +321,8 @@ function printResult(result: CliResult, json: boolean | undefined, io: Io): void
     return;
   }
   const lines = [`\nOutcome: ${result.outcome}${result.remediationId ? ` (remediation ${result.remediationId})` : ''}`];
-  for (const reason of result.reasons ?? []) lines.push(`  - ${reason}`);
+  // Reasons carry account text (names, descriptions): escaped, so nothing reaches the terminal as a control.
+  for (const reason of result.reasons ?? []) lines.push(`  - ${plainText(reason)}`);
   if (result.outcome === 'remediated' && result.remediationId) {
     lines.push(`Undo it with: npm run cli -- rollback --remediation ${result.remediationId} (same --state/--store)`);
   }

@@ -39,6 +39,8 @@ export interface SizeReport {
   floorSeconds: number;
   failedExecutions: number;
   maxPayloadBytes: number;
+  /** The largest notice (SNS message) the run sent, in UTF-8 bytes; SNS takes at most 262,144. */
+  largestNoticeBytes: number;
   costUsd: number;
   /** Calls EC2 refused with RequestLimitExceeded (counted in ec2Calls too). */
   throttledCalls: number;
@@ -65,6 +67,9 @@ function executionsOf(result: ExecutionResult): ExecutionResult[] {
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
+/** Where the benchmark's notices link to: a deployed run's notices carry links, so they are the ones measured. */
+const BENCH_LINK_BASE_URL = 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com';
+
 /** Remediates (approved at once) the default group of a generated VPC with `interfaces` interfaces. */
 export async function benchSize(interfaces: number, settings: Partial<Settings> = {}): Promise<SizeReport> {
   const wallStart = performance.now();
@@ -73,12 +78,17 @@ export async function benchSize(interfaces: number, settings: Partial<Settings> 
   const simulator = Ec2Simulator.fromState(state, { throttling: { clock }, seed: 1 });
   const storeDir = mkdtempSync(join(tmpdir(), 'dsr-bench-'));
   try {
+    let largestNoticeBytes = 0;
     const deps = createLocalDeps({
       simulator,
       storeDir,
       clock,
-      notifier: { publish: async () => {} },
-      settings,
+      notifier: {
+        publish: async (notice) => {
+          largestNoticeBytes = Math.max(largestNoticeBytes, Buffer.byteLength(notice.message, 'utf8'));
+        },
+      },
+      settings: { linkBaseUrl: BENCH_LINK_BASE_URL, ...settings },
     });
     const started = clock.now();
     const result = await runMachine(
@@ -131,6 +141,7 @@ export async function benchSize(interfaces: number, settings: Partial<Settings> 
       floorSeconds: round(bound.floorSeconds, 1),
       failedExecutions: executions.filter((execution) => execution.status === 'FAILED').length,
       maxPayloadBytes: Math.max(...executions.map((execution) => execution.metrics.maxPayloadBytes)),
+      largestNoticeBytes,
       costUsd: round(costUsd(transitions, invocations), 6),
       throttledCalls: Object.values(simulator.throttledCounts()).reduce((sum, count) => sum + count, 0),
       wallSeconds: round((performance.now() - wallStart) / 1000, 1),
@@ -177,6 +188,7 @@ function table(report: BenchReport): string {
     ['floor s', (s) => s.floorSeconds.toFixed(1)],
     ['failed', (s) => String(s.failedExecutions)],
     ['max payload B', (s) => String(s.maxPayloadBytes)],
+    ['notice B', (s) => String(s.largestNoticeBytes)],
     ['cost USD', (s) => s.costUsd.toFixed(4)],
     ['verified', (s) => (s.verificationRan ? 'yes' : 'no')],
     ['verify CPU s', (s) => s.verifyCpuSeconds?.toFixed(2) ?? '-'],

@@ -1,7 +1,10 @@
 /** Words for people: rules, plans and outcomes as the CLI prints them and the emails say them. */
+import { boundedList, countsByKind } from './notices.ts';
+import type { OwnerKind } from './owners.ts';
 import type { Plan } from './plan.ts';
-import { resourceKey } from './resources.ts';
+import { resourceKey, resourceKindLabel } from './resources.ts';
 import { protocolHasPorts, type Rule } from './rules.ts';
+import { plainText, quote } from './untrusted.ts';
 
 const PROTOCOL_LABELS: Record<string, string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMPv6' };
 
@@ -30,28 +33,58 @@ export function describePeer(rule: Rule, names: Record<string, string> = {}): st
     case 'group': {
       const name = names[peer.groupId];
       const where = peer.vpcPeeringConnectionId ? ` via ${peer.vpcPeeringConnectionId}` : '';
-      return `${peer.groupId}${name ? ` (${name})` : ''}${where}`;
+      return `${peer.groupId}${name ? ` ${quote(name)}` : ''}${where}`;
     }
   }
 }
 
-/** "inbound TCP 8443 from sg-0abc (default) — workers on default" */
+/** `inbound TCP 8443 from sg-0abc "default" — "workers on default"`: names and descriptions quoted. */
 export function describeRule(rule: Rule, names: Record<string, string> = {}): string {
   const direction = rule.direction === 'ingress' ? 'inbound' : 'outbound';
   const preposition = rule.direction === 'ingress' ? 'from' : 'to';
-  const note = rule.description ? ` — "${rule.description}"` : '';
+  const note = rule.description ? ` — ${quote(rule.description)}` : '';
   return `${direction} ${describeTraffic(rule)} ${preposition} ${describePeer(rule, names)}${note}`;
 }
 
-/** The plan in plain lines: what uses the group, what references it, what changes before and after approval. */
-export function describePlan(plan: Plan): string[] {
+/** Who owns the interfaces, in the words of the "By owner" line. */
+const OWNER_KIND_WORDS: Record<OwnerKind, string> = {
+  'ec2-instance': 'EC2 instance',
+  'detached-interface': 'not attached',
+  lambda: 'Lambda function',
+  rds: 'RDS database',
+  'load-balancer': 'load balancer',
+  'vpc-endpoint': 'VPC endpoint',
+  'nat-gateway': 'NAT gateway',
+  efs: 'EFS mount target',
+  elasticache: 'ElastiCache',
+  'ecs-task': 'ECS task',
+  'other-managed': 'other service',
+};
+
+export interface PlanWordsOptions {
+  /** Items listed per list (rules, interfaces, resources, references, reasons); all of them when absent. */
+  limit?: number;
+  /** Where the rest of a cut list is: "the full plan is on the approval page". */
+  where?: string;
+  /** Leave out the blocked reasons: the notice lists them itself, first. */
+  withoutReasons?: boolean;
+}
+
+/**
+ * The plan in plain lines: what uses the group (counted by owner), what references it, what changes before and
+ * after approval. With `limit`, every list stops after that many items with "and N more — <where>"; the command
+ * line's `plan` shows everything. Account text is quoted or escaped (handlers/core/untrusted.ts).
+ */
+export function describePlan(plan: Plan, options: PlanWordsOptions = {}): string[] {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const list = (items: readonly string[]) => boundedList(items, options.where ?? 'see the full plan', limit);
   const names: Record<string, string> = { [plan.defaultGroupId]: 'default' };
   for (const reference of plan.references) names[reference.groupId] = reference.groupName ?? reference.groupId;
   const lines = [
     `Default security group ${plan.defaultGroupId} of ${plan.vpcId} (account ${plan.accountId}, ${plan.region})`,
   ];
   if (plan.status === 'excluded') {
-    lines.push(`Opted out, nothing to do: ${plan.reasons.join(' ')}`);
+    lines.push(plainText(`Opted out, nothing to do: ${plan.reasons.join(' ')}`));
     return lines;
   }
   if (plan.status === 'compliant') {
@@ -59,42 +92,55 @@ export function describePlan(plan: Plan): string[] {
     return lines;
   }
   lines.push('', `Its rules (${plan.defaultRules.length}), revoked after approval:`);
-  for (const rule of plan.defaultRules) lines.push(`  - ${describeRule(rule, names)}`);
+  lines.push(...list(plan.defaultRules.map((rule) => describeRule(rule, names))));
   lines.push('', `Used by ${plan.moves.length} network interface(s):`);
-  const labels = new Map((plan.resourceMoves ?? []).map((move) => [resourceKey(move.resource), move.label]));
-  for (const move of plan.moves) {
-    const via = (move.followsResources ?? []).map((key) => labels.get(key) ?? key);
+  if (plan.moves.length > 0) {
     lines.push(
-      `  - ${move.networkInterfaceId}: ${move.owner.label}${via.length > 0 ? ` (moves with ${via.join(', ')})` : ''}`,
+      `  By owner: ${countsByKind(plan.moves, (move) => OWNER_KIND_WORDS[move.owner.kind] ?? move.owner.kind)}.`,
     );
   }
+  const labels = new Map((plan.resourceMoves ?? []).map((move) => [resourceKey(move.resource), move.label]));
+  lines.push(
+    ...list(
+      plan.moves.map((move) => {
+        const via = (move.followsResources ?? []).map((key) => labels.get(key) ?? key);
+        return `${move.networkInterfaceId}: ${move.owner.label}${via.length > 0 ? ` (moves with ${via.join(', ')})` : ''}`;
+      }),
+    ),
+  );
   if (plan.moves.length === 0) lines.push('  (none: no replacement group is needed)');
   const left = plan.leftOnDefault ?? [];
   if (left.length > 0) {
-    lines.push('', `Left on the default group (${left.length}), carrying no traffic:`);
-    for (const note of plan.notes ?? []) lines.push(`  - ${note}`);
+    lines.push('', `Left on the default group (${left.length}), carrying no traffic (see the notes):`);
+    lines.push(...list(left.map((interfaceLeft) => `${interfaceLeft.networkInterfaceId}: ${interfaceLeft.label}`)));
   }
   const resourceMoves = plan.resourceMoves ?? [];
   if (resourceMoves.length > 0) {
     lines.push('', `Moved through their own service (${resourceMoves.length}), their interfaces following:`);
-    for (const move of resourceMoves) {
-      lines.push(
-        `  - ${move.label}: groups ${move.groupsBefore.join(', ')} (${move.interfaceIds.length} interface(s))`,
-      );
-    }
+    lines.push(`  By kind: ${countsByKind(resourceMoves, (move) => resourceKindLabel(move.resource.kind))}.`);
+    lines.push(
+      ...list(
+        resourceMoves.map(
+          (move) => `${move.label}: groups ${move.groupsBefore.join(', ')} (${move.interfaceIds.length} interface(s))`,
+        ),
+      ),
+    );
   }
   const outside = plan.references.filter((reference) => reference.groupId !== plan.defaultGroupId);
   lines.push('', `Referenced by ${outside.length} rule(s) in other groups:`);
-  for (const reference of outside) {
-    lines.push(`  - ${reference.groupId} (${reference.groupName ?? '?'}): ${describeRule(reference.rule, names)}`);
-  }
-  if ((plan.notes ?? []).length > 0) {
-    lines.push('', 'Notes:');
-    for (const note of plan.notes ?? []) lines.push(`  - ${note}`);
-  }
+  lines.push(
+    ...list(
+      outside.map(
+        (reference) =>
+          `${reference.groupId}${reference.groupName ? ` ${quote(reference.groupName)}` : ''}: ${describeRule(reference.rule, names)}`,
+      ),
+    ),
+  );
+  if ((plan.notes ?? []).length > 0) lines.push('', 'Notes:', ...list(plan.notes ?? []));
   if (plan.status === 'blocked') {
-    lines.push('', 'BLOCKED — nothing will be changed:');
-    for (const reason of plan.reasons) lines.push(`  - ${reason}`);
+    const count = `${plan.reasons.length} reason(s)`;
+    if (options.withoutReasons) lines.push('', `BLOCKED — nothing will be changed (${count}, listed above).`);
+    else lines.push('', `BLOCKED — nothing will be changed (${count}):`, ...list(plan.reasons));
     return lines;
   }
   lines.push('', 'Before approval (additive, reversible):');

@@ -5,6 +5,10 @@
  */
 import type { NetworkInterface } from './ec2-shapes.ts';
 import { loadBalancerArn, type ResourceRef, type ResourceState, resourceKey } from './resources.ts';
+import { quote } from './untrusted.ts';
+
+/** EC2 takes interface descriptions of up to 255 characters: a label quotes all of it (escaped). */
+const DESCRIPTION_MAX_CHARS = 255;
 
 export type OwnerKind =
   | 'ec2-instance'
@@ -61,7 +65,7 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
       ? { kind: 'ec2-instance', label: `EC2 instance ${instanceId}`, mover: 'ec2-modify-network-interface' }
       : {
           kind: 'detached-interface',
-          label: `network interface not attached to an instance${description ? ` ("${description}")` : ''}`,
+          label: `network interface not attached to an instance${description ? ` (${quote(description, DESCRIPTION_MAX_CHARS)})` : ''}`,
           mover: 'ec2-modify-network-interface',
         };
   }
@@ -149,7 +153,7 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
   }
   return {
     kind: 'other-managed',
-    label: `interface managed by ${requester || 'another service'} (type ${type}${description ? `, "${description}"` : ''})`,
+    label: `interface managed by ${requester || 'another service'} (type ${type}${description ? `, ${quote(description, DESCRIPTION_MAX_CHARS)}` : ''})`,
   };
 }
 

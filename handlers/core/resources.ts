@@ -57,9 +57,14 @@ const KIND_LABELS: Record<ResourceKind, string> = {
   'elasticache-cluster': 'ElastiCache cluster',
 };
 
+/** "Lambda function", "RDS DB instance". */
+export function resourceKindLabel(kind: ResourceKind): string {
+  return KIND_LABELS[kind];
+}
+
 /** "Lambda function my-fn", "load balancer arn:aws:elasticloadbalancing:…". */
 export function resourceLabel(ref: ResourceRef): string {
-  return `${KIND_LABELS[ref.kind]} ${ref.id}`;
+  return `${resourceKindLabel(ref.kind)} ${ref.id}`;
 }
 
 /** The resource's entry in a plan batch: `<kind>:<id>` (kinds have no colon; ids may). */

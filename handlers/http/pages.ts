@@ -3,10 +3,12 @@
  * (status, headers, self-contained HTML). No I/O and no AWS SDK here.
  *
  * Every value that comes from data (rule descriptions, interface descriptions, group names, ids) goes through the
- * `html` template tag, which escapes it; only fragments built by this module are inserted as markup.
+ * `html` template tag, which escapes it (markup, and control and bidi characters); only fragments built by this
+ * module are inserted as markup. The pages show the whole plan: no list is cut here, unlike in the notices.
  */
 import { describeRule } from '../core/messages.ts';
 import type { Plan } from '../core/plan.ts';
+import { escapeUnsafe, quote } from '../core/untrusted.ts';
 import type { RemediationRecord } from '../ports.ts';
 import { CSRF_FIELD } from './csrf.ts';
 
@@ -52,8 +54,12 @@ export class SafeHtml {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/**
+ * Text as HTML: markup characters escaped, and every control, bidirectional or invisible character shown as a
+ * visible escape (`\u{202E}`): a name from the account can neither reorder nor hide what the page says around it.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
+  return escapeUnsafe(text).replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
 }
 
 function fragment(value: unknown): string {
@@ -233,7 +239,7 @@ function referencesTable(plan: Plan): SafeHtml {
   const names = groupNames(plan);
   const rows = outside.map(
     (reference) =>
-      html`<tr><td>${id(reference.groupId)}${reference.groupName ? html` <span class="muted">(${reference.groupName})</span>` : ''}</td><td>${describeRule(reference.rule, names)}</td></tr>`,
+      html`<tr><td>${id(reference.groupId)}${reference.groupName ? html` <span class="muted">${quote(reference.groupName, 255)}</span>` : ''}</td><td>${describeRule(reference.rule, names)}</td></tr>`,
   );
   return html`<div class="scroll"><table>
 <thead><tr><th>Security group</th><th>Rule</th></tr></thead>

@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { describePlan } from '../core/messages.ts';
-import type { TaskCallbacks } from '../ports.ts';
+import { cleanSubject, composeNotice, linkHostLine, NO_LINKS_LINE, NOTICE_LIST_LIMIT } from '../core/notices.ts';
+import type { Plan } from '../core/plan.ts';
+import { snapshotKey } from '../core/snapshot.ts';
+import type { Notification, TaskCallbacks } from '../ports.ts';
 import { loadSnapshot, parseInput, replacementGroupIdSchema, runSchema } from './common.ts';
 import type { Deps } from './deps.ts';
 
@@ -27,27 +30,56 @@ export async function requestApproval(raw: unknown, deps: Deps): Promise<{ appro
     expiresAt,
     createdAt: now.toISOString(),
   });
-  // Without a link base (a local run that is not --approve web) the command line decides: say so, don't invent a link.
-  const decideLine = deps.settings.linkBaseUrl
-    ? `Review and decide: ${deps.settings.linkBaseUrl.replace(/\/$/, '')}/approvals/${approvalId}`
-    : 'Review and decide: this local run is decided on the command line (--approve auto|reject|prompt|web).';
-  await deps.notifier.publish({
-    subject: `Approve EC2.2 remediation of ${plan.defaultGroupId} (${plan.accountId} ${plan.region})`,
-    message: [
-      `Remediation ${input.remediationId} is waiting for your approval.`,
-      ...(input.target.findingId ? [`Finding: ${input.target.findingId}`] : []),
-      input.replacementGroupId
-        ? `Done so far (reversible): replacement group ${input.replacementGroupId} created, references added, interfaces moved.`
-        : 'Nothing has been changed so far.',
-      '',
-      ...describePlan(plan),
-      '',
-      `Reject it, or let it expire at ${new Date(expiresAt * 1000).toISOString()}, and everything is put back as it was.`,
-      decideLine,
-    ].join('\n'),
-  });
+  await deps.notifier.publish(approvalNotice(plan, { ...input, approvalId, expiresAt }, deps.settings.linkBaseUrl));
   deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt });
   return { approvalId, expiresAt };
+}
+
+/**
+ * The approval request: the summary, then at once the link to the page and the host it goes to, the deadline; then
+ * the plan in words with every list bounded — the page shows all of it (docs/decisions.md, "Notices").
+ */
+export function approvalNotice(
+  plan: Plan,
+  request: {
+    remediationId: string;
+    target: { findingId?: string | undefined };
+    replacementGroupId?: string | null | undefined;
+    approvalId: string;
+    expiresAt: number;
+  },
+  linkBaseUrl: string | undefined,
+): Notification {
+  const deadline = new Date(request.expiresAt * 1000).toISOString();
+  // Without a link base (a local run that is not --approve web) the command line decides: say so, don't invent a link.
+  const links = linkBaseUrl
+    ? [
+        `Review and decide: ${linkBaseUrl.replace(/\/$/, '')}/approvals/${request.approvalId}`,
+        linkHostLine(linkBaseUrl),
+      ]
+    : [
+        'Review and decide: this local run is decided on the command line (--approve auto|reject|prompt|web).',
+        NO_LINKS_LINE,
+      ];
+  const where = linkBaseUrl
+    ? 'the full plan is on the approval page'
+    : `the full plan is in the snapshot ${snapshotKey(request.remediationId)}`;
+  return {
+    subject: cleanSubject(`Approve EC2.2 remediation of ${plan.defaultGroupId} (${plan.accountId} ${plan.region})`),
+    message: composeNotice({
+      head: [
+        `Remediation ${request.remediationId} of ${plan.defaultGroupId} is waiting for your approval.`,
+        ...links,
+        `Reject it, or let it expire at ${deadline}, and everything is put back as it was.`,
+        ...(request.target.findingId ? [`Finding: ${request.target.findingId}`] : []),
+        request.replacementGroupId
+          ? `Done so far (reversible): replacement group ${request.replacementGroupId} created, references added, interfaces moved.`
+          : 'Nothing has been changed so far.',
+      ],
+      body: ['', ...describePlan(plan, { limit: NOTICE_LIST_LIMIT, where })],
+      where,
+    }),
+  };
 }
 
 export type Decision = 'approved' | 'rejected';

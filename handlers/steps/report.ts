@@ -1,6 +1,9 @@
 /** Closing steps: annotate the finding and tell people what happened. */
 import * as z from 'zod';
 import { describePlan } from '../core/messages.ts';
+import { boundedList, cleanSubject, composeNotice, linkHostLine, NOTICE_LIST_LIMIT } from '../core/notices.ts';
+import type { Plan } from '../core/plan.ts';
+import { snapshotKey } from '../core/snapshot.ts';
 import { createRollbackLink } from '../http/rollback-links.ts';
 import { parseInput, remediationIdSchema, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
@@ -61,36 +64,66 @@ export function reasonsFromError(error: { Error?: string; Cause?: string } | und
   return [`${error.Error ?? 'Error'}${error.Cause ? `: ${error.Cause}` : ''}`];
 }
 
-/** "Send the … notice": one SNS message per outcome, with the plan when a snapshot exists. */
+/** Under the summary: what the reasons are, by event. */
+const REASONS_TITLES = {
+  blocked: 'Why nothing was changed',
+  remediated: 'Found during the approval wait',
+  'rolled-back': 'Interfaces deleted since the remediation, so not moved back',
+  failed: 'Why',
+  rejected: 'Why',
+} as const;
+
+/**
+ * "Send the … notice": one SNS message per outcome. The summary, then (completion, deployed) the rollback link and
+ * its host, then the reasons and the plan in words, every list bounded (docs/decisions.md, "Notices").
+ */
 export async function notify(raw: unknown, deps: Deps): Promise<{ sent: true }> {
   const input = parseInput(notifySchema, raw);
   const groupId = input.target?.groupId ?? 'the default group';
   const reasons = [...(input.reasons ?? []), ...reasonsFromError(input.error)];
-  let planLines: string[] = [];
-  const text = await deps.store.get(`snapshots/${input.remediationId}.json`);
-  if (text !== undefined) planLines = describePlan(JSON.parse(text).plan);
-  const lines = [
+  const text = await deps.store.get(snapshotKey(input.remediationId));
+  const plan = text === undefined ? undefined : (JSON.parse(text) as { plan: Plan }).plan;
+  const head = [
     `${SUBJECTS[input.event]}: ${groupId}${input.target?.accountId ? ` in ${input.target.accountId} ${input.target.region}` : ''}.`,
-    `Remediation id: ${input.remediationId}`,
-    ...(reasons.length > 0
-      ? [
-          '',
-          input.event === 'remediated' ? 'Found during the approval wait:' : 'Why:',
-          ...reasons.map((reason) => `  - ${reason}`),
-        ]
-      : []),
-    ...(planLines.length > 0 ? ['', ...planLines] : []),
   ];
+  let where = plan ? `the full plan is in the snapshot ${snapshotKey(input.remediationId)}` : 'no snapshot was stored';
   if (input.event === 'remediated') {
     // Deployed, the notice carries a single-use rollback link; locally, the command that does the same.
-    const link = deps.settings.linkBaseUrl ? await createRollbackLink(deps, input.remediationId) : undefined;
-    lines.push(
-      '',
-      link?.url
-        ? `Roll back with one click (link valid until ${new Date(link.expiresAt * 1000).toISOString()}): ${link.url}`
-        : `To undo it: npm run cli -- rollback --remediation ${input.remediationId} (or the "Roll back EC2.2" action).`,
-    );
+    const { linkBaseUrl } = deps.settings;
+    const link = linkBaseUrl ? await createRollbackLink(deps, input.remediationId) : undefined;
+    if (linkBaseUrl && link?.url) {
+      head.push(
+        `Roll back with one click (link valid until ${new Date(link.expiresAt * 1000).toISOString()}): ${link.url}`,
+        linkHostLine(linkBaseUrl),
+      );
+      where = 'the full plan is on the rollback page';
+    } else {
+      head.push(
+        `To undo it: npm run cli -- rollback --remediation ${input.remediationId} (or the "Roll back EC2.2" action).`,
+        'This message has no links: a local run is rolled back from the command line.',
+      );
+    }
   }
-  await deps.notifier.publish({ subject: `${SUBJECTS[input.event]}: ${groupId}`, message: lines.join('\n') });
+  head.push(`Remediation id: ${input.remediationId}`);
+  // A blocked plan's reasons are the notice's reasons: listed once, first.
+  const body = [
+    ...(reasons.length > 0
+      ? ['', `${REASONS_TITLES[input.event]} (${reasons.length}):`, ...boundedList(reasons, where)]
+      : []),
+    ...(plan
+      ? [
+          '',
+          ...describePlan(plan, {
+            limit: NOTICE_LIST_LIMIT,
+            where,
+            withoutReasons: input.event === 'blocked' && reasons.length > 0,
+          }),
+        ]
+      : []),
+  ];
+  await deps.notifier.publish({
+    subject: cleanSubject(`${SUBJECTS[input.event]}: ${groupId}`),
+    message: composeNotice({ head, body, where }),
+  });
   return { sent: true };
 }

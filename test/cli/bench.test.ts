@@ -34,6 +34,7 @@ const SHAPE = [
   'floorSeconds',
   'failedExecutions',
   'maxPayloadBytes',
+  'largestNoticeBytes',
   'costUsd',
   'verificationRan',
   'verifyCpuSeconds',
@@ -59,6 +60,9 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
       expect(size.verifyBaselineMb).toBeGreaterThan(0);
       expect(size.verifyPeakMb).toBeGreaterThanOrEqual(size.verifyBaselineMb as number);
       expect(size.verifyPeakMb).toBeLessThan(STEP_SPECS.Verify.memoryMb);
+      // The approval request and the completion notice were measured, both within SNS's 256 KiB.
+      expect(size.largestNoticeBytes).toBeGreaterThan(0);
+      expect(size.largestNoticeBytes).toBeLessThan(262_144);
     }
     expect(empty.stateTransitions).toBeLessThan(20);
     expect(empty.ec2CallsByAction.ModifyNetworkInterfaceAttribute).toBeUndefined();

@@ -268,3 +268,29 @@ describe('tampered snapshot files', () => {
     },
   );
 });
+
+describe('account text on the terminal', () => {
+  it('plan shows interface descriptions and group names quoted, with control and bidi characters escaped', async () => {
+    const texts = JSON.parse(read(join(hostile, 'texts.json'))) as Record<string, string>;
+    const state = JSON.parse(read(sample)) as {
+      SecurityGroups: { GroupId: string; GroupName: string }[];
+      NetworkInterfaces: { NetworkInterfaceId: string; Description?: string; Attachment?: unknown }[];
+    };
+    const member = state.NetworkInterfaces.find((eni) => eni.NetworkInterfaceId === 'eni-07000000000000012');
+    if (!member) throw new Error('the sample changed: no eni-07000000000000012');
+    delete member.Attachment;
+    member.Description = `${texts.trojanSource}${texts.terminalEscape}${texts.fakeLine}`;
+    const file = join(tempDir(), 'hostile.state.json');
+    writeFileSync(file, JSON.stringify(state));
+
+    const { code, stdout } = await runCli('plan', '--state', file, '--group', DEFAULT_GROUP);
+    expect(code).toBe(0);
+    expect(stdout).not.toContain('\u001b');
+    expect(stdout).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    const line = stdout.split('\n').find((candidate) => candidate.startsWith('  - eni-07000000000000012'));
+    expect(line).toBe(
+      '  - eni-07000000000000012: network interface not attached to an instance ("admin\\u{202E}\\u{2066}// approved by SecOps\\u{2069}\\u{2066}\\u{001B}[2J\\u{001B}[1;1HAll clear\\u{0007}web\\nReview and decide: https://evil.example/approvals/steal")',
+    );
+    expect(stdout.split('\n').filter((candidate) => candidate.startsWith('Review and decide'))).toEqual([]);
+  });
+});

@@ -1,42 +1,27 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { byteLength, cleanSubject, NOTICE_MAX_BYTES } from '../../core/notices.ts';
 import type { Notification, Notifier } from '../../ports.ts';
 
-export const MAX_SUBJECT_LENGTH = 100;
-/** SNS accepts 256 KiB messages; keep a margin for the truncation note. */
-export const MAX_MESSAGE_BYTES = 256 * 1024 - 1024;
-const FALLBACK_SUBJECT = 'default-sg-remediation';
-const ELLIPSIS = '...';
-
 /**
- * An SNS Subject: ASCII printable only (accents dropped, other characters become `?`), no line breaks or control
- * characters, whitespace collapsed, at most 100 characters (cut with `...`), never empty.
+ * The message within SNS's size limit. Notices are composed within it already (core/notices.ts), links first; this is
+ * the last guard for any other text: cut from the end, on a character boundary, with a note saying so.
  */
-export function cleanSubject(subject: string): string {
-  const ascii = subject
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .replace(/[\r\n\t\f\v]+/g, ' ')
-    .replace(/[^\x20-\x7e]/gu, (character) => (/\p{Cc}/u.test(character) ? '' : '?'))
-    .replace(/ {2,}/g, ' ')
-    .trim();
-  if (ascii === '') return FALLBACK_SUBJECT;
-  if (ascii.length <= MAX_SUBJECT_LENGTH) return ascii;
-  return `${ascii.slice(0, MAX_SUBJECT_LENGTH - ELLIPSIS.length).trimEnd()}${ELLIPSIS}`;
-}
-
-/** The message, cut (on a character boundary) to fit SNS's size limit, with a note saying so. */
 export function fitMessage(message: string): string {
-  if (Buffer.byteLength(message, 'utf8') <= MAX_MESSAGE_BYTES) return message;
+  if (byteLength(message) <= NOTICE_MAX_BYTES) return message;
   const note = '\n\n[message truncated]';
   let cut = Buffer.from(message, 'utf8')
-    .subarray(0, MAX_MESSAGE_BYTES - Buffer.byteLength(note))
+    .subarray(0, NOTICE_MAX_BYTES - byteLength(note))
     .toString('utf8');
   // A multi-byte character split by the cut decodes to U+FFFD at the end: drop it.
   cut = cut.replace(/\uFFFD+$/, '');
   return `${cut}${note}`;
 }
 
-/** A {@link Notifier} publishing to an SNS topic (the approvers' email subscription). */
+/**
+ * A {@link Notifier} publishing to an SNS topic (the approvers' email subscription). Publish limits
+ * (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): a UTF-8 message of at most 262,144 bytes; a Subject
+ * under 100 characters without line breaks or control characters.
+ */
 export class SnsNotifier implements Notifier {
   constructor(
     private readonly client: SNSClient,

@@ -1,13 +1,23 @@
+import { escapeUnsafe } from '../../core/untrusted.ts';
 import type { Notification, Notifier } from '../../ports.ts';
 
 const WIDTH = 78;
 
-/** Renders a notification as a framed block: a rule, the subject, a thinner rule, the message, a closing rule. */
+/**
+ * Renders a notification as a framed block: a rule, the subject, a thinner rule, the message, a closing rule. No
+ * control or bidi character reaches the terminal (an escape sequence in a name could rewrite the screen): each is
+ * shown escaped, line breaks of the message excepted.
+ */
 export function formatNotification(notification: Notification): string {
   const heavy = '='.repeat(WIDTH);
   const light = '-'.repeat(WIDTH);
-  const subject = notification.subject.replace(/\s+/g, ' ').trim();
-  const message = notification.message.replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+  const subject = escapeUnsafe(notification.subject.replace(/\s+/g, ' ').trim());
+  const message = notification.message
+    .replace(/\r\n?/g, '\n')
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((line) => escapeUnsafe(line))
+    .join('\n');
   return ['', heavy, `NOTIFICATION  ${subject}`, light, message, heavy, ''].join('\n');
 }
 

@@ -25,6 +25,20 @@ describe('ConsoleNotifier', () => {
     ]);
   });
 
+  it('lets no terminal escape or bidi control through: each is printed escaped', async () => {
+    const written: string[] = [];
+    await new ConsoleNotifier((text) => written.push(text)).publish({
+      subject: 'Approve \u001b]0;owned\u0007 sg-123',
+      message: 'eni-1: "\u001b[2J\u001b[1;1HAll clear"\nrule \u202Eevil',
+    });
+    const printed = written[0] ?? '';
+    expect(printed).not.toContain('\u001b');
+    expect(printed).not.toContain('\u0007');
+    expect(printed).not.toContain('\u202E');
+    expect(printed).toContain('NOTIFICATION  Approve \\u{001B}]0;owned\\u{0007} sg-123');
+    expect(printed).toContain('eni-1: "\\u{001B}[2J\\u{001B}[1;1HAll clear"\nrule \\u{202E}evil');
+  });
+
   it('writes to stderr by default, not stdout', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const stdout = vi.spyOn(process.stdout, 'write');

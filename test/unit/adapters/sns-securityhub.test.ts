@@ -3,7 +3,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecurityHubFindings } from '../../../handlers/adapters/aws/securityhub-findings.ts';
-import { cleanSubject, fitMessage, SnsNotifier } from '../../../handlers/adapters/aws/sns-notifier.ts';
+import { fitMessage, SnsNotifier } from '../../../handlers/adapters/aws/sns-notifier.ts';
+import { cleanSubject } from '../../../handlers/core/notices.ts';
 
 const sns = mockClient(SNSClient);
 const securityHub = mockClient(SecurityHubClient);
@@ -33,9 +34,9 @@ describe('cleanSubject', () => {
     expect(cleanSubject('Café – déjà vu 承認 ✅')).toBe('Cafe ? deja vu ?? ?');
   });
 
-  it('cuts to 100 characters with ...', () => {
+  it('cuts to 99 characters with ... (API_Publish: a Subject is "less than 100 characters long")', () => {
     const subject = cleanSubject(`Remediation ${'x'.repeat(200)}`);
-    expect(subject).toHaveLength(100);
+    expect(subject).toHaveLength(99);
     expect(subject.endsWith('...')).toBe(true);
     expect(subject.startsWith('Remediation xxx')).toBe(true);
   });

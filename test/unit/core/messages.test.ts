@@ -56,7 +56,7 @@ describe('describeRule', () => {
       peer: { kind: 'group', groupId: D },
       description: 'workers on default',
     });
-    expect(describeRule(rule, { [D]: 'default' })).toBe(`inbound TCP 8443 from ${D} (default) — "workers on default"`);
+    expect(describeRule(rule, { [D]: 'default' })).toBe(`inbound TCP 8443 from ${D} "default" — "workers on default"`);
     expect(describeRule({ ...rule, description: undefined })).toBe(`inbound TCP 8443 from ${D}`);
     const peered = r({
       fromPort: 5432,
@@ -64,7 +64,7 @@ describe('describeRule', () => {
       peer: { kind: 'group', groupId: D, userId: '111122223333', vpcId: VPC, vpcPeeringConnectionId: 'pcx-0abc' },
     });
     expect(describePeer(peered)).toBe(`${D} via pcx-0abc`);
-    expect(describeRule(peered, { [D]: 'default' })).toBe(`inbound TCP 5432 from ${D} (default) via pcx-0abc`);
+    expect(describeRule(peered, { [D]: 'default' })).toBe(`inbound TCP 5432 from ${D} "default" via pcx-0abc`);
   });
 });
 
@@ -125,13 +125,13 @@ describe('describePlan', () => {
     const plan = planRemediation(inventory(), { remediationId: 'rem-1', batchSize: 2 });
     const words = text(plan);
     expect(words).toContain('Its rules (2), revoked after approval:');
-    expect(words).toContain(`  - inbound all traffic from ${D} (default)`);
+    expect(words).toContain(`  - inbound all traffic from ${D} "default"`);
     expect(words).toContain('  - outbound all traffic to 0.0.0.0/0');
     expect(words).toContain('Used by 3 network interface(s):');
     expect(words).toContain('  - eni-0e000000000000001: EC2 instance i-0e000000000000001');
     // The default group's self reference is a reference, but not one "in other groups".
     expect(words).toContain('Referenced by 1 rule(s) in other groups:');
-    expect(words).toContain(`  - ${API} (api): inbound TCP 8443 from ${D} (default) — "workers"`);
+    expect(words).toContain(`  - ${API} "api": inbound TCP 8443 from ${D} "default" — "workers"`);
     expect(words).toContain(`1. create default-replacement-rem-1 in ${VPC} with the same rules`);
     expect(words).toContain('next to each of the 2 reference(s)');
     expect(words).toContain('on 3 interface(s), in 2 batch(es)');
@@ -170,7 +170,7 @@ describe('describePlan', () => {
     expect(plan.status).toBe('blocked');
     const words = text(plan);
     expect(words).toContain('Used by 2 network interface(s):');
-    expect(words).toContain('BLOCKED — nothing will be changed:');
+    expect(words).toContain('BLOCKED — nothing will be changed (2 reason(s)):');
     for (const reason of plan.reasons) expect(words).toContain(`  - ${reason}`);
     expect(plan.reasons).toHaveLength(2);
     expect(words).not.toContain('Before approval');

@@ -30,6 +30,18 @@ describe('escaping', () => {
   });
 });
 
+describe('bidirectional and invisible characters on the page', () => {
+  it('are shown as visible escapes, so a name cannot reorder or hide the words around it', () => {
+    // "Trojan Source" (CVE-2021-42574): an override and isolates that would display "approved" elsewhere.
+    const name = 'web\u202E\u2066 approved\u2069\u200B\u001b[2J';
+    const shown = escapeHtml(name);
+    expect(shown).toBe('web\\u{202E}\\u{2066} approved\\u{2069}\\u{200B}\\u{001B}[2J');
+    expect(shown).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B]/);
+    expect(shown).not.toContain('\u001b');
+    expect(html`<td>${name}</td>`.value).toBe(`<td>${shown}</td>`);
+  });
+});
+
 describe('time', () => {
   it('formats UTC and relative times', () => {
     expect(formatTime(1714564800)).toBe('2024-05-01 12:00 UTC');

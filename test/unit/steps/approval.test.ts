@@ -107,7 +107,12 @@ describe('requestApproval', () => {
     deps.settings = { ...deps.settings, linkBaseUrl: 'https://approve.example.com/prod/' };
     const { approvalId } = await request({ replacementGroupId: 'sg-0c0000000000000c1' });
     const [notification] = sent as [Notification];
-    expect(notification.message).toContain(`https://approve.example.com/prod/approvals/${approvalId}`);
+    // The link right under the one-line summary, then the host it goes to.
+    const lines = notification.message.split('\n');
+    expect(lines[1]).toBe(`Review and decide: https://approve.example.com/prod/approvals/${approvalId}`);
+    expect(lines[2]).toBe(
+      "Links in this message go to https://approve.example.com (this deployment's approval API) and nowhere else.",
+    );
     expect(notification.message).toContain('replacement group sg-0c0000000000000c1 created');
     expect(notification.message).not.toContain(TASK_TOKEN);
     expect(notification.message).not.toContain('s3cr3tT0k3n');
@@ -119,6 +124,7 @@ describe('requestApproval', () => {
     const [notification] = sent as [Notification];
     expect(notification.message).toContain(`Finding: ${findingId}`);
     expect(notification.message).toContain('decided on the command line (--approve auto|reject|prompt|web)');
+    expect(notification.message).toContain('This message has no links: the command line that started the run decides.');
     expect(notification.message).not.toContain(approvalId);
   });
 

@@ -29,7 +29,13 @@ describe('notify', () => {
   it('deployed: the completion notice carries a single-use rollback link stored in the ledger', async () => {
     const { deps, sent } = setup('https://links.example/prod');
     await notify({ remediationId: 'rem-1', target, event: 'remediated' }, deps);
-    const url = /https:\/\/links\.example\/prod\/rollbacks\/([A-Za-z0-9_-]+)/.exec(sent[0]?.message ?? '');
+    const lines = (sent[0]?.message ?? '').split('\n');
+    const url = /^Roll back with one click .*: https:\/\/links\.example\/prod\/rollbacks\/([A-Za-z0-9_-]+)$/.exec(
+      lines[1] ?? '',
+    );
+    expect(lines[2]).toBe(
+      "Links in this message go to https://links.example (this deployment's approval API) and nowhere else.",
+    );
     expect(url).not.toBeNull();
     const link = await deps.ledger.getRollbackLink(url?.[1] ?? '');
     expect(link).toMatchObject({ remediationId: 'rem-1', status: 'pending' });
