@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
+import { describeFailure } from '../handlers/core/failures.ts';
 import { describePlan } from '../handlers/core/messages.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
@@ -126,17 +127,6 @@ function exitCodeOf(result: CliResult): number {
   return 0;
 }
 
-/** Reasons out of a failed execution's cause (our steps' causes are Lambda-style JSON). */
-export function reasonsOf(cause: string | undefined): string[] {
-  if (!cause) return [];
-  try {
-    const parsed = JSON.parse(cause) as { reasons?: string[]; errorMessage?: string };
-    return parsed.reasons ?? (parsed.errorMessage ? [parsed.errorMessage] : [cause]);
-  } catch {
-    return [cause];
-  }
-}
-
 /** The CLI's view of an execution: outcome, ids and reasons. */
 export function resultOf(execution: ExecutionResult): CliResult {
   if (execution.status === 'SUCCEEDED') {
@@ -152,7 +142,7 @@ export function resultOf(execution: ExecutionResult): CliResult {
     outcome: 'failed',
     remediationId: execution.machine === 'remediate' ? execution.executionName : undefined,
     error: execution.error,
-    reasons: reasonsOf(execution.cause),
+    reasons: describeFailure(execution.error, execution.cause).reasons,
     ...(execution.machine === 'remediate' ? { rolledBack } : {}),
   };
 }

@@ -7,6 +7,7 @@
  * never disagree about a group.
  */
 import { InvalidInputError } from '../handlers/core/errors.ts';
+import { describeFailure } from '../handlers/core/failures.ts';
 import { type Inventory, type Plan, planRemediation } from '../handlers/core/plan.ts';
 import type { Ec2Port, ServicesPort } from '../handlers/ports.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
@@ -266,7 +267,9 @@ function bulkResultOf(
       result: 'failed',
       outcome: 'failed',
       remediationId,
-      reasons: [`${execution.error}: ${execution.cause ?? ''}`.slice(0, 500)],
+      reasons: [
+        `${execution.error}: ${describeFailure(execution.error, execution.cause).reasons.join(' ')}`.slice(0, 500),
+      ],
     };
   }
   const outcome = String(output.outcome);
