@@ -43,7 +43,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     quotas: { rulesPerDirection: number('RULES_PER_DIRECTION', DEFAULT_SETTINGS.quotas.rulesPerDirection) },
     batchSize: number('BATCH_SIZE', DEFAULT_SETTINGS.batchSize),
     approvalTimeoutSeconds: number('APPROVAL_TIMEOUT_SECONDS', DEFAULT_SETTINGS.approvalTimeoutSeconds),
-    lockTtlSeconds: number('LOCK_TTL_SECONDS', DEFAULT_SETTINGS.lockTtlSeconds),
+    runAllowanceSeconds: number('RUN_ALLOWANCE_SECONDS', DEFAULT_SETTINGS.runAllowanceSeconds),
     trafficModelLimit: number('TRAFFIC_MODEL_LIMIT', DEFAULT_SETTINGS.trafficModelLimit),
     pacingShare: Math.min(1, number('PACING_SHARE', DEFAULT_SETTINGS.pacingShare)),
     linkExpiryDays: number('LINK_EXPIRY_DAYS', DEFAULT_SETTINGS.linkExpiryDays),

@@ -164,11 +164,12 @@ export class DynamoDbLedger implements Ledger {
               expiresAt: N(holder.expiresAt),
               ttl: N(holder.expiresAt + TTL_GRACE_SECONDS),
             },
-            // A rollback may also take over the lock a failed rollback of the same remediation left (a re-run).
+            // A rollback may also take over the lock a failed rollback of the same remediation left (a re-run); that
+            // lock never expires for anyone else.
             ConditionExpression:
               holder.kind === 'rollback'
-                ? 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)'
-                : 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token',
+                ? 'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)'
+                : 'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token',
             ExpressionAttributeNames: { '#token': 'token' },
             ExpressionAttributeValues: {
               ':now': N(nowEpochSeconds),
@@ -214,9 +215,10 @@ export class DynamoDbLedger implements Ledger {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(lockPk(lockKey)) },
-          UpdateExpression: 'SET failedRollback = :true',
+          // Kept until a rollback succeeds: without `ttl`, the table's TTL never deletes it.
+          UpdateExpression: 'SET failedRollback = :true REMOVE #ttl',
           ConditionExpression: '#token = :token',
-          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':token': S(token), ':true': { BOOL: true } },
         }),
       );
