@@ -15,7 +15,7 @@ import { describePlan } from '../handlers/core/messages.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import { targetSchema } from '../handlers/steps/common.ts';
-import { readInventory } from '../handlers/steps/discover.ts';
+import { readInventory, withinRunAllowance } from '../handlers/steps/discover.ts';
 import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
 import { narrateStep } from './narrate.ts';
@@ -231,11 +231,14 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
     const inventory = await readInventory(deps.ec2(target.data), target.data, {
       services: deps.services(target.data),
     });
-    const planned = planRemediation(inventory, {
-      remediationId: 'plan',
-      quotas: deps.settings.quotas,
-      batchSize: deps.settings.batchSize,
-    });
+    const planned = withinRunAllowance(
+      planRemediation(inventory, {
+        remediationId: 'plan',
+        quotas: deps.settings.quotas,
+        batchSize: deps.settings.batchSize,
+      }),
+      deps.settings,
+    );
     if (!flags.json) io.stdout(`${describePlan(planned).join('\n')}\n`);
     const outcome: Outcome =
       planned.status === 'ready' ? 'planned' : planned.status === 'excluded' ? 'skipped' : planned.status;
