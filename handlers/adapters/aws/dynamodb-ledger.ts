@@ -16,6 +16,7 @@ import type {
   RollbackLinkRecord,
   RollbackLinkStatus,
 } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -142,17 +143,21 @@ function toRollbackLink(item: Item): RollbackLinkRecord {
  * rollback link and lock items carry `ttl` (epoch seconds: expiry + 7 days) for the table's TTL setting.
  */
 export class DynamoDbLedger implements Ledger {
+  private readonly send: DynamoDBClient['send'];
+
   constructor(
-    private readonly client: DynamoDBClient,
+    client: DynamoDBClient,
     readonly tableName: string,
-  ) {}
+  ) {
+    this.send = explainingSend(client, 'JSON');
+  }
 
   async acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult> {
     const pk = lockPk(lockKey);
     // A failed condition returns the item that blocked it; if it vanished before we could read it, try again.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.client.send(
+        await this.send(
           new PutItemCommand({
             TableName: this.tableName,
             Item: {
@@ -195,7 +200,7 @@ export class DynamoDbLedger implements Ledger {
 
   async releaseLock(lockKey: string, token: string): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { pk: S(lockPk(lockKey)) },
@@ -211,7 +216,7 @@ export class DynamoDbLedger implements Ledger {
 
   async keepLockForRollback(lockKey: string, token: string): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(lockPk(lockKey)) },
@@ -228,7 +233,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async putRemediation(record: RemediationRecord): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -256,7 +261,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async putApproval(record: ApprovalRecord): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -288,7 +293,7 @@ export class DynamoDbLedger implements Ledger {
   ): Promise<{ decided: boolean; record?: ApprovalRecord }> {
     const pk = approvalPk(approvalId);
     try {
-      const output = await this.client.send(
+      const output = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(pk) },
@@ -317,7 +322,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async putRollbackLink(record: RollbackLinkRecord): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -349,7 +354,7 @@ export class DynamoDbLedger implements Ledger {
   ): Promise<{ claimed: boolean; record?: RollbackLinkRecord }> {
     const pk = rollbackLinkPk(linkId);
     try {
-      const output = await this.client.send(
+      const output = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(pk) },
@@ -378,7 +383,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   private async getItem(pk: string): Promise<Item | undefined> {
-    const output = await this.client.send(
+    const output = await this.send(
       new GetItemCommand({ TableName: this.tableName, Key: { pk: S(pk) }, ConsistentRead: true }),
     );
     return output.Item;

@@ -1,5 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Notification, Notifier } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 export const MAX_SUBJECT_LENGTH = 100;
 /** SNS accepts 256 KiB messages; keep a margin for the truncation note. */
@@ -38,13 +39,17 @@ export function fitMessage(message: string): string {
 
 /** A {@link Notifier} publishing to an SNS topic (the approvers' email subscription). */
 export class SnsNotifier implements Notifier {
+  private readonly send: SNSClient['send'];
+
   constructor(
-    private readonly client: SNSClient,
+    client: SNSClient,
     readonly topicArn: string,
-  ) {}
+  ) {
+    this.send = explainingSend(client, 'XML');
+  }
 
   async publish(notification: Notification): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: cleanSubject(notification.subject),
