@@ -4,9 +4,18 @@
  */
 import type { IpPermission, NetworkInterface, SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode } from '../core/errors.ts';
-import { chunk } from '../core/plan.ts';
 import { describeRule } from '../core/messages.ts';
-import { type Direction, descriptionChanges, explode, implode, minus, type Rule, ruleKey, rulesOf } from '../core/rules.ts';
+import { chunk } from '../core/plan.ts';
+import {
+  type Direction,
+  descriptionChanges,
+  explode,
+  implode,
+  minus,
+  type Rule,
+  ruleKey,
+  rulesOf,
+} from '../core/rules.ts';
 import type { Ec2Port } from '../ports.ts';
 import { StepError } from './common.ts';
 import type { Pace } from './pacing.ts';
