@@ -93,7 +93,10 @@ export function reasonOf(error: unknown): string {
   const failure = error instanceof Error ? error : new Error(String(error));
   if (failure instanceof InvalidInputError) return failure.reasons.join(' ');
   const message = failure.message.replace(/\s+/g, ' ').trim().slice(0, 300);
-  return failure.name && failure.name !== 'Error' ? `${failure.name}: ${message}` : message;
+  // SDK errors already name their code in the message (handlers/adapters/aws/sdk-errors.ts).
+  return failure.name && failure.name !== 'Error' && !message.includes(failure.name)
+    ? `${failure.name}: ${message}`
+    : message;
 }
 
 /** Every call to the port waits for the pacer of its action's token bucket first. */

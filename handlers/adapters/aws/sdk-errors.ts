@@ -8,7 +8,7 @@
  * (the common errors of every AWS API, e.g. https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html), which the Tasks retry — and
  * `UnreadableResponse` otherwise. Without any HTTP answer (a network error), the error's own `code` (ECONNRESET…)
  * names it. The error object is kept (with `$metadata`, `$response` and any fields callers read) and only its name
- * and message change.
+ * and message change. Readers that print `name: message` should leave the name out when the message has it.
  */
 
 /** How the service writes its answers: the query and REST-XML protocols (EC2, S3, SNS, RDS…) or JSON. */
@@ -47,7 +47,12 @@ export function explainSdkError(operation: string, error: unknown, format: WireF
     }
     return failure;
   }
-  if (!coded) failure.name = typeof failure.code === 'string' && failure.code !== '' ? failure.code : 'NoResponse';
+  if (coded) {
+    // Refused before any answer of the service: by the credentials (AssumeRole), the SDK's own checks.
+    failure.message = `${operation} failed: ${failure.name}: ${failure.message}`;
+    return failure;
+  }
+  failure.name = typeof failure.code === 'string' && failure.code !== '' ? failure.code : 'NoResponse';
   failure.message = `${operation} failed with no answer from the service: ${failure.message}`;
   return failure;
 }
