@@ -10,12 +10,13 @@ import { parseArgs } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
+import { describeFailure } from '../handlers/core/failures.ts';
 import { describePlan } from '../handlers/core/messages.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
 import { plainText } from '../handlers/core/untrusted.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import { targetSchema } from '../handlers/steps/common.ts';
-import { readInventory } from '../handlers/steps/discover.ts';
+import { readInventory, withinRunAllowance } from '../handlers/steps/discover.ts';
 import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
 import { narrateStep } from './narrate.ts';
@@ -127,17 +128,6 @@ function exitCodeOf(result: CliResult): number {
   return 0;
 }
 
-/** Reasons out of a failed execution's cause (our steps' causes are Lambda-style JSON). */
-export function reasonsOf(cause: string | undefined): string[] {
-  if (!cause) return [];
-  try {
-    const parsed = JSON.parse(cause) as { reasons?: string[]; errorMessage?: string };
-    return parsed.reasons ?? (parsed.errorMessage ? [parsed.errorMessage] : [cause]);
-  } catch {
-    return [cause];
-  }
-}
-
 /** The CLI's view of an execution: outcome, ids and reasons. */
 export function resultOf(execution: ExecutionResult): CliResult {
   if (execution.status === 'SUCCEEDED') {
@@ -153,7 +143,7 @@ export function resultOf(execution: ExecutionResult): CliResult {
     outcome: 'failed',
     remediationId: execution.machine === 'remediate' ? execution.executionName : undefined,
     error: execution.error,
-    reasons: reasonsOf(execution.cause),
+    reasons: describeFailure(execution.error, execution.cause).reasons,
     ...(execution.machine === 'remediate' ? { rolledBack } : {}),
   };
 }
@@ -243,10 +233,13 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
       services: deps.services(target.data),
       serviceQuotas: deps.serviceQuotas(target.data),
     });
-    const planned = planRemediation(inventory, {
-      remediationId: 'plan',
-      batchSize: deps.settings.batchSize,
-    });
+    const planned = withinRunAllowance(
+      planRemediation(inventory, {
+        remediationId: 'plan',
+        batchSize: deps.settings.batchSize,
+      }),
+      deps.settings,
+    );
     if (!flags.json) io.stdout(`${describePlan(planned).join('\n')}\n`);
     const outcome: Outcome =
       planned.status === 'ready' ? 'planned' : planned.status === 'excluded' ? 'skipped' : planned.status;

@@ -109,7 +109,28 @@ export async function planAllRegions(flags: OrgFlags, io: Io): Promise<CliResult
   const summary = summarizeAudit(groups);
   if (!flags.json) io.stdout(`${[...auditTable(groups), '', auditSummaryLine(summary)].join('\n')}\n`);
   const ec2Calls = callsOf(files);
-  return { outcome: 'planned', groups, summary, ...(ec2Calls ? { ec2Calls } : {}) };
+  const unread = nothingReached(groups);
+  return {
+    outcome: unread ? 'failed' : 'planned',
+    ...(unread ? { error: 'Unreachable', reasons: unread } : {}),
+    groups,
+    summary,
+    ...(ec2Calls ? { ec2Calls } : {}),
+  };
+}
+
+/**
+ * When no account/region in scope could be read, the audit found nothing and says why (exit 1): an audit that
+ * reached nothing is not a clean bill. The distinct reasons, the most common first.
+ */
+function nothingReached(groups: AuditedGroup[]): string[] | undefined {
+  if (groups.length === 0 || groups.some((group) => group.status !== 'unreachable')) return undefined;
+  const counts = new Map<string, number>();
+  for (const reason of groups.flatMap((group) => group.reasons)) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  const reasons = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, count]) => `${reason} (${count} account/region(s))`);
+  return [`No account/region in scope could be read (${groups.length}):`, ...reasons.slice(0, 5)];
 }
 
 async function batchDecision(flags: OrgFlags, io: Io): Promise<Decision | 'prompt'> {
@@ -152,6 +173,18 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
   const { reach, files } = await reachOf(flags, scope);
   const groups = await audit(reach, io);
   const audited = summarizeAudit(groups);
+  const unread = nothingReached(groups);
+  if (unread) {
+    if (!flags.json) io.stdout(`${auditSummaryLine(audited)}\n`);
+    return {
+      outcome: 'failed',
+      error: 'Unreachable',
+      reasons: unread,
+      groups: [],
+      summary: { remediated: 0, skipped: 0, failed: 0 },
+      audit: audited,
+    };
+  }
   const empty = groups.filter((group) => group.status === 'empty');
   if (!flags.json) {
     io.stdout(`${auditSummaryLine(audited)}\n`);

@@ -7,6 +7,7 @@
  * never disagree about a group.
  */
 import { InvalidInputError } from '../handlers/core/errors.ts';
+import { describeFailure } from '../handlers/core/failures.ts';
 import { type Inventory, type Plan, planRemediation } from '../handlers/core/plan.ts';
 import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../handlers/ports.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
@@ -94,7 +95,10 @@ export function reasonOf(error: unknown): string {
   const failure = error instanceof Error ? error : new Error(String(error));
   if (failure instanceof InvalidInputError) return failure.reasons.join(' ');
   const message = failure.message.replace(/\s+/g, ' ').trim().slice(0, 300);
-  return failure.name && failure.name !== 'Error' ? `${failure.name}: ${message}` : message;
+  // SDK errors already name their code in the message (handlers/adapters/aws/sdk-errors.ts).
+  return failure.name && failure.name !== 'Error' && !message.includes(failure.name)
+    ? `${failure.name}: ${message}`
+    : message;
 }
 
 /** Every call to the port waits for the pacer of its action's token bucket first. */
@@ -269,7 +273,9 @@ function bulkResultOf(
       result: 'failed',
       outcome: 'failed',
       remediationId,
-      reasons: [`${execution.error}: ${execution.cause ?? ''}`.slice(0, 500)],
+      reasons: [
+        `${execution.error}: ${describeFailure(execution.error, execution.cause).reasons.join(' ')}`.slice(0, 500),
+      ],
     };
   }
   const outcome = String(output.outcome);

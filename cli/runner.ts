@@ -45,7 +45,7 @@ type Retrier = {
 type AslState = {
   Type: string;
   Resource?: string;
-  Parameters?: { FunctionName?: string };
+  Parameters?: Record<string, unknown>;
   Retry?: Retrier[];
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
@@ -174,6 +174,51 @@ function retrierFor(state: AslState, errorName: string): number {
   );
 }
 
+/**
+ * The TimeoutSeconds the executor itself is given: longer than any wait here (the runner applies each Task's own
+ * timeout, on the run's clock) and short enough for setTimeout, which fires at once past 2^31 − 1 ms.
+ */
+const EXECUTOR_TIMEOUT_SECONDS = 20 * 86400;
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * What a Task that ran past its TimeoutSeconds fails with (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html:
+ * "If the task runs longer than the specified seconds, this state fails with a States.Timeout error").
+ */
+function statesTimeout(seconds: number): Error {
+  const error = new Error(`The task did not finish within its TimeoutSeconds (${seconds} s).`);
+  error.name = 'States.Timeout';
+  return error;
+}
+
+/**
+ * A Task's timeout, as AWS resolves it: TimeoutSeconds, or TimeoutSecondsPath against the state input. The executor
+ * resolves the path against the Task's Parameters instead, so the runner moves the path into the Parameters
+ * (`wrapTimeoutPath`), where it is resolved against the state input as AWS does, and unwraps it in the handler.
+ */
+type TaskTimeout = { seconds: number } | { path: string };
+
+const TIMEOUT_FIELD = 'timeoutSeconds';
+const INPUT_FIELD = 'input';
+
+function wrapTimeoutPath(state: AslState, path: string): void {
+  state.Parameters = state.Parameters
+    ? { [INPUT_FIELD]: state.Parameters, [`${TIMEOUT_FIELD}.$`]: path }
+    : { [`${INPUT_FIELD}.$`]: '$', [`${TIMEOUT_FIELD}.$`]: path };
+}
+
+/** The Task's input and its timeout in seconds; a path that is not a positive integer fails as in AWS. */
+function unwrapTimeout(timeout: TaskTimeout, raw: unknown): { input: unknown; seconds: number } {
+  if ('seconds' in timeout) return { input: raw, seconds: timeout.seconds };
+  const { input, timeoutSeconds } = raw as { input: unknown; timeoutSeconds: unknown };
+  if (!Number.isInteger(timeoutSeconds) || (timeoutSeconds as number) < 1) {
+    const error = new Error(`TimeoutSecondsPath ${timeout.path} is not a positive integer: ${String(timeoutSeconds)}`);
+    error.name = 'States.Runtime';
+    throw error;
+  }
+  return { input, seconds: timeoutSeconds as number };
+}
+
 /** A Lambda-like failure: the error name is what Catch matches, the cause is the JSON Lambda would report. */
 function lambdaError(error: unknown): Error {
   const source = error instanceof Error ? error : new Error(String(error));
@@ -187,6 +232,38 @@ function lambdaError(error: unknown): Error {
   );
   failure.name = source.name === 'Error' ? 'Error' : source.name;
   return failure;
+}
+
+/**
+ * The child execution as `startExecution.sync:2` answers it: DescribeExecution's output, with Input and Output as JSON
+ * rather than strings (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html;
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html). A failed child's
+ * Error and Cause are in it.
+ */
+function describeExecution(
+  child: ExecutionResult,
+  parameters: { StateMachineArn: string; Input: unknown },
+  startDate: number,
+  stopDate: number,
+): Record<string, unknown> {
+  return {
+    ExecutionArn: executionArn(parameters.StateMachineArn, child.executionName),
+    StateMachineArn: parameters.StateMachineArn,
+    Name: child.executionName,
+    Status: child.status,
+    StartDate: startDate,
+    StopDate: stopDate,
+    Input: parameters.Input,
+    InputDetails: { Included: true },
+    ...(child.status === 'SUCCEEDED'
+      ? { Output: child.output, OutputDetails: { Included: true } }
+      : { Error: child.error, Cause: child.cause }),
+  };
+}
+
+/** `arn:…:stateMachine:<machine>` + name → `arn:…:execution:<machine>:<name>`. */
+function executionArn(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
 export function newExecutionName(prefix: string): string {
@@ -220,23 +297,64 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
   /** Per state and retrier, the retries made since the state was last entered (they reset on success). */
   const attempts = new Map<string, number[]>();
   let integrationTasks = 0;
+  /**
+   * Runs one attempt of a Task within its timeout, on the run's clock: with a virtual clock, an attempt that took
+   * longer on it than the timeout fails with States.Timeout once it returns (in AWS the work goes on after the state
+   * timed out, so its effects stay); on the real clock, the attempt is abandoned when the timeout fires.
+   */
+  const withinTimeout = async <T>(seconds: number, attempt: () => Promise<T>): Promise<T> => {
+    if (clock) {
+      const started = clock.now();
+      const outcome = await attempt().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      if (clock.now() - started > seconds * 1000) throw statesTimeout(seconds);
+      if ('error' in outcome) throw outcome.error;
+      return outcome.value;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(statesTimeout(seconds)), Math.min(seconds * 1000, LONGEST_TIMER_MS));
+    });
+    try {
+      return await Promise.race([attempt(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   for (const [stateName, state] of allStates(definition.States)) {
     if (state.Retry) retryIntervalOverrides[stateName] = 0;
-    // aws-local-stepfunctions resolves TimeoutSecondsPath against the Parameters instead of the state input
-    // (docs/decisions.md); locally the approval timeout is the settings' value, which is what the path holds.
-    if (state.TimeoutSecondsPath) {
-      delete state.TimeoutSecondsPath;
-      state.TimeoutSeconds = options.deps.settings.approvalTimeoutSeconds;
-    }
     if (state.Type !== 'Task') continue;
-    const runStep = async (step: string, stepInput: unknown) => {
+    const timeout: TaskTimeout = state.TimeoutSecondsPath
+      ? { path: state.TimeoutSecondsPath }
+      : { seconds: state.TimeoutSeconds ?? 99999999 };
+    if (state.TimeoutSecondsPath) wrapTimeoutPath(state, state.TimeoutSecondsPath);
+    delete state.TimeoutSecondsPath;
+    state.TimeoutSeconds = EXECUTOR_TIMEOUT_SECONDS;
+    /** Counts a failed attempt against the Task's retrier; the wait AWS would make before the retry passes on the clock. */
+    const countRetry = (errorName: string) => {
+      // The executor retries at once (intervals overridden to 0).
+      const index = retrierFor(state, errorName);
+      const retrier = state.Retry?.[index];
+      const made = attempts.get(stateName) ?? [];
+      if (retrier && (made[index] ?? 0) < (retrier.MaxAttempts ?? 3)) {
+        clock?.advance(retryDelayMs(retrier, made[index] ?? 0, random));
+        made[index] = (made[index] ?? 0) + 1;
+        attempts.set(stateName, made);
+      } else {
+        attempts.delete(stateName);
+      }
+    };
+    const runStep = async (step: string, stepInput: unknown, seconds?: number) => {
       if (!isStepName(step)) throw new Error(`${stateName}: no step named ${step}`);
       const started = performance.now();
       const waitedFrom = clock?.now() ?? 0;
       const record = () =>
         invocations.push({ step, ms: performance.now() - started + ((clock?.now() ?? 0) - waitedFrom) });
+      const invoke = (): Promise<unknown> => steps[step](stepInput, options.deps);
       try {
-        const output = await steps[step](stepInput, options.deps);
+        const output = await (seconds === undefined ? invoke() : withinTimeout(seconds, invoke));
         record();
         attempts.delete(stateName);
         options.onStep?.({ state: stateName, step, output });
@@ -245,51 +363,63 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
         record();
         const failure = error instanceof Error ? error : new Error(String(error));
         options.onStep?.({ state: stateName, step, error: { name: failure.name, message: failure.message } });
-        const thrown = lambdaError(failure);
-        // The executor retries at once (intervals overridden to 0); the wait AWS would make passes on the clock.
-        const index = retrierFor(state, thrown.name);
-        const retrier = state.Retry?.[index];
-        const made = attempts.get(stateName) ?? [];
-        if (retrier && (made[index] ?? 0) < (retrier.MaxAttempts ?? 3)) {
-          clock?.advance(retryDelayMs(retrier, made[index] ?? 0, random));
-          made[index] = (made[index] ?? 0) + 1;
-          attempts.set(stateName, made);
-        } else {
-          attempts.delete(stateName);
-        }
+        const thrown = failure.name === 'States.Timeout' ? failure : lambdaError(failure);
+        countRetry(thrown.name);
         throw thrown;
       }
     };
     const direct = stepOf(state.Resource);
     if (direct) {
-      handlers[stateName] = (stepInput) => runStep(direct, stepInput);
+      handlers[stateName] = (raw) => {
+        const { input, seconds } = unwrapTimeout(timeout, raw);
+        return runStep(direct, input, seconds);
+      };
     } else if (state.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
-      const step = stepOf(state.Parameters?.FunctionName) ?? '';
-      handlers[stateName] = async (parameters) => {
+      const parametersOf = (state.Parameters?.[INPUT_FIELD] ?? state.Parameters) as { FunctionName?: string };
+      const step = stepOf(parametersOf?.FunctionName) ?? '';
+      handlers[stateName] = async (raw) => {
         integrationTasks++;
-        const payload = (parameters as { Payload: { taskToken: string; remediationId: string } }).Payload;
-        const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
-        const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
-        const decision = options.approver
-          ? await options.approver({ remediationId: payload.remediationId, approvalId, callbacks })
-          : 'rejected';
-        if (decision !== 'decided') await decideApproval(approvalId, decision, options.deps, callbacks);
-        return settled;
+        const { input, seconds } = unwrapTimeout(timeout, raw);
+        const payload = (input as { Payload: { taskToken: string; remediationId: string } }).Payload;
+        const waitingSince = clock?.now();
+        try {
+          return await withinTimeout(seconds, async () => {
+            const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
+            const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
+            const decision = options.approver
+              ? await options.approver({ remediationId: payload.remediationId, approvalId, callbacks })
+              : 'rejected';
+            if (decision !== 'decided') await decideApproval(approvalId, decision, options.deps, callbacks);
+            // A decision after the deadline (on a virtual clock) settles nothing: the wait has timed out.
+            if (clock && waitingSince !== undefined && clock.now() - waitingSince > seconds * 1000)
+              throw statesTimeout(seconds);
+            return settled;
+          });
+        } catch (error) {
+          if ((error as Error).name === 'States.Timeout') countRetry('States.Timeout');
+          throw error;
+        }
       };
     } else if (state.Resource?.startsWith('arn:aws:states:::states:startExecution.sync')) {
-      handlers[stateName] = async (parameters) => {
+      handlers[stateName] = async (raw) => {
         integrationTasks++;
-        const child = await runMachine('rollback', (parameters as { Input: unknown }).Input, {
-          ...options,
-          executionName: newExecutionName('rb'),
-        });
-        children.push(child);
-        if (child.status === 'FAILED') {
-          const failure = new Error(child.cause ?? 'The rollback failed.');
-          failure.name = child.error ?? 'RollbackFailed';
-          throw failure;
-        }
-        return { Status: 'SUCCEEDED', Output: child.output };
+        const { input, seconds } = unwrapTimeout(timeout, raw);
+        const parameters = input as { StateMachineArn: string; Input: unknown };
+        const startDate = clock?.now() ?? Date.now();
+        const child = await withinTimeout(seconds, () =>
+          runMachine('rollback', parameters.Input, { ...options, executionName: newExecutionName('rb') }).then(
+            (result) => {
+              children.push(result);
+              return result;
+            },
+          ),
+        );
+        const described = describeExecution(child, parameters, startDate, clock?.now() ?? Date.now());
+        if (child.status === 'SUCCEEDED') return described;
+        // As AWS delivers a failed child of `.sync`: States.TaskFailed, the child's DescribeExecution output as cause.
+        const failure = new Error(JSON.stringify(described));
+        failure.name = 'States.TaskFailed';
+        throw failure;
       };
     } else {
       throw new Error(

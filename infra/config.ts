@@ -6,6 +6,8 @@
  * The defaults are documented in docs/deploy.md (keep the two in step: test/infra/config.test.ts checks the table).
  */
 import * as z from 'zod';
+import { MAX_EXECUTION_SECONDS } from '../handlers/core/durations.ts';
+import { DEFAULT_RUN_ALLOWANCE_SECONDS } from '../handlers/steps/deps.ts';
 import { MEMBER_ROLE_PREFIX_MAX } from './steps.ts';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
@@ -35,9 +37,14 @@ const integer = (min: number, max: number) =>
       z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
     );
 
-/** Step Functions keeps a task token for at most one year; shorter than 5 minutes leaves no time to read the mail. */
+/**
+ * Shorter than 5 minutes leaves no time to read the mail. A Standard execution runs for at most one year
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), and the wait shares it with the run
+ * (migration, strip, a rollback: the run allowance), so the wait is at most a year less that allowance. The lock lives
+ * for the wait plus the allowance (handlers/steps/deps.ts `lockLifetimeSeconds`), so it always outlives the run.
+ */
 const MIN_APPROVAL_SECONDS = 5 * 60;
-const MAX_APPROVAL_SECONDS = 365 * 86400;
+export const MAX_APPROVAL_SECONDS = MAX_EXECUTION_SECONDS - DEFAULT_RUN_ALLOWANCE_SECONDS;
 
 export const configSchema = z.object({
   /** Who gets the approval requests and notices. Empty: no subscription (subscribe to the topic yourself). */
@@ -59,7 +66,10 @@ export const configSchema = z.object({
         return z.NEVER;
       }
       if (seconds < MIN_APPROVAL_SECONDS || seconds > MAX_APPROVAL_SECONDS) {
-        context.addIssue({ code: 'custom', message: `"${text}" must be between 5 minutes and 365 days` });
+        context.addIssue({
+          code: 'custom',
+          message: `"${text}" must be between 5 minutes and ${MAX_APPROVAL_SECONDS / 86400} days (the wait and the run must fit in Step Functions' one-year execution limit)`,
+        });
         return z.NEVER;
       }
       return { text: text.trim(), seconds };

@@ -44,7 +44,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
   return {
     batchSize: number('BATCH_SIZE', DEFAULT_SETTINGS.batchSize),
     approvalTimeoutSeconds: number('APPROVAL_TIMEOUT_SECONDS', DEFAULT_SETTINGS.approvalTimeoutSeconds),
-    lockTtlSeconds: number('LOCK_TTL_SECONDS', DEFAULT_SETTINGS.lockTtlSeconds),
+    runAllowanceSeconds: number('RUN_ALLOWANCE_SECONDS', DEFAULT_SETTINGS.runAllowanceSeconds),
     pacingShare: Math.min(1, number('PACING_SHARE', DEFAULT_SETTINGS.pacingShare)),
     linkExpiryDays: number('LINK_EXPIRY_DAYS', DEFAULT_SETTINGS.linkExpiryDays),
     approvalMode: env.APPROVAL_MODE === 'when-in-use' ? 'when-in-use' : 'always',

@@ -17,8 +17,12 @@ export interface Settings {
   batchSize: number;
   /** How long an approval may wait. */
   approvalTimeoutSeconds: number;
-  /** How long a lock lives without being released (a crashed run must not block the group forever). */
-  lockTtlSeconds: number;
+  /**
+   * How long a run may take apart from the approval wait (docs/decisions.md, "Time budgets"). A lock lives for the
+   * approval wait plus this ({@link lockLifetimeSeconds}), so it outlives every run; Discover blocks a plan whose
+   * paced work would not fit (core/durations.ts).
+   */
+  runAllowanceSeconds: number;
   /** Base URL of the approval and rollback pages (deployed HTTP API); absent locally. */
   linkBaseUrl?: string;
   /** `always`, or `when-in-use`: a group nothing uses or references is stripped without waiting for approval. */
@@ -31,10 +35,23 @@ export interface Settings {
   pacingShare: number;
 }
 
+/** Two days: at the default pacing, about 200,000 interface moves there and back. */
+export const DEFAULT_RUN_ALLOWANCE_SECONDS = 2 * 86400;
+
+/**
+ * How long a lock lives without being released: the approval wait plus the run, so no run outlives its own lock; a
+ * crashed run's lock still expires (a failed rollback's does not: ports.ts `LockHolder.failedRollback`).
+ */
+export function lockLifetimeSeconds(
+  settings: Pick<Settings, 'approvalTimeoutSeconds' | 'runAllowanceSeconds'>,
+): number {
+  return settings.approvalTimeoutSeconds + settings.runAllowanceSeconds;
+}
+
 export const DEFAULT_SETTINGS: Settings = {
   batchSize: 500,
   approvalTimeoutSeconds: 72 * 3600,
-  lockTtlSeconds: 7 * 24 * 3600,
+  runAllowanceSeconds: DEFAULT_RUN_ALLOWANCE_SECONDS,
   pacingShare: DEFAULT_PACING_SHARE,
   approvalMode: 'always',
   linkExpiryDays: 30,

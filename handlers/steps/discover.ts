@@ -1,3 +1,4 @@
+import { rollbackTimeoutSeconds, runSeconds } from '../core/durations.ts';
 import type { SecurityGroup, SecurityGroupReference } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { classifyInterface } from '../core/owners.ts';
@@ -15,7 +16,7 @@ import { explode, rulesOf } from '../core/rules.ts';
 import { planKey } from '../core/snapshot.ts';
 import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../ports.ts';
 import { parseInput, runSchema, type Target } from './common.ts';
-import type { Deps } from './deps.ts';
+import type { Deps, Settings } from './deps.ts';
 import { describeGroups, describeInterfaces, groupIdsOf, readGroups } from './ec2-ops.ts';
 import { readLimits } from './limits.ts';
 
@@ -33,6 +34,8 @@ export interface PlanSummary {
   approvalRequired: boolean;
   /** 0..n-1, one per batch of interfaces: the Map state iterates over them. */
   batchIndexes: number[];
+  /** The rollback execution's timeout, from the work of moving everything back (core/durations.ts). */
+  rollbackTimeoutSeconds: number;
 }
 
 /** What uses and references the default group, read with filtered, paginated describes. */
@@ -297,7 +300,7 @@ async function readOwners(
   return [...found.values()];
 }
 
-export function summarize(plan: Plan, approvalMode: 'always' | 'when-in-use' = 'always'): PlanSummary {
+export function summarize(plan: Plan, settings: Pick<Settings, 'approvalMode' | 'pacingShare'>): PlanSummary {
   return {
     status: plan.status,
     reasons: plan.reasons,
@@ -307,8 +310,27 @@ export function summarize(plan: Plan, approvalMode: 'always' | 'when-in-use' = '
     defaultRules: plan.defaultRules.length,
     ...((plan.notes ?? []).length > 0 ? { notes: plan.notes } : {}),
     replacementNeeded: plan.replacementNeeded,
-    approvalRequired: approvalRequired(plan, approvalMode),
+    approvalRequired: approvalRequired(plan, settings.approvalMode),
     batchIndexes: plan.batches.map((_, index) => index),
+    rollbackTimeoutSeconds: rollbackTimeoutSeconds(plan, settings.pacingShare),
+  };
+}
+
+/**
+ * A plan whose paced work (there, and a whole rollback back) would outlast the run allowance is blocked (I4): the lock
+ * lives for the approval wait plus that allowance, and must outlive the run (I7).
+ */
+export function withinRunAllowance(plan: Plan, settings: Pick<Settings, 'pacingShare' | 'runAllowanceSeconds'>): Plan {
+  if (plan.status !== 'ready') return plan;
+  const needed = runSeconds(plan, settings.pacingShare);
+  if (needed <= settings.runAllowanceSeconds) return plan;
+  const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;
+  return {
+    ...plan,
+    status: 'blocked',
+    reasons: [
+      `Moving ${plan.moves.length} interface(s) and rolling them back if needed may take up to ${hours(needed)} at the paced rate, longer than the ${hours(settings.runAllowanceSeconds)} a run may hold the group's lock beyond the approval wait (RUN_ALLOWANCE_SECONDS); raise it or PACING_SHARE.`,
+    ],
   };
 }
 
@@ -320,15 +342,18 @@ export async function discover(raw: unknown, deps: Deps): Promise<PlanSummary> {
     services: deps.services(target),
     serviceQuotas: deps.serviceQuotas(target),
   });
-  const plan = planRemediation(inventory, {
-    remediationId,
-    batchSize: deps.settings.batchSize,
-    excludeTag: deps.settings.excludeTag,
-  });
+  const plan = withinRunAllowance(
+    planRemediation(inventory, {
+      remediationId,
+      batchSize: deps.settings.batchSize,
+      excludeTag: deps.settings.excludeTag,
+    }),
+    deps.settings,
+  );
   await deps.store.put(
     planKey(remediationId),
     JSON.stringify({ discoveredAt: deps.now().toISOString(), inventory, plan }),
   );
   deps.log.info('plan made', { remediationId, status: plan.status, members: plan.moves.length });
-  return summarize(plan, deps.settings.approvalMode);
+  return summarize(plan, deps.settings);
 }

@@ -2,11 +2,22 @@
  * Idempotent building blocks over the EC2 port (I5): each reads what is there, changes only the difference, and
  * counts "already exists" / "already gone" answers as done.
  */
-import type { NetworkInterface, SecurityGroup } from '../core/ec2-shapes.ts';
+import type { IpPermission, NetworkInterface, SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode } from '../core/errors.ts';
+import { describeRule } from '../core/messages.ts';
 import { chunk } from '../core/plan.ts';
-import { type Direction, descriptionChanges, implode, minus, type Rule, ruleKey, rulesOf } from '../core/rules.ts';
+import {
+  type Direction,
+  descriptionChanges,
+  explode,
+  implode,
+  minus,
+  type Rule,
+  ruleKey,
+  rulesOf,
+} from '../core/rules.ts';
 import type { Ec2Port } from '../ports.ts';
+import { StepError } from './common.ts';
 import type { Pace } from './pacing.ts';
 
 /** Values per filter in one describe call; EC2 accepts up to 200. */
@@ -170,13 +181,13 @@ export async function removeRules(
     if (rules.length === 0) continue;
     await pace(REVOKE[direction]);
     try {
-      await revoke(ec2, groupId, direction, rules);
+      checkRevoked(groupId, direction, rules, await revoke(ec2, groupId, direction, rules));
     } catch (error) {
       if (errorCode(error) !== 'InvalidPermission.NotFound') throw error;
       for (const rule of rules) {
         await pace(REVOKE[direction]);
         try {
-          await revoke(ec2, groupId, direction, [rule]);
+          checkRevoked(groupId, direction, [rule], await revoke(ec2, groupId, direction, [rule]));
         } catch (inner) {
           if (errorCode(inner) !== 'InvalidPermission.NotFound') throw inner;
         }
@@ -185,6 +196,26 @@ export async function removeRules(
     changes.removed += rules.length;
   }
   return changes;
+}
+
+/**
+ * A Revoke whose answer says a rule was not revoked fails at once, naming it: in a default VPC EC2 answers rules it did
+ * not match in `UnknownIpPermissions` instead of an error, and `Return` is false when the request did not succeed
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html). The rule was read
+ * just before, so it stays where it is: going on would strip less than planned.
+ */
+function checkRevoked(
+  groupId: string,
+  direction: Direction,
+  rules: Rule[],
+  answer: { Return?: boolean; UnknownIpPermissions?: IpPermission[] },
+): void {
+  const unknown = explode(answer.UnknownIpPermissions ?? [], direction);
+  if (unknown.length === 0 && answer.Return !== false) return;
+  const named = (unknown.length > 0 ? unknown : rules).map((rule) => describeRule(rule));
+  throw new StepError('RevokeNotApplied', [
+    `${REVOKE[direction]} on ${groupId} ${unknown.length > 0 ? 'did not find' : 'answered Return: false for'} ${named.join('; ')}; the rule is still there. Describe the group and compare it with the rule above.`,
+  ]);
 }
 
 const AUTHORIZE = { ingress: 'AuthorizeSecurityGroupIngress', egress: 'AuthorizeSecurityGroupEgress' } as const;

@@ -15,6 +15,7 @@ import {
   revisePlan,
   withoutReferencesTo,
 } from '../core/drift.ts';
+import { rollbackFits, rollbackTimeoutSeconds } from '../core/durations.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { type Plan, replacementRulesDuringMove } from '../core/plan.ts';
 import { compareTraffic, type TrafficComparison } from '../core/reachability.ts';
@@ -188,6 +189,13 @@ async function saveRevision(
     },
     deps.settings.batchSize,
   );
+  // The rollback execution's timeout was set from the approved plan (Discover): migrate only what it can still undo.
+  const budget = rollbackTimeoutSeconds(approved.plan, deps.settings.pacingShare);
+  if (!rollbackFits(plan, deps.settings.pacingShare, budget)) {
+    throw new StepError('DriftDetected', [
+      `${delta.interfaces.length} interface(s) joined the default group during the approval wait: moving them too would not leave a rollback enough of the ${Math.round(budget / 60)} minutes it was given. Nothing was revoked; run the remediation again to plan for them.`,
+    ]);
+  }
   const revision = sealSnapshot({
     remediationId: approved.remediationId,
     createdAt: deps.now().toISOString(),
@@ -269,6 +277,21 @@ export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number
   const ids = [plan.defaultGroupId, ...(replacementId ? [replacementId] : [])];
   const referenced = replacementId ? plan.references.map((reference) => reference.groupId) : [];
   const groups = await readGroups(ec2, [...ids, ...referenced]);
+  const record = (status: 'stripping' | 'stripped') =>
+    deps.ledger.putRemediation({
+      remediationId: input.remediationId,
+      accountId: input.target.accountId,
+      region: input.target.region,
+      groupId: input.target.groupId,
+      vpcId: plan.vpcId,
+      findingId: input.target.findingId,
+      productArn: input.target.productArn,
+      replacementGroupId: replacementId,
+      status,
+      updatedAt: deps.now().toISOString(),
+    });
+  // Before the first revoke: a rollback re-adds the transitional rules only once the strip may have revoked them.
+  await record('stripping');
   let revoked = 0;
   for (const group of groups.values()) {
     const rules =
@@ -277,18 +300,7 @@ export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number
         : rulesOf(group).filter((rule) => referencesGroup(rule, plan.defaultGroupId));
     revoked += (await removeRules(ec2, group, rules, deps.pace)).removed;
   }
-  await deps.ledger.putRemediation({
-    remediationId: input.remediationId,
-    accountId: input.target.accountId,
-    region: input.target.region,
-    groupId: input.target.groupId,
-    vpcId: plan.vpcId,
-    findingId: input.target.findingId,
-    productArn: input.target.productArn,
-    replacementGroupId: replacementId,
-    status: 'stripped',
-    updatedAt: deps.now().toISOString(),
-  });
+  await record('stripped');
   return { revoked };
 }
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { lockKey, parseInput, remediationIdSchema, targetSchema } from './common.ts';
-import type { Deps } from './deps.ts';
+import { type Deps, lockLifetimeSeconds } from './deps.ts';
 
 const takeSchema = z.object({
   remediationId: remediationIdSchema,
@@ -14,8 +14,14 @@ export type TakeLockOutput =
   | { acquired: true; token: string; inherited: boolean }
   | {
       acquired: false;
-      reasons: string[] /** The reasons in one sentence: the rollback's Fail state cause. */;
+      reasons: string[];
+      /** The reasons in one sentence: the Fail states' cause. */
       cause: string;
+      /**
+       * The lock was left by a rollback that failed: the group is part-way between its snapshot and the remediation,
+       * and only a re-run of that rollback may touch it. A remediation fails on this instead of skipping.
+       */
+      unfinishedRollback: boolean;
     };
 
 /** "Take the lock" for the group (I7). */
@@ -26,15 +32,27 @@ export async function takeLock(raw: unknown, deps: Deps): Promise<TakeLockOutput
   const now = Math.floor(deps.now().getTime() / 1000);
   const result = await deps.ledger.acquireLock(
     lockKey(input.target),
-    { remediationId: input.remediationId, token, kind: input.kind, expiresAt: now + deps.settings.lockTtlSeconds },
+    {
+      remediationId: input.remediationId,
+      token,
+      kind: input.kind,
+      expiresAt: now + lockLifetimeSeconds(deps.settings),
+    },
     now,
   );
   if (result.acquired) return { acquired: true, token, inherited };
   const held = result.heldBy;
-  const reasons = [
-    `${input.target.groupId} is locked by the ${held.kind} ${held.remediationId} until ${new Date(held.expiresAt * 1000).toISOString()}; only one remediation or rollback of a group runs at a time.`,
-  ];
-  return { acquired: false, reasons, cause: reasons.join(' ') };
+  const groupId = input.target.groupId;
+  const reasons =
+    held.failedRollback === true
+      ? [
+          `The rollback of ${held.remediationId} failed and left ${groupId} part-way restored; nothing else may change the group until that rollback is re-run and succeeds.`,
+          `Fix the cause its notice names, then run: npm run cli -- rollback --remediation ${held.remediationId} (or start the rollback state machine with {"remediationId": "${held.remediationId}"}).`,
+        ]
+      : [
+          `${groupId} is locked by the ${held.kind} ${held.remediationId} until ${new Date(held.expiresAt * 1000).toISOString()}; only one remediation or rollback of a group runs at a time.`,
+        ];
+  return { acquired: false, reasons, cause: reasons.join(' '), unfinishedRollback: held.failedRollback === true };
 }
 
 const releaseSchema = z.object({

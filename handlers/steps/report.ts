@@ -1,5 +1,6 @@
 /** Closing steps: annotate the finding and tell people what happened. */
 import * as z from 'zod';
+import { describeFailure } from '../core/failures.ts';
 import { describePlan } from '../core/messages.ts';
 import { boundedList, cleanSubject, composeNotice, linkHostLine, NOTICE_LIST_LIMIT } from '../core/notices.ts';
 import type { Plan } from '../core/plan.ts';
@@ -52,16 +53,13 @@ const SUBJECTS = {
   rejected: 'EC2.2 remediation rejected and rolled back',
 } as const;
 
-/** Readable reasons from a Step Functions error: our steps put a JSON cause with `errorMessage`. */
+/** Readable reasons from a Step Functions error (core/failures.ts), the first one naming the error. */
 export function reasonsFromError(error: { Error?: string; Cause?: string } | undefined): string[] {
   if (!error) return [];
-  try {
-    const cause = JSON.parse(error.Cause ?? '') as { errorMessage?: string };
-    if (cause.errorMessage) return [`${error.Error}: ${cause.errorMessage}`];
-  } catch {
-    // Not JSON: a plain cause.
-  }
-  return [`${error.Error ?? 'Error'}${error.Cause ? `: ${error.Cause}` : ''}`];
+  const failure = describeFailure(error.Error, error.Cause);
+  const [first = 'Unknown error.', ...rest] = failure.reasons;
+  const name = failure.error ?? 'Error';
+  return [first.includes(name) ? first : `${name}: ${first}`, ...rest];
 }
 
 /** Under the summary: what the reasons are, by event. */

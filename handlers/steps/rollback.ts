@@ -6,7 +6,7 @@ import * as z from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { describeRule } from '../core/messages.ts';
-import { type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
+import { type Plan, twinOf } from '../core/plan.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from '../core/rules.ts';
 import { type Snapshot, snapshotKey } from '../core/snapshot.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
@@ -38,7 +38,15 @@ export interface RollbackContext {
   lockToken: string | null;
   /** 2 when a re-check migrated drift: that revision of the snapshot includes it (core/drift.ts). */
   snapshotRevision: number;
+  /**
+   * Whether the strip began (the remediation record says so; unknown counts as begun): only then were transitional
+   * rules revoked that the move back needs again.
+   */
+  stripped: boolean;
 }
+
+/** Remediation record statuses written once the strip has begun (handlers/steps/finish.ts). */
+const STRIP_STATUSES = new Set(['stripping', 'stripped']);
 
 /** "Load the snapshot": refuses a missing, damaged or foreign snapshot before anything is touched. */
 export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackContext> {
@@ -72,6 +80,7 @@ export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackCo
     batchIndexes: plan.batches.map((_, index) => index),
     lockToken: input.lockToken ?? null,
     snapshotRevision,
+    stripped: record === undefined || STRIP_STATUSES.has(record.status),
   };
 }
 
@@ -81,15 +90,6 @@ const contextSchema = z.object({
   replacementGroupId: replacementGroupIdSchema.nullable(),
   snapshotRevision: snapshotRevisionSchema,
 });
-
-/** The default group's rules as the snapshot has them, plus twins of its self-references while the copy exists. */
-function defaultGroupRulesDuringRollback(plan: Plan, replacementId: string | null): Rule[] {
-  if (!replacementId) return plan.defaultRules;
-  const selfTwins = plan.defaultRules
-    .filter((rule) => referencesGroup(rule, plan.defaultGroupId))
-    .map((rule) => twinOf(rule, plan.defaultGroupId, replacementId));
-  return [...plan.defaultRules, ...selfTwins];
-}
 
 /** Original references to the default group, per group (the default group's own are restored with its rules). */
 function originalReferences(plan: Plan): Map<string, Rule[]> {
@@ -102,26 +102,49 @@ function originalReferences(plan: Plan): Map<string, Rule[]> {
 }
 
 /**
- * "Restore the default group's rules and the references": additive only, so traffic keeps flowing while
- * interfaces are on either group (the twins stay until the interfaces are back).
+ * The transitional rules the move back needs, as the strip revoked them: for each self-reference of the default group
+ * whose twin the copy holds, the copy's reference to the default group and the default group's reference to the copy
+ * (members on either group keep talking while they move). Only twins the copy actually has: one it lacks was never
+ * added (a migration refused part-way), so its transitional rules never existed and adding them could be refused again.
+ */
+function transitionalRules(plan: Plan, copy: SecurityGroup): { onDefault: Rule[]; onCopy: Rule[] } {
+  const copyId = copy.GroupId ?? '';
+  const held = new Set(rulesOf(copy).map(ruleKey));
+  const kept = plan.defaultRules.filter(
+    (rule) =>
+      referencesGroup(rule, plan.defaultGroupId) && held.has(ruleKey(twinOf(rule, plan.defaultGroupId, copyId))),
+  );
+  return { onDefault: kept.map((rule) => twinOf(rule, plan.defaultGroupId, copyId)), onCopy: kept };
+}
+
+const restoreSchema = contextSchema.extend({ stripped: z.boolean().nullish() });
+
+/**
+ * "Restore the default group's rules and the references": additive only, and only what the live state needs, so it
+ * converges from any point a remediation stopped at (I6, I9):
+ *  - the default group's rules and the other groups' references as the snapshot has them (missing only once the strip
+ *    revoked them, or someone else did);
+ *  - once the strip began, the transitional rules it revoked, while the copy still exists (`transitionalRules`).
+ * Before the strip nothing transitional is added: what the remediation added is still there, and what it never added
+ * (a refused Authorize) must not be tried again. The twins stay until the interfaces are back.
  */
 export async function restoreRules(raw: unknown, deps: Deps): Promise<{ added: number; groupsGone: string[] }> {
-  const input = parseInput(contextSchema, raw);
+  const input = parseInput(restoreSchema, raw);
   const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const ec2 = deps.ec2(input.target);
   const replacementId = input.replacementGroupId;
   const wanted = new Map<string, Rule[]>(originalReferences(plan));
-  wanted.set(plan.defaultGroupId, defaultGroupRulesDuringRollback(plan, replacementId));
-  if (replacementId) {
-    // The strip revoked the copy's references to the default group and the default group's twins: both are needed
-    // while interfaces move back. Other groups' twins are never revoked before the replacement is removed, so they
-    // are there for every interface that ever moved; one that is missing was never added (a migration that failed
-    // part-way, e.g. over the rules quota) and adding it now could fail the same way.
-    wanted.set(replacementId, replacementRulesDuringMove(plan.defaultRules, plan.defaultGroupId, replacementId));
-  }
-  const groups = await readGroups(ec2, [...wanted.keys()]);
+  wanted.set(plan.defaultGroupId, plan.defaultRules);
+  const groups = await readGroups(ec2, [...wanted.keys(), ...(replacementId ? [replacementId] : [])]);
   if (!groups.has(plan.defaultGroupId)) {
     throw new InvalidInputError([`The default group ${plan.defaultGroupId} no longer exists: nothing to restore.`]);
+  }
+  const copy = replacementId ? groups.get(replacementId) : undefined;
+  // Absent in executions of older definitions: then, as before, the strip is assumed to have run.
+  if (copy && input.stripped !== false) {
+    const { onDefault, onCopy } = transitionalRules(plan, copy);
+    wanted.set(plan.defaultGroupId, [...plan.defaultRules, ...onDefault]);
+    wanted.set(copy.GroupId ?? '', onCopy);
   }
   let added = 0;
   const groupsGone: string[] = [];

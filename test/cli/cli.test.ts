@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FileLedger } from '../../handlers/adapters/local/file-ledger.ts';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
 import { runCli, tempDirPerTest } from '../support/cli.ts';
 
@@ -49,6 +50,21 @@ describe('cli remediate and rollback on the simulator', () => {
     expect(rolledBack.code).toBe(0);
     expect(rolledBack.json).toMatchObject({ outcome: 'rolled-back', remediationId: remediated.json.remediationId });
     expect(canonicalJson(read(restored))).toBe(canonicalJson(read(sample)));
+  });
+
+  it('a group whose rollback failed: remediate says so and exits 1, changing nothing (not "skipped", exit 0)', async () => {
+    // The ledger as a failed rollback of rem-stuck leaves it: the group's lock marked, long past its expiry.
+    const ledger = new FileLedger(join(store(), 'ledger.json'));
+    const lockKey = `111122223333/us-east-1/${DEFAULT_GROUP}`;
+    const holder = { remediationId: 'rem-stuck', token: 'token-of-rem-stuck-0000', kind: 'rollback' as const };
+    await ledger.acquireLock(lockKey, { ...holder, expiresAt: 1_000 }, 0);
+    await ledger.keepLockForRollback(lockKey, holder.token);
+    const out = join(tempDir(), 'out.json');
+    const result = await remediateJson(sample, '--group', DEFAULT_GROUP, '--out', out);
+    expect(result.code).toBe(1);
+    expect(result.json).toMatchObject({ outcome: 'failed', error: 'RollbackUnfinished' });
+    expect(result.json.reasons.join(' ')).toContain('npm run cli -- rollback --remediation rem-stuck');
+    expect(canonicalJson(read(out))).toBe(canonicalJson(read(sample)));
   });
 
   it('a rejected approval ends rejected (exit 0) with the state unchanged', async () => {

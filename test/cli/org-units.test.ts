@@ -241,7 +241,10 @@ describe('awsReach', () => {
       .on(DescribeSecurityGroupsCommand)
       .rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation' }));
     const rows = await auditOrganization({ ...reach, pace: () => async () => {} }, { settings });
-    expect(rows).toMatchObject([{ status: 'unreachable', reasons: ['UnauthorizedOperation: denied'] }]);
+    // The reason names the call that was refused (issue 10 point 11).
+    expect(rows).toMatchObject([
+      { status: 'unreachable', reasons: ['DescribeSecurityGroups failed: UnauthorizedOperation: denied'] },
+    ]);
     expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]?.args[0].input).toMatchObject({
       Filters: [{ Name: 'group-name', Values: ['default'] }],
     });
@@ -266,7 +269,7 @@ describe('awsReach', () => {
       {
         accountId: '444455556666',
         status: 'unreachable',
-        reasons: ['AccessDenied: not authorized to perform sts:AssumeRole'],
+        reasons: ['DescribeSecurityGroups failed: AccessDenied: not authorized to perform sts:AssumeRole'],
       },
     ]);
     expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input).toMatchObject({

@@ -154,6 +154,37 @@ describe('cli plan --all-regions on the simulator', () => {
     expect((result.json.groups as AuditedGroup[]).map((group) => group.status).sort()).toEqual(statuses);
   });
 
+  it('an audit that could read no account/region exits 1, saying why (not a clean bill)', async () => {
+    const result = await cli('plan', '--all-regions', '--state', ORG, '--accounts', '777788889999', '--json');
+    expect(result.code).toBe(1);
+    expect(result.json).toMatchObject({ outcome: 'failed', error: 'Unreachable' });
+    expect(result.json.reasons[0]).toBe('No account/region in scope could be read (2):');
+    expect(result.json.reasons.length).toBeGreaterThan(1);
+    expect((result.json.groups as AuditedGroup[]).every((group) => group.status === 'unreachable')).toBe(true);
+    const human = await cli('plan', '--all-regions', '--state', ORG, '--accounts', '777788889999');
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain('Outcome: failed');
+    // With one place read, the unreachable ones are findings of the audit: exit 0.
+    const partly = await cli('plan', '--all-regions', '--state', ORG, '--accounts', '777788889999,444455556666');
+    expect(partly.code).toBe(0);
+    // Nothing to strip when nothing could be read: exit 1 too.
+    const strip = await cli(
+      'remediate',
+      '--all-empty',
+      '--state',
+      ORG,
+      '--accounts',
+      '777788889999',
+      '--approve',
+      'auto',
+      '--store',
+      store(),
+      '--json',
+    );
+    expect(strip.code).toBe(1);
+    expect(strip.json).toMatchObject({ outcome: 'failed', error: 'Unreachable' });
+  });
+
   it('prints a table, the counts, and plain progress lines on stderr when not on a terminal', async () => {
     const result = await cli('plan', '--all-regions', '--state', ORG);
     expect(result.code).toBe(0);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefinition, type MachineName } from '../../cli/runner.ts';
 import { disposeAll } from '../support/harness.ts';
-import { enumerateFaultPoints, FAULT_KINDS, loadScenarios, runFaults, samplePoints } from './faults.ts';
+import { enumerateFaultPoints, FAULT_KINDS, loadScenarios, REFUSAL_KINDS, runFaults, samplePoints } from './faults.ts';
 
 type AslState = {
   Type: string;
@@ -47,11 +47,31 @@ describe('fault injection over the real definitions', () => {
     const points = await enumerateFaultPoints(scenarios);
     expect(points.length).toBeGreaterThanOrEqual(300);
     expect(new Set(points.map((point) => point.scenario)).size).toBeGreaterThanOrEqual(8);
-    expect(new Set(points.map((point) => point.fault))).toEqual(new Set(FAULT_KINDS));
+    expect(new Set(points.map((point) => point.fault))).toEqual(new Set([...FAULT_KINDS, ...REFUSAL_KINDS]));
+    // The refusals land on the remediation's Authorize calls only (the copy's rules, the twins), in every scenario
+    // that makes a copy.
+    const refusals = points.filter((point) => (REFUSAL_KINDS as readonly string[]).includes(point.fault));
+    expect(refusals.every((point) => point.phase === 'remediate' && point.action.startsWith('Authorize'))).toBe(true);
+    expect(new Set(refusals.map((point) => point.scenario)).size).toBeGreaterThanOrEqual(8);
     expect(points.some((point) => point.phase === 'rollback')).toBe(true);
     // Sampling is deterministic for a seed.
     expect(samplePoints(points, 10, 7)).toEqual(samplePoints(points, 10, 7));
   }, 30_000);
+
+  it("every refusal at the shared sample's copy and twins ends exactly at the snapshot: no copy, no extra rule, no lock", async () => {
+    try {
+      const report = await runFaults({ scenario: 'shared:web-app', kinds: REFUSAL_KINDS });
+      expect(report.failures).toEqual([]);
+      // The copy's inbound rules, and the twins on the default group, the load balancer's and the API's groups: four
+      // Authorize calls, in the plain run and in the one with drift (which adds the re-check's migration), three
+      // refusals each.
+      expect(report.faultPoints).toBeGreaterThanOrEqual(2 * 4 * 3);
+      expect(report.endings['refused-and-rolled-back']).toBe(report.faultPoints - report.notReached);
+      for (const kind of REFUSAL_KINDS) expect(report.byFault[kind]?.recovered).toBe(report.byFault[kind]?.points);
+    } finally {
+      disposeAll();
+    }
+  }, 60_000);
 
   it('a seeded sample of fault points all end remediated or rolled back exactly, with traffic unchanged', async () => {
     try {

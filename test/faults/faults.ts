@@ -6,22 +6,27 @@
  *  - an error answer before the call takes effect: `RequestLimitExceeded` and `InternalError` (transient: Step
  *    Functions' Retry must re-run the step), `UnauthorizedOperation` (not retryable: the run must fail cleanly);
  *  - a crash after the call took effect but before the handler returned (`Lambda.Unknown`: the step is retried and
- *    must converge, I5).
+ *    must converge, I5);
+ *  - at every Authorize of the remediation that fills the copy or adds a twin, refusals EC2 keeps answering for that
+ *    group and direction — over the rules quota, through a deleted peering, a malformed rule: the run must fail with
+ *    the refusal as its cause and clean up exactly (I9), never sending the refused call again.
  *
  * A fault point is recovered when its run ends in one of the designed endings and nowhere in between:
  *  - remediated exactly as the fault-free plan promises (after retries), then rolled back exactly by the rollback
  *    state machine;
  *  - or, for a non-retryable error, the remediation fails and its automatic rollback leaves the state exactly as the
  *    snapshot has it (nothing changed when it failed before the snapshot);
- *  - a rollback hit by a non-retryable error fails loudly and keeps the lock; once the lock's TTL has passed, a re-run
- *    of the rollback restores the snapshot exactly.
+ *  - a refusal ends the same way (no copy, no rule that was not there, the lock released), failed with its code;
+ *  - a rollback hit by a non-retryable error fails loudly and keeps the lock; a re-run of the rollback takes the lock
+ *    over and restores the snapshot exactly.
  * In every ending the traffic model (I1) equals the original one, and no successful run leaves the group locked.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ec2Action, Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
-import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
+import type { Ec2State, IpPermission } from '../../handlers/core/ec2-shapes.ts';
 import { Ec2ApiError } from '../../handlers/core/errors.ts';
+import { describeFailure } from '../../handlers/core/failures.ts';
 import { diffFlows } from '../../handlers/core/reachability.ts';
 import { lockKey } from '../../handlers/steps/common.ts';
 import { mulberry32 } from '../support/generate-vpc.ts';
@@ -40,7 +45,24 @@ import {
 } from '../support/harness.ts';
 
 export const FAULT_KINDS = ['RequestLimitExceeded', 'InternalError', 'UnauthorizedOperation', 'crash-after'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * Refusals EC2 keeps answering (the same call fails however often it is sent), injected at every Authorize that fills
+ * the copy or adds a twin: the group is full, the peering the rule goes through is gone, the rule is malformed.
+ */
+export const REFUSAL_KINDS = ['refused-quota', 'refused-stale-peering', 'refused-malformed'] as const;
+export type RefusalKind = (typeof REFUSAL_KINDS)[number];
+export type FaultKind = (typeof FAULT_KINDS)[number] | RefusalKind;
+
+/** The EC2 codes each refusal answers with (see faultError). */
+const REFUSAL_CODES: Record<RefusalKind, string[]> = {
+  'refused-quota': ['RulesPerSecurityGroupLimitExceeded'],
+  'refused-stale-peering': ['InvalidVpcPeeringConnectionID.NotFound', 'InvalidGroup.NotFound'],
+  'refused-malformed': ['InvalidPermission.Malformed'],
+};
+
+export function isRefusal(fault: FaultKind): fault is RefusalKind {
+  return (REFUSAL_KINDS as readonly string[]).includes(fault);
+}
 
 /** Transient EC2 errors: the state machines' Retry blocks must re-run the step. */
 export const RETRYABLE: ReadonlySet<FaultKind> = new Set(['RequestLimitExceeded', 'InternalError']);
@@ -71,7 +93,8 @@ export type Ending =
   | 'blocked'
   | 'failed-and-rolled-back'
   | 'failed-before-any-change'
-  | 'rollback-failed-then-rerun-restored';
+  | 'rollback-failed-then-rerun-restored'
+  | 'refused-and-rolled-back';
 
 export interface FaultFailure extends FaultPoint {
   problem: string;
@@ -89,6 +112,8 @@ export interface FaultReport {
   notReached: number;
   /** How the recovered runs ended. */
   endings: Partial<Record<Ending, number>>;
+  /** Points and recovered runs by fault kind (the refusals among them). */
+  byFault: Partial<Record<FaultKind, { points: number; recovered: number }>>;
 }
 
 const SAME_CONFIGURATION = { ignoreDerivedPairFields: true };
@@ -138,13 +163,38 @@ async function intendedState(scenario: Scenario): Promise<Ec2State> {
   }
 }
 
+type AuthorizeInput = { GroupId?: string; IpPermissions?: IpPermission[] };
+
 /**
  * The error a fault answers, with the code and message EC2 sends
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html), or the crash Step Functions reports
- * when a function dies (`Lambda.Unknown`).
+ * when a function dies (`Lambda.Unknown`). A refusal through a peering connection names the connection when the
+ * call goes through one (`InvalidVpcPeeringConnectionID.NotFound`); otherwise EC2 cannot resolve the referenced group
+ * across the networks (`InvalidGroup.NotFound`, "…belong to different networks").
  */
-export function faultError(fault: FaultKind): Error {
+export function faultError(fault: FaultKind, input?: unknown): Error {
   switch (fault) {
+    case 'refused-quota':
+      return new Ec2ApiError(
+        'RulesPerSecurityGroupLimitExceeded',
+        'The maximum number of rules per security group has been reached.',
+      );
+    case 'refused-stale-peering': {
+      const pcx = ((input as AuthorizeInput | undefined)?.IpPermissions ?? [])
+        .flatMap((permission) => permission.UserIdGroupPairs ?? [])
+        .find((pair) => pair.VpcPeeringConnectionId)?.VpcPeeringConnectionId;
+      return pcx
+        ? new Ec2ApiError(
+            'InvalidVpcPeeringConnectionID.NotFound',
+            `The vpcPeeringConnection ID '${pcx}' does not exist`,
+          )
+        : new Ec2ApiError(
+            'InvalidGroup.NotFound',
+            'You have specified two resources that belong to different networks.',
+          );
+    }
+    case 'refused-malformed':
+      return new Ec2ApiError('InvalidPermission.Malformed', 'The specified security group rule is malformed.');
     case 'RequestLimitExceeded':
       return new Ec2ApiError('RequestLimitExceeded', 'Request limit exceeded.');
     case 'InternalError':
@@ -156,14 +206,38 @@ export function faultError(fault: FaultKind): Error {
   }
 }
 
+/** An Authorize that fills the copy (a group the state did not have) or adds a twin (a rule referencing the copy). */
+function fillsCopyOrTwin(action: Ec2Action, input: unknown, known: Set<string | undefined>): boolean {
+  if (action !== 'AuthorizeSecurityGroupIngress' && action !== 'AuthorizeSecurityGroupEgress') return false;
+  const call = input as AuthorizeInput;
+  if (!known.has(call.GroupId)) return true;
+  return (call.IpPermissions ?? []).some((permission) =>
+    (permission.UserIdGroupPairs ?? []).some((pair) => !known.has(pair.GroupId)),
+  );
+}
+
+export interface BaselineCall {
+  action: Ec2Action;
+  phase: FaultPoint['phase'];
+  /** A remediation's Authorize of the copy or of a twin: the refusals are injected there too. */
+  refusable: boolean;
+}
+
 /** The EC2 calls of the fault-free run of a scenario: the remediation (approved), then its rollback when remediated. */
-export async function baselineCalls(scenario: Scenario): Promise<{ action: Ec2Action; phase: FaultPoint['phase'] }[]> {
+export async function baselineCalls(scenario: Scenario): Promise<BaselineCall[]> {
   const session = createSession(scenario.state, { simulator: { seed: 1 } });
   try {
-    const calls: { action: Ec2Action; phase: FaultPoint['phase'] }[] = [];
+    const calls: BaselineCall[] = [];
+    const known = new Set(scenario.state.SecurityGroups.map((group) => group.GroupId));
     let phase: FaultPoint['phase'] = 'remediate';
     let person = false;
-    session.setHooks({ before: (action) => void (person || calls.push({ action, phase })) });
+    session.setHooks({
+      before: (action, input) =>
+        void (
+          person ||
+          calls.push({ action, phase, refusable: phase === 'remediate' && fillsCopyOrTwin(action, input, known) })
+        ),
+    });
     const result = await session.remediate({
       async onApproval(simulator) {
         person = true;
@@ -193,7 +267,7 @@ export async function enumerateFaultPoints(scenarios: Scenario[]): Promise<Fault
   for (const scenario of scenarios) {
     const calls = await baselineCalls(scenario);
     calls.forEach((call, callIndex) => {
-      for (const fault of FAULT_KINDS) {
+      for (const fault of [...FAULT_KINDS, ...(call.refusable ? REFUSAL_KINDS : [])]) {
         points.push({ scenario: scenario.name, phase: call.phase, callIndex, action: call.action, fault });
       }
     });
@@ -239,6 +313,8 @@ export async function runFaultPoint(
     let person = false;
     let changedDuringWait = false;
     let crashedIn: string | undefined;
+    /** A refusal stays: every later Authorize of the workflow to the same group and direction is refused too. */
+    let refused: { action: Ec2Action; groupId?: string; repeats: number } | undefined;
     const due = (when: 'before' | 'after') => {
       if (injected) return false;
       const isCrash = point.fault === 'crash-after';
@@ -246,12 +322,17 @@ export async function runFaultPoint(
       return seen - 1 === point.callIndex;
     };
     session.setHooks({
-      before: () => {
+      before: (action, input) => {
         if (person) return;
         seen++;
+        if (refused && action === refused.action && (input as AuthorizeInput).GroupId === refused.groupId) {
+          refused.repeats++;
+          throw faultError(point.fault, input);
+        }
         if (due('before')) {
           injected = true;
-          throw faultError(point.fault);
+          if (isRefusal(point.fault)) refused = { action, groupId: (input as AuthorizeInput).GroupId, repeats: 0 };
+          throw faultError(point.fault, input);
         }
       },
       after: () => {
@@ -280,6 +361,9 @@ export async function runFaultPoint(
     const base = () => (changedDuringWait ? intended : original);
     const ending = await runToTheEnd(session, base, target, point, { onStep, onApproval }, () => {
       if (crashedIn && crashedIn !== 'failed') throw new Error(`the crash was not a crash: the step ${crashedIn}`);
+      if (refused && refused.repeats > 0) {
+        throw new Error(`the refused ${refused.action} on ${refused.groupId} was sent ${refused.repeats} more time(s)`);
+      }
     });
     return { ending, injected };
   } finally {
@@ -314,7 +398,16 @@ async function runToTheEnd(
       if (result.error === 'RollbackFailed') throw new Error(`the rollback failed: ${describeResult(result)}`);
       const problem = stateProblem(afterRemediation, original, original, 'the original (rolled back)');
       if (problem) throw new Error(`${problem}; ${describeResult(result)}`);
+      if (newGroups(original, afterRemediation).length > 0) throw new Error('the failed run left its copy');
       if (!(await lockFree(session, target))) throw new Error('the failed run left the group locked');
+      if (isRefusal(point.fault)) {
+        // The run fails with the refusal as its error and says it in words (core/failures.ts), rolled back by its child.
+        const reasons = describeFailure(result.error, result.cause).reasons.join(' ');
+        if (result.children.length === 0 || !REFUSAL_CODES[point.fault].includes(result.error ?? ''))
+          throw new Error(`the refusal is not the run's cause: ${describeResult(result)}`);
+        if (reasons.includes('{"')) throw new Error(`the cause is shown as JSON: ${reasons}`);
+        return 'refused-and-rolled-back';
+      }
       return result.children.length > 0 ? 'failed-and-rolled-back' : 'failed-before-any-change';
     }
     if (outcome === 'compliant' || outcome === 'blocked') {
@@ -381,13 +474,17 @@ export interface RunOptions {
   seed?: number;
   /** Only the scenarios whose name contains this text. */
   scenario?: string;
+  /** Only these fault kinds. */
+  kinds?: readonly FaultKind[];
   onProgress?: (done: number, total: number, point: FaultPoint, failure?: string) => void;
 }
 
 export async function runFaults(options: RunOptions = {}): Promise<FaultReport> {
   const scenarios = loadScenarios().filter((scenario) => !options.scenario || scenario.name.includes(options.scenario));
   const byName = new Map(scenarios.map((scenario) => [scenario.name, scenario]));
-  const all = await enumerateFaultPoints(scenarios);
+  const all = (await enumerateFaultPoints(scenarios)).filter(
+    (point) => !options.kinds || options.kinds.includes(point.fault),
+  );
   const points = options.sample === undefined ? all : samplePoints(all, options.sample, options.seed ?? 1);
   const report: FaultReport = {
     faultPoints: points.length,
@@ -396,7 +493,13 @@ export async function runFaults(options: RunOptions = {}): Promise<FaultReport> 
     scenarios: new Set(points.map((point) => point.scenario)).size,
     notReached: 0,
     endings: {},
+    byFault: {},
   };
+  for (const point of points) {
+    const counts = report.byFault[point.fault] ?? { points: 0, recovered: 0 };
+    counts.points++;
+    report.byFault[point.fault] = counts;
+  }
   let done = 0;
   for (const point of points) {
     let failure: string | undefined;
@@ -404,6 +507,7 @@ export async function runFaults(options: RunOptions = {}): Promise<FaultReport> 
       const { ending, injected } = await runFaultPoint(byName.get(point.scenario) as Scenario, point);
       if (!injected) report.notReached++;
       report.recovered++;
+      (report.byFault[point.fault] as { recovered: number }).recovered++;
       report.endings[ending] = (report.endings[ending] ?? 0) + 1;
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);

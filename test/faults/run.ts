@@ -60,6 +60,10 @@ if (json) {
       '',
       `${report.faultPoints} fault points over ${report.scenarios} scenarios: ${report.recovered} recovered, ${report.failures.length} failed (${seconds} s).`,
       ...Object.entries(report.endings).map(([ending, count]) => `  ${ending}: ${count}`),
+      'By fault:',
+      ...Object.entries(report.byFault).map(
+        ([fault, counts]) => `  ${fault}: ${counts?.recovered} of ${counts?.points} recovered`,
+      ),
       ...(report.notReached > 0 ? [`  (${report.notReached} faults fell on a call the faulted run did not make)`] : []),
       '',
     ].join('\n'),

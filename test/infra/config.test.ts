@@ -1,6 +1,7 @@
 /** The CDK context: defaults, string values from `-c`, and clear errors for bad values. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RUN_ALLOWANCE_SECONDS, lockLifetimeSeconds } from '../../handlers/steps/deps.ts';
 import { CONTEXT_KEYS, ConfigError, loadConfig, parseDuration } from '../../infra/config.ts';
 
 const load = (context: Record<string, unknown>) => loadConfig((key) => context[key]);
@@ -68,6 +69,19 @@ describe('the configuration', () => {
     // The longest step that calls a member account is CreateReplacement / RemoveReplacement (17 characters).
     expect(load({ memberRoleName: 'x'.repeat(46) }).memberRoleName).toHaveLength(46);
     expect(() => load({ memberRoleName: 'x'.repeat(47) })).toThrow(/memberRoleName: .*1–46/);
+  });
+
+  it('refuses an approval wait that, with the run, would outlast an execution (one year); the lock outlives both', () => {
+    expect(load({ approvalTimeout: '363 days' }).approvalTimeout.seconds).toBe(363 * 86400);
+    expect(() => load({ approvalTimeout: '364 days' })).toThrow(
+      /approvalTimeout: "364 days" must be between 5 minutes and 363 days/,
+    );
+    expect(() => load({ approvalTimeout: '365 days' })).toThrow(ConfigError);
+    // What the functions then derive: the lock lives for the wait plus the run allowance, within the year.
+    const approvalTimeoutSeconds = load({ approvalTimeout: '363 days' }).approvalTimeout.seconds;
+    const lock = lockLifetimeSeconds({ approvalTimeoutSeconds, runAllowanceSeconds: DEFAULT_RUN_ALLOWANCE_SECONDS });
+    expect(lock).toBeGreaterThan(approvalTimeoutSeconds);
+    expect(lock).toBeLessThanOrEqual(365 * 86400);
   });
 
   it('refuses bad values with one line per problem, naming the key', () => {

@@ -90,8 +90,11 @@ describe('concurrent runs on one group (I7)', () => {
   });
 
   it('a lock left by a run that died mid-way blocks new runs until its TTL passes; then a new run proceeds safely', async () => {
-    const ttl = 3600;
-    const session = createSession(sampleState(), { settings: { lockTtlSeconds: ttl } });
+    // The lock lives for the approval wait plus the run allowance.
+    const ttl = 8 * 3600;
+    const session = createSession(sampleState(), {
+      settings: { approvalTimeoutSeconds: 3600, runAllowanceSeconds: ttl - 3600 },
+    });
     const { deps } = session;
     // A run that took the lock, copied the group, added the twins and moved every interface, then died (its
     // execution stopped): its lock, its copy and its moves are left behind.
@@ -157,10 +160,12 @@ describe('a rollback that failed keeps the group locked, but can be re-run', () 
     expect(denied).toBe(1);
     session.simulator.setHooks({});
 
-    // The group stays locked for everything else: a new remediation of it reports busy.
+    // The group stays locked for everything else: a new remediation of it fails, saying which rollback to re-run.
     const other = await session.remediate({ executionName: 'rem-other' });
-    expect(other.output?.outcome).toBe('skipped');
-    expect(JSON.stringify(other.output)).toContain('locked by the rollback rem-rerun');
+    expect(other.status).toBe('FAILED');
+    expect(other.error).toBe('RollbackUnfinished');
+    expect(other.cause).toContain('The rollback of rem-rerun failed');
+    expect(other.cause).toContain('npm run cli -- rollback --remediation rem-rerun');
 
     // The same rollback, re-run without waiting for the lock's expiry, finishes and restores the original.
     const rerun = await session.rollback('rem-rerun');

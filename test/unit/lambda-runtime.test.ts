@@ -3,7 +3,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { depsFromEnv, lambdaHandler, settingsFromEnv } from '../../handlers/lambda/runtime.ts';
-import { DEFAULT_SETTINGS } from '../../handlers/steps/deps.ts';
+import { DEFAULT_SETTINGS, lockLifetimeSeconds } from '../../handlers/steps/deps.ts';
 
 const ENV = {
   SNAPSHOT_BUCKET: 'bucket',
@@ -29,6 +29,17 @@ describe('Lambda runtime', () => {
     expect(settings.approvalTimeoutSeconds).toBe(3600);
     expect(settings.batchSize).toBe(DEFAULT_SETTINGS.batchSize);
     expect(settings.linkBaseUrl).toBe('https://x.example');
+  });
+
+  it("derives the lock's lifetime from the approval wait: it always outlives the wait plus the run allowance", () => {
+    for (const wait of ['300', '259200', String(30 * 86400), String(363 * 86400)]) {
+      const settings = settingsFromEnv({ APPROVAL_TIMEOUT_SECONDS: wait });
+      expect(lockLifetimeSeconds(settings)).toBe(Number(wait) + 2 * 86400);
+    }
+    // Before, the lock lived 7 days whatever the wait: a 30-day wait outlived it.
+    expect(lockLifetimeSeconds(settingsFromEnv({ APPROVAL_TIMEOUT_SECONDS: String(30 * 86400) }))).toBeGreaterThan(
+      30 * 86400,
+    );
   });
 
   it('refuses to start without its resources', () => {

@@ -16,6 +16,7 @@ import type {
   RollbackLinkRecord,
   RollbackLinkStatus,
 } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -142,17 +143,21 @@ function toRollbackLink(item: Item): RollbackLinkRecord {
  * rollback link and lock items carry `ttl` (epoch seconds: expiry + 7 days) for the table's TTL setting.
  */
 export class DynamoDbLedger implements Ledger {
+  private readonly send: DynamoDBClient['send'];
+
   constructor(
-    private readonly client: DynamoDBClient,
+    client: DynamoDBClient,
     readonly tableName: string,
-  ) {}
+  ) {
+    this.send = explainingSend(client, 'JSON');
+  }
 
   async acquireLock(lockKey: string, holder: LockHolder, nowEpochSeconds: number): Promise<LockResult> {
     const pk = lockPk(lockKey);
     // A failed condition returns the item that blocked it; if it vanished before we could read it, try again.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.client.send(
+        await this.send(
           new PutItemCommand({
             TableName: this.tableName,
             Item: {
@@ -164,11 +169,12 @@ export class DynamoDbLedger implements Ledger {
               expiresAt: N(holder.expiresAt),
               ttl: N(holder.expiresAt + TTL_GRACE_SECONDS),
             },
-            // A rollback may also take over the lock a failed rollback of the same remediation left (a re-run).
+            // A rollback may also take over the lock a failed rollback of the same remediation left (a re-run); that
+            // lock never expires for anyone else.
             ConditionExpression:
               holder.kind === 'rollback'
-                ? 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)'
-                : 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token',
+                ? 'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)'
+                : 'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token',
             ExpressionAttributeNames: { '#token': 'token' },
             ExpressionAttributeValues: {
               ':now': N(nowEpochSeconds),
@@ -194,7 +200,7 @@ export class DynamoDbLedger implements Ledger {
 
   async releaseLock(lockKey: string, token: string): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { pk: S(lockPk(lockKey)) },
@@ -210,13 +216,14 @@ export class DynamoDbLedger implements Ledger {
 
   async keepLockForRollback(lockKey: string, token: string): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(lockPk(lockKey)) },
-          UpdateExpression: 'SET failedRollback = :true',
+          // Kept until a rollback succeeds: without `ttl`, the table's TTL never deletes it.
+          UpdateExpression: 'SET failedRollback = :true REMOVE #ttl',
           ConditionExpression: '#token = :token',
-          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':token': S(token), ':true': { BOOL: true } },
         }),
       );
@@ -226,7 +233,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async putRemediation(record: RemediationRecord): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -254,7 +261,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async putApproval(record: ApprovalRecord): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -286,7 +293,7 @@ export class DynamoDbLedger implements Ledger {
   ): Promise<{ decided: boolean; record?: ApprovalRecord }> {
     const pk = approvalPk(approvalId);
     try {
-      const output = await this.client.send(
+      const output = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(pk) },
@@ -315,7 +322,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async putRollbackLink(record: RollbackLinkRecord): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -347,7 +354,7 @@ export class DynamoDbLedger implements Ledger {
   ): Promise<{ claimed: boolean; record?: RollbackLinkRecord }> {
     const pk = rollbackLinkPk(linkId);
     try {
-      const output = await this.client.send(
+      const output = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: S(pk) },
@@ -376,7 +383,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   private async getItem(pk: string): Promise<Item | undefined> {
-    const output = await this.client.send(
+    const output = await this.send(
       new GetItemCommand({ TableName: this.tableName, Key: { pk: S(pk) }, ConsistentRead: true }),
     );
     return output.Item;

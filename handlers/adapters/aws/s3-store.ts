@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PreconditionFailedError } from '../../core/errors.ts';
 import type { ObjectStore } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
@@ -22,17 +23,20 @@ function httpStatus(error: unknown): number | undefined {
 export class S3Store implements ObjectStore {
   private readonly prefix: string;
 
+  private readonly send: S3Client['send'];
+
   constructor(
-    private readonly client: S3Client,
+    client: S3Client,
     readonly bucket: string,
     prefix = '',
   ) {
+    this.send = explainingSend(client, 'XML');
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
   }
 
   async put(key: string, body: string, options: { ifAbsent?: boolean } = {}): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.keyOf(key),
@@ -51,7 +55,7 @@ export class S3Store implements ObjectStore {
 
   async get(key: string): Promise<string | undefined> {
     try {
-      const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      const output = await this.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
       if (output.Body === undefined) return '';
       return await output.Body.transformToString('utf-8');
     } catch (error) {

@@ -1,5 +1,6 @@
 import { BatchUpdateFindingsCommand, type SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { FindingRef, FindingsUpdater } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 export const MAX_NOTE_LENGTH = 512;
 export const NOTE_UPDATED_BY = 'default-sg-remediation';
@@ -27,7 +28,11 @@ export function fitNote(text: string): string {
 
 /** A {@link FindingsUpdater} over Security Hub BatchUpdateFindings (run in the administrator account). */
 export class SecurityHubFindings implements FindingsUpdater {
-  constructor(private readonly client: SecurityHubClient) {}
+  private readonly send: SecurityHubClient['send'];
+
+  constructor(client: SecurityHubClient) {
+    this.send = explainingSend(client, 'JSON');
+  }
 
   async update(
     finding: FindingRef,
@@ -35,7 +40,7 @@ export class SecurityHubFindings implements FindingsUpdater {
   ): Promise<void> {
     const text = change.note.trim();
     if (text === '' && change.workflowStatus === undefined) return;
-    const output = await this.client.send(
+    const output = await this.send(
       new BatchUpdateFindingsCommand({
         FindingIdentifiers: [{ Id: finding.findingId, ProductArn: finding.productArn }],
         ...(change.workflowStatus !== undefined ? { Workflow: { Status: change.workflowStatus } } : {}),

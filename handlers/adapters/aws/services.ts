@@ -49,6 +49,7 @@ import {
   type ResourceState,
 } from '../../core/resources.ts';
 import type { ServicesPort } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 async function unlessGone<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
   try {
@@ -96,7 +97,11 @@ export interface ResourceMover {
 }
 
 export class LambdaMover implements ResourceMover {
-  constructor(private readonly client: LambdaClient) {}
+  private readonly send: LambdaClient['send'];
+
+  constructor(client: LambdaClient) {
+    this.send = explainingSend(client, 'JSON');
+  }
 
   async findUsing(vpcId: string, groupId: string): Promise<ResourceState[]> {
     const found: ResourceState[] = [];
@@ -104,9 +109,7 @@ export class LambdaMover implements ResourceMover {
     do {
       // ALL: published versions too — they keep the groups they were published with and share the interfaces
       // (https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
-      const page = await this.client.send(
-        new ListFunctionsCommand({ Marker: marker, MaxItems: 50, FunctionVersion: 'ALL' }),
-      );
+      const page = await this.send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50, FunctionVersion: 'ALL' }));
       for (const fn of page.Functions ?? []) {
         const groups = fn.VpcConfig?.SecurityGroupIds ?? [];
         if (!fn.FunctionName || fn.VpcConfig?.VpcId !== vpcId || !groups.includes(groupId)) continue;
@@ -126,7 +129,7 @@ export class LambdaMover implements ResourceMover {
 
   describe(id: string): Promise<ResourceState | undefined> {
     return unlessGone(async () => {
-      const fn = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
+      const fn = await this.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
       return {
         kind: 'lambda-function',
         id,
@@ -138,8 +141,8 @@ export class LambdaMover implements ResourceMover {
 
   async setGroups(id: string, groups: string[]): Promise<void> {
     // VpcConfig is replaced as a whole: keep the function's subnets and dual-stack setting.
-    const fn = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
-    await this.client.send(
+    const fn = await this.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
+    await this.send(
       new UpdateFunctionConfigurationCommand({
         FunctionName: id,
         VpcConfig: {
@@ -155,7 +158,7 @@ export class LambdaMover implements ResourceMover {
   }
 
   async settled(id: string): Promise<boolean> {
-    const fn = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
+    const fn = await this.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
     if (fn.LastUpdateStatus === 'Failed')
       throw new ResourceMoveError(
         'ResourceMoveFailed',
@@ -166,14 +169,18 @@ export class LambdaMover implements ResourceMover {
 }
 
 export class RdsMover {
-  constructor(private readonly client: RDSClient) {}
+  private readonly send: RDSClient['send'];
+
+  constructor(client: RDSClient) {
+    this.send = explainingSend(client, 'XML');
+  }
 
   async findUsing(vpcId: string, groupId: string): Promise<ResourceState[]> {
     const found: ResourceState[] = [];
     const clusters = new Set<string>();
     let marker: string | undefined;
     do {
-      const page = await this.client.send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }));
+      const page = await this.send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }));
       for (const instance of page.DBInstances ?? []) {
         const groups = (instance.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId ?? '');
         if (instance.DBSubnetGroup?.VpcId !== vpcId || !groups.includes(groupId)) continue;
@@ -195,9 +202,9 @@ export class RdsMover {
     return unlessGone(async () => {
       const refs =
         kind === 'rds-instance'
-          ? (await this.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]
+          ? (await this.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]
               ?.VpcSecurityGroups
-          : (await this.client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]
+          : (await this.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]
               ?.VpcSecurityGroups;
       if (!refs) return undefined;
       return { kind, id, groups: refs.map((g) => g.VpcSecurityGroupId ?? '') };
@@ -206,11 +213,11 @@ export class RdsMover {
 
   async setGroups(kind: 'rds-instance' | 'rds-cluster', id: string, groups: string[]): Promise<void> {
     if (kind === 'rds-instance')
-      await this.client.send(
+      await this.send(
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, VpcSecurityGroupIds: groups, ApplyImmediately: true }),
       );
     else
-      await this.client.send(
+      await this.send(
         new ModifyDBClusterCommand({ DBClusterIdentifier: id, VpcSecurityGroupIds: groups, ApplyImmediately: true }),
       );
   }
@@ -218,21 +225,24 @@ export class RdsMover {
   async settled(kind: 'rds-instance' | 'rds-cluster', id: string): Promise<boolean> {
     const refs =
       kind === 'rds-instance'
-        ? (await this.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]
+        ? (await this.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]
             ?.VpcSecurityGroups
-        : (await this.client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]
+        : (await this.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]
             ?.VpcSecurityGroups;
     return (refs ?? []).every((g) => g.Status === undefined || g.Status === 'active');
   }
 }
 
 export class LoadBalancerMover implements ResourceMover {
-  constructor(private readonly client: ElasticLoadBalancingV2Client) {}
+  private readonly send: ElasticLoadBalancingV2Client['send'];
+
+  constructor(client: ElasticLoadBalancingV2Client) {
+    this.send = explainingSend(client, 'XML');
+  }
 
   describe(arn: string): Promise<ResourceState | undefined> {
     return unlessGone(async () => {
-      const lb = (await this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] })))
-        .LoadBalancers?.[0];
+      const lb = (await this.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers?.[0];
       if (!lb) return undefined;
       return {
         kind: 'load-balancer',
@@ -244,7 +254,7 @@ export class LoadBalancerMover implements ResourceMover {
   }
 
   async setGroups(arn: string, groups: string[]): Promise<void> {
-    await this.client.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: groups }));
+    await this.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: groups }));
   }
 
   async settled(): Promise<boolean> {
@@ -253,20 +263,24 @@ export class LoadBalancerMover implements ResourceMover {
 }
 
 export class MountTargetMover implements ResourceMover {
-  constructor(private readonly client: EFSClient) {}
+  private readonly send: EFSClient['send'];
+
+  constructor(client: EFSClient) {
+    this.send = explainingSend(client, 'JSON');
+  }
 
   describe(id: string): Promise<ResourceState | undefined> {
     return unlessGone(async () => {
-      const target = (await this.client.send(new DescribeMountTargetsCommand({ MountTargetId: id }))).MountTargets?.[0];
+      const target = (await this.send(new DescribeMountTargetsCommand({ MountTargetId: id }))).MountTargets?.[0];
       if (!target) return undefined;
-      const groups = (await this.client.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: id })))
+      const groups = (await this.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: id })))
         .SecurityGroups;
       return { kind: 'efs-mount-target', id, groups: groups ?? [], ...(target.VpcId ? { vpcId: target.VpcId } : {}) };
     });
   }
 
   async setGroups(id: string, groups: string[]): Promise<void> {
-    await this.client.send(new ModifyMountTargetSecurityGroupsCommand({ MountTargetId: id, SecurityGroups: groups }));
+    await this.send(new ModifyMountTargetSecurityGroupsCommand({ MountTargetId: id, SecurityGroups: groups }));
   }
 
   async settled(): Promise<boolean> {
@@ -275,12 +289,15 @@ export class MountTargetMover implements ResourceMover {
 }
 
 export class VpcEndpointMover implements ResourceMover {
-  constructor(private readonly client: EC2Client) {}
+  private readonly send: EC2Client['send'];
+
+  constructor(client: EC2Client) {
+    this.send = explainingSend(client, 'XML');
+  }
 
   describe(id: string): Promise<ResourceState | undefined> {
     return unlessGone(async () => {
-      const endpoint = (await this.client.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [id] })))
-        .VpcEndpoints?.[0];
+      const endpoint = (await this.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [id] }))).VpcEndpoints?.[0];
       if (!endpoint) return undefined;
       return {
         kind: 'vpc-endpoint',
@@ -297,7 +314,7 @@ export class VpcEndpointMover implements ResourceMover {
     const add = groups.filter((g) => !current.includes(g));
     const remove = current.filter((g) => !groups.includes(g));
     if (add.length === 0 && remove.length === 0) return;
-    await this.client.send(
+    await this.send(
       new ModifyVpcEndpointCommand({
         VpcEndpointId: id,
         ...(add.length > 0 ? { AddSecurityGroupIds: add } : {}),
@@ -312,16 +329,19 @@ export class VpcEndpointMover implements ResourceMover {
 }
 
 export class ElastiCacheMover {
-  constructor(private readonly client: ElastiCacheClient) {}
+  private readonly send: ElastiCacheClient['send'];
+
+  constructor(client: ElastiCacheClient) {
+    this.send = explainingSend(client, 'XML');
+  }
 
   private async node(id: string) {
-    return (await this.client.send(new DescribeCacheClustersCommand({ CacheClusterId: id }))).CacheClusters?.[0];
+    return (await this.send(new DescribeCacheClustersCommand({ CacheClusterId: id }))).CacheClusters?.[0];
   }
 
   private async members(replicationGroupId: string): Promise<string[]> {
-    const group = (
-      await this.client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }))
-    ).ReplicationGroups?.[0];
+    const group = (await this.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId })))
+      .ReplicationGroups?.[0];
     return group?.MemberClusters ?? [];
   }
 
@@ -356,11 +376,11 @@ export class ElastiCacheMover {
     groups: string[],
   ): Promise<void> {
     if (kind === 'elasticache-replication-group')
-      await this.client.send(
+      await this.send(
         new ModifyReplicationGroupCommand({ ReplicationGroupId: id, SecurityGroupIds: groups, ApplyImmediately: true }),
       );
     else
-      await this.client.send(
+      await this.send(
         new ModifyCacheClusterCommand({ CacheClusterId: id, SecurityGroupIds: groups, ApplyImmediately: true }),
       );
   }

@@ -10,6 +10,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { EXECUTION_ENDED, type RollbackStarter, type TaskCallbacks } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 /** The execution no longer waits for this token: it ended, timed out, or the token was never valid. */
 export class ExecutionEndedError extends Error {
@@ -31,17 +32,21 @@ const MAX_ERROR = 256;
 const MAX_CAUSE = 32768;
 
 export class SfnTaskCallbacks implements TaskCallbacks {
-  constructor(private readonly client: SFNClient) {}
+  private readonly send: SFNClient['send'];
+
+  constructor(client: SFNClient) {
+    this.send = explainingSend(client, 'JSON');
+  }
 
   async succeed(taskToken: string, output: unknown): Promise<void> {
-    await this.send(() =>
-      this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output ?? null) })),
+    await this.unlessEnded(() =>
+      this.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output ?? null) })),
     );
   }
 
   async fail(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.send(() =>
-      this.client.send(
+    await this.unlessEnded(() =>
+      this.send(
         new SendTaskFailureCommand({
           taskToken,
           error: error.slice(0, MAX_ERROR),
@@ -51,7 +56,7 @@ export class SfnTaskCallbacks implements TaskCallbacks {
     );
   }
 
-  private async send(call: () => Promise<unknown>): Promise<void> {
+  private async unlessEnded(call: () => Promise<unknown>): Promise<void> {
     try {
       await call();
     } catch (error) {
@@ -92,17 +97,20 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
  * and the existing execution is answered.
  */
 export class SfnRollbackStarter implements RollbackStarter {
+  private readonly send: SFNClient['send'];
+
   constructor(
-    private readonly client: SFNClient,
+    client: SFNClient,
     readonly stateMachineArn: string,
   ) {
     executionArnOf(stateMachineArn, 'x');
+    this.send = explainingSend(client, 'JSON');
   }
 
   async start(remediationId: string): Promise<{ executionArn: string }> {
     const name = rollbackExecutionName(remediationId);
     try {
-      const output = await this.client.send(
+      const output = await this.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
           name,

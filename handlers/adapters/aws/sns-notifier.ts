@@ -1,6 +1,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { byteLength, cleanSubject, NOTICE_MAX_BYTES } from '../../core/notices.ts';
 import type { Notification, Notifier } from '../../ports.ts';
+import { explainingSend } from './sdk-errors.ts';
 
 /**
  * The message within SNS's size limit. Notices are composed within it already (core/notices.ts), links first; this is
@@ -23,13 +24,17 @@ export function fitMessage(message: string): string {
  * under 100 characters without line breaks or control characters.
  */
 export class SnsNotifier implements Notifier {
+  private readonly send: SNSClient['send'];
+
   constructor(
-    private readonly client: SNSClient,
+    client: SNSClient,
     readonly topicArn: string,
-  ) {}
+  ) {
+    this.send = explainingSend(client, 'XML');
+  }
 
   async publish(notification: Notification): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: cleanSubject(notification.subject),

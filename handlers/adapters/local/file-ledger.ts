@@ -84,7 +84,9 @@ export class FileLedger implements Ledger {
         current?.failedRollback === true &&
         holder.kind === 'rollback' &&
         current.remediationId === holder.remediationId;
-      if (current === undefined || current.expiresAt < nowEpochSeconds || current.token === holder.token || rerun) {
+      // A failed rollback's lock does not expire: the group stays part-way restored until that rollback succeeds.
+      const expired = current !== undefined && current.expiresAt < nowEpochSeconds && current.failedRollback !== true;
+      if (current === undefined || expired || current.token === holder.token || rerun) {
         state.locks.set(lockKey, { ...holder });
         return { result: { acquired: true }, changed: true };
       }

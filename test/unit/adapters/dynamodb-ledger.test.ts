@@ -80,7 +80,8 @@ describe('DynamoDbLedger locks', () => {
         expiresAt: { N: '2000' },
         ttl: { N: String(2000 + WEEK) },
       },
-      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token',
+      ConditionExpression:
+        'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token',
       ExpressionAttributeNames: { '#token': 'token' },
       ExpressionAttributeValues: { ':now': { N: '1000' }, ':token': { S: 'tok-1' } },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -137,16 +138,16 @@ describe('DynamoDbLedger locks', () => {
     await ledger().acquireLock('sg-1', { ...holder, kind: 'rollback' }, 1000);
     expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
       ConditionExpression:
-        'attribute_not_exists(pk) OR expiresAt < :now OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)',
+        'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)',
       ExpressionAttributeValues: { ':true': { BOOL: true }, ':remediationId': { S: 'r-1' } },
     });
     await ledger().keepLockForRollback('sg-1', 'tok-1');
     expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key: { pk: { S: 'lock#sg-1' } },
-      UpdateExpression: 'SET failedRollback = :true',
+      UpdateExpression: 'SET failedRollback = :true REMOVE #ttl',
       ConditionExpression: '#token = :token',
-      ExpressionAttributeNames: { '#token': 'token' },
+      ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
       ExpressionAttributeValues: { ':token': { S: 'tok-1' }, ':true': { BOOL: true } },
     });
   });

@@ -103,6 +103,11 @@ describe('FileLedger locks', () => {
     await expect(ledger.acquireLock('sg-1', { ...rerun, remediationId: 'r-2' }, 1000)).resolves.toMatchObject({
       acquired: false,
     });
+    // It does not expire: long after its expiry, a new remediation is still refused (the group is part-way restored).
+    await expect(ledger.acquireLock('sg-1', holder('e', 99_000, 'r-3'), 90_000)).resolves.toMatchObject({
+      acquired: false,
+      heldBy: { failedRollback: true, remediationId: 'r-1' },
+    });
     await expect(ledger.acquireLock('sg-1', rerun, 1000)).resolves.toEqual({ acquired: true });
     // The re-run holds it now, unmarked: a second re-run waits for it.
     await expect(ledger.acquireLock('sg-1', { ...rerun, token: 'd' }, 1000)).resolves.toMatchObject({

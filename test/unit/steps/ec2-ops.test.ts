@@ -211,6 +211,34 @@ describe('removeRules', () => {
     await expect(removeRules(ec2, stale, all, pace)).resolves.toBeDefined();
     expect(rulesOf(await read(API))).toStrictEqual([]);
   });
+
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html: in a default VPC a
+  // rule that does not match is answered in UnknownIpPermissions, with no error.
+  it('a default VPC answering UnknownIpPermissions fails the call at once, naming the rule', async () => {
+    ec2 = Ec2Simulator.fromState(sample(), { defaultVpcIds: [VPC] });
+    const stale = await read(API);
+    const reference = rulesOf(stale).find((r) => r.direction === 'ingress') as Rule;
+    await ec2.revokeSecurityGroupIngress({ GroupId: API, IpPermissions: [toIpPermission(reference)] });
+    await expect(removeRules(ec2, stale, [reference], pace)).rejects.toMatchObject({
+      name: 'RevokeNotApplied',
+      message: expect.stringContaining(
+        `RevokeSecurityGroupIngress on ${API} did not find inbound TCP 8443 from ${D} — "workers on default"`,
+      ),
+    });
+  });
+
+  it('an answer of Return: false fails at once, naming the rules of the call', async () => {
+    const refusing: Ec2Port = Object.assign(Object.create(ec2) as Ec2Port, {
+      revokeSecurityGroupEgress: async () => ({ Return: false }),
+    });
+    const api = await read(API);
+    await expect(removeRules(refusing, api, [allOut], pace)).rejects.toMatchObject({
+      name: 'RevokeNotApplied',
+      message: expect.stringContaining(
+        `RevokeSecurityGroupEgress on ${API} answered Return: false for outbound all traffic to 0.0.0.0/0`,
+      ),
+    });
+  });
 });
 
 describe('readGroups / readInterfaces', () => {

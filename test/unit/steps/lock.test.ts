@@ -25,7 +25,11 @@ beforeEach(() => {
   ) as Ec2State;
   clock = T0;
   deps = {
-    ...createLocalDeps({ simulator: Ec2Simulator.fromState(state), storeDir: dir, settings: { lockTtlSeconds: TTL } }),
+    ...createLocalDeps({
+      simulator: Ec2Simulator.fromState(state),
+      storeDir: dir,
+      settings: { approvalTimeoutSeconds: TTL / 2, runAllowanceSeconds: TTL / 2 },
+    }),
     now: () => clock,
   };
 });
