@@ -13,7 +13,8 @@
  * approval (Re-check: I2 needs a fresh look before anything is revoked) and after the strip (Verify). Each read is the
  * default group (1), its members (⌈members / 1000⌉, at least 1), the groups referencing it by ingress and by egress
  * rules (two filters — EC2 ANDs filters, so they can't share a call — at least 1 each) and
- * DescribeSecurityGroupReferences (1).
+ * DescribeSecurityGroupReferences (1). Planning also needs the default group's stale rules once
+ * (DescribeStaleSecurityGroups: a rule through a deleted peering connection could not be restored).
  * Reads the design adds on top (each batch reads its interfaces before swapping, the copy is read back after it is
  * created, the VPC's tags for the opt-out) are overhead the benchmark measures against this bound.
  */
@@ -95,6 +96,7 @@ export function lowerBound(
     add('DescribeSecurityGroups', inventoryReads * (1 + 2 * referencePages));
     add('DescribeNetworkInterfaces', inventoryReads * Math.max(1, Math.ceil(plan.moves.length / PAGE)));
     add('DescribeSecurityGroupReferences', inventoryReads);
+    if (plan.status !== 'compliant') add('DescribeStaleSecurityGroups');
   }
   const total = Object.values(calls).reduce((sum, count) => sum + count, 0);
   return { byAction: calls, total, floorSeconds: pacingFloor(calls, pacingShare) };
