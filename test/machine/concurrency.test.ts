@@ -63,6 +63,36 @@ describe('concurrent runs on one group (I7)', () => {
     expect(await session.deps.store.get('snapshots/rem-second.json')).toBeUndefined();
   });
 
+  it('Take the lock crashing after the lock was written: its retry takes the run’s own lock and the run remediates', async () => {
+    const session = createSession(sampleState());
+    const ledger = session.deps.ledger;
+    const acquire = ledger.acquireLock.bind(ledger);
+    let crashes = 0;
+    ledger.acquireLock = async (...args) => {
+      const result = await acquire(...args);
+      if (crashes++ === 0) {
+        // What Step Functions reports for a function that died after its write (the Task's Retry catches it).
+        throw Object.assign(new Error('Runtime exited'), { name: 'Lambda.Unknown' });
+      }
+      return result;
+    };
+    const result = await session.remediate({
+      input: finding('finding-ec2.2-consolidated.json'),
+      executionName: 'rem-crashed-lock',
+    });
+    expect(crashes).toBe(2);
+    expect(result.status, JSON.stringify(result)).toBe('SUCCEEDED');
+    expect(result.output?.outcome).toBe('remediated');
+    // The lock was released at the end: nothing is left holding the group.
+    await expect(
+      ledger.acquireLock(
+        lockKey(target),
+        { remediationId: 'rem-next', token: 'x'.repeat(32), kind: 'remediation', expiresAt: 4e9 },
+        0,
+      ),
+    ).resolves.toEqual({ acquired: true });
+  });
+
   it('a rollback started while the remediation runs is refused with the reason; the remediation goes on', async () => {
     const session = createSession(sampleState());
     let rollback: Awaited<ReturnType<typeof session.rollback>> | undefined;

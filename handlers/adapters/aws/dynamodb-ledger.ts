@@ -170,18 +170,18 @@ export class DynamoDbLedger implements Ledger {
               ttl: N(holder.expiresAt + TTL_GRACE_SECONDS),
             },
             // A rollback may also take over the lock a failed rollback of the same remediation left (a re-run); that
-            // lock never expires for anyone else.
+            // lock never expires for anyone else. A remediation may take its own lock again: its id is its execution's
+            // name, so a lock held by that id was taken by an attempt that crashed before it could answer (I5).
             ConditionExpression:
               holder.kind === 'rollback'
                 ? 'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token OR (failedRollback = :true AND remediationId = :remediationId)'
-                : 'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
+                : 'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token OR (#kind = :remediation AND remediationId = :remediationId AND attribute_not_exists(failedRollback))',
+            ExpressionAttributeNames: { '#token': 'token', ...(holder.kind === 'rollback' ? {} : { '#kind': 'kind' }) },
             ExpressionAttributeValues: {
               ':now': N(nowEpochSeconds),
               ':token': S(holder.token),
-              ...(holder.kind === 'rollback'
-                ? { ':true': { BOOL: true }, ':remediationId': S(holder.remediationId) }
-                : {}),
+              ':remediationId': S(holder.remediationId),
+              ...(holder.kind === 'rollback' ? { ':true': { BOOL: true } } : { ':remediation': S('remediation') }),
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),

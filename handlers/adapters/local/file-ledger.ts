@@ -84,9 +84,16 @@ export class FileLedger implements Ledger {
         current?.failedRollback === true &&
         holder.kind === 'rollback' &&
         current.remediationId === holder.remediationId;
+      // A remediation's id is its execution's name: a lock held by the same id is this run's own, taken by an attempt
+      // that crashed before it could answer (I5). Rollbacks share their remediation's id, so only remediations re-enter.
+      const ownRetry =
+        holder.kind === 'remediation' &&
+        current?.kind === 'remediation' &&
+        current.remediationId === holder.remediationId &&
+        current.failedRollback !== true;
       // A failed rollback's lock does not expire: the group stays part-way restored until that rollback succeeds.
       const expired = current !== undefined && current.expiresAt < nowEpochSeconds && current.failedRollback !== true;
-      if (current === undefined || expired || current.token === holder.token || rerun) {
+      if (current === undefined || expired || current.token === holder.token || rerun || ownRetry) {
         state.locks.set(lockKey, { ...holder });
         return { result: { acquired: true }, changed: true };
       }

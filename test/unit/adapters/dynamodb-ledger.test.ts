@@ -64,7 +64,7 @@ beforeEach(() => {
 });
 
 describe('DynamoDbLedger locks', () => {
-  it('acquires with one conditional PutItem (free, expired or same token)', async () => {
+  it('acquires with one conditional PutItem (free, expired, same token, or its own remediation taken by a crashed attempt)', async () => {
     ddb.on(PutItemCommand).resolves({});
     await expect(ledger().acquireLock('sg-1', holder, 1000)).resolves.toEqual({ acquired: true });
     const calls = ddb.commandCalls(PutItemCommand);
@@ -81,9 +81,14 @@ describe('DynamoDbLedger locks', () => {
         ttl: { N: String(2000 + WEEK) },
       },
       ConditionExpression:
-        'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token',
-      ExpressionAttributeNames: { '#token': 'token' },
-      ExpressionAttributeValues: { ':now': { N: '1000' }, ':token': { S: 'tok-1' } },
+        'attribute_not_exists(pk) OR (expiresAt < :now AND attribute_not_exists(failedRollback)) OR #token = :token OR (#kind = :remediation AND remediationId = :remediationId AND attribute_not_exists(failedRollback))',
+      ExpressionAttributeNames: { '#token': 'token', '#kind': 'kind' },
+      ExpressionAttributeValues: {
+        ':now': { N: '1000' },
+        ':token': { S: 'tok-1' },
+        ':remediationId': { S: 'r-1' },
+        ':remediation': { S: 'remediation' },
+      },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);

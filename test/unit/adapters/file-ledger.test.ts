@@ -70,6 +70,22 @@ describe('FileLedger locks', () => {
     });
   });
 
+  it('lets a remediation take its own lock again with a new token (an attempt that crashed after taking it), nobody else', async () => {
+    const ledger = new FileLedger(file);
+    await ledger.acquireLock('sg-1', holder('first-attempt', 2000, 'rem-x'), 1000);
+    // The retry of the same execution (same remediation id) has drawn a new token.
+    await expect(ledger.acquireLock('sg-1', holder('retry', 2000, 'rem-x'), 1001)).resolves.toEqual({ acquired: true });
+    await expect(ledger.acquireLock('sg-1', holder('other', 2000, 'rem-y'), 1002)).resolves.toMatchObject({
+      acquired: false,
+    });
+    // A rollback shares its remediation's id but not its execution: it needs the token.
+    await expect(
+      ledger.acquireLock('sg-1', { ...holder('rb', 2000, 'rem-x'), kind: 'rollback' }, 1003),
+    ).resolves.toMatchObject({ acquired: false });
+    await ledger.releaseLock('sg-1', 'retry');
+    await expect(ledger.acquireLock('sg-1', holder('other', 2000, 'rem-y'), 1004)).resolves.toEqual({ acquired: true });
+  });
+
   it('keeps locks on different keys apart', async () => {
     const ledger = new FileLedger(file);
     await ledger.acquireLock('sg-1', holder('a'), 1000);
