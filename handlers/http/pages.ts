@@ -175,6 +175,16 @@ function note(tone: 'ok' | 'warn' | 'bad' | 'info', body: SafeHtml): SafeHtml {
   return tone === 'info' ? html`<div class="note">${body}</div>` : html`<div class="note ${tone}">${body}</div>`;
 }
 
+/** What the plan does that is not obvious (interfaces left on the default group, quotas read as the defaults). */
+function planNotes(plan: Plan): SafeHtml | string {
+  const notes = plan.notes ?? [];
+  if (notes.length === 0) return '';
+  return html`
+<h2>Notes (${notes.length})</h2>
+<ul>${notes.map((text) => html`<li>${text}</li>`)}</ul>
+`;
+}
+
 function groupNames(plan: Plan): Record<string, string> {
   const names: Record<string, string> = { [plan.defaultGroupId]: 'default' };
   for (const reference of plan.references) names[reference.groupId] = reference.groupName ?? reference.groupId;
@@ -307,7 +317,7 @@ ${resourcesTable(plan)}
 
 <h2>References from other security groups (${outside.length})</h2>
 ${referencesTable(plan)}
-
+${planNotes(plan)}
 <h2>Your decision</h2>
 <form method="post">
 <input type="hidden" name="${CSRF_FIELD}" value="${view.csrfToken}">

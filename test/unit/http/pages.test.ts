@@ -93,6 +93,37 @@ describe('approvalPage without a replacement', () => {
   });
 });
 
+describe('approvalPage with notes', () => {
+  it('shows the plan’s notes (quotas read as the defaults, interfaces left on the default group), escaped', () => {
+    const plan: Plan = {
+      remediationId: 'r-2',
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      vpcId: 'vpc-1',
+      defaultGroupId: 'sg-0123456789abcdef0',
+      status: 'ready',
+      reasons: [],
+      notes: [
+        'Service Quotas could not be read (AccessDeniedException): the documented defaults were used.',
+        'eni-0aaaaaaaaaaaaaaaa (Lambda function "<img src=x>") is left on the default group.',
+      ],
+      leftOnDefault: [{ networkInterfaceId: 'eni-0aaaaaaaaaaaaaaaa', label: 'Lambda function "<img src=x>"' }],
+      defaultRules: [{ direction: 'egress', protocol: '-1', peer: { kind: 'cidr4', cidr: '0.0.0.0/0' } }],
+      replacementNeeded: false,
+      replacementName: 'default-replacement-r-2',
+      moves: [],
+      references: [],
+      batches: [],
+    };
+    const body = approvalPage({ plan, expiresAt: 2000, now: 1000, csrfToken: 'A'.repeat(43) }).body;
+    expect(body).toContain('<h2>Notes (2)</h2>');
+    expect(body).toContain('the documented defaults were used.');
+    expect(body).toContain('is left on the default group.');
+    expect(body).toContain('&lt;img src=x&gt;');
+    expect(body).not.toContain('<img src=x>');
+  });
+});
+
 describe('csrf', () => {
   it('tokens are per kind, per id and per key, and verified in constant form', () => {
     const token = csrfToken('approval', 'id-1', 'key');
