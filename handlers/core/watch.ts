@@ -200,6 +200,11 @@ function groupList(value: unknown): string {
   return groupSet(value).join(', ') || '(none)';
 }
 
+/** Whether the call adds or changes a rule (the group fails EC2.2 again), rather than putting something on the group. */
+export function isRuleCall(eventName: string): boolean {
+  return eventName.startsWith('Authorize') || eventName === 'ModifySecurityGroupRules';
+}
+
 /** What the call did to `groupId`, in words: the rules it added, the interfaces or instances it put on the group. */
 export function describeCall(call: CloudTrailCall, groupId: string): { summary: string; details: string[] } {
   const request = object(call.requestParameters) ?? {};
@@ -300,18 +305,30 @@ export function watchNotice(
   call: CloudTrailCall,
   accountId: string,
   stripped: StrippedGroup,
+  /** The remediation's copy of the group, when it made one and it still exists: where a resource put on it belongs. */
+  copy?: { groupId: string; groupName?: string },
 ): { subject: string; message: string } {
   const { summary, details } = describeCall(call, stripped.groupId);
-  const rule = call.eventName.startsWith('Authorize') || call.eventName === 'ModifySecurityGroupRules';
+  const rule = isRuleCall(call.eventName);
   const what = rule ? 'A rule was added to' : 'Something was put on';
   const where = `the EC2 call's CloudTrail record (event ${call.eventID ?? 'id unknown'})`;
+  const rollback = `the "Roll back EC2.2" action, or npm run cli -- rollback --remediation ${stripped.remediationId}`;
+  const copyWords = copy ? `${copy.groupId}${copy.groupName ? ` ${quote(copy.groupName)}` : ''}` : undefined;
+  const advice = rule
+    ? [
+        `To strip it again: run the Security Hub custom action "Remediate EC2.2" on its EC2.2 finding, which turns FAILED again once AWS Config records the change, or: npm run cli -- remediate --group ${stripped.groupId} (with credentials for ${accountId}, AWS_REGION=${call.awsRegion}). The run moves whatever now uses the group to a copy first.`,
+        `If the group is needed again, roll the remediation back instead of adding rules by hand: ${rollback}.`,
+      ]
+    : [
+        `It gets no traffic through the default group, which has no rules: give it a group of its own${copyWords ? ` (the remediation's copy ${copyWords} holds the rules the default group had)` : ''}, and name that group in whatever launched it (launch template, Auto Scaling group, service), or the next launch lands here again.`,
+        `A new remediation would not move it: a default group without rules passes EC2.2. If the default group is needed again, roll the remediation back: ${rollback}.`,
+      ];
   const head = [
     `${what} the stripped default group ${stripped.groupId}${stripped.vpcId ? ` of ${stripped.vpcId}` : ''} in ${accountId} ${call.awsRegion}, marked DO NOT USE by remediation ${stripped.remediationId}.`,
     `What: ${plainText(summary)}.`,
     `Who: ${describeCaller(call.userIdentity)}.`,
     `When: ${quote(call.eventTime ?? 'unknown')}, from ${quote(call.sourceIPAddress ?? 'an unknown address')}.`,
-    `To strip it again: run the Security Hub custom action "Remediate EC2.2" on its EC2.2 finding, which comes back FAILED at Security Hub's next check of the group, or: npm run cli -- remediate --group ${stripped.groupId} (with credentials for ${accountId}, AWS_REGION=${call.awsRegion}). The run moves whatever now uses the group to a copy first.`,
-    `If the group is needed again, roll the remediation back instead of adding rules by hand: the "Roll back EC2.2" action, or npm run cli -- rollback --remediation ${stripped.remediationId}.`,
+    ...advice,
     'This message has no links.',
   ];
   const body = [

@@ -11,14 +11,18 @@ import {
   type CloudTrailCall,
   groupsTouched,
   isOwnCall,
+  isRuleCall,
   isWatchedCall,
   type OwnRoles,
+  type StrippedGroup,
   strippedGroups,
   watchNotice,
 } from '../core/watch.ts';
+import type { Ec2Port } from '../ports.ts';
 import { parseInput } from './common.ts';
 import type { Deps } from './deps.ts';
-import { readGroups } from './ec2-ops.ts';
+import { describeGroups, readGroups } from './ec2-ops.ts';
+import { REMEDIATION_TAG } from './migrate.ts';
 
 const accountId = z.string().regex(/^\d{12}$/);
 const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/);
@@ -78,6 +82,21 @@ export function ownRolesFromEnv(env: NodeJS.ProcessEnv): OwnRoles {
   };
 }
 
+/** The copy the remediation made of the group (found by its remediation tag, as the rollback finds it), if any. */
+async function findCopy(
+  ec2: Ec2Port,
+  group: StrippedGroup,
+): Promise<{ groupId: string; groupName?: string } | undefined> {
+  if (!group.vpcId) return undefined;
+  const [copy] = await describeGroups(ec2, [
+    { Name: 'vpc-id', Values: [group.vpcId] },
+    { Name: `tag:${REMEDIATION_TAG}`, Values: [group.remediationId] },
+  ]);
+  return copy?.GroupId
+    ? { groupId: copy.GroupId, ...(copy.GroupName ? { groupName: copy.GroupName } : {}) }
+    : undefined;
+}
+
 export interface WatchOutput {
   notified: string[];
   /** Why nothing was sent, when nothing was. */
@@ -94,11 +113,13 @@ export async function watch(raw: unknown, deps: Deps, own: OwnRoles = {}): Promi
   const touched = groupsTouched(call);
   if (touched.length === 0) return { notified: [], ignored: 'the call names no security group' };
   const target = { accountId: call.recipientAccountId ?? event.account, region: call.awsRegion };
-  const groups = await readGroups(deps.ec2(target), touched);
+  const ec2 = deps.ec2(target);
+  const groups = await readGroups(ec2, touched);
   const stripped = strippedGroups([...groups.values()]);
   if (stripped.length === 0) return { notified: [], ignored: 'no stripped default group among the groups it touched' };
   for (const group of stripped) {
-    await deps.notifier.publish(watchNotice(call, target.accountId, group));
+    const copy = isRuleCall(call.eventName) ? undefined : await findCopy(ec2, group);
+    await deps.notifier.publish(watchNotice(call, target.accountId, group, copy));
     deps.log.warn('stripped default group changed', {
       groupId: group.groupId,
       remediationId: group.remediationId,

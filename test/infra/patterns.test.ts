@@ -268,7 +268,9 @@ describe('the watcher (watch): EC2 calls recorded by CloudTrail', () => {
     expect(matches(watch, example('finding-ec2.2-consolidated.json'))).toBe(false);
   });
 
-  it('names every call the watcher handles, and only those', () => {
+  it('names every call the watcher handles, and only those; docs/deploy.md shows it for forwarding rules', () => {
     expect([...WATCH_PATTERN.detail.eventName].sort()).toEqual([...WATCHED_CALLS].sort());
+    const deploy = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
+    expect(deploy).toContain(JSON.stringify(WATCH_PATTERN));
   });
 });

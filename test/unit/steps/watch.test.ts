@@ -133,6 +133,39 @@ describe('a call on a stripped (marked) default group', () => {
     expect(sent[0]?.message).toContain(detail);
   });
 
+  it('a rule added: the group fails EC2.2 again, so the notice offers the remediation again', async () => {
+    await watch(record('authorize-egress.json'), deps, OWN);
+    const message = sent[0]?.message ?? '';
+    expect(message).toContain('"Remediate EC2.2" on its EC2.2 finding, which turns FAILED again');
+    expect(message).not.toContain('give it a group of its own');
+  });
+
+  it('a resource put on it: no rule, EC2.2 still passes; the notice says where it belongs — the remediation’s copy', async () => {
+    const { GroupId: copy } = await simulator.createSecurityGroup({
+      GroupName: `default-replacement-${REMEDIATION}`,
+      Description: 'copy',
+      VpcId: 'vpc-07e1f2a3b4c5d6e7f',
+      TagSpecifications: [
+        {
+          ResourceType: 'security-group',
+          Tags: [{ Key: 'default-sg-remediation:remediation-id', Value: REMEDIATION }],
+        },
+      ],
+    });
+    await watch(record('run-instances.json'), deps, OWN);
+    const message = sent[0]?.message ?? '';
+    expect(message).toContain(
+      `give it a group of its own (the remediation's copy ${copy} "default-replacement-${REMEDIATION}" holds the rules the default group had)`,
+    );
+    expect(message).toContain('A new remediation would not move it: a default group without rules passes EC2.2.');
+    expect(message).not.toContain('turns FAILED again');
+  });
+
+  it('a resource put on it with no copy (the remediation needed none): no copy is named', async () => {
+    await watch(record('modify-network-interface-attribute.json'), deps, OWN);
+    expect(sent[0]?.message).toContain('give it a group of its own, and name that group in whatever launched it');
+  });
+
   it('names the service that called for a principal (Auto Scaling launching instances)', async () => {
     await watch(record('run-instances.json'), deps, OWN);
     expect(sent[0]?.message).toContain('through "autoscaling.amazonaws.com"');
