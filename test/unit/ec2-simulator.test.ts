@@ -1388,6 +1388,13 @@ describe('CreateTags / DeleteTags (security groups)', () => {
     await ec2.deleteTags({ Resources: [API_SG], Tags: [{ Key: 'team' }] });
     expect(await groupOf(ec2, API_SG)).not.toHaveProperty('Tags');
     expect(ec2.toState().SecurityGroups.find((g) => g.GroupId === API_SG)).not.toHaveProperty('Tags');
+    // Also a group whose tags came with the state file (a state written after a remediation, then rolled back).
+    const saved = sim(ec2.toState());
+    await saved.createTags({ Resources: [API_SG], Tags: [{ Key: 'Name', Value: 'x' }] });
+    const reloaded = sim(saved.toState());
+    await reloaded.deleteTags({ Resources: [API_SG], Tags: [{ Key: 'Name', Value: 'x' }] });
+    expect(await groupOf(reloaded, API_SG)).not.toHaveProperty('Tags');
+    expect(reloaded.toState().SecurityGroups.find((g) => g.GroupId === API_SG)).not.toHaveProperty('Tags');
   });
 
   it('DeleteTags refuses an aws: key and ids it cannot tag, changing nothing', async () => {
