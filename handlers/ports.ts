@@ -81,6 +81,14 @@ export interface Ec2Port {
     IpPermissions: IpPermission[];
   }): Promise<{ Return?: boolean }>;
   modifyNetworkInterfaceAttribute(input: { NetworkInterfaceId: string; Groups: string[] }): Promise<unknown>;
+  /** Adds tags, or overwrites the value of a key the resource has (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html). */
+  createTags(input: { Resources: string[]; Tags: Tag[] }): Promise<unknown>;
+  /**
+   * Deletes tags; one given with a `Value` only while the resource's value is that one
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteTags.html). `Tags` is required here: EC2 deletes
+   * every tag of the resources when it is left out.
+   */
+  deleteTags(input: { Resources: string[]; Tags: Tag[] }): Promise<unknown>;
 }
 
 /**

@@ -55,6 +55,11 @@ export const configSchema = z.object({
     .pipe(z.union([z.literal(''), z.email('must be an email address')])),
   /** Start a remediation for every new FAILED EC2.2 finding. Off: only the "Remediate EC2.2" custom action starts one. */
   autoRemediate: flag.default(false),
+  /**
+   * Deploy the watcher's EventBridge rule: EC2 calls recorded by CloudTrail that add a rule to a stripped default group
+   * or put something on it are reported to the topic (needs a CloudTrail trail with management events).
+   */
+  watch: flag.default(false),
   /** How long a remediation waits for its approval before everything is put back ("N minutes|hours|days"). */
   approvalTimeout: z
     .string()

@@ -12,6 +12,9 @@
  *   it and `Name`), CreateTags only within that CreateSecurityGroup call (`ec2:CreateAction`), and only groups that
  *   carry the tag (`aws:ResourceTag`) may have their rules changed by CreateReplacement or be deleted
  *   (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html);
+ * - the strip may tag groups only with the mark of core/marker.ts (`Name` = "DO NOT USE. DO NOT ADD RULES" and the
+ *   status tag naming a remediation: `aws:RequestTag`, `aws:TagKeys`); the rollback may write back or delete only those
+ *   two keys, and only on a group that carries the status tag (`aws:ResourceTag`);
  * - describe actions do not support resource-level permissions and are granted on `*`
  *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html: the Describe* actions
  *   list no resource types; https://docs.aws.amazon.com/AWSEC2/latest/APIReference/ec2-api-permissions.html).
@@ -23,6 +26,7 @@
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { MARK_KEYS, MARK_TEXT, markValue, STATUS_TAG } from '../handlers/core/marker.ts';
 import { REMEDIATION_TAG } from '../handlers/steps/migrate.ts';
 import type { Ec2Read, Ec2Write } from './steps.ts';
 
@@ -174,6 +178,37 @@ export function ec2Grant(
     wildcards.set(nagArnOf('network-interface', accountLabel), why.interfaces);
     wildcards.set(nagArnOf('security-group', accountLabel), why.groups);
     wildcards.set(nagArnOf('instance', accountLabel), why.interfaces);
+  }
+  if (has('mark-default')) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'TagTheStrippedGroupWithTheMarkOnly',
+        actions: ['ec2:CreateTags'],
+        resources: [groups],
+        conditions: {
+          ...inOwnVpc,
+          StringEquals: { 'aws:RequestTag/Name': MARK_TEXT },
+          StringLike: { [`aws:RequestTag/${STATUS_TAG}`]: markValue('*') },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...MARK_KEYS] },
+        },
+      }),
+    );
+    wildcards.set(nagArnOf('security-group', accountLabel), why.groups);
+  }
+  if (has('unmark-default')) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'RestoreTheMarkedKeysOfMarkedGroupsOnly',
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: [groups],
+        conditions: {
+          ...inOwnVpc,
+          Null: { [`aws:ResourceTag/${STATUS_TAG}`]: 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...MARK_KEYS] },
+        },
+      }),
+    );
+    wildcards.set(nagArnOf('security-group', accountLabel), why.groups);
   }
   if (has('delete-replacement')) {
     statements.push(

@@ -8,6 +8,7 @@
  * `5.4`, CIS 5.0.0 `5.5`, AWS FSBP `EC2.2`, PCI DSS 3.2.1 `PCI.EC2.2`. A CIS id alone is not enough (`5.4` of CIS 1.4.0
  * is another control). The parser re-checks all of this; the pattern only keeps other findings from starting runs.
  */
+import { WATCHED_CALLS } from '../handlers/core/watch.ts';
 
 export const SECURITY_HUB_SOURCE = 'aws.securityhub';
 export const FINDINGS_IMPORTED = 'Security Hub Findings - Imported';
@@ -68,6 +69,25 @@ export function customActionPattern(actionTargetArn: string) {
     resources: [actionTargetArn],
   };
 }
+
+/**
+ * The watcher's events (config `watch`): successful EC2 calls, as CloudTrail records them, that add a rule to a group
+ * or put a group on an interface (core/watch.ts WATCHED_CALLS). EC2's API calls reach EventBridge as "AWS API Call via
+ * CloudTrail" events of source `aws.ec2` with `eventSource` `ec2.amazonaws.com`
+ * (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-ec2.html), only while a CloudTrail trail records
+ * management events (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event.html). A call that
+ * failed carries `errorCode` and changed nothing. Which group, and whether it is a stripped default group, the pattern
+ * cannot tell (it cannot read tags): the watcher reads the groups.
+ */
+export const WATCH_PATTERN = {
+  source: ['aws.ec2'],
+  'detail-type': ['AWS API Call via CloudTrail'],
+  detail: {
+    eventSource: ['ec2.amazonaws.com'],
+    eventName: [...WATCHED_CALLS],
+    errorCode: [{ exists: false }],
+  },
+};
 
 /** The custom actions: id (the last part of the ActionTarget ARN, `action/custom/<id>`), name, description. */
 export const CUSTOM_ACTIONS = {

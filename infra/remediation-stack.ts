@@ -20,6 +20,7 @@ import { Links } from './constructs/links.ts';
 import { Notifications } from './constructs/notifications.ts';
 import { Storage } from './constructs/storage.ts';
 import { Triggers } from './constructs/triggers.ts';
+import { Watcher } from './constructs/watcher.ts';
 import { Workflows } from './constructs/workflows.ts';
 import {
   EC2_STEPS,
@@ -62,6 +63,8 @@ export class RemediationStack extends Stack {
   readonly workflows: Workflows;
   readonly triggers: Triggers;
   readonly alarms: Alarms;
+  /** The watcher's rule, with `watch` on. */
+  readonly watcher?: Watcher;
 
   constructor(scope: Construct, id: string, props: RemediationStackProps) {
     super(scope, id, props);
@@ -123,9 +126,13 @@ export class RemediationStack extends Stack {
         timeout: Duration.seconds(spec.timeoutSeconds),
         memorySize: spec.memoryMb,
         ...(spec.mutating ? { reservedConcurrentExecutions: config.mutatingConcurrency } : {}),
+        ...(spec.eventTarget ? { deadLetterQueue: this.deadLetters.queue } : {}),
         environment: {
           ...baseEnvironment,
           ...(spec.links ? { LINK_BASE_URL: this.links.baseUrl } : {}),
+          ...(spec.eventTarget
+            ? { REMEDIATION_ACCOUNT_ID: Aws.ACCOUNT_ID, MEMBER_ROLE_PREFIX: config.memberRoleName }
+            : {}),
           ...(usesEc2 ? { MEMBER_ROLE_NAME: memberRole } : {}),
           ...(usesEc2 && config.externalId ? { MEMBER_ROLE_EXTERNAL_ID: config.externalId } : {}),
         },
@@ -138,6 +145,13 @@ export class RemediationStack extends Stack {
       steps[step] = fn;
     }
     this.steps = steps;
+
+    if (config.watch) {
+      this.watcher = new Watcher(this, 'Watcher', {
+        function: steps.Watch.function,
+        deadLetters: this.deadLetters.queue,
+      });
+    }
 
     this.workflows = new Workflows(this, 'Workflows', {
       functionArns: Object.fromEntries(STEP_NAMES.map((step) => [step, steps[step].functionArn])) as Record<

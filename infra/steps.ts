@@ -32,7 +32,9 @@ export type Ec2Read =
  * - `add-rules`: Authorize/UpdateDescriptions on groups of this account's VPCs (twins, restored rules);
  * - `revoke-rules`: Revoke on groups of this account's VPCs (the strip, removing twins);
  * - `move-interfaces`: ModifyNetworkInterfaceAttribute (the group swap) on this account's interfaces;
- * - `delete-replacement`: DeleteSecurityGroup on groups carrying the remediation tag.
+ * - `delete-replacement`: DeleteSecurityGroup on groups carrying the remediation tag;
+ * - `mark-default`: CreateTags with exactly the mark of a stripped default group (handlers/core/marker.ts);
+ * - `unmark-default`: CreateTags / DeleteTags of the mark's keys, on groups carrying the mark's status tag.
  */
 export type Ec2Write =
   | 'create-replacement'
@@ -40,7 +42,9 @@ export type Ec2Write =
   | 'add-rules'
   | 'revoke-rules'
   | 'move-interfaces'
-  | 'delete-replacement';
+  | 'delete-replacement'
+  | 'mark-default'
+  | 'unmark-default';
 
 export type LedgerAction = 'PutItem' | 'GetItem' | 'UpdateItem' | 'DeleteItem';
 export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link';
@@ -82,6 +86,12 @@ export interface StepSpec {
   mutating: boolean;
   /** Gets LINK_BASE_URL (it writes links into its message). */
   links?: boolean;
+  /**
+   * Invoked by EventBridge (asynchronously), not by a state machine: gets the dead-letter queue for invocations that
+   * keep failing, and the names of the deployment's roles (REMEDIATION_ACCOUNT_ID, MEMBER_ROLE_PREFIX) whose calls it
+   * leaves out.
+   */
+  eventTarget?: boolean;
   access: Access;
 }
 
@@ -223,13 +233,14 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
   },
   Strip: {
     entry: 'strip',
-    description: "Revokes the default group's rules and the references that now have twins.",
+    description:
+      "Revokes the default group's rules and the references that now have twins, then tags the group DO NOT USE (CIS 5.4).",
     timeoutSeconds: 540,
     memoryMb: 512,
     mutating: true,
     access: {
       ec2Read: ['DescribeSecurityGroups'],
-      ec2Write: ['revoke-rules'],
+      ec2Write: ['revoke-rules', 'mark-default'],
       readObjects: ['snapshots'],
       ledger: { actions: ['PutItem'], items: ['remediation'] },
     },
@@ -281,11 +292,15 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
   },
   RestoreRules: {
     entry: 'restore-rules',
-    description: "Puts back the default group's rules and the original references (additive).",
+    description: "Puts back the default group's tags of the strip's mark, its rules and the original references.",
     timeoutSeconds: 540,
     memoryMb: 512,
     mutating: true,
-    access: { ec2Read: ['DescribeSecurityGroups'], ec2Write: ['add-rules'], readObjects: ['snapshots'] },
+    access: {
+      ec2Read: ['DescribeSecurityGroups'],
+      ec2Write: ['add-rules', 'unmark-default'],
+      readObjects: ['snapshots'],
+    },
   },
   MoveBack: {
     entry: 'move-back',
@@ -324,9 +339,22 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       services: { read: true },
     },
   },
+  Watch: {
+    entry: 'watch',
+    description:
+      'Watcher: reads the groups a CloudTrail-recorded EC2 call touched and reports rules or resources put on a stripped default group.',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    mutating: false,
+    eventTarget: true,
+    access: { ec2Read: ['DescribeSecurityGroups'], publish: true },
+  },
 };
 
 export const STEP_NAMES = Object.keys(STEP_SPECS) as StepName[];
+
+/** The steps the state machines invoke (all but the watcher). */
+export const WORKFLOW_STEPS = STEP_NAMES.filter((name) => !STEP_SPECS[name].eventTarget);
 
 /**
  * The steps that call the finding's account (EC2, the services owning interfaces, Service Quotas): each assumes its

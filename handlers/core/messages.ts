@@ -1,4 +1,5 @@
 /** Words for people: rules, plans and outcomes as the CLI prints them and the emails say them. */
+import { MARK_TEXT, STATUS_TAG } from './marker.ts';
 import { boundedList, countsByKind } from './notices.ts';
 import type { OwnerKind } from './owners.ts';
 import type { Plan } from './plan.ts';
@@ -159,5 +160,8 @@ export function describePlan(plan: Plan, options: PlanWordsOptions = {}): string
   lines.push('After approval:');
   lines.push(`  - revoke the default group's ${plan.defaultRules.length} rule(s)`);
   if (plan.replacementNeeded) lines.push('  - revoke the references to the default group that now have twins');
+  lines.push(
+    `  - tag it as CIS 5.4 recommends: Name "${MARK_TEXT}" (in place of any Name it has) and ${STATUS_TAG}; a rollback puts its tags back`,
+  );
   return lines;
 }

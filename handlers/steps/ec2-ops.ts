@@ -2,8 +2,9 @@
  * Idempotent building blocks over the EC2 port (I5): each reads what is there, changes only the difference, and
  * counts "already exists" / "already gone" answers as done.
  */
-import type { IpPermission, NetworkInterface, SecurityGroup } from '../core/ec2-shapes.ts';
+import type { IpPermission, NetworkInterface, SecurityGroup, Tag } from '../core/ec2-shapes.ts';
 import { errorCode } from '../core/errors.ts';
+import { missingMark, unmark } from '../core/marker.ts';
 import { describeRule } from '../core/messages.ts';
 import { chunk } from '../core/plan.ts';
 import {
@@ -229,6 +230,48 @@ function authorize(ec2: Ec2Port, groupId: string, direction: Direction, rules: R
 function revoke(ec2: Ec2Port, groupId: string, direction: Direction, rules: Rule[]) {
   const input = { GroupId: groupId, IpPermissions: implode(rules) };
   return direction === 'ingress' ? ec2.revokeSecurityGroupIngress(input) : ec2.revokeSecurityGroupEgress(input);
+}
+
+/**
+ * Marks the default group as stripped (core/marker.ts): writes, in one CreateTags call, the mark tags it does not carry
+ * yet (none on a re-run, I5). Answers how many tags were written.
+ */
+export async function markGroup(
+  ec2: Ec2Port,
+  group: SecurityGroup,
+  remediationId: string,
+  pace: Pace,
+): Promise<number> {
+  const missing = missingMark(group.Tags, remediationId);
+  if (missing.length === 0) return 0;
+  await pace('CreateTags');
+  await ec2.createTags({ Resources: [group.GroupId ?? ''], Tags: missing });
+  return missing.length;
+}
+
+/**
+ * Puts the mark's keys back as `before` (the snapshot's tags of the group) had them: the values the mark replaced are
+ * written back, the tags it added are deleted — each only while it still has the value the strip wrote, so a change
+ * someone made since is kept (answered in `foreign`). Nothing to do on a re-run (I5).
+ */
+export async function unmarkGroup(
+  ec2: Ec2Port,
+  group: SecurityGroup,
+  before: readonly Tag[] | undefined,
+  remediationId: string,
+  pace: Pace,
+): Promise<{ changed: number; foreign: string[] }> {
+  const { restore, remove, foreign } = unmark(group.Tags, before, remediationId);
+  const resources = [group.GroupId ?? ''];
+  if (restore.length > 0) {
+    await pace('CreateTags');
+    await ec2.createTags({ Resources: resources, Tags: restore });
+  }
+  if (remove.length > 0) {
+    await pace('DeleteTags');
+    await ec2.deleteTags({ Resources: resources, Tags: remove });
+  }
+  return { changed: restore.length + remove.length, foreign };
 }
 
 /** Groups of an interface, as ids. */

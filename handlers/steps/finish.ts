@@ -34,7 +34,7 @@ import {
 } from './common.ts';
 import type { Deps } from './deps.ts';
 import { readInventoryWith } from './discover.ts';
-import { addRules, groupIdsOf, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
+import { addRules, groupIdsOf, markGroup, readGroups, readInterfacesOn, removeRules } from './ec2-ops.ts';
 import { swapGroups, twinsByGroup } from './migrate.ts';
 
 const finishSchema = runSchema.extend({
@@ -268,8 +268,12 @@ async function migrateDelta(
   }
 }
 
-/** "Strip the default group": revoke all its rules, and the references to it that now have twins. */
-export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number }> {
+/**
+ * "Strip the default group": revoke all its rules, and the references to it that now have twins; then mark it as CIS
+ * 5.4 recommends (core/marker.ts: `Name` "DO NOT USE. DO NOT ADD RULES" and the project's status tag naming this
+ * remediation). The tags it had are in the snapshot; a rollback restores them.
+ */
+export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number; tagged: number }> {
   const input = parseInput(finishSchema, raw);
   const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
   const ec2 = deps.ec2(input.target);
@@ -300,8 +304,10 @@ export async function strip(raw: unknown, deps: Deps): Promise<{ revoked: number
         : rulesOf(group).filter((rule) => referencesGroup(rule, plan.defaultGroupId));
     revoked += (await removeRules(ec2, group, rules, deps.pace)).removed;
   }
+  const defaultGroup = groups.get(plan.defaultGroupId);
+  const tagged = defaultGroup ? await markGroup(ec2, defaultGroup, input.remediationId, deps.pace) : 0;
   await record('stripped');
-  return { revoked };
+  return { revoked, tagged };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Every Task of both state machines, by the name its Resource uses in the ASL files: `${DiscoverFunctionArn}` is
- * bound to `steps.Discover`, in Lambda and in the local runner alike.
+ * bound to `steps.Discover`, in Lambda and in the local runner alike; and the watcher, which EventBridge invokes.
  */
 import { requestApproval } from './approval.ts';
 import type { Deps } from './deps.ts';
@@ -12,6 +12,7 @@ import { parseFinding } from './parse.ts';
 import { notify, updateFinding } from './report.ts';
 import { loadRollback, moveBack, removeReplacement, restoreRules, verifyRollback } from './rollback.ts';
 import { saveSnapshot } from './snapshot.ts';
+import { watch } from './watch.ts';
 
 export type Step = (input: unknown, deps: Deps) => Promise<unknown>;
 
@@ -35,6 +36,7 @@ export const steps = {
   MoveBack: moveBack,
   RemoveReplacement: removeReplacement,
   VerifyRollback: verifyRollback,
+  Watch: watch,
 } satisfies Record<string, Step>;
 
 export type StepName = keyof typeof steps;

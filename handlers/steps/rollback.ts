@@ -5,10 +5,12 @@
 import * as z from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
+import { MARK_KEYS, markTags, tagValue } from '../core/marker.ts';
 import { describeRule } from '../core/messages.ts';
 import { type Plan, twinOf } from '../core/plan.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from '../core/rules.ts';
 import { type Snapshot, snapshotKey } from '../core/snapshot.ts';
+import { quote } from '../core/untrusted.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
 import {
   loadSnapshot,
@@ -20,7 +22,15 @@ import {
   targetSchema,
 } from './common.ts';
 import type { Deps } from './deps.ts';
-import { addRules, groupIdsOf, readGroups, readInterfaces, readInterfacesOn, removeRules } from './ec2-ops.ts';
+import {
+  addRules,
+  groupIdsOf,
+  readGroups,
+  readInterfaces,
+  readInterfacesOn,
+  removeRules,
+  unmarkGroup,
+} from './ec2-ops.ts';
 import { findReplacement, type MoveOutput, swapGroups, twinsByGroup } from './migrate.ts';
 
 const loadSchema = z.object({
@@ -122,15 +132,22 @@ const restoreSchema = contextSchema.extend({ stripped: z.boolean().nullish() });
 /**
  * "Restore the default group's rules and the references": additive only, and only what the live state needs, so it
  * converges from any point a remediation stopped at (I6, I9):
+ *  - first the default group's tags that the strip's mark replaced or added (core/marker.ts), so that the group no
+ *    longer says "DO NOT USE" once it has rules again, and the watcher does not take the rules put back for new ones;
  *  - the default group's rules and the other groups' references as the snapshot has them (missing only once the strip
  *    revoked them, or someone else did);
  *  - once the strip began, the transitional rules it revoked, while the copy still exists (`transitionalRules`).
  * Before the strip nothing transitional is added: what the remediation added is still there, and what it never added
- * (a refused Authorize) must not be tried again. The twins stay until the interfaces are back.
+ * (a refused Authorize) must not be tried again. The twins stay until the interfaces are back. Traffic comes first: a
+ * tag call that fails does not keep the rules from being put back; its error is raised after them.
  */
-export async function restoreRules(raw: unknown, deps: Deps): Promise<{ added: number; groupsGone: string[] }> {
+export async function restoreRules(
+  raw: unknown,
+  deps: Deps,
+): Promise<{ added: number; groupsGone: string[]; tagsRestored: number; foreignTags: string[] }> {
   const input = parseInput(restoreSchema, raw);
-  const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
+  const snapshot = await loadSnapshot(deps, input.remediationId, input.target.groupId, input.snapshotRevision);
+  const plan = snapshot.plan;
   const ec2 = deps.ec2(input.target);
   const replacementId = input.replacementGroupId;
   const wanted = new Map<string, Rule[]>(originalReferences(plan));
@@ -138,6 +155,19 @@ export async function restoreRules(raw: unknown, deps: Deps): Promise<{ added: n
   const groups = await readGroups(ec2, [...wanted.keys(), ...(replacementId ? [replacementId] : [])]);
   if (!groups.has(plan.defaultGroupId)) {
     throw new InvalidInputError([`The default group ${plan.defaultGroupId} no longer exists: nothing to restore.`]);
+  }
+  let unmarked = { changed: 0, foreign: [] as string[] };
+  let unmarkError: unknown;
+  try {
+    unmarked = await unmarkGroup(
+      ec2,
+      groups.get(plan.defaultGroupId) as SecurityGroup,
+      snapshot.inventory.defaultGroup.Tags,
+      input.remediationId,
+      deps.pace,
+    );
+  } catch (error) {
+    unmarkError = error;
   }
   const copy = replacementId ? groups.get(replacementId) : undefined;
   // Absent in executions of older definitions: then, as before, the strip is assumed to have run.
@@ -153,7 +183,8 @@ export async function restoreRules(raw: unknown, deps: Deps): Promise<{ added: n
     if (group) added += (await addRules(ec2, group, rules, deps.pace)).added;
     else groupsGone.push(groupId);
   }
-  return { added, groupsGone };
+  if (unmarkError !== undefined) throw unmarkError;
+  return { added, groupsGone, tagsRestored: unmarked.changed, foreignTags: unmarked.foreign };
 }
 
 const batchSchema = contextSchema.extend({ batch: z.number().int().min(0) });
@@ -209,6 +240,11 @@ export interface RollbackReport {
   foreignRules: string[];
   /** Resources (Lambda functions, databases, load balancers, …) deleted since the snapshot: reported, not errors. */
   resourcesGone?: string[];
+  /**
+   * Tags of the mark's keys (core/marker.ts) that someone else changed since the snapshot: left as they are, like
+   * foreign rules.
+   */
+  foreignTags?: string[];
 }
 
 /** Differences between the live state and the snapshot for everything the remediation touched. */
@@ -233,6 +269,23 @@ export async function compareWithSnapshot(
     }
   }
   const foreignRules = minus(live, plan.defaultRules).map((rule) => describeRule(rule));
+  const foreignTags: string[] = [];
+  const mark = new Map(markTags(snapshot.remediationId).map((tag) => [tag.Key, tag.Value]));
+  for (const key of MARK_KEYS) {
+    const now = tagValue(defaultGroup?.Tags, key);
+    const then = tagValue(snapshot.inventory.defaultGroup.Tags, key);
+    if (now === then) continue;
+    const said = (value: string | undefined) => (value === undefined ? 'no such tag' : quote(value));
+    if (now === mark.get(key)) {
+      problems.push(
+        `The default group still carries the tag ${key} = ${said(now)} of the strip; the snapshot has ${said(then)}.`,
+      );
+    } else {
+      foreignTags.push(
+        `${key} is ${said(now)}, the snapshot has ${said(then)}: changed by someone else, left as it is.`,
+      );
+    }
+  }
   for (const [groupId, rules] of references) {
     const group = groups.get(groupId);
     if (!group) continue;
@@ -286,7 +339,13 @@ export async function compareWithSnapshot(
   }
   return {
     problems,
-    report: { restored: true, interfacesGone, foreignRules, ...(services ? { resourcesGone } : {}) },
+    report: {
+      restored: true,
+      interfacesGone,
+      foreignRules,
+      ...(services ? { resourcesGone } : {}),
+      ...(foreignTags.length > 0 ? { foreignTags } : {}),
+    },
   };
 }
 

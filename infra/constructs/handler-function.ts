@@ -14,6 +14,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { accountGrant } from '../account-grant.ts';
 import type { Access, LedgerAction } from '../steps.ts';
@@ -33,6 +34,11 @@ export interface HandlerFunctionProps {
   logRetention: logs.RetentionDays;
   /** A fixed role name (for roles other accounts trust by ARN); generated otherwise. */
   roleName?: string;
+  /**
+   * For a function invoked asynchronously (an EventBridge target): where an event goes once Lambda's own retries of
+   * it failed.
+   */
+  deadLetterQueue?: sqs.IQueue;
 }
 
 export class HandlerFunction extends Construct {
@@ -75,6 +81,7 @@ export class HandlerFunction extends Construct {
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),
       role: this.role,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -108,12 +115,14 @@ export class HandlerFunction extends Construct {
       'Serverless-LambdaLatestVersion',
       'Node.js 22 is the runtime the handlers are built and tested for (DESIGN.md; npm scripts run Node 22); a newer runtime is a deliberate upgrade.',
     );
-    // Every handler is invoked synchronously (Step Functions Tasks, API Gateway): the caller sees each error and
-    // retries or catches it, so an asynchronous DLQ would never receive anything.
-    this.acknowledge(
-      'Serverless-LambdaDLQ',
-      'Invoked only synchronously (Step Functions Tasks or API Gateway): the caller sees every error and retries or catches it; an asynchronous DLQ would never receive anything.',
-    );
+    // The step and links handlers are invoked synchronously (Step Functions Tasks, API Gateway): the caller sees each
+    // error and retries or catches it, so an asynchronous DLQ would never receive anything. The watcher has one.
+    if (!props.deadLetterQueue) {
+      this.acknowledge(
+        'Serverless-LambdaDLQ',
+        'Invoked only synchronously (Step Functions Tasks or API Gateway): the caller sees every error and retries or catches it; an asynchronous DLQ would never receive anything.',
+      );
+    }
   }
 
   get functionArn(): string {

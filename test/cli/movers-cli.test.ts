@@ -67,6 +67,13 @@ describe('cli on a default group used by Lambda, RDS, a load balancer, EFS, an e
     );
     expect(rolledBack.code).toBe(0);
     expect(rolledBack.json).toMatchObject({ outcome: 'rolled-back', report: { resourcesGone: [] } });
-    expect(canonicalJson(read(restored))).toBe(canonicalJson(read(state)));
+    // The fixture lists the default group's (no) tags as `"Tags": []`; once the rollback has deleted the strip's mark
+    // the group has no tags again, which the simulator describes without `Tags` (docs/simulator-fidelity.md). The
+    // rest is byte for byte the same.
+    const expected = read(state);
+    const defaultGroup = expected.SecurityGroups.find((group: { GroupId: string }) => group.GroupId === DEFAULT_GROUP);
+    expect(defaultGroup.Tags).toEqual([]);
+    delete defaultGroup.Tags;
+    expect(canonicalJson(read(restored))).toBe(canonicalJson(expected));
   });
 });

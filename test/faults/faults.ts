@@ -420,7 +420,7 @@ async function runToTheEnd(
     const replacements = newGroups(original, afterRemediation);
     if (replacements.length > 1) throw new Error(`${replacements.length} replacement groups were created`);
     const left = await leftOnDefaultOf(session, result.executionName);
-    const expected = expectedAfterRemediation(original, groupId, replacements[0], left);
+    const expected = expectedAfterRemediation(original, groupId, replacements[0], left, result.executionName);
     const remediatedProblem = stateProblem(afterRemediation, expected, original, 'exactly as planned (remediated)');
     if (remediatedProblem) throw new Error(remediatedProblem);
     if (!(await lockFree(session, target))) throw new Error('the remediated run left the group locked');

@@ -11,6 +11,7 @@ describe('the configuration', () => {
     expect(load({})).toEqual({
       notificationEmail: '',
       autoRemediate: false,
+      watch: false,
       approvalTimeout: { text: '72 hours', seconds: 72 * 3600 },
       memberRoleName: 'DefaultSgRemediationMember',
       approval: 'always',

@@ -119,15 +119,17 @@ const EXPECTED: Record<string, string[]> = {
     ...SERVICES_READ,
     ...PLAN_READS,
   ],
-  Strip: [...REVOKE, DESCRIBE_GROUPS, 'dynamodb:PutItem', 's3:GetObject', ASSUME],
+  Strip: [...REVOKE, DESCRIBE_GROUPS, 'ec2:CreateTags', 'dynamodb:PutItem', 's3:GetObject', ASSUME],
   Verify: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 'ec2:DescribeVpcs', 's3:GetObject', ASSUME, ...SERVICES_READ],
   UpdateFinding: ['securityhub:BatchUpdateFindings'],
   Notify: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
   LoadRollback: [DESCRIBE_GROUPS, 'dynamodb:GetItem', 's3:GetObject', 's3:ListBucket', ASSUME],
-  RestoreRules: [...ADD, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
+  RestoreRules: [...ADD, DESCRIBE_GROUPS, 'ec2:CreateTags', 'ec2:DeleteTags', 's3:GetObject', ASSUME],
   MoveBack: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME, ...SERVICES_MOVE],
   RemoveReplacement: [...REVOKE, DESCRIBE_GROUPS, 'ec2:DeleteSecurityGroup', 's3:GetObject', ASSUME],
   VerifyRollback: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME, ...SERVICES_READ],
+  // The watcher reads the groups a call touched and mails the topic; events it cannot handle go to the DLQ.
+  Watch: [DESCRIBE_GROUPS, ASSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage'],
 };
 
 describe('no wildcard actions', () => {
@@ -277,10 +279,53 @@ describe('EC2 changes carry their conditions', () => {
         'ForAllValues:StringEquals': { 'aws:TagKeys': [REMEDIATION_TAG, 'Name'] },
       });
     }
-    for (const statement of withAction('ec2:CreateTags')) {
+    // CreateReplacement tags only inside its CreateSecurityGroup; the strip and the rollback tag under their own
+    // conditions (next test).
+    const createReplacement = stepStatements('CreateReplacement').filter((statement) =>
+      actionsOf(statement).includes('ec2:CreateTags'),
+    );
+    expect(createReplacement).toHaveLength(1);
+    for (const statement of createReplacement) {
       expect(actionsOf(statement)).toEqual(['ec2:CreateTags']);
       expect(statement.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } });
     }
+  });
+
+  it('the strip may only write the CIS 5.4 mark; the rollback only its two keys, on groups that carry it', () => {
+    const vpc = { 'ec2:Vpc': expect.anything() };
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html: aws:RequestTag/<key>
+    // is the value a request sets, aws:TagKeys the keys it names, aws:ResourceTag/<key> the resource's own tag.
+    const mark = {
+      ArnLike: vpc,
+      StringEquals: { 'aws:RequestTag/Name': 'DO NOT USE. DO NOT ADD RULES' },
+      StringLike: {
+        'aws:RequestTag/default-sg-remediation:status':
+          'DO NOT USE. DO NOT ADD RULES. Stripped by default-sg-remediation *',
+      },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name', 'default-sg-remediation:status'] },
+    };
+    const unmark = {
+      ArnLike: vpc,
+      Null: { 'aws:ResourceTag/default-sg-remediation:status': 'false' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name', 'default-sg-remediation:status'] },
+    };
+    const tagging = (step: string) =>
+      stepStatements(step).filter((statement) =>
+        actionsOf(statement).some((action) => action === 'ec2:CreateTags' || action === 'ec2:DeleteTags'),
+      );
+    const [strip, ...moreStrip] = tagging('Strip');
+    expect(moreStrip).toEqual([]);
+    expect(actionsOf(strip as Statement)).toEqual(['ec2:CreateTags']);
+    expect(strip?.Condition).toEqual(mark);
+    expect(JSON.stringify(strip?.Resource)).toContain(':security-group/*');
+    const [restore, ...moreRestore] = tagging('RestoreRules');
+    expect(moreRestore).toEqual([]);
+    expect(actionsOf(restore as Statement).sort()).toEqual(['ec2:CreateTags', 'ec2:DeleteTags']);
+    expect(restore?.Condition).toEqual(unmark);
+    expect(JSON.stringify(restore?.Resource)).toContain(':security-group/*');
+    // Nobody else may delete tags; the member roles hold the same statements as their steps.
+    expect(withAction('ec2:DeleteTags')).toHaveLength(2);
+    expect(withAction('ec2:CreateTags')).toHaveLength(3 * 2);
   });
 
   it('only a group carrying the remediation tag may be deleted, in this account’s VPCs', () => {

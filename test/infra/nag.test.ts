@@ -81,9 +81,10 @@ describe('cdk-nag', () => {
     for (const { id, reason } of all) expect(reason.length, id).toBeGreaterThan(40);
   });
 
-  it('is clean with every switch set too (findings rule, email subscription, external id, organization)', () => {
+  it('is clean with every switch set too (findings rule, watcher, email subscription, external id, organization)', () => {
     const variant = build({
       autoRemediate: true,
+      watch: true,
       notificationEmail: 'secops@example.com',
       externalId: 'dsgr-external-1',
       organizationId: 'o-abcdefghij',

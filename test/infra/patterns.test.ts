@@ -7,11 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRemediationInput } from '../../handlers/core/finding.ts';
+import { WATCHED_CALLS } from '../../handlers/core/watch.ts';
 import {
   CUSTOM_ACTIONS,
   customActionPattern,
   FINDING_IMPORTED_PATTERN,
   FINDINGS_CUSTOM_ACTION,
+  WATCH_PATTERN,
 } from '../../infra/patterns.ts';
 import { matches, type Pattern } from './event-pattern.ts';
 
@@ -222,5 +224,53 @@ describe('custom actions', () => {
       expect(matches(rollback, { ...sample, resources })).toBe(false);
     }
     expect(matches(remediate, example('finding-ec2.2-consolidated.json'))).toBe(false);
+  });
+});
+
+describe('the watcher (watch): EC2 calls recorded by CloudTrail', () => {
+  const CLOUDTRAIL = join(import.meta.dirname, '..', 'fixtures', 'cloudtrail');
+  const record = (name: string) => JSON.parse(readFileSync(join(CLOUDTRAIL, name), 'utf8'));
+  const watch = WATCH_PATTERN as unknown as Pattern;
+
+  // Every successful call that adds a rule to a group or puts a group on an interface reaches the watcher, whoever
+  // made it and whichever group it names: the pattern cannot read tags, the watcher decides (test/unit/steps/watch).
+  it.each([
+    'authorize-ingress.json',
+    'authorize-ingress-by-name.json',
+    'authorize-egress.json',
+    'authorize-referencing-default.json',
+    'modify-security-group-rules.json',
+    'modify-network-interface-attribute.json',
+    'modify-network-interface-attribute-own-role.json',
+    'modify-instance-attribute.json',
+    'create-network-interface.json',
+    'run-instances.json',
+  ])('matches %s', (name) => {
+    expect(matches(watch, record(name))).toBe(true);
+  });
+
+  it.each([
+    ['a call EC2 refused (errorCode)', 'authorize-ingress-failed.json'],
+    ['a revoke (it takes a rule away)', 'revoke-ingress.json'],
+    ['a read', 'describe-security-groups.json'],
+  ])('does not match %s', (_, name) => {
+    expect(matches(watch, record(name))).toBe(false);
+  });
+
+  it('does not match the same call of another service, EC2’s own state-change events, or findings', () => {
+    const elsewhere = record('authorize-ingress.json');
+    elsewhere.source = 'aws.rds';
+    elsewhere.detail.eventSource = 'rds.amazonaws.com';
+    expect(matches(watch, elsewhere)).toBe(false);
+    const stateChange = record('run-instances.json');
+    stateChange['detail-type'] = 'EC2 Instance State-change Notification';
+    expect(matches(watch, stateChange)).toBe(false);
+    expect(matches(watch, example('finding-ec2.2-consolidated.json'))).toBe(false);
+  });
+
+  it('names every call the watcher handles, and only those; docs/deploy.md shows it for forwarding rules', () => {
+    expect([...WATCH_PATTERN.detail.eventName].sort()).toEqual([...WATCHED_CALLS].sort());
+    const deploy = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
+    expect(deploy).toContain(JSON.stringify(WATCH_PATTERN));
   });
 });

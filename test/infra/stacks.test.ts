@@ -248,6 +248,28 @@ describe('the triggers', () => {
     );
     expect(patterns).not.toContain('Security Hub Findings - Imported');
   });
+
+  it('have no watcher rule while watch is off (the default); the watcher function is there, with its dead-letter queue', () => {
+    const patterns = Object.values(s.remediationTemplate.findResources('AWS::Events::Rule')).map(
+      (rule) => rule.Properties.EventPattern['detail-type'][0],
+    );
+    expect(patterns).not.toContain('AWS API Call via CloudTrail');
+    const watch = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'WatchStepFunction');
+    const props = s.remediationTemplate.toJSON().Resources[watch].Properties;
+    // Invoked asynchronously by EventBridge: events Lambda gives up on are kept in the queue the alarm watches.
+    expect(props.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^DeadLettersQueue/), 'Arn'] },
+    });
+    // It leaves out the calls of the deployment's own roles, by their names.
+    expect(props.Environment.Variables).toMatchObject({
+      REMEDIATION_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+      MEMBER_ROLE_PREFIX: 'DefaultSgRemediationMember',
+      MEMBER_ROLE_NAME: 'DefaultSgRemediationMember-Watch',
+    });
+    // No state machine invokes it.
+    const definitions = JSON.stringify(s.remediationTemplate.findResources('AWS::StepFunctions::StateMachine'));
+    expect(definitions).not.toContain(watch);
+  });
 });
 
 describe('the links API', () => {
@@ -453,8 +475,8 @@ describe('the member role stack', () => {
     expect(member).toEqual(accountCallsOfStep(step));
   });
 
-  it('the read-only steps’ member roles can only read: Discover, Verify, LoadRollback, VerifyRollback', () => {
-    expect([...READ_ONLY_STEPS].sort()).toEqual(['Discover', 'LoadRollback', 'Verify', 'VerifyRollback']);
+  it('the read-only steps’ member roles can only read: Discover, Verify, LoadRollback, VerifyRollback, Watch', () => {
+    expect([...READ_ONLY_STEPS].sort()).toEqual(['Discover', 'LoadRollback', 'Verify', 'VerifyRollback', 'Watch']);
     for (const step of READ_ONLY_STEPS) {
       const [id] = memberRoleOf(step);
       const actions = roleStatements(s.memberTemplate, id).flatMap(actionsOf);

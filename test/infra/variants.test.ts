@@ -5,7 +5,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FINDING_IMPORTED_PATTERN } from '../../infra/patterns.ts';
+import { FINDING_IMPORTED_PATTERN, WATCH_PATTERN } from '../../infra/patterns.ts';
 import { EC2_STEPS, STEP_NAMES } from '../../infra/steps.ts';
 import { allStatements, logicalId, type Synthesized, synthesize } from './synth.ts';
 
@@ -13,6 +13,7 @@ let s: Synthesized;
 beforeAll(() => {
   s = synthesize({
     autoRemediate: 'true',
+    watch: 'true',
     notificationEmail: 'secops@example.com',
     externalId: 'dsgr-external-1',
     organizationId: 'o-abcdefghij',
@@ -25,7 +26,7 @@ beforeAll(() => {
 
 describe('with every switch set', () => {
   it('autoRemediate: new FAILED EC2.2 findings start the remediation machine', () => {
-    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 3);
+    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 4);
     s.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: FINDING_IMPORTED_PATTERN,
       Targets: [
@@ -35,6 +36,30 @@ describe('with every switch set', () => {
         }),
       ],
     });
+  });
+
+  it('watch: successful EC2 calls recorded by CloudTrail go to the watcher function, with retries and the DLQ', () => {
+    const watch = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'WatchStepFunction');
+    s.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: WATCH_PATTERN,
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [watch, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLettersQueue'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
+    });
+    // Only that rule may invoke the function.
+    const rule = logicalId(s.remediationTemplate, 'AWS::Events::Rule', 'WatcherRule');
+    s.remediationTemplate.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [watch, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
+    });
+    const watchProps = s.remediationTemplate.toJSON().Resources[watch].Properties;
+    expect(watchProps.Environment.Variables.MEMBER_ROLE_PREFIX).toBe('OrgSgFixer');
   });
 
   it('notificationEmail: an email subscription whose undeliverable notices go to the dead-letter queue', () => {

@@ -180,7 +180,10 @@ describe('I1 + I2 + I6 over random VPC states (real ASL, local runner, simulator
             const replacements = newGroups(original, after);
             expect(replacements.length).toBeLessThanOrEqual(1);
             expect(normalizeState(after, SAME_CONFIGURATION)).toEqual(
-              normalizeState(expectedAfterRemediation(original, defaultGroupId, replacements[0]), SAME_CONFIGURATION),
+              normalizeState(
+                expectedAfterRemediation(original, defaultGroupId, replacements[0], [], result.executionName),
+                SAME_CONFIGURATION,
+              ),
             );
 
             // I6: rollback, still checking I1 after each of its steps and calls.
@@ -298,7 +301,7 @@ describe('I1 + I2 + I6 over random VPC states (real ASL, local runner, simulator
                 expect(replacements.length).toBeLessThanOrEqual(1);
                 expect(normalizeState(after, SAME_CONFIGURATION)).toEqual(
                   normalizeState(
-                    expectedAfterRemediation(original, defaultGroupId, replacements[0]),
+                    expectedAfterRemediation(original, defaultGroupId, replacements[0], [], result.executionName),
                     SAME_CONFIGURATION,
                   ),
                 );

@@ -113,7 +113,13 @@ async function expectRemediatedThenRolledBack(run: RemediationRun): Promise<void
   expect(run.result.status, JSON.stringify(run.result)).toBe('SUCCEEDED');
   expect(outcomeOf(run), JSON.stringify(run.result.output)).toBe('remediated');
   const [replacement] = newGroups(run.before, run.after);
-  const expected = expectedAfterRemediation(run.before, firstDefaultGroupId(run.before), replacement);
+  const expected = expectedAfterRemediation(
+    run.before,
+    firstDefaultGroupId(run.before),
+    replacement,
+    [],
+    run.result.executionName,
+  );
   expect(normalizeState(run.after, { ignoreDerivedPairFields: true })).toEqual(
     normalizeState(expected, { ignoreDerivedPairFields: true }),
   );

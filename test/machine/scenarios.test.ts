@@ -83,7 +83,7 @@ async function expectRemediatedThenRolledBack(
     (run.after.NetworkInterfaces ?? []).filter((eni) => eni.Groups?.some((g) => g.GroupId === defaultGroupId)),
   ).toEqual([]);
   expect(normalizeState(run.after, { ignoreDerivedPairFields: true })).toEqual(
-    normalizeState(expectedAfterRemediation(run.before, defaultGroupId, replacement), {
+    normalizeState(expectedAfterRemediation(run.before, defaultGroupId, replacement, [], run.result.executionName), {
       ignoreDerivedPairFields: true,
     }),
   );

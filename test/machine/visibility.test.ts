@@ -131,7 +131,13 @@ describe('a peered VPC of this account that is shared with another account (Desc
     input.NetworkInterfaces = input.NetworkInterfaces.filter((eni) => eni.OwnerId === ACCOUNT);
     const run = await remediateState(input);
     await expectRemediatedThenRolledBack(run, (replacement) =>
-      expectedAfterRemediation(run.before, defaultGroup(run.before).GroupId ?? '', replacement),
+      expectedAfterRemediation(
+        run.before,
+        defaultGroup(run.before).GroupId ?? '',
+        replacement,
+        [],
+        run.result.executionName,
+      ),
     );
   });
 
@@ -248,7 +254,7 @@ describe('interfaces that were wrongly refused', () => {
     const run = await remediateState(scenarioState('efa-only'));
     const defaultId = firstDefaultGroupId(run.before);
     const replacement = await expectRemediatedThenRolledBack(run, (copy) =>
-      expectedAfterRemediation(run.before, defaultId, copy),
+      expectedAfterRemediation(run.before, defaultId, copy, [], run.result.executionName),
     );
     const efaOnly = run.before.NetworkInterfaces.filter((eni) => eni.InterfaceType === 'efa-only');
     expect(efaOnly).toHaveLength(2);
@@ -268,7 +274,7 @@ describe('interfaces that were wrongly refused', () => {
       expect(await leftOnDefaultOf(run.session, run.result.executionName)).toEqual([orphan]);
       // Attached to nothing, it carries no traffic: flowsOf leaves it out on both sides.
       await expectRemediatedThenRolledBack(run, (copy) =>
-        expectedAfterRemediation(run.before, defaultId, copy, [orphan]),
+        expectedAfterRemediation(run.before, defaultId, copy, [orphan], run.result.executionName),
       );
       expect(eniGroups(run.after, orphan)).toEqual([defaultId]);
       expect(run.simulator.callCounts().ModifyNetworkInterfaceAttribute).toBe(4);

@@ -17,7 +17,8 @@ import {
   type SimulatorHooks,
   type SimulatorOptions,
 } from '../../handlers/adapters/local/ec2-simulator.ts';
-import type { Ec2State, IpPermission, NetworkInterface, SecurityGroup } from '../../handlers/core/ec2-shapes.ts';
+import type { Ec2State, IpPermission, NetworkInterface, SecurityGroup, Tag } from '../../handlers/core/ec2-shapes.ts';
+import { markTags } from '../../handlers/core/marker.ts';
 import { isUnattached } from '../../handlers/core/owners.ts';
 import { computeFlows, type FlowModel } from '../../handlers/core/reachability.ts';
 import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
@@ -57,6 +58,8 @@ export const MUTATING_ACTIONS: readonly Ec2Action[] = [
   'UpdateSecurityGroupRuleDescriptionsIngress',
   'UpdateSecurityGroupRuleDescriptionsEgress',
   'ModifyNetworkInterfaceAttribute',
+  'CreateTags',
+  'DeleteTags',
 ];
 
 export function isMutating(action: string): boolean {
@@ -403,7 +406,8 @@ export function normalizeState(state: Ec2State, options: NormalizeOptions = {}):
       const { IpPermissions, IpPermissionsEgress, Tags, ...rest } = group;
       return sortKeys({
         ...rest,
-        ...(Tags ? { Tags: [...Tags].sort(compareJson) } : {}),
+        // No tags and an empty list say the same (EC2 describes a group whose last tag was deleted without `Tags`).
+        ...(Tags && Tags.length > 0 ? { Tags: [...Tags].sort(compareJson) } : {}),
         ingress: flatRules(IpPermissions, options),
         egress: flatRules(IpPermissionsEgress, options),
       });
@@ -468,11 +472,21 @@ export function expectedAfterRemediation(
   replacement: SecurityGroup | undefined,
   /** Members the plan leaves on the default group (orphans attached to nothing): unchanged. */
   leftOnDefault: readonly string[] = [],
+  /** The remediation whose mark the stripped group carries (`Name` and the status tag, core/marker.ts). */
+  remediationId?: string,
 ): Ec2State {
   const defaultGroup = groupById(original, defaultGroupId);
   const replacementId = replacement?.GroupId;
+  const marked = (tags: Tag[] | undefined): Tag[] | undefined => {
+    if (remediationId === undefined) return tags;
+    const mark = markTags(remediationId);
+    return [...(tags ?? []).filter((tag) => !mark.some((added) => added.Key === tag.Key)), ...mark];
+  };
   const groups: SecurityGroup[] = original.SecurityGroups.map((group) => {
-    if (group.GroupId === defaultGroupId) return { ...group, IpPermissions: [], IpPermissionsEgress: [] };
+    if (group.GroupId === defaultGroupId) {
+      const tags = marked(group.Tags);
+      return { ...group, IpPermissions: [], IpPermissionsEgress: [], ...(tags ? { Tags: tags } : {}) };
+    }
     if (!replacementId) return group;
     return {
       ...group,

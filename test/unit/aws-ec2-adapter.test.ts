@@ -2,7 +2,9 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateTagsCommand,
   DeleteSecurityGroupCommand,
+  DeleteTagsCommand,
   DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
@@ -132,6 +134,16 @@ describe('SdkEc2', () => {
         'modifyNetworkInterfaceAttribute',
         { NetworkInterfaceId: 'eni-07000000000000011', Groups: [GROUP] },
         ModifyNetworkInterfaceAttributeCommand,
+      ],
+      [
+        'createTags',
+        { Resources: [GROUP], Tags: [{ Key: 'Name', Value: 'DO NOT USE. DO NOT ADD RULES' }] },
+        CreateTagsCommand,
+      ],
+      [
+        'deleteTags',
+        { Resources: [GROUP], Tags: [{ Key: 'Name', Value: 'DO NOT USE. DO NOT ADD RULES' }] },
+        DeleteTagsCommand,
       ],
     ];
     ec2Mock.onAnyCommand().resolves({});

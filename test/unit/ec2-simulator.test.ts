@@ -1258,6 +1258,157 @@ describe('DeleteSecurityGroup', () => {
   });
 });
 
+describe('CreateTags / DeleteTags (security groups)', () => {
+  const tagsOf = async (ec2: Ec2Simulator, id = DEFAULT_SG) => (await groupOf(ec2, id)).Tags;
+
+  it('CreateTags adds tags and overwrites the value of a key the group has (API_CreateTags)', async () => {
+    const ec2 = sim();
+    await ec2.createTags({
+      Resources: [DEFAULT_SG],
+      Tags: [
+        { Key: 'Name', Value: 'web' },
+        { Key: 'team', Value: 'a' },
+      ],
+    });
+    await ec2.createTags({ Resources: [DEFAULT_SG, API_SG], Tags: [{ Key: 'Name', Value: 'DO NOT USE' }] });
+    expect(await tagsOf(ec2)).toEqual([
+      { Key: 'team', Value: 'a' },
+      { Key: 'Name', Value: 'DO NOT USE' },
+    ]);
+    expect(await tagsOf(ec2, API_SG)).toEqual([{ Key: 'Name', Value: 'DO NOT USE' }]);
+    // Filters see them at once.
+    expect(await groupIds(ec2, [{ Name: 'tag:Name', Values: ['DO NOT USE'] }])).toEqual([DEFAULT_SG, API_SG]);
+  });
+
+  it('a tag without a value gets the empty string', async () => {
+    const ec2 = sim();
+    await ec2.createTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'flag' }] });
+    expect(await tagsOf(ec2)).toEqual([{ Key: 'flag', Value: '' }]);
+  });
+
+  it.each([
+    [
+      'a key starting with aws: (reserved)',
+      [{ Key: 'AWS:cloudformation:stack-name', Value: 'x' }],
+      'InvalidParameterValue',
+    ],
+    ['an empty key', [{ Key: '', Value: 'x' }], 'InvalidParameterValue'],
+    ['a key of 128 characters', [{ Key: 'k'.repeat(128), Value: 'x' }], 'InvalidParameterValue'],
+    ['a value of 257 characters', [{ Key: 'k', Value: 'v'.repeat(257) }], 'InvalidParameterValue'],
+    [
+      'a key twice',
+      [
+        { Key: 'k', Value: '1' },
+        { Key: 'k', Value: '2' },
+      ],
+      'InvalidParameterValue',
+    ],
+    ['no tags', [], 'MissingParameter'],
+  ])('CreateTags refuses %s, changing nothing', async (_, tags, code) => {
+    const ec2 = sim();
+    await failure(ec2.createTags({ Resources: [DEFAULT_SG, API_SG], Tags: tags }), code);
+    expect(await tagsOf(ec2)).toBeUndefined();
+    expect(await tagsOf(ec2, API_SG)).toBeUndefined();
+  });
+
+  it('the longest key and value EC2 takes are accepted (127 and 256 characters)', async () => {
+    const ec2 = sim();
+    await ec2.createTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'k'.repeat(127), Value: 'v'.repeat(256) }] });
+    expect(await tagsOf(ec2)).toHaveLength(1);
+  });
+
+  it('refuses a malformed id (InvalidID), a missing or another account’s group (InvalidGroup.NotFound), all or nothing', async () => {
+    const ec2 = sim();
+    await failure(
+      ec2.createTags({ Resources: [DEFAULT_SG, 'i-0123456789abcdef0'], Tags: [{ Key: 'a', Value: '1' }] }),
+      'InvalidID',
+    );
+    await failure(
+      ec2.createTags({ Resources: [DEFAULT_SG, MISSING_SG], Tags: [{ Key: 'a', Value: '1' }] }),
+      'InvalidGroup.NotFound',
+    );
+    await failure(ec2.createTags({ Resources: [PEER_SG], Tags: [{ Key: 'a', Value: '1' }] }), 'InvalidGroup.NotFound');
+    await failure(ec2.createTags({ Resources: [], Tags: [{ Key: 'a', Value: '1' }] }), 'MissingParameter');
+    expect(await tagsOf(ec2)).toBeUndefined();
+  });
+
+  it('50 tags per group, aws: tags not counted: the 51st is TagLimitExceeded and nothing is added', async () => {
+    const state = sampleState();
+    const fifty = Array.from({ length: 49 }, (_, i) => ({ Key: `k${i}`, Value: `${i}` }));
+    (state.SecurityGroups[0] as SecurityGroup).Tags = [
+      ...fifty,
+      { Key: 'aws:cloudformation:stack-name', Value: 'web' },
+    ];
+    const ec2 = sim(state);
+    await ec2.createTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'k49', Value: '49' }] });
+    await ec2.createTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'k0', Value: 'overwritten' }] });
+    await failure(ec2.createTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'k50', Value: '50' }] }), 'TagLimitExceeded');
+    expect(await tagsOf(ec2)).toHaveLength(51);
+  });
+
+  it('DeleteTags: with a value only while it matches, without one whatever it is, an absent key is no error', async () => {
+    const ec2 = sim();
+    await ec2.createTags({
+      Resources: [DEFAULT_SG],
+      Tags: [
+        { Key: 'Name', Value: 'DO NOT USE' },
+        { Key: 'status', Value: 'stripped' },
+        { Key: 'empty', Value: '' },
+        { Key: 'team', Value: 'a' },
+      ],
+    });
+    await ec2.deleteTags({
+      Resources: [DEFAULT_SG],
+      Tags: [
+        { Key: 'Name', Value: 'someone else' },
+        { Key: 'status', Value: 'stripped' },
+        { Key: 'empty', Value: 'x' },
+        { Key: 'absent' },
+      ],
+    });
+    expect(await tagsOf(ec2)).toEqual([
+      { Key: 'Name', Value: 'DO NOT USE' },
+      { Key: 'empty', Value: '' },
+      { Key: 'team', Value: 'a' },
+    ]);
+    await ec2.deleteTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'Name' }, { Key: 'empty', Value: '' }] });
+    expect(await tagsOf(ec2)).toEqual([{ Key: 'team', Value: 'a' }]);
+  });
+
+  it('DeleteTags without tags deletes every tag but the aws: ones; a group left without tags is described without Tags', async () => {
+    const state = sampleState();
+    (state.SecurityGroups[0] as SecurityGroup).Tags = [
+      { Key: 'aws:cloudformation:stack-name', Value: 'web' },
+      { Key: 'team', Value: 'a' },
+    ];
+    const ec2 = sim(state);
+    await ec2.deleteTags({ Resources: [DEFAULT_SG], Tags: [] });
+    expect(await tagsOf(ec2)).toEqual([{ Key: 'aws:cloudformation:stack-name', Value: 'web' }]);
+    await ec2.createTags({ Resources: [API_SG], Tags: [{ Key: 'team', Value: 'b' }] });
+    await ec2.deleteTags({ Resources: [API_SG], Tags: [{ Key: 'team' }] });
+    expect(await groupOf(ec2, API_SG)).not.toHaveProperty('Tags');
+    expect(ec2.toState().SecurityGroups.find((g) => g.GroupId === API_SG)).not.toHaveProperty('Tags');
+    // Also a group whose tags came with the state file (a state written after a remediation, then rolled back).
+    const saved = sim(ec2.toState());
+    await saved.createTags({ Resources: [API_SG], Tags: [{ Key: 'Name', Value: 'x' }] });
+    const reloaded = sim(saved.toState());
+    await reloaded.deleteTags({ Resources: [API_SG], Tags: [{ Key: 'Name', Value: 'x' }] });
+    expect(await groupOf(reloaded, API_SG)).not.toHaveProperty('Tags');
+    expect(reloaded.toState().SecurityGroups.find((g) => g.GroupId === API_SG)).not.toHaveProperty('Tags');
+  });
+
+  it('DeleteTags refuses an aws: key and ids it cannot tag, changing nothing', async () => {
+    const ec2 = sim();
+    await ec2.createTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'team', Value: 'a' }] });
+    await failure(ec2.deleteTags({ Resources: [DEFAULT_SG], Tags: [{ Key: 'aws:x' }] }), 'InvalidParameterValue');
+    await failure(
+      ec2.deleteTags({ Resources: [DEFAULT_SG, MISSING_SG], Tags: [{ Key: 'team' }] }),
+      'InvalidGroup.NotFound',
+    );
+    expect(await tagsOf(ec2)).toEqual([{ Key: 'team', Value: 'a' }]);
+  });
+});
+
 describe('call counting', () => {
   it('counts every call by EC2 action name, failed calls included', async () => {
     const ec2 = sim();
@@ -1296,12 +1447,16 @@ describe('call counting', () => {
     await ec2.revokeSecurityGroupIngress({ GroupId: g, IpPermissions: rule });
     await ec2.revokeSecurityGroupEgress({ GroupId: g, IpPermissions: rule });
     await ec2.modifyNetworkInterfaceAttribute({ NetworkInterfaceId: ENI_1, Groups: [DEFAULT_SG] });
+    await ec2.createTags({ Resources: [g], Tags: [{ Key: 'a', Value: 'b' }] });
+    await ec2.deleteTags({ Resources: [g], Tags: [{ Key: 'a' }] });
     await ec2.deleteSecurityGroup({ GroupId: g });
     expect(Object.keys(ec2.callCounts()).sort()).toEqual([
       'AuthorizeSecurityGroupEgress',
       'AuthorizeSecurityGroupIngress',
       'CreateSecurityGroup',
+      'CreateTags',
       'DeleteSecurityGroup',
+      'DeleteTags',
       'DescribeNetworkInterfaces',
       'DescribeSecurityGroupReferences',
       'DescribeSecurityGroups',
@@ -1311,7 +1466,7 @@ describe('call counting', () => {
       'UpdateSecurityGroupRuleDescriptionsEgress',
       'UpdateSecurityGroupRuleDescriptionsIngress',
     ]);
-    expect(ec2.totalCalls()).toBe(12);
+    expect(ec2.totalCalls()).toBe(14);
   });
 });
 

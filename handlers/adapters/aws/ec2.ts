@@ -7,7 +7,9 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateTagsCommand,
   DeleteSecurityGroupCommand,
+  DeleteTagsCommand,
   DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
@@ -102,5 +104,13 @@ export class SdkEc2 implements Ec2Port {
     input: Input<'modifyNetworkInterfaceAttribute'>,
   ): Output<'modifyNetworkInterfaceAttribute'> {
     return this.send(new ModifyNetworkInterfaceAttributeCommand(input));
+  }
+
+  createTags(input: Input<'createTags'>): Output<'createTags'> {
+    return this.send(new CreateTagsCommand(input));
+  }
+
+  deleteTags(input: Input<'deleteTags'>): Output<'deleteTags'> {
+    return this.send(new DeleteTagsCommand(input));
   }
 }

@@ -6,6 +6,8 @@
 import { Readable } from 'node:stream';
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
   DescribeSecurityGroupReferencesCommand,
   EC2Client,
   EC2ServiceException,
@@ -112,6 +114,30 @@ describe('errors through the mocked clients', () => {
     expect(caught.message).toMatch(
       /^AuthorizeSecurityGroupIngress failed: HTTP 400 InvalidPermission\.Duplicate: the specified rule/,
     );
+  });
+
+  it('EC2 tags: a CreateTags refusal names the operation, the status and the code (TagLimitExceeded)', async () => {
+    mocked.ec2.on(CreateTagsCommand).rejects(
+      new EC2ServiceException({
+        name: 'TagLimitExceeded',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'The maximum number of tags has been reached.',
+      }),
+    );
+    mocked.ec2
+      .on(DeleteTagsCommand)
+      .rejects(Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' }));
+    const adapter = new SdkEc2(new EC2Client({ region: 'us-east-1', credentials }));
+    const tags = [{ Key: 'Name', Value: 'DO NOT USE. DO NOT ADD RULES' }];
+    const created = await rejection(adapter.createTags({ Resources: [GROUP], Tags: tags }));
+    expect(created.name).toBe('TagLimitExceeded');
+    expect(created.message).toBe(
+      'CreateTags failed: HTTP 400 TagLimitExceeded: The maximum number of tags has been reached.',
+    );
+    const deleted = await rejection(adapter.deleteTags({ Resources: [GROUP], Tags: tags }));
+    expect(deleted.name).toBe('ECONNRESET');
+    expect(deleted.message).toBe('DeleteTags failed with no answer from the service: socket hang up');
   });
 
   it('a service mover (Lambda): ResourceConflictException keeps its name (the batch Task retries it)', async () => {

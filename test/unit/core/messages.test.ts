@@ -137,6 +137,10 @@ describe('describePlan', () => {
     expect(words).toContain('on 3 interface(s), in 2 batch(es)');
     expect(words).toContain("revoke the default group's 2 rule(s)");
     expect(words).toContain('revoke the references to the default group that now have twins');
+    // CIS 5.4: the approver knows the group's Name tag changes, and that a rollback puts it back.
+    expect(words).toContain(
+      '  - tag it as CIS 5.4 recommends: Name "DO NOT USE. DO NOT ADD RULES" (in place of any Name it has) and default-sg-remediation:status; a rollback puts its tags back',
+    );
     expect(words).not.toContain('BLOCKED');
     expect(words).not.toContain('already compliant');
   });

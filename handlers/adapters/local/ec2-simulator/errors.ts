@@ -65,6 +65,11 @@ export const ec2Errors = {
       'RulesPerSecurityGroupLimitExceeded',
       'The maximum number of rules per security group has been reached.',
     ),
+  /** errors-overview.html: "The specified ID for the resource you are trying to tag is not valid." */
+  invalidTagResource: (id: string) => new Ec2ApiError('InvalidID', `The ID '${id}' is not valid`),
+  /** errors-overview.html: TagLimitExceeded, the resource would have more than 50 tags. */
+  tagLimit: (id: string) =>
+    new Ec2ApiError('TagLimitExceeded', `The maximum number of tags for resource '${id}' has been reached.`),
   requesterManaged: (eniId: string) =>
     new Ec2ApiError(
       'OperationNotPermitted',

@@ -177,7 +177,9 @@ export function renderGroup(group: StoredGroup): SecurityGroup {
     IpPermissions: renderPermissions(group.rules.filter((rule) => rule.direction === 'ingress')),
     IpPermissionsEgress: renderPermissions(group.rules.filter((rule) => rule.direction === 'egress')),
   };
+  // Managed like the rules: a group loaded with tags whose tags were all deleted is described without them.
   if (group.Tags !== undefined) rendered.Tags = group.Tags;
+  else delete rendered.Tags;
   if (group.SecurityGroupArn !== undefined) rendered.SecurityGroupArn = group.SecurityGroupArn;
   return structuredClone(rendered) as SecurityGroup;
 }

@@ -59,7 +59,9 @@ export type Ec2Action =
   | 'RevokeSecurityGroupEgress'
   | 'UpdateSecurityGroupRuleDescriptionsIngress'
   | 'UpdateSecurityGroupRuleDescriptionsEgress'
-  | 'ModifyNetworkInterfaceAttribute';
+  | 'ModifyNetworkInterfaceAttribute'
+  | 'CreateTags'
+  | 'DeleteTags';
 
 /**
  * Default quotas. https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups
@@ -785,6 +787,59 @@ export class Ec2Simulator implements Ec2Port {
     });
   }
 
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html — security groups only (the one
+   * resource the workflow tags): adds each tag or overwrites the value of a key the group has; 1–1000 resources and
+   * the tags are checked first and nothing changes when one fails (a malformed id: InvalidID; a group that is not
+   * there or not this account's: InvalidGroup.NotFound; a key of 1–127 characters not starting with `aws:`, a value
+   * of at most 256, each key once). A group may hold 50 tags, `aws:` ones not counted: TagLimitExceeded
+   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions, errors-overview.html).
+   */
+  createTags(input: Input<'createTags'>): Promise<Output<'createTags'>> {
+    return this.call('CreateTags', input, (request) => {
+      const groups = this.taggedGroups(request.Resources);
+      if (!request.Tags || request.Tags.length === 0) throw ec2Errors.missingParameter('Tag');
+      const tags = checkedTags(request.Tags, { values: true });
+      for (const group of groups) {
+        const merged = new Map((group.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+        for (const tag of tags) merged.set(tag.Key, tag.Value ?? '');
+        if ([...merged.keys()].filter((key) => !isReservedTagKey(key)).length > MAX_TAGS)
+          throw ec2Errors.tagLimit(group.GroupId);
+      }
+      for (const group of groups) {
+        const kept = (group.Tags ?? []).filter((tag) => !tags.some((added) => added.Key === tag.Key));
+        group.Tags = [...kept, ...tags.map((tag) => ({ Key: tag.Key, Value: tag.Value ?? '' }))];
+      }
+      return {};
+    });
+  }
+
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteTags.html — a tag given with a `Value` is deleted
+   * only while the group's value is that one (an empty string matches only an empty value); without a `Value`,
+   * whatever its value; a key the group does not have is no error; without `Tags`, every tag but the `aws:` ones.
+   * Security groups only, checked as CreateTags checks them. A group left with no tag is described without `Tags`.
+   */
+  deleteTags(input: Input<'deleteTags'>): Promise<Output<'deleteTags'>> {
+    return this.call('DeleteTags', input, (request) => {
+      const groups = this.taggedGroups(request.Resources);
+      const requested = request.Tags as Tag[] | undefined;
+      const tags = requested && requested.length > 0 ? checkedTags(requested, { values: false }) : undefined;
+      for (const group of groups) {
+        const left = (group.Tags ?? []).filter((tag) => {
+          if (!tags) return isReservedTagKey(tag.Key ?? '');
+          return !tags.some(
+            (deleted) =>
+              deleted.Key === tag.Key && (deleted.Value === undefined || deleted.Value === (tag.Value ?? '')),
+          );
+        });
+        if (left.length > 0) group.Tags = left;
+        else delete group.Tags;
+      }
+      return {};
+    });
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Rules
 
@@ -963,6 +1018,16 @@ export class Ec2Simulator implements Ec2Port {
     return structuredClone(output);
   }
 
+  /** The groups a CreateTags / DeleteTags names: 1–1000 ids, each a security group of this account. */
+  private taggedGroups(resources: readonly string[] | undefined): StoredGroup[] {
+    const ids = [...new Set(resources ?? [])];
+    if (ids.length === 0) throw ec2Errors.missingParameter('ResourceId');
+    if (ids.length > 1000)
+      throw ec2Errors.invalidParameterValue('The request can tag at most 1000 resources; specify fewer resource IDs.');
+    for (const id of ids) if (typeof id !== 'string' || !SG_ID.test(id)) throw ec2Errors.invalidTagResource(String(id));
+    return ids.map((id) => this.ownGroup(id));
+  }
+
   private checkId(id: string, pattern: RegExp, code: string, prefix: string): void {
     if (typeof id !== 'string' || !pattern.test(id)) throw ec2Errors.malformedId(code, String(id), prefix);
   }
@@ -1112,22 +1177,11 @@ export class Ec2Simulator implements Ec2Port {
         throw ec2Errors.invalidParameterValue(
           `'${specification.ResourceType}' is not a valid taggable resource type for this operation.`,
         );
-      for (const tag of specification.Tags ?? []) {
-        const key = tag.Key ?? '';
-        if (key === '' || key.length > 127)
-          throw ec2Errors.invalidParameterValue('Tag keys must be between 1 and 127 characters long.');
-        if (key.toLowerCase().startsWith('aws:'))
-          throw ec2Errors.invalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use");
-        if ((tag.Value ?? '').length > 256)
-          throw ec2Errors.invalidParameterValue('Tag values must be at most 256 characters long.');
-        if (tags.some((other) => other.Key === key))
-          throw ec2Errors.invalidParameterValue(`Duplicate tag key '${key}' specified.`);
-        tags.push({ Key: key, Value: tag.Value ?? '' });
-      }
+      tags.push(...(specification.Tags ?? []));
     }
-    if (tags.length > 50)
+    if (tags.length > MAX_TAGS)
       throw ec2Errors.invalidParameterValue('The number of tags specified exceeds the limit of 50.');
-    return tags;
+    return checkedTags(tags, { values: true }).map((tag) => ({ Key: tag.Key, Value: tag.Value ?? '' }));
   }
 
   private readonly groupFilterValues = (group: StoredGroup, name: string): readonly string[] | undefined => {
@@ -1250,6 +1304,35 @@ function staleIpPermissions(rules: { rule: StoredRule; status: string }[]): Stal
     permission.UserIdGroupPairs = UserIdGroupPairs ?? [];
     return permission;
   });
+}
+
+/** Tags per resource, those whose key starts with `aws:` not counted (Using_Tags.html#tag-restrictions). */
+const MAX_TAGS = 50;
+
+function isReservedTagKey(key: string): boolean {
+  return key.toLowerCase().startsWith('aws:');
+}
+
+/**
+ * Request tags as EC2 checks them (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions,
+ * API_Tag.html): a key of 1–127 characters, not starting with `aws:` (in any case), each key once; a value (when
+ * `values`, or when given) of at most 256 characters. The first problem is answered, as EC2 does.
+ */
+function checkedTags(tags: readonly Tag[], options: { values: boolean }): { Key: string; Value?: string }[] {
+  const checked: { Key: string; Value?: string }[] = [];
+  for (const tag of tags) {
+    const key = tag.Key ?? '';
+    if ([...key].length < 1 || [...key].length > 127)
+      throw ec2Errors.invalidParameterValue('Tag keys must be between 1 and 127 characters long.');
+    if (isReservedTagKey(key))
+      throw ec2Errors.invalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use");
+    if (tag.Value !== undefined && [...tag.Value].length > 256)
+      throw ec2Errors.invalidParameterValue('Tag values must be at most 256 characters long.');
+    if (checked.some((other) => other.Key === key))
+      throw ec2Errors.invalidParameterValue(`Duplicate tag key '${key}' specified.`);
+    checked.push(tag.Value === undefined && !options.values ? { Key: key } : { Key: key, Value: tag.Value ?? '' });
+  }
+  return checked;
 }
 
 function definedEntries<T extends object>(value: T): Partial<T> {
