@@ -2,11 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
 import { SdkServiceQuotas } from '../handlers/adapters/aws/service-quotas.ts';
@@ -61,16 +56,8 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
       }
       let port = services.get(target.region);
       if (!port) {
-        const region = target.region;
-        port = new SdkServices({
-          lambda: new LambdaClient({ region }),
-          rds: new RDSClient({ region }),
-          elbv2: new ElasticLoadBalancingV2Client({ region }),
-          efs: new EFSClient({ region }),
-          ec2: new EC2Client({ region }),
-          elasticache: new ElastiCacheClient({ region }),
-        });
-        services.set(region, port);
+        port = new SdkServices({ region: target.region });
+        services.set(target.region, port);
       }
       return port;
     },

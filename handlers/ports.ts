@@ -14,6 +14,7 @@ import type {
   Tag,
   Vpc,
 } from './core/ec2-shapes.ts';
+import type { OwnerService } from './core/owners/index.ts';
 import type { ResourceRef, ResourceState } from './core/resources.ts';
 
 /** The EC2 calls the workflow makes, with the EC2 API's request and response shapes. Errors carry the EC2 error code in `name`. */
@@ -92,21 +93,38 @@ export interface Ec2Port {
 }
 
 /**
- * The services that own requester-managed interfaces (Lambda, RDS, ELBv2, EFS, VPC endpoints, ElastiCache): each
- * resource's group list is read and replaced through its own API, and its interfaces follow. Errors carry the
- * service's error code in `name`. AWS: handlers/adapters/aws/services.ts; local: handlers/adapters/local/service-simulator.ts.
+ * The owner services (handlers/core/owners/: Lambda, RDS, ELBv2, EFS, VPC endpoints, ElastiCache): each resource's
+ * group list is read and replaced through its own API, and its interfaces follow. Errors carry the service's error
+ * code in `name`, except "busy with another update", which is `ResourceBusy` whatever the service (the original code in
+ * the message). AWS: handlers/adapters/aws/services.ts; local: handlers/adapters/local/service-simulator.ts; both
+ * dispatch to one adapter per service through handlers/adapters/owner-services.ts.
  */
 export interface ServicesPort {
   /** The resources of `service` in the VPC whose groups include `groupId` (owners an interface does not name). */
-  findUsing(service: 'rds' | 'lambda', vpcId: string, groupId: string): Promise<ResourceState[]>;
-  /** The replication group of an ElastiCache node, or the node itself when it is in none; undefined when unknown. */
-  resolveCacheCluster(cacheClusterId: string): Promise<ResourceState | undefined>;
+  findUsing(service: OwnerService, vpcId: string, groupId: string): Promise<ResourceState[]>;
+  /** The resource of `service` that has `member` (an ElastiCache node's replication group, or the node itself). */
+  resolveMember(service: OwnerService, member: string): Promise<ResourceState | undefined>;
   /** The resource's groups now; undefined when it no longer exists. */
   describe(ref: ResourceRef): Promise<ResourceState | undefined>;
   /** Replaces the resource's whole group list (ApplyImmediately where the service has it). */
   setGroups(ref: ResourceRef, groups: string[]): Promise<void>;
   /** Waits until the service has applied the last change to the resource's groups (Lambda LastUpdateStatus, …). */
   waitUntilSettled(ref: ResourceRef): Promise<void>;
+}
+
+/**
+ * One owner service's resources, as its adapter reaches them (the AWS SDK or the local model): what the
+ * ServicesPort dispatches to by resource kind. Errors are the service's own; the dispatcher names them.
+ */
+export interface OwnerAdapter {
+  describe(ref: ResourceRef): Promise<ResourceState | undefined>;
+  setGroups(ref: ResourceRef, groups: string[]): Promise<void>;
+  /** Whether the service has applied the last change to the resource's groups. */
+  settled(ref: ResourceRef): Promise<boolean>;
+  /** For services whose interfaces ask for a VPC lookup (OwnerLookup without a member). */
+  findUsing?(vpcId: string, groupId: string): Promise<ResourceState[]>;
+  /** For services whose interfaces name a member (OwnerLookup with one). */
+  resolveMember?(member: string): Promise<ResourceState | undefined>;
 }
 
 /**

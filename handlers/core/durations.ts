@@ -16,7 +16,7 @@ import { parseResourceKey } from './resources.ts';
  */
 export const ROLLBACK_FIXED_SECONDS = 3600;
 
-/** A resource moved through its service may take up to 10 minutes to settle (handlers/adapters/aws/services.ts). */
+/** A resource moved through its service may take up to 10 minutes to settle (handlers/adapters/owner-services.ts). */
 export const RESOURCE_MOVE_SECONDS = 600;
 
 /** Head room over the paced time: throttled retries, slow answers, a second attempt of a batch. */

@@ -37,3 +37,18 @@ export class PreconditionFailedError extends Error {
     this.name = 'PreconditionFailed';
   }
 }
+
+/**
+ * A resource busy with another update (Lambda's ResourceConflictException, RDS's InvalidDBInstanceStateFault, …, or
+ * our own change still applying): the owner services' adapters answer every service's busy codes with this one name,
+ * which is all the state machines retry (docs/decisions.md, "One registry of owners"). The message keeps the
+ * service's code.
+ */
+export class ResourceBusyError extends Error {
+  static readonly code = 'ResourceBusy';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = ResourceBusyError.code;
+  }
+}

@@ -1,6 +1,7 @@
 /** Words for people: rules, plans and outcomes as the CLI prints them and the emails say them. */
 import { MARK_TEXT, STATUS_TAG } from './marker.ts';
 import { boundedList, countsByKind } from './notices.ts';
+import { SERVICE_OWNER_WORDS } from './owners/index.ts';
 import type { OwnerKind } from './owners.ts';
 import type { Plan } from './plan.ts';
 import { resourceKey, resourceKindLabel } from './resources.ts';
@@ -51,15 +52,10 @@ export function describeRule(rule: Rule, names: Record<string, string> = {}): st
 const OWNER_KIND_WORDS: Record<OwnerKind, string> = {
   'ec2-instance': 'EC2 instance',
   'detached-interface': 'not attached',
-  lambda: 'Lambda function',
-  rds: 'RDS database',
-  'load-balancer': 'load balancer',
-  'vpc-endpoint': 'VPC endpoint',
   'nat-gateway': 'NAT gateway',
-  efs: 'EFS mount target',
-  elasticache: 'ElastiCache',
   'ecs-task': 'ECS task',
   'other-managed': 'other service',
+  ...SERVICE_OWNER_WORDS,
 };
 
 export interface PlanWordsOptions {

@@ -10,6 +10,7 @@
  *    by then D has no members, so those rules match nothing and revoking them changes no flow.
  */
 import type { NetworkInterface, SecurityGroup, Tag } from './ec2-shapes.ts';
+import { followsLookup } from './owners/index.ts';
 import { classifyInterface, type InterfaceOwner, isOrphaned } from './owners.ts';
 import { documentedLimits, type Limits, quotaReasons } from './quotas.ts';
 import { type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
@@ -291,16 +292,7 @@ function assignOwners(
     const lookup = owner.lookup;
     let keys: string[];
     if (owner.resource) keys = onDefault.has(resourceKey(owner.resource)) ? [resourceKey(owner.resource)] : [];
-    else if (lookup?.service === 'rds')
-      keys = found.filter((r) => r.kind === 'rds-instance' || r.kind === 'rds-cluster').map(resourceKey);
-    else if (lookup?.service === 'elasticache')
-      keys = found
-        .filter(
-          (r) =>
-            (r.kind === 'elasticache-cluster' && r.id === lookup.cacheClusterId) ||
-            (r.kind === 'elasticache-replication-group' && (r.members ?? []).includes(lookup.cacheClusterId)),
-        )
-        .map(resourceKey);
+    else if (lookup) keys = found.filter((resource) => followsLookup(resource, lookup)).map(resourceKey);
     else keys = [];
     if (keys.length === 0) {
       ownerReasons.push(

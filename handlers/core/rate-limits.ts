@@ -32,7 +32,7 @@ export interface BucketLimits {
   refillPerSecond: number;
 }
 
-export const CATEGORY_LIMITS: Record<Exclude<RateCategory, 'uncategorized'>, BucketLimits> = {
+const CATEGORY_LIMITS: Record<Exclude<RateCategory, 'uncategorized'>, BucketLimits> = {
   'non-mutating': { category: 'non-mutating', capacity: 100, refillPerSecond: 20 },
   'unfiltered-non-mutating': { category: 'unfiltered-non-mutating', capacity: 50, refillPerSecond: 10 },
   mutating: { category: 'mutating', capacity: 50, refillPerSecond: 5 },

@@ -6,11 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -132,23 +127,18 @@ export function ec2Factory(
   );
 }
 
-/** Lambda, RDS, ELBv2, EFS, EC2 endpoints and ElastiCache for a finding's account (requester-managed owners). */
+/** The owner services (handlers/core/owners/) for a finding's account: each its own client. */
 export function servicesFactory(
   env: NodeJS.ProcessEnv,
   sts: STSClient = new STSClient({}),
   ownAccount: () => Promise<string | undefined> = ownAccountOf(sts),
 ) {
-  return accountFactory<ServicesPort>(env, sts, ownAccount, (region, credentials) => {
-    const config = { region, ...(credentials ? { credentials } : {}) };
-    return new SdkServices({
-      lambda: new LambdaClient(config),
-      rds: new RDSClient(config),
-      elbv2: new ElasticLoadBalancingV2Client(config),
-      efs: new EFSClient(config),
-      ec2: new EC2Client(config),
-      elasticache: new ElastiCacheClient(config),
-    });
-  });
+  return accountFactory<ServicesPort>(
+    env,
+    sts,
+    ownAccount,
+    (region, credentials) => new SdkServices({ region, ...(credentials ? { credentials } : {}) }),
+  );
 }
 
 /** Service Quotas for a finding's account (the account's VPC quotas). */

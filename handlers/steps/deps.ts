@@ -74,8 +74,8 @@ export interface Deps {
   /** A random opaque id with at least 128 bits of entropy (approval ids, lock tokens). */
   randomId(): string;
   /**
-   * Called before each mutating EC2 call with the call's action name, to stay under that action's token bucket
-   * (pacing.ts); without a name, the generic mutating bucket's pace.
+   * Called before each mutating call with the call's action name (EC2's, or an owner service's move action as IAM
+   * names it), to stay under that action's token bucket (pacing.ts).
    */
-  pace(action?: string): Promise<void>;
+  pace(action: string): Promise<void>;
 }

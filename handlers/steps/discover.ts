@@ -1,6 +1,7 @@
 import { rollbackTimeoutSeconds, runSeconds } from '../core/durations.ts';
 import type { SecurityGroup, SecurityGroupReference } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
+import type { OwnerService } from '../core/owners/index.ts';
 import { classifyInterface } from '../core/owners.ts';
 import {
   approvalRequired,
@@ -277,8 +278,8 @@ async function readOwners(
   groupId: string,
 ): Promise<ResourceState[]> {
   const found = new Map<string, ResourceState>();
-  const lookups = new Set<'rds' | 'lambda'>();
-  const cacheNodes = new Set<string>();
+  const lookups = new Set<OwnerService>();
+  const memberLookups = new Map<string, { service: OwnerService; member: string }>();
   for (const eni of members) {
     const owner = classifyInterface(eni, { accountId: target.accountId, region: target.region });
     if (owner.mover !== 'service') continue;
@@ -286,15 +287,17 @@ async function readOwners(
       const resource = await services.describe(owner.resource);
       if (resource) found.set(resourceKey(resource), resource);
     }
-    if (owner.lookup?.service === 'elasticache') cacheNodes.add(owner.lookup.cacheClusterId);
-    else if (owner.lookup) lookups.add(owner.lookup.service);
+    const lookup = owner.lookup;
+    if (lookup?.member !== undefined)
+      memberLookups.set(`${lookup.service}:${lookup.member}`, { service: lookup.service, member: lookup.member });
+    else if (lookup) lookups.add(lookup.service);
   }
   for (const service of lookups) {
     for (const resource of await services.findUsing(service, vpcId, groupId))
       found.set(resourceKey(resource), resource);
   }
-  for (const node of cacheNodes) {
-    const resource = await services.resolveCacheCluster(node);
+  for (const { service, member } of memberLookups.values()) {
+    const resource = await services.resolveMember(service, member);
     if (resource) found.set(resourceKey(resource), resource);
   }
   return [...found.values()];

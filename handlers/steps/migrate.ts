@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode } from '../core/errors.ts';
+import { moveActionOf } from '../core/owners/index.ts';
 import { groupsAfterMove, type Plan, replacementRulesDuringMove, twinOf } from '../core/plan.ts';
 import {
   parseResourceKey,
@@ -211,7 +212,8 @@ async function swapResourceGroups(
         } else output.changed.push(key);
         continue;
       }
-      await deps.pace();
+      // Paced under the service's own bucket (Lambda's control plane, RDS's API, ModifyVpcEndpoint's…).
+      await deps.pace(moveActionOf(ref.kind));
       await services.setGroups(ref, swapGroup(live.groups, from, to));
       await services.waitUntilSettled(ref);
       output.moved++;

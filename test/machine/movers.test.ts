@@ -127,7 +127,7 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
       const port = services(target);
       const crashing: ServicesPort = {
         findUsing: (...args) => port.findUsing(...args),
-        resolveCacheCluster: (id) => port.resolveCacheCluster(id),
+        resolveMember: (...args) => port.resolveMember(...args),
         describe: (ref) => port.describe(ref),
         waitUntilSettled: (ref) => port.waitUntilSettled(ref),
         async setGroups(ref, groups) {
@@ -154,36 +154,66 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
     const session = createSession(state());
     const services = session.deps.services.bind(session.deps);
     const refused: string[] = [];
+    const seen: string[] = [];
     session.deps.services = (target) => {
-      const port = services(target);
-      const busy: ServicesPort = {
+      const port = services(target) as ServiceSimulator;
+      port.setHooks({
+        before(action) {
+          // Nothing applied: the service refuses while an earlier update of the resource is still in progress.
+          const code = {
+            UpdateFunctionConfiguration: 'ResourceConflictException',
+            ModifyDBInstance: 'InvalidDBInstanceStateFault',
+          }[action];
+          if (code && !refused.includes(code)) {
+            refused.push(code);
+            throw Object.assign(new Error('the resource is being updated'), { name: code });
+          }
+        },
+      });
+      // What the Task saw: the adapters' generic name, the service's code in the message.
+      const observed: ServicesPort = {
         findUsing: (...args) => port.findUsing(...args),
-        resolveCacheCluster: (id) => port.resolveCacheCluster(id),
+        resolveMember: (...args) => port.resolveMember(...args),
         describe: (ref) => port.describe(ref),
         waitUntilSettled: (ref) => port.waitUntilSettled(ref),
-        async setGroups(ref, groups) {
-          // Nothing applied: the service refuses while an earlier update of the resource is still in progress.
-          const name = {
-            'lambda-function': 'ResourceConflictException',
-            'rds-instance': 'InvalidDBInstanceStateFault',
-          }[ref.kind as string];
-          if (name && !refused.includes(name)) {
-            refused.push(name);
-            throw Object.assign(new Error(`${ref.id} is being updated`), { name });
-          }
-          await port.setGroups(ref, groups);
-        },
+        setGroups: (ref, groups) =>
+          port.setGroups(ref, groups).catch((error: Error) => {
+            seen.push(`${error.name}: ${error.message}`);
+            throw error;
+          }),
       };
-      return busy;
+      return observed;
     };
     const result = await session.remediate();
     expect(result.status, JSON.stringify(result)).toBe('SUCCEEDED');
     expect(result.output?.outcome).toBe('remediated');
     expect(refused.sort()).toEqual(['InvalidDBInstanceStateFault', 'ResourceConflictException']);
+    expect(seen.sort()).toEqual([
+      'ResourceBusy: InvalidDBInstanceStateFault: the resource is being updated',
+      'ResourceBusy: ResourceConflictException: the resource is being updated',
+    ]);
     const after = session.simulator.toState();
     const replacement = newGroups(session.original, after)[0]?.GroupId ?? '';
     expect(recordGroups(after).functions).toEqual([[replacement]]);
     expect(recordGroups(after).databases).toEqual([[replacement]]);
+  });
+
+  it("each owner's move is paced under its own service's bucket, not EC2's generic mutating one", async () => {
+    const session = createSession(state());
+    const paced: string[] = [];
+    session.deps.pace = async (action) => void paced.push(action);
+    const result = await session.remediate();
+    expect(result.output?.outcome).toBe('remediated');
+    // The move actions as IAM names them, each paced by its service's bucket (handlers/core/owners/).
+    expect(paced.filter((action) => action.includes(':')).sort()).toEqual([
+      'ec2:ModifyVpcEndpoint',
+      'elasticache:ModifyReplicationGroup',
+      'elasticfilesystem:ModifyMountTargetSecurityGroups',
+      'elasticloadbalancing:SetSecurityGroups',
+      'lambda:UpdateFunctionConfiguration',
+      'rds:ModifyDBInstance',
+    ]);
+    expect(paced).not.toContain(undefined);
   });
 
   it('rollback waits for Lambda to delete the interface it made for the copy (DependencyViolation) before deleting the copy', async () => {

@@ -39,7 +39,7 @@ describe('ServiceSimulator: a resource owns its interfaces', () => {
       { kind: 'rds-instance', id: 'orders-db', vpcId: VPC, groups: [DEFAULT] },
     ]);
     expect(await services.findUsing('rds', VPC, WEB_LB)).toEqual([]);
-    expect(await services.resolveCacheCluster('sessions-0001-002')).toMatchObject({
+    expect(await services.resolveMember('elasticache', 'sessions-0001-002')).toMatchObject({
       kind: 'elasticache-replication-group',
       id: 'sessions',
       members: ['sessions-0001-001', 'sessions-0001-002'],
@@ -104,6 +104,22 @@ describe('ServiceSimulator: a resource owns its interfaces', () => {
     );
     // Nothing changed by the refused calls.
     expect((await services.describe({ kind: 'lambda-function', id: 'orders-api' }))?.groups).toEqual([DEFAULT]);
+  });
+
+  it('a resource busy with another update answers ResourceBusy, the service’s code in the message (as in AWS)', async () => {
+    const state = scenarioState('managed-services') as unknown as Record<string, { LifeCycleState?: string }[]>;
+    // ModifyMountTargetSecurityGroups on a mount target that is not `available` yet: IncorrectMountTargetState.
+    for (const target of state.MountTargets ?? []) target.LifeCycleState = 'creating';
+    const functions = state.Functions ?? [];
+    for (const fn of functions) (fn as { LastUpdateStatus?: string }).LastUpdateStatus = 'InProgress';
+    const services = new ServiceSimulator(Ec2Simulator.fromState(state));
+    await expect(
+      services.setGroups({ kind: 'efs-mount-target', id: 'fsmt-0f5e0000000000001' }, [WEB_LB]),
+    ).rejects.toMatchObject({ name: 'ResourceBusy', message: /^IncorrectMountTargetState: / });
+    await expect(services.setGroups({ kind: 'lambda-function', id: 'orders-api' }, [WEB_LB])).rejects.toMatchObject({
+      name: 'ResourceBusy',
+      message: 'ResourceConflictException: An update is in progress for resource: orders-api',
+    });
   });
 
   it('refuses service records that are not in the services’ shapes', () => {

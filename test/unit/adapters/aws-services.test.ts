@@ -46,17 +46,11 @@ const mocks = {
   elasticache: mockClient(ElastiCacheClient),
 };
 const sleeps: number[] = [];
-const services = new SdkServices(
-  {
-    lambda: new LambdaClient(config),
-    rds: new RDSClient(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    efs: new EFSClient(config),
-    ec2: new EC2Client(config),
-    elasticache: new ElastiCacheClient(config),
-  },
-  { intervalMs: 10, attempts: 3, sleep: async (ms) => void sleeps.push(ms) },
-);
+const services = new SdkServices(config, {
+  intervalMs: 10,
+  attempts: 3,
+  sleep: async (ms) => void sleeps.push(ms),
+});
 
 const VPC = 'vpc-0a5e00000000000f1';
 const DEFAULT = 'sg-0d5e000000000d001';
@@ -127,7 +121,7 @@ describe('Lambda', () => {
     expect(sleeps).toEqual([10]);
   });
 
-  it('a failed update is ResourceMoveFailed; one still in progress after the attempts is ResourceMoveInProgress', async () => {
+  it('a failed update is ResourceMoveFailed; one still in progress after the attempts is ResourceBusy (retried)', async () => {
     const ref = { kind: 'lambda-function' as const, id: 'orders-api' };
     mocks.lambda
       .on(GetFunctionConfigurationCommand)
@@ -137,7 +131,10 @@ describe('Lambda', () => {
       message: /ENI limit/,
     });
     mocks.lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'InProgress' });
-    await expect(services.waitUntilSettled(ref)).rejects.toMatchObject({ name: 'ResourceMoveInProgress' });
+    await expect(services.waitUntilSettled(ref)).rejects.toMatchObject({
+      name: 'ResourceBusy',
+      message: 'lambda-function orders-api is still applying its new security groups.',
+    });
   });
 
   it('describe answers undefined for a deleted function', async () => {
@@ -293,7 +290,7 @@ describe('ELBv2, EFS, VPC endpoints, ElastiCache', () => {
       .on(DescribeReplicationGroupsCommand)
       .resolves({ ReplicationGroups: [{ ReplicationGroupId: 'sessions', MemberClusters: ['sessions-0001-001'] }] });
     mocks.elasticache.on(ModifyReplicationGroupCommand).resolves({});
-    expect(await services.resolveCacheCluster('sessions-0001-001')).toEqual({
+    expect(await services.resolveMember('elasticache', 'sessions-0001-001')).toEqual({
       kind: 'elasticache-replication-group',
       id: 'sessions',
       groups: [DEFAULT],

@@ -1,7 +1,8 @@
 /**
  * SDK errors a person can act on (issue 10 point 11): the message names the operation and the HTTP status, the name
- * stays the service's error code (what Retry and Catch match), and an answer the SDK could not read is named for what
- * it is — never the bare `Error` / `Unknown` the SDK gives it.
+ * stays the service's error code (what Retry and Catch match; an owner service's "busy" codes become the generic
+ * `ResourceBusy`, issue 11), and an answer the SDK could not read is named for what it is — never the bare `Error` /
+ * `Unknown` the SDK gives it.
  */
 import { Readable } from 'node:stream';
 import {
@@ -140,7 +141,7 @@ describe('errors through the mocked clients', () => {
     expect(deleted.message).toBe('DeleteTags failed with no answer from the service: socket hang up');
   });
 
-  it('a service mover (Lambda): ResourceConflictException keeps its name (the batch Task retries it)', async () => {
+  it('a service mover (Lambda): ResourceConflictException is ResourceBusy (what the batch Task retries), its code and the call in the message', async () => {
     mocked.lambda.onAnyCommand().resolves({ VpcConfig: { SecurityGroupIds: [GROUP], SubnetIds: [] }, State: 'Active' });
     mocked.lambda.on(UpdateFunctionConfigurationCommand).rejects(
       new ResourceConflictException({
@@ -148,9 +149,9 @@ describe('errors through the mocked clients', () => {
         $metadata: { httpStatusCode: 409 },
       }),
     );
-    const services = new SdkServices({ lambda: new LambdaClient({ region: 'us-east-1', credentials }) } as never);
+    const services = new SdkServices({ region: 'us-east-1', credentials });
     const caught = await rejection(services.setGroups({ kind: 'lambda-function', id: 'fn' }, [GROUP]));
-    expect(caught.name).toBe('ResourceConflictException');
+    expect(caught.name).toBe('ResourceBusy');
     expect(caught.message).toBe(
       'UpdateFunctionConfiguration failed: HTTP 409 ResourceConflictException: The operation cannot be performed at this time.',
     );

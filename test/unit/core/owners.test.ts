@@ -257,7 +257,7 @@ describe('classifyInterface: the owning resource', () => {
     });
     expect(classifyInterface(managed({ Description: 'ElastiCache sessions-0001-001' })).lookup).toEqual({
       service: 'elasticache',
-      cacheClusterId: 'sessions-0001-001',
+      member: 'sessions-0001-001',
     });
   });
 

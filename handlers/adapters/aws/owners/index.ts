@@ -1,0 +1,24 @@
+/**
+ * The owner services over the AWS SDK: one adapter per registered service (handlers/core/owners/), each building its
+ * own client from the Region and credentials. A service missing here is a compile error.
+ */
+import type { OwnerService } from '../../../core/owners/index.ts';
+import type { OwnerAdapter } from '../../../ports.ts';
+import type { SdkOwnerConfig } from './config.ts';
+import { sdkMountTargetOwner } from './efs.ts';
+import { sdkElastiCacheOwner } from './elasticache.ts';
+import { sdkLoadBalancerOwner } from './elbv2.ts';
+import { sdkLambdaOwner } from './lambda.ts';
+import { sdkRdsOwner } from './rds.ts';
+import { sdkVpcEndpointOwner } from './vpc-endpoints.ts';
+
+export const SDK_OWNERS = {
+  lambda: sdkLambdaOwner,
+  rds: sdkRdsOwner,
+  elbv2: sdkLoadBalancerOwner,
+  efs: sdkMountTargetOwner,
+  'vpc-endpoints': sdkVpcEndpointOwner,
+  elasticache: sdkElastiCacheOwner,
+} satisfies Record<OwnerService, (config: SdkOwnerConfig) => OwnerAdapter>;
+
+export type { SdkOwnerConfig } from './config.ts';

@@ -1,0 +1,86 @@
+/**
+ * Lambda functions over the SDK: UpdateFunctionConfiguration VpcConfig, then GetFunctionConfiguration until
+ * LastUpdateStatus leaves InProgress (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html).
+ */
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import type { OwnerAdapter } from '../../../ports.ts';
+import { ResourceMoveFailedError } from '../../owner-services.ts';
+import { explainingSend } from '../sdk-errors.ts';
+import type { SdkOwnerConfig } from './config.ts';
+
+export class SdkLambdaOwner implements OwnerAdapter {
+  private readonly send: LambdaClient['send'];
+
+  constructor(client: LambdaClient) {
+    this.send = explainingSend(client, 'JSON');
+  }
+
+  async findUsing(vpcId: string, groupId: string): Promise<ResourceState[]> {
+    const found: ResourceState[] = [];
+    let marker: string | undefined;
+    do {
+      // ALL: published versions too — they keep the groups they were published with and share the interfaces
+      // (https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html).
+      const page = await this.send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50, FunctionVersion: 'ALL' }));
+      for (const fn of page.Functions ?? []) {
+        const groups = fn.VpcConfig?.SecurityGroupIds ?? [];
+        if (!fn.FunctionName || fn.VpcConfig?.VpcId !== vpcId || !groups.includes(groupId)) continue;
+        const published = fn.Version && fn.Version !== '$LATEST' ? fn.Version : undefined;
+        found.push({
+          kind: 'lambda-function',
+          id: published ? `${fn.FunctionName}:${published}` : fn.FunctionName,
+          vpcId,
+          groups,
+          ...(published ? { publishedVersion: published } : {}),
+        });
+      }
+      marker = page.NextMarker;
+    } while (marker);
+    return found;
+  }
+
+  async describe({ id }: ResourceRef): Promise<ResourceState | undefined> {
+    const fn = await this.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
+    return {
+      kind: 'lambda-function',
+      id,
+      groups: fn.VpcConfig?.SecurityGroupIds ?? [],
+      ...(fn.VpcConfig?.VpcId ? { vpcId: fn.VpcConfig.VpcId } : {}),
+    };
+  }
+
+  async setGroups({ id }: ResourceRef, groups: string[]): Promise<void> {
+    // VpcConfig is replaced as a whole: keep the function's subnets and dual-stack setting.
+    const fn = await this.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
+    await this.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: id,
+        VpcConfig: {
+          SubnetIds: fn.VpcConfig?.SubnetIds ?? [],
+          SecurityGroupIds: groups,
+          ...(fn.VpcConfig?.Ipv6AllowedForDualStack !== undefined
+            ? { Ipv6AllowedForDualStack: fn.VpcConfig.Ipv6AllowedForDualStack }
+            : {}),
+        },
+        ...(fn.RevisionId ? { RevisionId: fn.RevisionId } : {}),
+      }),
+    );
+  }
+
+  async settled({ id }: ResourceRef): Promise<boolean> {
+    const fn = await this.send(new GetFunctionConfigurationCommand({ FunctionName: id }));
+    if (fn.LastUpdateStatus === 'Failed')
+      throw new ResourceMoveFailedError(
+        `Lambda function ${id} failed to apply its new configuration: ${fn.LastUpdateStatusReason ?? 'no reason given'}`,
+      );
+    return fn.LastUpdateStatus !== 'InProgress';
+  }
+}
+
+export const sdkLambdaOwner = (config: SdkOwnerConfig): OwnerAdapter => new SdkLambdaOwner(new LambdaClient(config));

@@ -1,0 +1,77 @@
+/**
+ * RDS DB instances and clusters over the SDK: ModifyDBInstance / ModifyDBCluster VpcSecurityGroupIds with
+ * ApplyImmediately, then Describe* until every VpcSecurityGroups entry is `active`.
+ */
+import {
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import type { OwnerAdapter } from '../../../ports.ts';
+import { explainingSend } from '../sdk-errors.ts';
+import type { SdkOwnerConfig } from './config.ts';
+
+export class SdkRdsOwner implements OwnerAdapter {
+  private readonly send: RDSClient['send'];
+
+  constructor(client: RDSClient) {
+    this.send = explainingSend(client, 'XML');
+  }
+
+  async findUsing(vpcId: string, groupId: string): Promise<ResourceState[]> {
+    const found: ResourceState[] = [];
+    const clusters = new Set<string>();
+    let marker: string | undefined;
+    do {
+      const page = await this.send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }));
+      for (const instance of page.DBInstances ?? []) {
+        const groups = (instance.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId ?? '');
+        if (instance.DBSubnetGroup?.VpcId !== vpcId || !groups.includes(groupId)) continue;
+        // A cluster member's groups are the cluster's: move the cluster.
+        if (instance.DBClusterIdentifier) clusters.add(instance.DBClusterIdentifier);
+        else if (instance.DBInstanceIdentifier)
+          found.push({ kind: 'rds-instance', id: instance.DBInstanceIdentifier, vpcId, groups });
+      }
+      marker = page.Marker;
+    } while (marker);
+    for (const id of clusters) {
+      const cluster = await this.describe({ kind: 'rds-cluster', id });
+      if (cluster) found.push({ ...cluster, vpcId });
+    }
+    return found;
+  }
+
+  async describe({ kind, id }: ResourceRef): Promise<ResourceState | undefined> {
+    const refs = await this.groupRefs(kind, id);
+    if (!refs) return undefined;
+    return { kind, id, groups: refs.map((g) => g.VpcSecurityGroupId ?? '') };
+  }
+
+  async setGroups({ kind, id }: ResourceRef, groups: string[]): Promise<void> {
+    if (kind === 'rds-instance')
+      await this.send(
+        new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, VpcSecurityGroupIds: groups, ApplyImmediately: true }),
+      );
+    else
+      await this.send(
+        new ModifyDBClusterCommand({ DBClusterIdentifier: id, VpcSecurityGroupIds: groups, ApplyImmediately: true }),
+      );
+  }
+
+  async settled({ kind, id }: ResourceRef): Promise<boolean> {
+    return ((await this.groupRefs(kind, id)) ?? []).every((g) => g.Status === undefined || g.Status === 'active');
+  }
+
+  private async groupRefs(kind: ResourceRef['kind'], id: string) {
+    return kind === 'rds-instance'
+      ? (await this.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]
+          ?.VpcSecurityGroups
+      : (await this.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]
+          ?.VpcSecurityGroups;
+  }
+}
+
+export const sdkRdsOwner = (config: SdkOwnerConfig): OwnerAdapter => new SdkRdsOwner(new RDSClient(config));

@@ -1,0 +1,21 @@
+/**
+ * The owner services' local models, one per registered service (handlers/core/owners/); a service missing here is a
+ * compile error. In registry order: the state file's records are checked in this order.
+ */
+import type { OwnerService } from '../../../core/owners/index.ts';
+import { localMountTargets } from './efs.ts';
+import { localElastiCache } from './elasticache.ts';
+import { localLoadBalancers } from './elbv2.ts';
+import { localLambda } from './lambda.ts';
+import type { LocalOwner } from './model.ts';
+import { localRds } from './rds.ts';
+import { localVpcEndpoints } from './vpc-endpoints.ts';
+
+export const LOCAL_OWNERS = {
+  lambda: localLambda,
+  rds: localRds,
+  elbv2: localLoadBalancers,
+  efs: localMountTargets,
+  'vpc-endpoints': localVpcEndpoints,
+  elasticache: localElastiCache,
+} satisfies Record<OwnerService, LocalOwner<unknown>>;

@@ -1,0 +1,47 @@
+/**
+ * What a local owner model is (one per owner service, in this folder): the service's records from the state file,
+ * kept live so `toState` writes changes back, and the service's behaviour as far as security groups go. The models
+ * share the EC2 simulator's interfaces: a resource owns its requester-managed interfaces, and the ServiceSimulator
+ * (../service-simulator.ts) puts them on the resource's new groups after each change, as the services do.
+ */
+import type * as z from 'zod';
+import { Ec2ApiError } from '../../../core/errors.ts';
+import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import type { Ec2Simulator } from '../ec2-simulator.ts';
+
+export interface LocalOwnerModel {
+  /** The resource's groups as its records have them; undefined when it does not exist. */
+  groupsOf(ref: ResourceRef): string[] | undefined;
+  /** The ids of the interfaces the resource owns (docs/simulator-fidelity.md says how each service's are found). */
+  interfacesOf(ref: ResourceRef): string[];
+  /** The resource's VPC, for services whose records name it; otherwise its interfaces' VPC. */
+  vpcOf?(ref: ResourceRef): string | undefined;
+  /** The members a describe answers with (an ElastiCache replication group's nodes). */
+  membersOf?(ref: ResourceRef): string[] | undefined;
+  /**
+   * Applies the whole new list (duplicates removed) to the records, refusing as the service's API does; `unknown` are
+   * the groups that do not exist or are in another VPC.
+   */
+  setGroups(ref: ResourceRef, groups: string[], unknown: string[]): void;
+  findUsing?(vpcId: string, groupId: string): ResourceState[];
+  resolveMember?(member: string): ResourceRef | undefined;
+}
+
+export interface LocalOwner<Records> {
+  /** The state file's top-level keys for the service's records, each in its describe output shape; checked on load. */
+  records: z.ZodType<Records>;
+  model(ec2: Ec2Simulator, records: Records): LocalOwnerModel;
+}
+
+/** Throws the service's error: `name` is its code, as the SDK names service exceptions. */
+export function fail(code: string, message: string): never {
+  throw new Ec2ApiError(code, message);
+}
+
+/** The ids of this account's requester-managed interfaces whose description passes `test`. */
+export function managedInterfaces(ec2: Ec2Simulator, test: (description: string) => boolean): string[] {
+  return ec2
+    .interfaceSummaries()
+    .filter((eni) => eni.requesterManaged && test(eni.description))
+    .map((eni) => eni.id);
+}
