@@ -8,7 +8,8 @@
  *    own self-references included); one ModifyNetworkInterfaceAttribute per interface (the API takes one interface);
  *    after approval one Revoke per direction of the default group that has rules, of the copy that holds the
  *    transitional references to the default group, and of each group and direction whose references get revoked;
- *  - without one (nothing uses the group): one Revoke per direction of the default group that has rules.
+ *  - without one (nothing uses the group): one Revoke per direction of the default group that has rules;
+ *  - either way, one CreateTags that marks the stripped default group (CIS 5.4: "DO NOT USE. DO NOT ADD RULES").
  * Reads — the inventory must be read in full three times, at EC2's page size of 1,000: to plan (Discover), after
  * approval (Re-check: I2 needs a fresh look before anything is revoked) and after the strip (Verify). Each read is the
  * default group (1), its members (⌈members / 1000⌉, at least 1), the groups referencing it by ingress and by egress
@@ -96,7 +97,10 @@ export function lowerBound(
     add('DescribeSecurityGroups', inventoryReads * (1 + 2 * referencePages));
     add('DescribeNetworkInterfaces', inventoryReads * Math.max(1, Math.ceil(plan.moves.length / PAGE)));
     add('DescribeSecurityGroupReferences', inventoryReads);
-    if (plan.status !== 'compliant') add('DescribeStaleSecurityGroups');
+    if (plan.status !== 'compliant') {
+      add('DescribeStaleSecurityGroups');
+      add('CreateTags');
+    }
   }
   const total = Object.values(calls).reduce((sum, count) => sum + count, 0);
   return { byAction: calls, total, floorSeconds: pacingFloor(calls, pacingShare) };
