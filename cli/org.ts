@@ -76,7 +76,8 @@ export type AuditSummary = {
 
 /**
  * The audit status of a default group from what Discover reads and what the planner decides. Opt-out, compliant
- * and blocked are the planner's; a ready plan is `in use` when interfaces use the group or any rule elsewhere
+ * and blocked are the planner's; a ready plan is `in use` when interfaces or resources (an idle function, a launch
+ * template) use the group or any rule elsewhere
  * references it (even without members: stripping alone would be safe then, but the group is not unused), else `empty`.
  */
 export function auditStatusOf(inventory: Inventory, plan: Plan): { status: AuditStatus; reasons: string[] } {
@@ -84,6 +85,7 @@ export function auditStatusOf(inventory: Inventory, plan: Plan): { status: Audit
   if (plan.status === 'compliant') return { status: 'compliant', reasons: [] };
   if (plan.status === 'blocked') return { status: 'blocked', reasons: plan.reasons };
   const used =
+    plan.replacementNeeded ||
     inventory.members.length > 0 ||
     inventory.referencingGroups.length > 0 ||
     inventory.unreachableReferences.length > 0;
@@ -339,8 +341,8 @@ export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOp
             if (event.step === 'Discover' && event.output) discovered = event.output as PlanSummary;
           },
           approver: async () => {
-            if (discovered && discovered.members > 0) {
-              guardReason = `Discover found ${discovered.members} interface(s) on the group during the run: rejected and rolled back, not migrated in bulk.`;
+            if (discovered && (discovered.members > 0 || discovered.replacementNeeded)) {
+              guardReason = `Discover found the group in use during the run (${discovered.members} interface(s), or resources configured on it): rejected and rolled back, not migrated in bulk.`;
               return 'rejected';
             }
             return options.decision;

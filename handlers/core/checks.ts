@@ -15,7 +15,7 @@ import {
   twinOf,
   unreachableReason,
 } from './plan.ts';
-import { type ResourceState, resourceKey, swapGroup } from './resources.ts';
+import { parseResourceKey, type ResourceState, resourceKey, resourceLabel, swapGroup } from './resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from './rules.ts';
 
 function groupIds(eni: NetworkInterface): string[] {
@@ -34,8 +34,11 @@ export interface LiveView {
   plannedMembers: Map<string, NetworkInterface>;
   /** The planned resource moves' resources as they are now, by resourceKey (deleted ones absent). */
   resources?: Map<string, ResourceState>;
-  /** Lambda functions of the VPC on the default group now (read when the plan moves a function). */
-  functionsOnDefault?: string[];
+  /**
+   * The resources of the VPC on the default group now, by resourceKey, of every service whose resources may use it
+   * without an interface (`listedInVpc`: Lambda functions, launch sources).
+   */
+  listedOnDefault?: string[];
 }
 
 /**
@@ -48,7 +51,7 @@ export interface LiveView {
  */
 export function retiringInterfaces(plan: Plan, live: LiveView): Set<string> {
   const retiring = new Set<string>();
-  if ((live.functionsOnDefault ?? []).length > 0) return retiring;
+  if ((live.listedOnDefault ?? []).some((key) => key.startsWith('lambda-function:'))) return retiring;
   for (const move of plan.moves) {
     const keys = move.followsResources ?? [];
     if (move.owner.kind !== 'lambda' || keys.length === 0) continue;
@@ -94,12 +97,11 @@ export function unreachableDrift(live: LiveView): string[] {
  */
 export function newUsersDrift(plan: Plan, live: LiveView): string[] {
   const drift: string[] = [];
-  const plannedFunctions = new Set(
-    (plan.resourceMoves ?? []).filter((move) => move.resource.kind === 'lambda-function').map((m) => m.resource.id),
-  );
-  for (const name of live.functionsOnDefault ?? []) {
-    if (!plannedFunctions.has(name))
-      drift.push(`Lambda function ${name} started using the default group after the plan was made.`);
+  const planned = new Set((plan.resourceMoves ?? []).map((move) => resourceKey(move.resource)));
+  for (const key of live.listedOnDefault ?? []) {
+    const resource = parseResourceKey(key);
+    if (resource && !planned.has(key))
+      drift.push(`${resourceLabel(resource)} started using the default group after the plan was made.`);
   }
   for (const participant of live.inventory.participants ?? []) {
     drift.push(

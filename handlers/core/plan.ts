@@ -182,7 +182,13 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
       leftOnDefault.push({ networkInterfaceId: eni.NetworkInterfaceId ?? '', label: owner.label });
       return false;
     });
-  const replacementNeeded = members.length > 0;
+  // A resource that names the default group without an interface now (an idle function, a launch template) will put
+  // one there later: it needs the copy as much as a member does.
+  const replacementNeeded =
+    members.length > 0 ||
+    (inventory.resources ?? []).some(
+      (resource) => resource.groups.includes(defaultGroupId) && (!resource.vpcId || resource.vpcId === inventory.vpcId),
+    );
   const base = {
     remediationId: options.remediationId,
     accountId: inventory.accountId,
@@ -324,7 +330,11 @@ function exclusion(inventory: Inventory, tagKey: string): string | undefined {
 /** Whether a person must approve: always, or (`when-in-use`) only when something uses or references the group. */
 export function approvalRequired(plan: Plan, mode: 'always' | 'when-in-use'): boolean {
   if (mode === 'always') return true;
-  return plan.moves.length > 0 || plan.references.some((reference) => reference.groupId !== plan.defaultGroupId);
+  return (
+    plan.moves.length > 0 ||
+    (plan.resourceMoves ?? []).length > 0 ||
+    plan.references.some((reference) => reference.groupId !== plan.defaultGroupId)
+  );
 }
 
 function blockingReasons(

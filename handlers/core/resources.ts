@@ -26,6 +26,11 @@ export interface ResourceState extends ResourceRef {
    * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html).
    */
   publishedVersion?: string;
+  /**
+   * The CloudFormation stack that manages the resource (its `aws:cloudformation:stack-name` tag), where the service's
+   * describe answers tags: the stack's template still names the default group, and its next update puts it back.
+   */
+  stack?: string;
 }
 
 /** "Lambda function my-fn", "load balancer arn:aws:elasticloadbalancing:…". */

@@ -1,7 +1,7 @@
 import { rollbackTimeoutSeconds, runSeconds } from '../core/durations.ts';
 import type { SecurityGroup, SecurityGroupReference } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
-import type { OwnerService } from '../core/owners/index.ts';
+import { LISTED_SERVICES, type OwnerService } from '../core/owners/index.ts';
 import { classifyInterface } from '../core/owners.ts';
 import {
   approvalRequired,
@@ -292,6 +292,8 @@ async function readOwners(
       memberLookups.set(`${lookup.service}:${lookup.member}`, { service: lookup.service, member: lookup.member });
     else if (lookup) lookups.add(lookup.service);
   }
+  // Services whose resources use the group without an interface are listed whatever the interfaces say.
+  for (const service of LISTED_SERVICES) lookups.add(service);
   for (const service of lookups) {
     for (const resource of await services.findUsing(service, vpcId, groupId))
       found.set(resourceKey(resource), resource);

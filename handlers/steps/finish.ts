@@ -17,6 +17,7 @@ import {
 } from '../core/drift.ts';
 import { rollbackFits, rollbackTimeoutSeconds } from '../core/durations.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
+import { LISTED_SERVICES } from '../core/owners/index.ts';
 import { type Plan, replacementRulesDuringMove } from '../core/plan.ts';
 import { compareTraffic, type TrafficComparison } from '../core/reachability.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
@@ -80,11 +81,12 @@ async function readLiveView(
     const resource = await services.describe(move.resource);
     if (resource) resources.set(resourceKey(resource), resource);
   }
-  const movesFunctions = (plan.resourceMoves ?? []).some((move) => move.resource.kind === 'lambda-function');
-  const functionsOnDefault = movesFunctions
-    ? (await services.findUsing('lambda', plan.vpcId, plan.defaultGroupId)).map((fn) => fn.id)
-    : undefined;
-  return { inventory, replacement, plannedMembers, resources, ...(functionsOnDefault ? { functionsOnDefault } : {}) };
+  // Whatever may use the group without an interface, listed again: one that joined during the wait is drift.
+  const listedOnDefault: string[] = [];
+  for (const service of LISTED_SERVICES)
+    for (const resource of await services.findUsing(service, plan.vpcId, plan.defaultGroupId))
+      listedOnDefault.push(resourceKey(resource));
+  return { inventory, replacement, plannedMembers, resources, listedOnDefault };
 }
 
 export interface RecheckOutput {

@@ -53,7 +53,7 @@ function emptyGroupOf(state: Ec2State) {
 
 function bulkDeps(reach: OrgReach) {
   const base = createLocalDeps({ storeDir: join(dir, 'store'), notifier: { publish: async () => {} } });
-  return () => ({ ...base, ec2: reach.ec2 });
+  return () => ({ ...base, ec2: reach.ec2, services: reach.services, serviceQuotas: reach.serviceQuotas });
 }
 
 describe('remediateEmptyGroups never migrates a group in use', () => {
@@ -99,7 +99,7 @@ describe('remediateEmptyGroups never migrates a group in use', () => {
     const results = await remediateEmptyGroups(rows, { depsFor: bulkDeps(reach), decision: 'approved' });
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ groupId, result: 'skipped', outcome: 'rejected' });
-    expect(results[0]?.reasons.join(' ')).toMatch(/Discover found 1 interface\(s\) on the group during the run/);
+    expect(results[0]?.reasons.join(' ')).toMatch(/Discover found the group in use during the run \(1 interface\(s\)/);
     expect(simulator.callCounts().CreateSecurityGroup).toBe(1);
     expect(canonicalJson(simulator.toState())).toBe(canonicalJson(expected.toState()));
   });

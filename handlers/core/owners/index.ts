@@ -131,6 +131,11 @@ export function followsLookup(resource: FoundResource<ResourceKind>, lookup: Own
   return ownerModule(lookup.service).followsLookup?.(resource, lookup) ?? false;
 }
 
+/** The services whose resources may use the default group without an interface (`listedInVpc`), in registry order. */
+export const LISTED_SERVICES: readonly OwnerService[] = OWNER_MODULES.filter((module) => module.listedInVpc).map(
+  (module) => module.service,
+);
+
 /** Not-found answers of every owner service, by SDK exception name and wire code: the resource is gone. */
 export const RESOURCE_NOT_FOUND_CODES: ReadonlySet<string> = new Set(
   OWNER_MODULES.flatMap((module) => module.errors.notFound),

@@ -22,6 +22,9 @@ export const lambda = defineOwner({
       callsPerMove: 4,
     },
   },
+  // A function keeps its VPC settings while it has no interface (idle, or Inactive after weeks without invocation) and
+  // gets one on the next invocation (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html).
+  listedInVpc: true,
   recognise(eni) {
     const description = eni.Description ?? '';
     if (eni.InterfaceType !== 'lambda' && !description.startsWith('AWS Lambda VPC ENI')) return undefined;

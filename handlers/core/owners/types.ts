@@ -122,6 +122,13 @@ export interface OwnerModule<
   /** The interface owner kinds it recognises (a plan's `owner.kind`), with their words on the "By owner" line. */
   ownerKinds: Record<Kind, string>;
   resources: Record<Resource, ResourceKindInfo>;
+  /**
+   * Its resources can name the default group with no live interface of their own — an idle Lambda function, an ECS
+   * service scaled to zero, a launch template, a build project — and put one on it later. Discover, Re-check and
+   * Verify then list every resource of the VPC on the group through `findUsing` (the adapters' VPC lookup), not only
+   * when an interface asks for it.
+   */
+  listedInVpc?: true;
   /** Its requester-managed interfaces, from the fields EC2 returns; undefined for interfaces that are not its own. */
   recognise?(eni: NetworkInterface, context: OwnerContext): RecognisedOwner<Service, Kind, Resource> | undefined;
   /**
