@@ -21,6 +21,8 @@ import { readInventory, withinRunAllowance } from '../handlers/steps/discover.ts
 import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
 import type { Endings } from './endings.ts';
+import { COMMANDS, commandHelp, isCommand, PROGRAM, USAGE } from './help.ts';
+import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
 import {
@@ -35,42 +37,7 @@ import {
 import { type Approver, type ExecutionResult, newExecutionName, runMachine } from './runner.ts';
 import { createWebApproval } from './web-approval.ts';
 
-export const USAGE = `Usage: npm run cli -- <command> [options]
-
-Commands
-  plan       --group SG (--state FILE | --region REGION) [--json]
-             What a remediation would do. Reads only.
-  plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
-             Audits every VPC default group in reach: in use / empty / compliant / blocked /
-             excluded / unreachable, with counts. Reads only. Progress on stderr.
-  remediate  (--group SG | --finding EVENT.json) [--state FILE] [--approve auto|reject|prompt|web]
-             [--store DIR] [--out FILE] [--json]
-             Runs the remediation state machine. --approve defaults to prompt (on a terminal);
-             web serves the approval page on 127.0.0.1 (random port) and prints its link on stderr.
-  remediate  --all-empty [--accounts ID,…] [--regions R,…] [--state FILE|DIR …]
-             [--approve auto|reject|prompt] [--store DIR] [--out DIR] [--json]
-             Strips every unused default group (no members, no references), each through the
-             remediation state machine; one approval decision for the batch. Never touches a
-             group in use. --out DIR writes each final state as DIR/<its file name>.
-  rollback   --remediation ID [--state FILE] [--store DIR] [--out FILE] [--json]
-             Runs the rollback state machine from the stored snapshot.
-  demo       plan → remediate → rollback on the bundled sample VPC, narrated.
-
-Options
-  --state FILE   use the embedded EC2 simulator loaded from FILE (aws ec2 describe-security-groups +
-                 describe-network-interfaces output); without it the real EC2 API is used
-                 (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL honoured)
-  --state DIR    (--all-regions, --all-empty) every *.json in DIR; --state may be repeated. One file per
-                 account and region: its first group's OwnerId and SecurityGroupArn region
-  --accounts     without --state: accounts reached by assuming the role MEMBER_ROLE_NAME names (default
-                 DefaultSgRemediationMember); default the current credentials' account
-  --regions      default every region DescribeRegions lists (or, with --state, every state's region)
-  --out FILE     with --state: write the final simulated state to FILE (same shape)
-  --store DIR    where snapshots and the ledger are kept between runs (default .remediation/)
-  --json         print exactly one JSON object on stdout
-
-Exit codes: 0 done as designed, 2 invalid input, 3 blocked (both: nothing changed), 1 anything else.
-`;
+export { USAGE };
 
 export type Outcome =
   | 'remediated'
@@ -80,7 +47,10 @@ export type Outcome =
   | 'rejected'
   | 'rolled-back'
   | 'failed'
-  | 'planned';
+  | 'planned'
+  | 'not-approved'
+  | 'listed'
+  | 'unlocked';
 
 export interface CliResult {
   outcome: Outcome;
@@ -137,6 +107,8 @@ const OPTIONS = {
   remediation: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  verbose: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags>;
@@ -313,24 +285,9 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
   });
 }
 
-/** The command as a person would re-type it: how the program was started plus the arguments. */
-export const PROGRAM = 'npx default-sg-remediation';
-
 /** Where a run keeps its ledger and snapshots, absolute. */
 function storeOf(flags: Flags): string {
   return resolve(flags.store ?? '.remediation');
-}
-
-/** The exact rollback command for a remediation: the state file it left (its --out, else its --state), the store. */
-export function rollbackCommand(
-  remediationId: string,
-  where: { stateFile?: string | undefined; region?: string | undefined; store: string },
-): string {
-  const parts = [PROGRAM, 'rollback', '--remediation', remediationId];
-  if (where.stateFile) parts.push('--state', where.stateFile);
-  else if (where.region) parts.push('--region', where.region);
-  if (where.store !== resolve('.remediation')) parts.push('--store', where.store);
-  return parts.join(' ');
 }
 
 /** What an ending of the process left: said on stderr, after the run's own output. */
@@ -591,6 +548,8 @@ function printResult(result: CliResult, json: boolean | undefined, io: Io): void
     io.stdout(`${JSON.stringify(result)}\n`);
     return;
   }
+  // status, list and unlock have said what they found.
+  if (result.outcome === 'listed' || result.outcome === 'unlocked') return;
   const lines = [`\nOutcome: ${result.outcome}${result.remediationId ? ` (remediation ${result.remediationId})` : ''}`];
   // Reasons carry account text (names, descriptions): escaped, so nothing reaches the terminal as a control.
   for (const reason of result.reasons ?? []) lines.push(`  - ${plainText(reason)}`);
@@ -609,14 +568,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const json = args.includes('--json');
   try {
     if (!command || command === 'help' || command === '--help' || command === '-h') {
-      io.stdout(USAGE);
+      const topic = command === 'help' ? args[0] : undefined;
+      if (topic !== undefined && !isCommand(topic))
+        throw new InvalidInputError([`No command "${topic.slice(0, 40)}". Commands: ${COMMANDS.join(', ')}.`]);
+      io.stdout(topic ? commandHelp(topic) : USAGE);
       return command ? 0 : 2;
     }
-    const flags = parseFlags(args);
-    if (flags.help) {
-      io.stdout(USAGE);
+    if (!isCommand(command))
+      throw new InvalidInputError([`Unknown command "${command.slice(0, 40)}". Commands: ${COMMANDS.join(', ')}.`]);
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout(commandHelp(command));
       return 0;
     }
+    const flags = parseFlags(args);
     let result: CliResult;
     switch (command) {
       case 'plan':
@@ -628,12 +592,23 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'rollback':
         result = await rollback(flags, io);
         break;
+      case 'status':
+        result = await statusCommand(storeOf(flags), io, Boolean(flags.json));
+        break;
+      case 'list':
+        result = await listCommand(storeOf(flags), io, Boolean(flags.json));
+        break;
+      case 'unlock':
+        result = await unlockCommand(
+          { group: flags.group, force: flags.force, store: storeOf(flags), command: commandLine('unlock', flags) },
+          io,
+          Boolean(flags.json),
+        );
+        break;
       case 'demo':
         return await runDemo(io);
-      default:
-        throw new InvalidInputError([
-          `Unknown command "${command.slice(0, 40)}". Commands: plan, remediate, rollback, demo.`,
-        ]);
+      case 'help':
+        throw new Error('help is answered above');
     }
     printResult(result, flags.json, io);
     return exitCodeOf(result);
