@@ -4,7 +4,7 @@ export const PROGRAM = 'npx default-sg-remediation';
 
 export const COMMAND_HELP = {
   plan: `  plan       --group SG (--state FILE | --region REGION) [--verbose] [--json]
-             What a remediation would do. Reads only. Honours the opt-out tag (EXCLUDE_TAG) as remediate does.
+             What a remediation would do. Reads only. Honours the opt-out tag (default-sg-remediation:exclude) as remediate does.
   plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
              Audits every VPC default group in reach: in use / empty / compliant / blocked /
              excluded / unreachable, with counts. Reads only. Progress on stderr.`,

@@ -262,7 +262,9 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
     });
     if (!target.success) throw new InvalidInputError([`--group must look like sg-0123456789abcdef0.`]);
     const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
+    // As Discover reads it: the VPC's tags too, so the opt-out tag on the VPC is seen (handlers/steps/discover.ts).
     const inventory = await readInventory(deps.ec2(target.data), target.data, {
+      vpcTags: Boolean(deps.settings.excludeTag),
       services: deps.services(target.data),
       serviceQuotas: deps.serviceQuotas(target.data),
     });
@@ -270,6 +272,7 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
       planRemediation(inventory, {
         remediationId: 'plan',
         batchSize: deps.settings.batchSize,
+        excludeTag: deps.settings.excludeTag,
       }),
       deps.settings,
     );
