@@ -229,12 +229,15 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
   const progress = progressReporter(io.stderr, Boolean(io.stderrTty));
   let results: Awaited<ReturnType<typeof remediateEmptyGroups>>;
   try {
-    results = await remediateEmptyGroups(groups, {
-      depsFor,
-      decision: decision === 'prompt' ? 'approved' : decision,
-      onGroup: (done, total, row) =>
-        progress.update(done, total, `${row.groupId} (${row.accountId} ${row.region}): ${row.outcome ?? row.result}`),
-    });
+    const run = () =>
+      remediateEmptyGroups(groups, {
+        depsFor,
+        decision: decision === 'prompt' ? 'approved' : decision,
+        ...(io.endings ? { signal: io.endings.signal } : {}),
+        onGroup: (done, total, row) =>
+          progress.update(done, total, `${row.groupId} (${row.accountId} ${row.region}): ${row.outcome ?? row.result}`),
+      });
+    results = io.endings ? await io.endings.holding(run) : await run();
   } finally {
     if (files && flags.out) {
       await mkdir(flags.out, { recursive: true });
