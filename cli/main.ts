@@ -13,6 +13,7 @@ import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { describeFailure } from '../handlers/core/failures.ts';
 import { describePlan } from '../handlers/core/messages.ts';
+import { NOTICE_LIST_LIMIT } from '../handlers/core/notices.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
 import { plainText } from '../handlers/core/untrusted.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
@@ -276,7 +277,11 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
       }),
       deps.settings,
     );
-    if (!flags.json) io.stdout(`${describePlan(planned).join('\n')}\n`);
+    // The summary by owner kind, and each list to its first 20: a 1,205-interface plan is a page, not 1,231 lines.
+    const words = flags.verbose
+      ? describePlan(planned)
+      : describePlan(planned, { limit: NOTICE_LIST_LIMIT, where: 'run with --verbose (or --json) for all' });
+    if (!flags.json) io.stdout(`${words.join('\n')}\n`);
     const outcome: Outcome =
       planned.status === 'ready' ? 'planned' : planned.status === 'excluded' ? 'skipped' : planned.status;
     return {

@@ -1,9 +1,11 @@
 /** What the command line says matches what happened: a declined batch, the opt-out tag in plan. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../handlers/core/snapshot.ts';
 import { runCli, tempDirPerTest } from '../support/cli.ts';
+import { defaultGroupOf, generateVpc } from '../support/generate-vpc.ts';
 import { inTerminal } from '../support/terminal.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -51,5 +53,34 @@ describe('messages match what happened', () => {
     expect(planned.json.outcome).toBe(remediated.json.outcome);
     expect(planned.code).toBe(0);
     expect(canonicalJson(read(out))).toBe(canonicalJson(state));
+  });
+});
+
+describe('plan output', () => {
+  it('a 1,205-interface plan is summarised by owner kind; --verbose lists every interface', async () => {
+    const state = generateVpc({ interfaces: 1205, references: 20 });
+    const file = join(tempDir(), 'big.json');
+    writeFileSync(file, JSON.stringify(state));
+    const group = defaultGroupOf(state);
+    const short = await runCli('plan', '--state', file, '--group', group);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toMatch(/By owner: .*\d/);
+    expect(short.stdout).toContain('more — run with --verbose (or --json) for all');
+    expect(short.stdout.split('\n').length).toBeLessThan(120);
+    const verbose = await runCli('plan', '--state', file, '--group', group, '--verbose');
+    expect(verbose.stdout.split('\n').filter((line) => /^ {2}- eni-/.test(line))).toHaveLength(1205);
+  });
+
+  it('npx default-sg-remediation … --json prints exactly one JSON object on stdout', () => {
+    const result = spawnSync(
+      'npx',
+      ['--no', 'default-sg-remediation', 'plan', '--state', sample, '--group', DEFAULT_GROUP, '--json'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    );
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'planned', groupId: DEFAULT_GROUP });
   });
 });
