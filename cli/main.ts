@@ -26,6 +26,7 @@ import { COMMANDS, commandHelp, isCommand, PROGRAM, USAGE } from './help.ts';
 import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
+import { moveProgress } from './progress.ts';
 import {
   currentOwner,
   isWaiting,
@@ -354,12 +355,18 @@ async function remediate(flags: Flags, io: Io): Promise<CliResult> {
     // --approve web: the link goes to stderr (the terminal), so that stdout stays one JSON object with --json.
     const web = approver === 'web' ? createWebApproval(deps, { print: io.stderr }) : undefined;
     const executionName = newExecutionName('rem');
+    const progress = io.stderrTty && !flags.json ? moveProgress(io.stderr) : undefined;
     const run = () =>
       runMachine('remediate', finding ?? target, {
         deps,
         executionName,
         approver: web ? web.approver : (approver as Approver),
-        onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
+        onStep: flags.json
+          ? undefined
+          : (event) => {
+              io.stdout(`${narrateStep(event)}\n`);
+              progress?.(event);
+            },
         ...(io.endings ? { signal: io.endings.signal } : {}),
       });
     let execution: ExecutionResult;
