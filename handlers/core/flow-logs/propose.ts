@@ -19,6 +19,7 @@
  *   allowed both ways round and marked `uncertain`, so that the guarantee holds whichever side it was.
  */
 import type { Ec2State, IpPermission } from '../ec2-shapes.ts';
+import { parseCidr, parseIpv4, parseIpv6 } from '../reachability.ts';
 import { dedupe, implode, type Peer, type Rule, ruleKey, rulesOf } from '../rules.ts';
 import { type Evidence, type FlowBucket, isPrivateIpv4, type Observations } from './aggregate.ts';
 import { RECOMMENDED_LOG_FORMAT } from './format.ts';
@@ -114,20 +115,61 @@ function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+interface ResolvedPeer {
+  /** The group a rule names for the peer, when the peer is an interface with a usable group. */
+  peer?: Peer;
+  /** The groups of the interface with that address (empty for an outside address). */
+  groups: readonly string[];
+}
+
 /** The peer a rule names for an address: a group when the address is an interface's (see the module comment). */
-function peerResolver(state: Ec2State, groupId: string): (address: string) => Peer | undefined {
+function peerResolver(state: Ec2State, groupId: string): (address: string) => ResolvedPeer {
   const defaults = new Set(
     state.SecurityGroups.filter((group) => group.GroupName === 'default').map((group) => group.GroupId),
   );
-  const byAddress = new Map<string, Peer>();
+  const byAddress = new Map<string, ResolvedPeer>();
   for (const eni of state.NetworkInterfaces) {
     const groups = (eni.Groups ?? []).map((group) => group.GroupId).filter((id): id is string => !!id);
     const chosen = groups.includes(groupId) ? groupId : groups.filter((id) => !defaults.has(id)).sort(compare)[0];
-    if (chosen === undefined) continue;
-    for (const address of addressesOf(eni))
-      if (!byAddress.has(address)) byAddress.set(address, { kind: 'group', groupId: chosen });
+    const resolved: ResolvedPeer =
+      chosen === undefined ? { groups } : { peer: { kind: 'group', groupId: chosen }, groups };
+    for (const address of addressesOf(eni)) if (!byAddress.has(address)) byAddress.set(address, resolved);
   }
-  return (address) => byAddress.get(address.includes(':') ? address.toLowerCase() : address);
+  return (address) => byAddress.get(address.includes(':') ? address.toLowerCase() : address) ?? { groups: [] };
+}
+
+/**
+ * Whether the group's current rules let this connection through in `direction`: the proposal only narrows. A
+ * connection the group never allowed that way went through another of the interface's groups (which stays as it is),
+ * or ran the other way round (an uncertain flow's wrong guess): the group needs no rule for it. Prefix lists are not
+ * resolved, so a prefix-list rule counts as letting it through (the proposal then keeps the rule: never narrower
+ * than the truth). `address` undefined: a peer summarised past the reader's cap, matched by any CIDR rule.
+ */
+function currentlyAllowed(
+  current: readonly Rule[],
+  need: Pick<Need, 'direction' | 'protocol' | 'port'>,
+  address: string | undefined,
+  groups: readonly string[],
+): boolean {
+  const name = PROTOCOL_NAMES[need.protocol] ?? String(need.protocol);
+  return current.some((rule) => {
+    if (rule.direction !== need.direction) return false;
+    if (rule.protocol !== '-1' && rule.protocol !== name) return false;
+    if ((name === 'tcp' || name === 'udp') && rule.protocol !== '-1') {
+      const from = rule.fromPort === undefined || rule.fromPort < 0 ? 0 : rule.fromPort;
+      const to = rule.toPort === undefined || rule.toPort < 0 ? 65535 : rule.toPort;
+      if (need.port < from || need.port > to) return false;
+    }
+    const peer = rule.peer;
+    if (peer.kind === 'prefix-list') return true;
+    if (peer.kind === 'group') return groups.includes(peer.groupId);
+    if (address === undefined) return true;
+    const v6 = address.includes(':');
+    if (v6 !== (peer.kind === 'cidr6')) return false;
+    const block = parseCidr(peer.cidr, v6 ? 6 : 4);
+    const point = v6 ? parseIpv6(address) : parseIpv4(address);
+    return block !== undefined && point !== undefined && point >= block.first && point <= block.last;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -274,6 +316,7 @@ export function propose(
   const members = membersOf(state, groupId);
   const group = state.SecurityGroups.find((g) => g.GroupId === groupId);
   const resolve = peerResolver(state, groupId);
+  const current = dedupe(rulesOf(group ?? {}));
   const proposed = new Map<string, ProposedRule>();
   const outside = new Map<string, { need: Need; peers: OutsidePeers; interfaces: Set<string> }>();
 
@@ -299,11 +342,21 @@ export function propose(
       if ((need.protocol === 6 || need.protocol === 17) && need.port < 0) continue;
       const slotKey = `${need.direction}|${need.protocol}|${need.port}`;
       for (const address of bucket.peers.keys()) {
-        const peer = resolve(address);
+        const resolved = resolve(address);
+        if (!currentlyAllowed(current, need, address, resolved.groups)) continue;
+        const peer = resolved.peer;
         if (peer) {
           addRule(ruleOf(need, peer), need);
           // Both ends members: the other end's rule in the other direction is the same group's.
-          if (peer.kind === 'group' && peer.groupId === groupId)
+          const reverse = {
+            ...need,
+            direction: need.direction === 'egress' ? ('ingress' as const) : ('egress' as const),
+          };
+          if (
+            peer.kind === 'group' &&
+            peer.groupId === groupId &&
+            currentlyAllowed(current, reverse, undefined, [groupId])
+          )
             addRule(ruleOf({ ...need, direction: need.direction === 'egress' ? 'ingress' : 'egress' }, peer), need);
           continue;
         }
@@ -327,7 +380,7 @@ export function propose(
           if (value !== undefined) slot.peers.v4.add(value);
         }
       }
-      if (bucket.overflow) {
+      if (bucket.overflow && currentlyAllowed(current, need, undefined, [])) {
         let slot = outside.get(slotKey);
         if (!slot) {
           slot = {
@@ -360,7 +413,6 @@ export function propose(
     for (const peer of blocksFor(peers)) addRule(ruleOf(need, peer), need, [...interfaces].sort(compare));
 
   const rules = mergePortRanges([...proposed.values()]);
-  const current = dedupe(rulesOf(group ?? {}));
   const proposedKeys = new Set(rules.map((r) => ruleKey(r.rule)));
   const currentKeys = new Set(current.map(ruleKey));
   const window = windowReport(observations);

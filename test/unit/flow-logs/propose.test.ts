@@ -18,7 +18,9 @@ const WINDOW = { start: START, end: START + 30 * DAY };
 
 function scenario() {
   const builder = new StateBuilder({ salt: 7 });
+  // A default group someone opened to the world on every tcp port, as real accounts have them.
   const vpc = builder.vpc({ cidr: '10.20.0.0/16' });
+  builder.rule(vpc.defaultGroupId, 'ingress', { protocol: 'tcp', from: 0, to: 65535, peers: [{ cidr: '0.0.0.0/0' }] });
   const bastionGroup = builder.group(vpc, {
     name: 'bastion',
     egress: [{ protocol: 'tcp', port: 22, peers: [{ cidr: '10.20.0.0/16' }] }],
@@ -100,7 +102,11 @@ describe('propose', () => {
       ].sort(),
     );
     // The plain copy's two rules go.
-    expect(proposal.revoke.map(ruleKey).sort()).toEqual([`egress|-1||cidr4:0.0.0.0/0`, `ingress|-1||${copy}`]);
+    expect(proposal.revoke.map(ruleKey).sort()).toEqual([
+      `egress|-1||cidr4:0.0.0.0/0`,
+      `ingress|-1||${copy}`,
+      `ingress|tcp|0-65535|cidr4:0.0.0.0/0`,
+    ]);
     expect(proposal.add).toHaveLength(10);
     expect(proposal.tighten).toBe(true);
     // Classes: the three members on the copy alone, and app2 on the copy and the bastion group.
@@ -112,6 +118,30 @@ describe('propose', () => {
     expect(guarantee.broken).toEqual([]);
     expect(guarantee.checked).toBeGreaterThan(0);
     expect(guarantee.portSpaceAfter).toBeLessThan(guarantee.portSpaceBefore / 10);
+  });
+
+  it('only narrows: a flow the copy never let through that way (the wrong guess of an uncertain one) gets no rule', async () => {
+    const s = scenario();
+    const { state, copyId } = plainCopy(
+      { ...s.state, SecurityGroups: s.state.SecurityGroups.filter((g) => g.GroupId !== s.copyId) },
+      s.defaultGroupId,
+    );
+    // Restore the usual default rules on the source of this plain copy: inbound from itself only, all out.
+    const usual = state.SecurityGroups.map((g) =>
+      g.GroupId === copyId
+        ? {
+            ...g,
+            IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: copyId }] }],
+            IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+          }
+        : g,
+    );
+    const plain = { ...state, SecurityGroups: usual };
+    const lines = [rec(s.app2, s.address(s.app2), '192.0.2.10', 20000, 9000, 6, 0, 'egress')];
+    const proposal = propose(plain, copyId, await observe(plain, copyId, lines));
+    expect(proposal.rules.map((r) => `${ruleKey(r.rule)} (${r.certainty})`)).toEqual([
+      'egress|tcp|9000-9000|cidr4:192.0.2.10/32 (uncertain)',
+    ]);
   });
 
   it('merges adjacent ports into one range and exact sibling addresses into their block, nothing wider', async () => {
