@@ -84,7 +84,7 @@ export function trafficIncludes(key: string, protocol: number, value: number): b
 }
 
 /** The value the model keys a connection's traffic by: the port, or 0 for protocols without ports (all values). */
-function valueOf(connection: ObservedConnection): number {
+function modelValue(connection: ObservedConnection): number {
   return connection.port < 0 ? 0 : connection.port;
 }
 
@@ -104,7 +104,7 @@ function outsideAllows(view: OutsideView | undefined, address: string, protocol:
 
 /** Whether the model allows the connection. */
 export function allows(model: FlowModel, connection: ObservedConnection): boolean {
-  const value = valueOf(connection);
+  const value = modelValue(connection);
   const { from, to, protocol } = connection;
   if ('interfaceId' in from && 'interfaceId' in to)
     return trafficIncludes(model.flows[from.interfaceId]?.[to.interfaceId] ?? '', protocol, value);
