@@ -3,7 +3,8 @@
  * default group moved to a copy that keeps the default group's rules), and flow log lines for that state, as the
  * service writes them (https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html), seeded.
  *
- * Roles of the copy's members (by their order): one in ten a web server (tcp 443 from internet clients), six in ten
+ * Every record is one the plain copy accepts (the default group's rules: all from its members, all out). Roles of the
+ * copy's members (by their order): one in ten a web server (tcp 443 from other members), six in ten
  * an application server (tcp 8080 from web servers), one in ten a database (tcp 5432 from application servers), the
  * rest workers; every member resolves names (udp 53 to the VPC resolver, not an interface) and calls HTTPS APIs on
  * the internet (tcp 443 to many addresses). A connection is written as one record per end that is a member, in the
@@ -120,7 +121,8 @@ export function* flowLogLines(state: Ec2State, copyId: string, options: TrafficO
     let port: number;
     let protocol = 6;
     if (kind < 0.15 && web.length > 0) {
-      client = { address: publicAddress(Math.floor(random() * 50000)) };
+      // Web servers behind an internal load balancer: members open 443 on them.
+      client = pick(members);
       server = pick(web);
       port = 443;
     } else if (kind < 0.45 && app.length > 0) {
@@ -141,6 +143,8 @@ export function* flowLogLines(state: Ec2State, copyId: string, options: TrafficO
       server = { address: publicAddress(65536 + Math.floor(random() * apiAddresses)) };
       port = 443;
     }
+    // Traffic to oneself does not cross a security group (and is not a flow between two interfaces).
+    if (client.id !== undefined && client.id === server.id) continue;
     // The opener's record (its packets to the listener), then the listener's record (its packets back).
     if (client.id)
       yield line(client.id, client.address, server.address, ephemeral, port, protocol, time, syn ? 2 : 0, 'egress');
