@@ -579,3 +579,20 @@ export function permissionsOf(rules: readonly ProposedRule[]): { ingress: IpPerm
     egress: implode(rules.filter((r) => r.rule.direction === 'egress').map((r) => r.rule)),
   };
 }
+
+/** A rule in words: `inbound tcp 443 from sg-… (tcp-flags, 12 records)`. Ids and blocks only: no account text. */
+export function describeRule(proposed: { rule: Rule; certainty?: Evidence; records?: number }): string {
+  const { rule } = proposed;
+  const what =
+    rule.protocol === '-1'
+      ? 'all traffic'
+      : rule.protocol === 'tcp' || rule.protocol === 'udp'
+        ? `${rule.protocol} ${rule.fromPort === rule.toPort ? rule.fromPort : `${rule.fromPort}-${rule.toPort}`}`
+        : rule.protocol === 'icmp' || rule.protocol === 'icmpv6'
+          ? `${rule.protocol} (all types)`
+          : `protocol ${rule.protocol}`;
+  const peer = rule.peer;
+  const who = peer.kind === 'group' ? peer.groupId : peer.kind === 'prefix-list' ? peer.prefixListId : peer.cidr;
+  const why = proposed.certainty === undefined ? '' : ` (${proposed.certainty}, ${proposed.records ?? 0} records)`;
+  return `${rule.direction === 'ingress' ? 'inbound' : 'outbound'} ${what} ${rule.direction === 'ingress' ? 'from' : 'to'} ${who}${why}`;
+}
