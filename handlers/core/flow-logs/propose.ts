@@ -336,20 +336,38 @@ export function propose(
     }
   };
 
+  /** The outside peers of one direction, protocol and port, across interfaces; `need` merged into it. */
+  const slotFor = (slotKey: string, need: Need) => {
+    let slot = outside.get(slotKey);
+    if (!slot) {
+      slot = {
+        need: { ...need },
+        peers: { v4: new Set(), v6: new Set(), overflow: { public4: false, public6: false, private6: false } },
+        interfaces: new Set(),
+      };
+      outside.set(slotKey, slot);
+    } else {
+      slot.need.records += need.records;
+      if (CERTAINTY_ORDER[need.certainty] > CERTAINTY_ORDER[slot.need.certainty]) slot.need.certainty = need.certainty;
+    }
+    return slot;
+  };
+
   for (const bucket of observations.buckets) {
     if (!members.has(bucket.interfaceId)) continue;
     for (const need of needsOf(bucket)) {
       if ((need.protocol === 6 || need.protocol === 17) && need.port < 0) continue;
       const slotKey = `${need.direction}|${need.protocol}|${need.port}`;
-      for (const address of bucket.peers.keys()) {
+      for (const [address, stats] of bucket.peers) {
         const resolved = resolve(address);
         if (!currentlyAllowed(current, need, address, resolved.groups)) continue;
+        const peerNeed = { ...need, records: stats.records };
         const peer = resolved.peer;
         if (peer) {
-          addRule(ruleOf(need, peer), need);
+          addRule(ruleOf(peerNeed, peer), peerNeed);
           // Both ends members: the other end's rule in the other direction is the same group's.
           const reverse = {
-            ...need,
+            ...peerNeed,
             direction: need.direction === 'egress' ? ('ingress' as const) : ('egress' as const),
           };
           if (
@@ -357,22 +375,10 @@ export function propose(
             peer.groupId === groupId &&
             currentlyAllowed(current, reverse, undefined, [groupId])
           )
-            addRule(ruleOf({ ...need, direction: need.direction === 'egress' ? 'ingress' : 'egress' }, peer), need);
+            addRule(ruleOf(reverse, peer), reverse);
           continue;
         }
-        let slot = outside.get(slotKey);
-        if (!slot) {
-          slot = {
-            need: { ...need },
-            peers: { v4: new Set(), v6: new Set(), overflow: { public4: false, public6: false, private6: false } },
-            interfaces: new Set(),
-          };
-          outside.set(slotKey, slot);
-        } else {
-          slot.need.records += need.records;
-          if (CERTAINTY_ORDER[need.certainty] > CERTAINTY_ORDER[slot.need.certainty])
-            slot.need.certainty = need.certainty;
-        }
+        const slot = slotFor(slotKey, peerNeed);
         slot.interfaces.add(bucket.interfaceId);
         if (address.includes(':')) slot.peers.v6.add(address.toLowerCase());
         else {
@@ -381,15 +387,7 @@ export function propose(
         }
       }
       if (bucket.overflow && currentlyAllowed(current, need, undefined, [])) {
-        let slot = outside.get(slotKey);
-        if (!slot) {
-          slot = {
-            need: { ...need },
-            peers: { v4: new Set(), v6: new Set(), overflow: { public4: false, public6: false, private6: false } },
-            interfaces: new Set(),
-          };
-          outside.set(slotKey, slot);
-        }
+        const slot = slotFor(slotKey, { ...need, records: bucket.overflow.count });
         slot.interfaces.add(bucket.interfaceId);
         const o = slot.peers.overflow;
         o.public4 ||= bucket.overflow.public4;

@@ -101,6 +101,11 @@ describe('propose', () => {
         `ingress|tcp|8080-8080|${copy} (port pattern)`,
       ].sort(),
     );
+    // Records behind each rule: the database's two records (SYN in, SYN-ACK out) of one connection, the 20 calls out.
+    const records = Object.fromEntries(proposal.rules.map((r) => [ruleKey(r.rule), r.records]));
+    expect(records[`ingress|tcp|5432-5432|${copy}`]).toBe(2);
+    expect(records[`egress|tcp|8080-8080|${copy}`]).toBe(1);
+    expect(records['egress|tcp|443-443|cidr4:0.0.0.0/0']).toBe(20);
     // The plain copy's two rules go.
     expect(proposal.revoke.map(ruleKey).sort()).toEqual([
       `egress|-1||cidr4:0.0.0.0/0`,
