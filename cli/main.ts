@@ -22,6 +22,7 @@ import { createLocalDeps } from './deps.ts';
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
 import { type Approver, type ExecutionResult, runMachine } from './runner.ts';
+import { runTighten, TIGHTEN_USAGE } from './tighten.ts';
 import { createWebApproval } from './web-approval.ts';
 
 export const USAGE = `Usage: npm run cli -- <command> [options]
@@ -44,7 +45,7 @@ Commands
   rollback   --remediation ID [--state FILE] [--store DIR] [--out FILE] [--json]
              Runs the rollback state machine from the stored snapshot.
   demo       plan → remediate → rollback on the bundled sample VPC, narrated.
-
+${TIGHTEN_USAGE}
 Options
   --state FILE   use the embedded EC2 simulator loaded from FILE (aws ec2 describe-security-groups +
                  describe-network-interfaces output); without it the real EC2 API is used
@@ -327,6 +328,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const [command, ...args] = argv;
   // Known before the flags are parsed, so even a flag error answers in JSON.
   const json = args.includes('--json');
+  // tighten parses its own flags (cli/tighten.ts).
+  if (command === 'tighten') return await runTighten(args, io);
   try {
     if (!command || command === 'help' || command === '--help' || command === '-h') {
       io.stdout(USAGE);
@@ -352,7 +355,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await runDemo(io);
       default:
         throw new InvalidInputError([
-          `Unknown command "${command.slice(0, 40)}". Commands: plan, remediate, rollback, demo.`,
+          `Unknown command "${command.slice(0, 40)}". Commands: plan, remediate, rollback, tighten, demo.`,
         ]);
     }
     printResult(result, flags.json, io);
