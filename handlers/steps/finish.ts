@@ -260,6 +260,7 @@ async function migrateDelta(
       plan.defaultGroupId,
       replacementId,
       plan.batches.length - 1,
+      { remediationId: plan.remediationId },
     );
     if (moved.changed.length > 0) {
       throw new StepError(
