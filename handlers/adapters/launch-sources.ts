@@ -304,10 +304,9 @@ export class LaunchConfigurationOwner implements OwnerAdapter {
     if (!change) throw new Error(`Moving Auto Scaling group ${ref.id} needs the remediation's id.`);
     const [group] = await this.api.describeAutoScalingGroups([ref.id]);
     const original = group?.LaunchConfigurationName;
-    if (!group || !original)
-      throw Object.assign(new Error(`Auto Scaling group ${ref.id} has no launch configuration.`), {
-        name: 'ValidationError',
-      });
+    if (!group)
+      throw Object.assign(new Error(`Auto Scaling group ${ref.id} not found`), { name: 'AutoScalingGroupNotFound' });
+    if (!original) throw new Error(`Auto Scaling group ${ref.id} no longer launches from a launch configuration.`);
     const [configuration] = await this.api.describeLaunchConfigurations([original]);
     if (!configuration) throw new Error(`Launch configuration ${original} is gone.`);
     const name = copyName(original, change.remediationId);

@@ -252,4 +252,68 @@ describe('Auto Scaling groups launching onto the default group', () => {
       '2',
     );
   });
+
+  it('Verify compares what would launch next: a twin only new instances use, revoked after the strip, fails it', async () => {
+    const { state, defaultGroup } = launchState();
+    // The db tier accepts PostgreSQL from the default group: the plan adds a twin naming the copy.
+    const db = state.SecurityGroups.find((group) => group.GroupName === 'db');
+    db?.IpPermissions?.push({
+      IpProtocol: 'tcp',
+      FromPort: 5432,
+      ToPort: 5432,
+      IpRanges: [],
+      Ipv6Ranges: [],
+      PrefixListIds: [],
+      UserIdGroupPairs: [{ GroupId: defaultGroup, UserId: '111122223333' }],
+    });
+    // …and the default group was customised to reach it (stand-ins have no addresses, so CIDR rules never connect two
+    // of them: a group-to-group path is what the model can follow between stand-ins).
+    state.SecurityGroups.find((group) => group.GroupId === defaultGroup)?.IpPermissionsEgress?.push({
+      IpProtocol: 'tcp',
+      FromPort: 5432,
+      ToPort: 5432,
+      IpRanges: [],
+      Ipv6Ranges: [],
+      PrefixListIds: [],
+      UserIdGroupPairs: [{ GroupId: db?.GroupId ?? '', UserId: '111122223333' }],
+    });
+    const session = createSession(state);
+    let stripped = false;
+    let revoked = 0;
+    session.setHooks({
+      // Right after the strip someone revokes the twin: no interface is on the copy yet, so only the launch sources'
+      // stand-ins show that new instances would no longer reach the database.
+      async before() {
+        if (!stripped || revoked > 0) return;
+        const live = session.simulator.toState();
+        const copy = newGroups(session.original, live)[0]?.GroupId;
+        const twins = (live.SecurityGroups.find((group) => group.GroupName === 'db')?.IpPermissions ?? []).flatMap(
+          (permission) => {
+            const pairs = (permission.UserIdGroupPairs ?? []).filter((pair) => pair.GroupId === copy);
+            return pairs.length > 0
+              ? [{ ...permission, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: pairs }]
+              : [];
+          },
+        );
+        revoked = twins.length;
+        if (db?.GroupId && twins.length > 0)
+          await session.simulator.revokeSecurityGroupIngress({ GroupId: db.GroupId, IpPermissions: twins });
+      },
+    });
+    const result = await session.remediate({
+      onStep(event) {
+        if (event.state === 'Strip the default group' && !event.error) stripped = true;
+      },
+    });
+    expect(revoked).toBeGreaterThan(0);
+    const verifyStep = session.trace.find((event) => event.kind === 'step' && event.state === 'Verify the result');
+    expect(verifyStep).toMatchObject({ error: { name: 'VerificationFailed' } });
+    expect(verifyStep?.kind === 'step' ? verifyStep.error?.message : '').toMatch(
+      /Traffic changed: eni-launch-[^ ]+ → eni-standin-sg-0e7457497dc74f166 .*tcp 5432 allowed before, denied after/,
+    );
+    expect(result.error).toBe('VerificationFailed');
+    const after = session.simulator.toState();
+    expect(newGroups(session.original, after)).toEqual([]);
+    expect(normalizeState(after)).toEqual(normalizeState(session.original));
+  });
 });

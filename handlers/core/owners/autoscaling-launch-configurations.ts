@@ -61,9 +61,10 @@ export const autoscalingLaunchConfigurations = defineOwner({
   describeMove: describeConfigurationMove,
   // ResourceContention: "You already have a pending update to an Amazon EC2 Auto Scaling resource"; ScalingActivityInProgress:
   // the group is scaling (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_UpdateAutoScalingGroup.html).
-  // A group that is gone answers ValidationError, which also means a bad request: not read as "gone".
+  // A group that is gone is left out of DescribeAutoScalingGroups (UpdateAutoScalingGroup answers ValidationError, which
+  // also means a bad request): the adapter names it AutoScalingGroupNotFound, its own code for that.
   errors: {
-    notFound: [],
+    notFound: ['AutoScalingGroupNotFound'],
     busy: [
       'ResourceContention',
       'ResourceContentionFault',
@@ -101,7 +102,7 @@ export const autoscalingLaunchConfigurations = defineOwner({
     capacity: 10,
     refillPerSecond: 2,
     source:
-      'Assumed: Amazon EC2 Auto Scaling publishes one shared bucket per account and Region but not its size (https://repost.aws/knowledge-center/autoscaling-api-calls-throttled)',
+      'assumed: Amazon EC2 Auto Scaling publishes one shared bucket per account and Region but not its size (https://repost.aws/knowledge-center/autoscaling-api-calls-throttled)',
     documented: false,
   },
 });

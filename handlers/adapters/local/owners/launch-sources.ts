@@ -96,14 +96,13 @@ export class LocalLaunchSourceApi implements LaunchSourceApi {
     private readonly records: Records,
   ) {}
 
+  /** The records as read: a key the state file lacks is not added (the state written back has what it had). */
   private templates() {
-    this.records.LaunchTemplates ??= [];
-    return this.records.LaunchTemplates;
+    return this.records.LaunchTemplates ?? [];
   }
 
   private versions() {
-    this.records.LaunchTemplateVersions ??= [];
-    return this.records.LaunchTemplateVersions;
+    return this.records.LaunchTemplateVersions ?? [];
   }
 
   private groups() {
@@ -111,8 +110,7 @@ export class LocalLaunchSourceApi implements LaunchSourceApi {
   }
 
   private configurations() {
-    this.records.LaunchConfigurations ??= [];
-    return this.records.LaunchConfigurations;
+    return this.records.LaunchConfigurations ?? [];
   }
 
   /** DescribeLaunchTemplates: an id that does not exist is InvalidLaunchTemplateId.NotFound, a malformed one .Malformed. */
@@ -185,7 +183,8 @@ export class LocalLaunchSourceApi implements LaunchSourceApi {
     for (const id of groupsOfData(input.LaunchTemplateData))
       if (!GROUP_ID.test(id)) fail('InvalidGroupId.Malformed', `Invalid id: "${id}" (expecting "sg-...")`);
     const number = template.LatestVersionNumber + 1;
-    this.versions().push({
+    this.records.LaunchTemplateVersions ??= [];
+    this.records.LaunchTemplateVersions.push({
       LaunchTemplateId: template.LaunchTemplateId,
       ...(template.LaunchTemplateName ? { LaunchTemplateName: template.LaunchTemplateName } : {}),
       VersionNumber: number,
@@ -303,7 +302,8 @@ export class LocalLaunchSourceApi implements LaunchSourceApi {
       fail('AlreadyExists', `Launch Configuration by this name already exists - ${input.LaunchConfigurationName}`);
     for (const id of input.SecurityGroups ?? [])
       if (!this.ec2.groupInfo(id)) fail('ValidationError', `The security group '${id}' does not exist`);
-    this.configurations().push({
+    this.records.LaunchConfigurations ??= [];
+    this.records.LaunchConfigurations.push({
       ...structuredClone(input),
       CreatedTime: '2026-01-01T00:00:00.000Z',
     });
