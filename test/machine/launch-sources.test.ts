@@ -19,93 +19,11 @@ import {
   newGroups,
   normalizeState,
   remediateState,
-  scenarioState,
   stepsOf,
 } from '../support/harness.ts';
+import { type LaunchRecords, launchState, TEMPLATE, type WithLaunch } from '../support/launch-sources.ts';
 
 afterEach(disposeAll);
-
-const TEMPLATE = 'lt-0a1b2c3d4e5f60718';
-const SUBNET = 'subnet-01527a1435ee3b01b';
-
-interface LaunchRecords {
-  LaunchTemplates: {
-    LaunchTemplateId: string;
-    LaunchTemplateName: string;
-    DefaultVersionNumber: number;
-    LatestVersionNumber: number;
-  }[];
-  LaunchTemplateVersions: {
-    LaunchTemplateId: string;
-    LaunchTemplateName: string;
-    VersionNumber: number;
-    VersionDescription?: string;
-    DefaultVersion: boolean;
-    LaunchTemplateData: { ImageId: string; InstanceType: string; SecurityGroupIds?: string[] };
-  }[];
-  AutoScalingGroups: {
-    AutoScalingGroupName: string;
-    LaunchTemplate?: { LaunchTemplateId: string; LaunchTemplateName?: string; Version: string };
-    LaunchConfigurationName?: string;
-    VPCZoneIdentifier: string;
-  }[];
-  LaunchConfigurations: {
-    LaunchConfigurationName: string;
-    ImageId: string;
-    InstanceType: string;
-    SecurityGroups: string[];
-  }[];
-}
-type WithLaunch = Ec2State & LaunchRecords;
-
-/**
- * The empty-default VPC (web, app and db tiers, nothing on the default group) plus: "web-lt" whose only version names
- * the default group, used by web-asg through `$Default` and pinned by batch-asg; and legacy-asg on a launch
- * configuration naming it.
- */
-function launchState(): { state: WithLaunch; defaultGroup: string } {
-  const state = scenarioState('empty-default') as WithLaunch;
-  const defaultGroup = state.SecurityGroups.find((group) => group.GroupName === 'default')?.GroupId ?? '';
-  state.LaunchTemplates = [
-    { LaunchTemplateId: TEMPLATE, LaunchTemplateName: 'web-lt', DefaultVersionNumber: 1, LatestVersionNumber: 1 },
-  ];
-  state.LaunchTemplateVersions = [
-    {
-      LaunchTemplateId: TEMPLATE,
-      LaunchTemplateName: 'web-lt',
-      VersionNumber: 1,
-      VersionDescription: 'first',
-      DefaultVersion: true,
-      LaunchTemplateData: {
-        ImageId: 'ami-0abcdef1234567890',
-        InstanceType: 't3.micro',
-        SecurityGroupIds: [defaultGroup],
-      },
-    },
-  ];
-  state.AutoScalingGroups = [
-    {
-      AutoScalingGroupName: 'web-asg',
-      LaunchTemplate: { LaunchTemplateId: TEMPLATE, LaunchTemplateName: 'web-lt', Version: '$Default' },
-      VPCZoneIdentifier: SUBNET,
-    },
-    {
-      AutoScalingGroupName: 'batch-asg',
-      LaunchTemplate: { LaunchTemplateId: TEMPLATE, LaunchTemplateName: 'web-lt', Version: '1' },
-      VPCZoneIdentifier: SUBNET,
-    },
-    { AutoScalingGroupName: 'legacy-asg', LaunchConfigurationName: 'legacy-lc', VPCZoneIdentifier: SUBNET },
-  ];
-  state.LaunchConfigurations = [
-    {
-      LaunchConfigurationName: 'legacy-lc',
-      ImageId: 'ami-0abcdef1234567890',
-      InstanceType: 't3.micro',
-      SecurityGroups: [defaultGroup],
-    },
-  ];
-  return { state, defaultGroup };
-}
 
 /** Two instances from each Auto Scaling group (they reach each other through the group's self-reference). */
 function scaleOut(state: Ec2State): Ec2State {
