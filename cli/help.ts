@@ -1,4 +1,5 @@
 /** The command line's help: one text per command (`help COMMAND`, `COMMAND --help`) and the whole usage. */
+import { TIGHTEN_USAGE } from './tighten.ts';
 
 export const PROGRAM = 'npx default-sg-remediation';
 
@@ -31,6 +32,7 @@ export const COMMAND_HELP = {
   unlock: `  unlock     --group SG [--store DIR] [--force] [--json]
              Removes a group's lock, recorded in the ledger. Refuses while the run that holds it is alive;
              --force for a lock whose process cannot be checked (another host) or a failed rollback's.`,
+  tighten: TIGHTEN_USAGE.trimEnd(),
   demo: `  demo       plan → remediate → rollback on the bundled sample VPC, narrated.`,
   help: `  help       [COMMAND]   This text, or one command's.`,
 } as const;

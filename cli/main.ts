@@ -37,6 +37,7 @@ import {
   readLedgerView,
 } from './run-ledger.ts';
 import { type Approver, type ExecutionResult, newExecutionName, runMachine } from './runner.ts';
+import { runTighten } from './tighten.ts';
 import { createWebApproval } from './web-approval.ts';
 
 export { USAGE };
@@ -581,6 +582,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const [command, ...args] = argv;
   // Known before the flags are parsed, so even a flag error answers in JSON.
   const json = args.includes('--json');
+  // tighten parses its own flags (cli/tighten.ts).
+  if (command === 'tighten') return await runTighten(args, io);
   try {
     if (!command || command === 'help' || command === '--help' || command === '-h') {
       const topic = command === 'help' ? args[0] : undefined;
@@ -622,6 +625,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         break;
       case 'demo':
         return await runDemo(io);
+      case 'tighten':
+        return await runTighten(args, io);
       case 'help':
         throw new Error('help is answered above');
     }

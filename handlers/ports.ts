@@ -15,7 +15,7 @@ import type {
   Vpc,
 } from './core/ec2-shapes.ts';
 import type { OwnerService } from './core/owners/index.ts';
-import type { ResourceRef, ResourceState } from './core/resources.ts';
+import type { ResourceChange, ResourceRef, ResourceState } from './core/resources.ts';
 
 /** The EC2 calls the workflow makes, with the EC2 API's request and response shapes. Errors carry the EC2 error code in `name`. */
 export interface Ec2Port {
@@ -106,8 +106,21 @@ export interface ServicesPort {
   resolveMember(service: OwnerService, member: string): Promise<ResourceState | undefined>;
   /** The resource's groups now; undefined when it no longer exists. */
   describe(ref: ResourceRef): Promise<ResourceState | undefined>;
-  /** Replaces the resource's whole group list (ApplyImmediately where the service has it). */
-  setGroups(ref: ResourceRef, groups: string[]): Promise<void>;
+  /**
+   * Replaces the resource's whole group list (ApplyImmediately where the service has it); `change` names the
+   * remediation, for services that create something to do it (a launch template version, a launch configuration).
+   */
+  setGroups(ref: ResourceRef, groups: string[], change?: ResourceChange): Promise<void>;
+  /**
+   * Whether the resource moves back by `restore` (its service's adapter has one) rather than by swapping its groups
+   * back: the move back of a launch source is putting back the versions and configurations it used.
+   */
+  restores(ref: ResourceRef): boolean;
+  /**
+   * Puts the resource back as `before` (discovery's state: groups and config) and deletes what `change` created for
+   * it. Idempotent: a re-run after a crash at any point finishes the job.
+   */
+  restore(ref: ResourceRef, before: ResourceState, change: ResourceChange): Promise<void>;
   /** Waits until the service has applied the last change to the resource's groups (Lambda LastUpdateStatus, …). */
   waitUntilSettled(ref: ResourceRef): Promise<void>;
 }
@@ -118,7 +131,9 @@ export interface ServicesPort {
  */
 export interface OwnerAdapter {
   describe(ref: ResourceRef): Promise<ResourceState | undefined>;
-  setGroups(ref: ResourceRef, groups: string[]): Promise<void>;
+  setGroups(ref: ResourceRef, groups: string[], change?: ResourceChange): Promise<void>;
+  /** For services a group swap cannot move back exactly (launch sources): see ServicesPort.restore. */
+  restore?(ref: ResourceRef, before: ResourceState, change: ResourceChange): Promise<void>;
   /** Whether the service has applied the last change to the resource's groups. */
   settled(ref: ResourceRef): Promise<boolean>;
   /** For services whose interfaces ask for a VPC lookup (OwnerLookup without a member). */

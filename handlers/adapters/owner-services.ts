@@ -5,7 +5,7 @@
  */
 import { errorCode, ResourceBusyError } from '../core/errors.ts';
 import { busyCodesOf, type OwnerService, ownerModule, serviceOf } from '../core/owners/index.ts';
-import type { ResourceRef, ResourceState } from '../core/resources.ts';
+import type { ResourceChange, ResourceRef, ResourceState } from '../core/resources.ts';
 import type { OwnerAdapter, ServicesPort } from '../ports.ts';
 
 /** Our own change not applied: failed for good (`ResourceMoveFailed`, not retried). */
@@ -48,8 +48,19 @@ export class OwnerServices implements ServicesPort {
     return this.unlessGone(serviceOf(ref.kind), () => this.adapterOf(ref).describe(ref));
   }
 
-  setGroups(ref: ResourceRef, groups: string[]): Promise<void> {
-    return this.named(serviceOf(ref.kind), () => this.adapterOf(ref).setGroups(ref, groups));
+  setGroups(ref: ResourceRef, groups: string[], change?: ResourceChange): Promise<void> {
+    return this.named(serviceOf(ref.kind), () => this.adapterOf(ref).setGroups(ref, groups, change));
+  }
+
+  restores(ref: ResourceRef): boolean {
+    return this.adapterOf(ref).restore !== undefined;
+  }
+
+  restore(ref: ResourceRef, before: ResourceState, change: ResourceChange): Promise<void> {
+    const adapter = this.adapterOf(ref);
+    const restore = adapter.restore;
+    if (!restore) throw new Error(`${ownerModule(serviceOf(ref.kind)).title} moves back by its groups, not by restore`);
+    return this.named(serviceOf(ref.kind), () => restore.call(adapter, ref, before, change));
   }
 
   async waitUntilSettled(ref: ResourceRef): Promise<void> {

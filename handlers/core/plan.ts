@@ -10,10 +10,10 @@
  *    by then D has no members, so those rules match nothing and revoking them changes no flow.
  */
 import type { NetworkInterface, SecurityGroup, Tag } from './ec2-shapes.ts';
-import { followsLookup } from './owners/index.ts';
+import { describeResourceMove, followsLookup } from './owners/index.ts';
 import { classifyInterface, type InterfaceOwner, isOrphaned } from './owners.ts';
 import { documentedLimits, type Limits, quotaReasons } from './quotas.ts';
-import { type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
+import { type ResourceConfig, type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
 import { explode, type Rule, referencesGroup, retarget, ruleKey, rulesOf } from './rules.ts';
 
 /** What discovery read: the default group, who uses it and who references it. */
@@ -103,6 +103,8 @@ export interface ResourceMove {
   label: string;
   /** The resource's whole group list before; the move swaps the default group for the replacement in it. */
   groupsBefore: string[];
+  /** Its configuration before (ResourceState.config), for the services that move back by restoring it. */
+  configBefore?: ResourceConfig;
   /** The members that follow it. */
   interfaceIds: string[];
 }
@@ -313,8 +315,9 @@ function assignOwners(
     .sort((a, b) => resourceKey(a).localeCompare(resourceKey(b)))
     .map((resource) => ({
       resource: { kind: resource.kind, id: resource.id },
-      label: resourceLabel(resource),
+      label: describeResourceMove(resource, defaultGroupId) ?? resourceLabel(resource),
       groupsBefore: [...resource.groups],
+      ...(resource.config ? { configBefore: resource.config } : {}),
       interfaceIds: followers.get(resourceKey(resource)) ?? [],
     }));
   return { moves, resourceMoves, ownerReasons };

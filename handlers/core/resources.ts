@@ -31,6 +31,23 @@ export interface ResourceState extends ResourceRef {
    * describe answers tags: the stack's template still names the default group, and its next update puts it back.
    */
   stack?: string;
+  /**
+   * What an exact move back needs besides the group list, opaque to the workflow and plain JSON (a launch template's
+   * default version and the versions its users pin; the launch configuration an Auto Scaling group uses): read by
+   * describe, kept in the plan's resource move and handed back to the adapter's `restore`, which only services that
+   * cannot move back by a group swap have.
+   */
+  config?: ResourceConfig;
+}
+
+/** A resource's configuration as its adapter captures it (JSON: it is stored in the snapshot). */
+export type ResourceConfig = Record<string, unknown>;
+
+/** Who asks for a change: the remediation, whose id names what a service creates for it (a version, a copy). */
+export interface ResourceChange {
+  remediationId: string;
+  /** The group the move swaps for which, when it is one (a launch source swaps it in every version it makes). */
+  swap?: { from: string; to: string };
 }
 
 /** "Lambda function my-fn", "load balancer arn:aws:elasticloadbalancing:…". */

@@ -16,8 +16,9 @@ import {
   withoutReferencesTo,
 } from '../core/drift.ts';
 import { rollbackFits, rollbackTimeoutSeconds } from '../core/durations.ts';
+import type { NetworkInterface } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
-import { LISTED_SERVICES } from '../core/owners/index.ts';
+import { LISTED_SERVICES, serviceOf } from '../core/owners/index.ts';
 import { type Plan, replacementRulesDuringMove } from '../core/plan.ts';
 import { compareTraffic, type TrafficComparison } from '../core/reachability.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
@@ -260,6 +261,7 @@ async function migrateDelta(
       plan.defaultGroupId,
       replacementId,
       plan.batches.length - 1,
+      { remediationId: plan.remediationId },
     );
     if (moved.changed.length > 0) {
       throw new StepError(
@@ -325,7 +327,8 @@ export function checkTraffic(snapshot: Snapshot, live: LiveView): TrafficCompari
     live.plannedMembers.has(eni.NetworkInterfaceId ?? '') &&
     !retiring.has(eni.NetworkInterfaceId ?? '') &&
     !left.has(eni.NetworkInterfaceId ?? '');
-  const before = focusedState(snapshot.inventory, snapshot.inventory.members.filter(kept));
+  const launching = launchStandIns(snapshot.plan, live);
+  const before = focusedState(snapshot.inventory, [...snapshot.inventory.members.filter(kept), ...launching.before]);
   const liveInventory = {
     ...live.inventory,
     members: live.inventory.members.filter((eni) => !retiring.has(eni.NetworkInterfaceId ?? '')),
@@ -333,10 +336,37 @@ export function checkTraffic(snapshot: Snapshot, live: LiveView): TrafficCompari
   };
   const after = focusedState(
     liveInventory,
-    [...live.plannedMembers.values()].filter(kept),
+    [...[...live.plannedMembers.values()].filter(kept), ...launching.after],
     live.replacement ? [live.replacement] : [],
   );
   return compareTraffic(before, after);
+}
+
+/**
+ * What launches next, as interfaces: each moved resource that can put a new interface on its groups (a launch template,
+ * an Auto Scaling group, an idle function: `listedInVpc`) stands in as one interface on its groups before the move and
+ * one on its groups now, so a copy missing a rule only new instances use fails Verify before anything launches. One
+ * interface per resource, all without addresses: the model's classes keep this cheap at any size.
+ */
+function launchStandIns(plan: Plan, live: LiveView): { before: NetworkInterface[]; after: NetworkInterface[] } {
+  const before: NetworkInterface[] = [];
+  const after: NetworkInterface[] = [];
+  const standIn = (key: string, groups: string[]): NetworkInterface => ({
+    NetworkInterfaceId: `eni-launch-${key}`,
+    VpcId: plan.vpcId,
+    Groups: groups.map((id) => ({ GroupId: id })),
+    PrivateIpAddresses: [],
+    Ipv6Addresses: [],
+  });
+  for (const move of plan.resourceMoves ?? []) {
+    if (!LISTED_SERVICES.includes(serviceOf(move.resource.kind))) continue;
+    const key = resourceKey(move.resource);
+    const now = live.resources?.get(key);
+    if (!now) continue;
+    before.push(standIn(key, move.groupsBefore));
+    after.push(standIn(key, now.groups));
+  }
+  return { before, after };
 }
 
 /** The checks "Verify the result" makes, in order; each one runs at every size. */

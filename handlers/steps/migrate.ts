@@ -7,6 +7,7 @@ import { groupsAfterMove, type Plan, replacementRulesDuringMove, twinOf } from '
 import {
   parseResourceKey,
   RESOURCE_NOT_FOUND_CODES,
+  type ResourceChange,
   type ResourceRef,
   resourceKey,
   swapGroup,
@@ -138,7 +139,7 @@ export async function moveInterfaces(raw: unknown, deps: Deps): Promise<MoveOutp
   const { plan } = await loadSnapshot(deps, remediationId, target.groupId);
   const ids = plan.batches[batch];
   if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${batch}.`]);
-  return swapGroups(deps, target, ids, plan.defaultGroupId, replacementGroupId, batch);
+  return swapGroups(deps, target, ids, plan.defaultGroupId, replacementGroupId, batch, { remediationId });
 }
 
 /**
@@ -153,10 +154,11 @@ export async function swapGroups(
   from: string,
   to: string,
   batch: number,
+  change: ResourceChange,
 ): Promise<MoveOutput> {
   const output: MoveOutput = { batch, moved: 0, alreadyMoved: 0, gone: [], changed: [] };
   const resources = entries.flatMap((entry) => parseResourceKey(entry) ?? []);
-  if (resources.length > 0) await swapResourceGroups(deps, deps.services(target), resources, from, to, output);
+  if (resources.length > 0) await swapResourceGroups(deps, deps.services(target), resources, from, to, change, output);
   const ids = entries.filter((entry) => !parseResourceKey(entry));
   if (ids.length === 0) return output;
   const ec2 = deps.ec2(target);
@@ -195,6 +197,7 @@ async function swapResourceGroups(
   resources: ResourceRef[],
   from: string,
   to: string,
+  change: ResourceChange,
   output: MoveOutput,
 ): Promise<void> {
   for (const ref of resources) {
@@ -214,7 +217,7 @@ async function swapResourceGroups(
       }
       // Paced under the service's own bucket (Lambda's control plane, RDS's API, ModifyVpcEndpoint's…).
       await deps.pace(moveActionOf(ref.kind));
-      await services.setGroups(ref, swapGroup(live.groups, from, to));
+      await services.setGroups(ref, swapGroup(live.groups, from, to), { ...change, swap: { from, to } });
       await services.waitUntilSettled(ref);
       output.moved++;
     } catch (error) {

@@ -7,7 +7,9 @@ import type { SecurityGroup } from '../core/ec2-shapes.ts';
 import { errorCode, InvalidInputError } from '../core/errors.ts';
 import { MARK_KEYS, markTags, tagValue } from '../core/marker.ts';
 import { describeRule } from '../core/messages.ts';
+import { moveActionOf } from '../core/owners/index.ts';
 import { type Plan, twinOf } from '../core/plan.ts';
+import { RESOURCE_NOT_FOUND_CODES, resourceKey } from '../core/resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from '../core/rules.ts';
 import { type Snapshot, snapshotKey } from '../core/snapshot.ts';
 import { quote } from '../core/untrusted.ts';
@@ -197,7 +199,43 @@ export async function moveBack(raw: unknown, deps: Deps): Promise<MoveOutput> {
   if (!ids) throw new StepError('NoSuchBatch', [`The plan has no batch ${input.batch}.`]);
   if (!input.replacementGroupId)
     return { batch: input.batch, moved: 0, alreadyMoved: ids.length, gone: [], changed: [] };
-  return swapGroups(deps, input.target, ids, input.replacementGroupId, plan.defaultGroupId, input.batch);
+  const change = { remediationId: input.remediationId };
+  const services = deps.services(input.target);
+  // Launch sources go back by restoring what they used (versions, pins, configurations) and deleting what the move
+  // made; everything else by swapping the groups back.
+  const restored = new Map(
+    (plan.resourceMoves ?? [])
+      .filter(
+        (move) => move.configBefore && ids.includes(resourceKey(move.resource)) && services.restores(move.resource),
+      )
+      .map((move) => [resourceKey(move.resource), move]),
+  );
+  const output = await swapGroups(
+    deps,
+    input.target,
+    ids.filter((id) => !restored.has(id)),
+    input.replacementGroupId,
+    plan.defaultGroupId,
+    input.batch,
+    change,
+  );
+  for (const [key, move] of restored) {
+    await deps.pace(moveActionOf(move.resource.kind));
+    const before = {
+      ...move.resource,
+      groups: move.groupsBefore,
+      ...(move.configBefore ? { config: move.configBefore } : {}),
+    };
+    try {
+      await services.restore(move.resource, before, change);
+      await services.waitUntilSettled(move.resource);
+      output.moved++;
+    } catch (error) {
+      if (!RESOURCE_NOT_FOUND_CODES.has(errorCode(error) ?? '')) throw error;
+      output.gone.push(key);
+    }
+  }
+  return output;
 }
 
 /** "Remove the replacement group": revoke the twins, then delete the copy once nothing uses it. */
@@ -336,6 +374,10 @@ export async function compareWithSnapshot(
     const now = [...live.groups].sort().join(', ');
     const before = [...move.groupsBefore].sort().join(', ');
     if (now !== before) problems.push(`${move.label} has groups ${now}, the snapshot has ${before}.`);
+    if (move.configBefore && canonicalJson(live.config ?? {}) !== canonicalJson(move.configBefore))
+      problems.push(
+        `${move.label} is configured as ${canonicalJson(live.config ?? {})}, the snapshot has ${canonicalJson(move.configBefore)}.`,
+      );
   }
   return {
     problems,
@@ -360,4 +402,13 @@ export async function verifyRollback(raw: unknown, deps: Deps): Promise<Rollback
   const { problems, report } = await compareWithSnapshot(ec2, snapshot, deps.services(input.target));
   if (problems.length > 0) throw new StepError('RollbackIncomplete', problems);
   return report;
+}
+
+/** JSON with object keys sorted: two configurations compare equal whatever order their keys were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
 }

@@ -43,6 +43,7 @@ import {
   repoRoot,
   type Session,
 } from '../support/harness.ts';
+import { launchState } from '../support/launch-sources.ts';
 
 export const FAULT_KINDS = ['RequestLimitExceeded', 'InternalError', 'UnauthorizedOperation', 'crash-after'] as const;
 /**
@@ -118,7 +119,10 @@ export interface FaultReport {
 
 const SAME_CONFIGURATION = { ignoreDerivedPairFields: true };
 
-/** Every scenario of `test/fixtures/states/` plus the shared sample, alone and with drift during the wait. */
+/**
+ * Every scenario of `test/fixtures/states/` plus the shared sample, alone and with drift during the wait, and the
+ * launch sources.
+ */
 export function loadScenarios(): Scenario[] {
   const dir = join(repoRoot, 'test', 'fixtures', 'states');
   const scenarios: Scenario[] = readdirSync(dir)
@@ -128,6 +132,9 @@ export function loadScenarios(): Scenario[] {
   const sample = readJson<Ec2State>(examplePath('web-app.state.json'));
   scenarios.push({ name: 'shared:web-app', state: sample });
   scenarios.push({ name: 'shared:web-app+drift', state: sample, duringApproval: sampleDrift });
+  // Launch sources (issue 11): a launch template with a default and a pinned Auto Scaling group, and a launch
+  // configuration, all on the default group with no interface there.
+  scenarios.push({ name: 'launch-sources', state: launchState().state });
   return scenarios;
 }
 

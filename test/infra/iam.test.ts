@@ -48,6 +48,10 @@ const PLAN_READS = [
 ];
 /** The owners of requester-managed interfaces: reading their groups (infra/services-policy.ts). */
 const SERVICES_READ = [
+  'autoscaling:DescribeAutoScalingGroups',
+  'autoscaling:DescribeLaunchConfigurations',
+  'ec2:DescribeLaunchTemplateVersions',
+  'ec2:DescribeLaunchTemplates',
   'ec2:DescribeVpcEndpoints',
   'elasticache:DescribeCacheClusters',
   'elasticache:DescribeReplicationGroups',
@@ -62,6 +66,15 @@ const SERVICES_READ = [
 /** …and moving them: one change per service, plus the describes Lambda requires for a VpcConfig change. */
 const SERVICES_MOVE = [
   ...SERVICES_READ,
+  // Launch sources: a template version naming the copy, the default moved, pins and launch configurations switched;
+  // Auto Scaling checks the caller may launch from the template it is pointed at (RunInstances on the template).
+  'autoscaling:CreateLaunchConfiguration',
+  'autoscaling:DeleteLaunchConfiguration',
+  'autoscaling:UpdateAutoScalingGroup',
+  'ec2:CreateLaunchTemplateVersion',
+  'ec2:DeleteLaunchTemplateVersions',
+  'ec2:ModifyLaunchTemplate',
+  'ec2:RunInstances',
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeSubnets',
   'ec2:DescribeVpcs',
@@ -229,7 +242,12 @@ describe('EC2 changes carry their conditions', () => {
         for (const action of actionsOf(statement)) {
           expect(
             action.startsWith('ec2:Describe') ||
-              ['elasticloadbalancing:DescribeLoadBalancers', 'lambda:ListFunctions'].includes(action),
+              [
+                'autoscaling:DescribeAutoScalingGroups',
+                'autoscaling:DescribeLaunchConfigurations',
+                'elasticloadbalancing:DescribeLoadBalancers',
+                'lambda:ListFunctions',
+              ].includes(action),
             action,
           ).toBe(true);
         }

@@ -130,8 +130,10 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
         resolveMember: (...args) => port.resolveMember(...args),
         describe: (ref) => port.describe(ref),
         waitUntilSettled: (ref) => port.waitUntilSettled(ref),
-        async setGroups(ref, groups) {
-          await port.setGroups(ref, groups);
+        restores: (ref) => port.restores(ref),
+        restore: (...args) => port.restore(...args),
+        async setGroups(ref, groups, change) {
+          await port.setGroups(ref, groups, change);
           if (crashed < 2) {
             crashed++;
             throw Object.assign(new Error('the handler died after the change took effect'), { name: 'InternalError' });
@@ -176,8 +178,10 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
         resolveMember: (...args) => port.resolveMember(...args),
         describe: (ref) => port.describe(ref),
         waitUntilSettled: (ref) => port.waitUntilSettled(ref),
-        setGroups: (ref, groups) =>
-          port.setGroups(ref, groups).catch((error: Error) => {
+        restores: (ref) => port.restores(ref),
+        restore: (...args) => port.restore(...args),
+        setGroups: (ref, groups, change) =>
+          port.setGroups(ref, groups, change).catch((error: Error) => {
             seen.push(`${error.name}: ${error.message}`);
             throw error;
           }),

@@ -25,6 +25,7 @@ import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
 import type { Notification } from '../../handlers/ports.ts';
 import type { Decision } from '../../handlers/steps/approval.ts';
 import type { Deps, Settings } from '../../handlers/steps/deps.ts';
+import { expectedLaunchSources } from './launch-oracle.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -515,7 +516,17 @@ export function expectedAfterRemediation(
   const movedServices = replacementId
     ? replaceGroup(services, defaultGroupId, { GroupId: replacementId, GroupName: replacement?.GroupName })
     : services;
-  return { ...(movedServices as object), SecurityGroups: groups, NetworkInterfaces: interfaces } as Ec2State;
+  // Launch sources move by new versions and copies, not in place (test/support/launch-sources.ts).
+  const launched =
+    replacementId && remediationId
+      ? expectedLaunchSources(original as never, defaultGroupId, replacementId, remediationId)
+      : {};
+  return {
+    ...(movedServices as object),
+    ...launched,
+    SecurityGroups: groups,
+    NetworkInterfaces: interfaces,
+  } as Ec2State;
 }
 
 /** `value` with group `from` replaced by `to` at any depth: ids as strings, and `{GroupId, GroupName}` pairs. */

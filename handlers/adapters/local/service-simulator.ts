@@ -8,12 +8,12 @@
  */
 import { InvalidInputError } from '../../core/errors.ts';
 import { moveActionOf, OWNER_MODULES, perOwnerService } from '../../core/owners/index.ts';
-import type { ResourceRef, ResourceState } from '../../core/resources.ts';
+import type { ResourceChange, ResourceRef, ResourceState } from '../../core/resources.ts';
 import type { OwnerAdapter } from '../../ports.ts';
 import { OwnerServices } from '../owner-services.ts';
 import type { Ec2Simulator } from './ec2-simulator.ts';
 import { LOCAL_OWNERS } from './owners/index.ts';
-import type { LocalOwnerModel } from './owners/model.ts';
+import type { LocalAdapterOwner, LocalOwner, LocalOwnerModel } from './owners/model.ts';
 
 /**
  * Simulator-only: `before(action, input)` runs before a group change is applied (`action` is the service's API
@@ -78,6 +78,41 @@ class LocalOwnerAdapter implements OwnerAdapter {
   }
 }
 
+/** An adapter run over a local model's calls (launch sources), with the hooks before each change as for the others. */
+class HookedAdapter implements OwnerAdapter {
+  readonly findUsing?: (vpcId: string, groupId: string) => Promise<ResourceState[]>;
+  readonly restore?: (ref: ResourceRef, before: ResourceState, change: ResourceChange) => Promise<void>;
+
+  constructor(
+    private readonly inner: OwnerAdapter,
+    private readonly hooks: () => ServiceHooks,
+  ) {
+    const { findUsing, restore } = inner;
+    if (findUsing) this.findUsing = (vpcId, groupId) => findUsing.call(inner, vpcId, groupId);
+    if (restore)
+      this.restore = async (ref, before, change) => {
+        this.hooks().before?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), {
+          ref: { ...ref },
+          groups: [...before.groups],
+        });
+        await restore.call(inner, ref, before, change);
+      };
+  }
+
+  describe(ref: ResourceRef): Promise<ResourceState | undefined> {
+    return this.inner.describe(ref);
+  }
+
+  async setGroups(ref: ResourceRef, groups: string[], change?: ResourceChange): Promise<void> {
+    this.hooks().before?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), { ref: { ...ref }, groups: [...groups] });
+    await this.inner.setGroups(ref, groups, change);
+  }
+
+  settled(ref: ResourceRef): Promise<boolean> {
+    return this.inner.settled(ref);
+  }
+}
+
 export class ServiceSimulator extends OwnerServices {
   private readonly hooks: { current: ServiceHooks };
 
@@ -92,10 +127,12 @@ export class ServiceSimulator extends OwnerServices {
     const hooks = { current: {} };
     // The live records (not zod's copies: changes must reach toState), each checked above by its model's schema.
     super(
-      perOwnerService(
-        (service) =>
-          new LocalOwnerAdapter(ec2, LOCAL_OWNERS[service].model(ec2, records as never), () => hooks.current),
-      ),
+      perOwnerService((service) => {
+        const local: LocalOwner<unknown> | LocalAdapterOwner<unknown> = LOCAL_OWNERS[service];
+        return 'adapter' in local
+          ? new HookedAdapter(local.adapter(ec2, records), () => hooks.current)
+          : new LocalOwnerAdapter(ec2, local.model(ec2, records), () => hooks.current);
+      }),
     );
     this.hooks = hooks;
   }

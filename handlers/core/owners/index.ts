@@ -5,6 +5,8 @@
  * that lacks it (docs/decisions.md, "One registry of owners").
  */
 import type { NetworkInterface } from '../ec2-shapes.ts';
+import { autoscalingLaunchConfigurations } from './autoscaling-launch-configurations.ts';
+import { ec2LaunchTemplates } from './ec2-launch-templates.ts';
 import { efs } from './efs.ts';
 import { elasticache } from './elasticache.ts';
 import { elbv2 } from './elbv2.ts';
@@ -20,7 +22,15 @@ import type {
 } from './types.ts';
 import { vpcEndpoints } from './vpc-endpoints.ts';
 
-export type OwnerService = 'lambda' | 'rds' | 'elbv2' | 'efs' | 'vpc-endpoints' | 'elasticache';
+export type OwnerService =
+  | 'lambda'
+  | 'rds'
+  | 'elbv2'
+  | 'efs'
+  | 'vpc-endpoints'
+  | 'elasticache'
+  | 'ec2-launch-templates'
+  | 'autoscaling-launch-configurations';
 
 /**
  * In recognition order: the first module that recognises an interface owns it (the modules' tests are disjoint, so
@@ -33,6 +43,8 @@ export const OWNERS = {
   efs,
   'vpc-endpoints': vpcEndpoints,
   elasticache,
+  'ec2-launch-templates': ec2LaunchTemplates,
+  'autoscaling-launch-configurations': autoscalingLaunchConfigurations,
 } satisfies { [Service in OwnerService]: OwnerModule<Service> };
 
 type Owners = typeof OWNERS;
@@ -103,6 +115,14 @@ export function moveBucketOf(action: string): { key: string; refillPerSecond: nu
       return { key: module.rateLimit.key, refillPerSecond: module.rateLimit.refillPerSecond / move.callsPerMove };
   }
   return undefined;
+}
+
+/** The plan's words for moving `resource`: its module's, or "<label> <id>". */
+export function describeResourceMove(
+  resource: { kind: ResourceKind; id: string; groups: string[]; config?: Record<string, unknown> },
+  defaultGroupId: string,
+): string | undefined {
+  return ownerModule(serviceOf(resource.kind)).describeMove?.(resource, defaultGroupId);
 }
 
 /** The owner kinds' words on the "By owner" line. */

@@ -52,6 +52,13 @@ export interface FoundResource<Resource extends string = string> {
   members?: string[];
 }
 
+/** A resource as its adapter described it (the fields of ResourceState a module reads). */
+export interface DescribedResource {
+  id: string;
+  groups: string[];
+  config?: Record<string, unknown>;
+}
+
 export interface ResourceKindInfo {
   /** "Lambda function": the plan, the email and the page name a resource "<label> <id>". */
   label: string;
@@ -129,6 +136,11 @@ export interface OwnerModule<
    * when an interface asks for it.
    */
   listedInVpc?: true;
+  /**
+   * The plan's, the email's and the page's words for moving this resource, when "<label> <id>" does not say enough (a
+   * launch template: which versions, which Auto Scaling groups). Untrusted text quoted.
+   */
+  describeMove?(resource: DescribedResource, defaultGroupId: string): string;
   /** Its requester-managed interfaces, from the fields EC2 returns; undefined for interfaces that are not its own. */
   recognise?(eni: NetworkInterface, context: OwnerContext): RecognisedOwner<Service, Kind, Resource> | undefined;
   /**

@@ -9,6 +9,7 @@ import { sdkMountTargetOwner } from './efs.ts';
 import { sdkElastiCacheOwner } from './elasticache.ts';
 import { sdkLoadBalancerOwner } from './elbv2.ts';
 import { sdkLambdaOwner } from './lambda.ts';
+import { sdkLaunchConfigurationOwner, sdkLaunchTemplateOwner } from './launch-sources.ts';
 import { sdkRdsOwner } from './rds.ts';
 import { sdkVpcEndpointOwner } from './vpc-endpoints.ts';
 
@@ -19,6 +20,8 @@ export const SDK_OWNERS = {
   efs: sdkMountTargetOwner,
   'vpc-endpoints': sdkVpcEndpointOwner,
   elasticache: sdkElastiCacheOwner,
+  'ec2-launch-templates': sdkLaunchTemplateOwner,
+  'autoscaling-launch-configurations': sdkLaunchConfigurationOwner,
 } satisfies Record<OwnerService, (config: SdkOwnerConfig) => OwnerAdapter>;
 
 export type { SdkOwnerConfig } from './config.ts';

@@ -7,7 +7,8 @@ import { localMountTargets } from './efs.ts';
 import { localElastiCache } from './elasticache.ts';
 import { localLoadBalancers } from './elbv2.ts';
 import { localLambda } from './lambda.ts';
-import type { LocalOwner } from './model.ts';
+import { localLaunchConfigurations, localLaunchTemplates } from './launch-sources.ts';
+import type { LocalAdapterOwner, LocalOwner } from './model.ts';
 import { localRds } from './rds.ts';
 import { localVpcEndpoints } from './vpc-endpoints.ts';
 
@@ -18,4 +19,6 @@ export const LOCAL_OWNERS = {
   efs: localMountTargets,
   'vpc-endpoints': localVpcEndpoints,
   elasticache: localElastiCache,
-} satisfies Record<OwnerService, LocalOwner<unknown>>;
+  'ec2-launch-templates': localLaunchTemplates,
+  'autoscaling-launch-configurations': localLaunchConfigurations,
+} satisfies Record<OwnerService, LocalOwner<unknown> | LocalAdapterOwner<unknown>>;

@@ -7,6 +7,7 @@
 import type * as z from 'zod';
 import { Ec2ApiError } from '../../../core/errors.ts';
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import type { OwnerAdapter } from '../../../ports.ts';
 import type { Ec2Simulator } from '../ec2-simulator.ts';
 
 export interface LocalOwnerModel {
@@ -31,6 +32,15 @@ export interface LocalOwner<Records> {
   /** The state file's top-level keys for the service's records, each in its describe output shape; checked on load. */
   records: z.ZodType<Records>;
   model(ec2: Ec2Simulator, records: Records): LocalOwnerModel;
+}
+
+/**
+ * A service whose local model is its API's calls over the records, run by the same adapter as in AWS (the launch
+ * sources: ../../launch-sources.ts): no interfaces of its own to follow a change.
+ */
+export interface LocalAdapterOwner<Records> {
+  records: z.ZodType<Records>;
+  adapter(ec2: Ec2Simulator, records: Records): OwnerAdapter;
 }
 
 /** Throws the service's error: `name` is its code, as the SDK names service exceptions. */

@@ -1,0 +1,191 @@
+/**
+ * `tighten` (issue 14), read-only for now: least-privilege rules for a group (the remediation's copy) from flow logs,
+ * the change in words and as a traffic-model diff (what will no longer be allowed, by peer and port), and the
+ * guarantee checked. Nothing is applied: no approval, no change, so `--approve`, `--store` and `--out` are refused.
+ *
+ *   tighten --state FILE --group sg-… [--flow-logs FILE …] [--log-format '${version} …'] [--window-days 30]
+ *           [--end 2026-12-01T00:00:00Z] [--json]
+ *
+ * Exit codes as the other commands: 0 proposed (or nothing to tighten), 2 invalid input naming the field, 1 else.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import * as z from 'zod';
+import { FileFlowLogSource } from '../handlers/adapters/flow-logs/lines.ts';
+import { readSources } from '../handlers/adapters/flow-logs/sources.ts';
+import type { Ec2State } from '../handlers/core/ec2-shapes.ts';
+import { FlowAggregator } from '../handlers/core/flow-logs/aggregate.ts';
+import { FlowLogFormatError, type FlowLogLayout, parseLogFormat } from '../handlers/core/flow-logs/format.ts';
+import { checkGuarantee, tightenedState } from '../handlers/core/flow-logs/guarantee.ts';
+import {
+  DEFAULT_WINDOW_DAYS,
+  describeRule,
+  membersOf,
+  ProposalInputError,
+  propose,
+} from '../handlers/core/flow-logs/propose.ts';
+import { compareTraffic } from '../handlers/core/reachability.ts';
+
+export const TIGHTEN_USAGE = `  tighten    --group SG --state FILE [--flow-logs FILE …] [--log-format FORMAT] [--window-days N]
+             [--end ISO-TIME] [--json]
+             Least-privilege rules for a group from VPC Flow Logs (plain or .gz files, S3 layout
+             with its header line, or --log-format for files without one): the proposal, what will
+             no longer be allowed, and how much of the window the logs cover. Reads only.
+`;
+
+export interface TightenIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const OPTIONS = {
+  group: { type: 'string' },
+  state: { type: 'string' },
+  'flow-logs': { type: 'string', multiple: true },
+  'log-format': { type: 'string' },
+  'window-days': { type: 'string' },
+  end: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const stateSchema = z.object({
+  SecurityGroups: z.array(z.object({ GroupId: z.string().optional() }).passthrough()),
+  NetworkInterfaces: z.array(z.object({ NetworkInterfaceId: z.string().optional() }).passthrough()),
+});
+
+class TightenInputError extends Error {}
+
+async function readState(path: string): Promise<Ec2State> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new TightenInputError(`--state: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new TightenInputError(`--state: ${path} is not JSON`);
+  }
+  const parsed = stateSchema.safeParse(data);
+  if (!parsed.success)
+    throw new TightenInputError(
+      `--state: ${path} is not describe-security-groups + describe-network-interfaces output`,
+    );
+  return parsed.data as unknown as Ec2State;
+}
+
+/** Runs `tighten` with its arguments (after the command name); answers the exit code. */
+export async function runTighten(args: string[], io: TightenIo): Promise<number> {
+  const json = args.includes('--json');
+  try {
+    let flags: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
+    try {
+      flags = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
+    } catch (error) {
+      throw new TightenInputError((error as Error).message);
+    }
+    if (!flags.group) throw new TightenInputError('--group: required (the group to tighten, e.g. the copy sg-…)');
+    if (!/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/.test(flags.group))
+      throw new TightenInputError('--group: not a security group id (sg- and 8 or 17 hex digits)');
+    if (!flags.state)
+      throw new TightenInputError('--state: required (reading a live account is not available for tighten yet)');
+    const days = flags['window-days'] === undefined ? DEFAULT_WINDOW_DAYS : Number(flags['window-days']);
+    if (!Number.isInteger(days) || days < 1 || days > 366)
+      throw new TightenInputError('--window-days: a whole number of days from 1 to 366');
+    const endMs = flags.end === undefined ? Date.now() : Date.parse(flags.end);
+    if (Number.isNaN(endMs)) throw new TightenInputError('--end: not a date and time (e.g. 2026-12-01T00:00:00Z)');
+    let layout: FlowLogLayout | undefined;
+    if (flags['log-format'] !== undefined) {
+      try {
+        layout = parseLogFormat(flags['log-format']);
+      } catch (error) {
+        throw new TightenInputError(`--log-format: ${(error as Error).message}`);
+      }
+    }
+    const files = flags['flow-logs'] ?? [];
+    for (const file of files) {
+      const info = await stat(file).catch(() => undefined);
+      if (!info?.isFile()) throw new TightenInputError(`--flow-logs: ${file} is not a readable file`);
+    }
+
+    const state = await readState(flags.state);
+    const end = Math.floor(endMs / 1000);
+    const window = { start: end - days * 86400, end };
+    const aggregator = new FlowAggregator({ interfaces: membersOf(state, flags.group), window });
+    if (files.length > 0) await readSources([new FileFlowLogSource(files, layout)], aggregator, window);
+    const observations = aggregator.observations();
+    const proposal = propose(state, flags.group, observations);
+    const after = tightenedState(state, proposal);
+    const traffic = compareTraffic(state, after, { limit: 50 });
+    const guarantee = checkGuarantee(state, proposal, observations);
+    const result = {
+      outcome: 'planned',
+      groupId: proposal.groupId,
+      tighten: proposal.tighten,
+      applied: false,
+      rules: proposal.rules.map((r) => ({ ...r, words: describeRule(r) })),
+      add: proposal.add.map((rule) => describeRule({ rule })),
+      revoke: proposal.revoke.map((rule) => describeRule({ rule })),
+      classes: proposal.classes,
+      noLongerAllowed: traffic.differences.filter((line) => !line.endsWith('denied before, allowed after')),
+      newlyAllowed: traffic.differences.filter((line) => line.endsWith('denied before, allowed after')),
+      window: proposal.window,
+      warnings: proposal.warnings,
+      counts: proposal.counts,
+      guarantee: {
+        observedConnectionsKept: guarantee.checked,
+        broken: guarantee.broken,
+        portSpaceBefore: guarantee.portSpaceBefore,
+        portSpaceAfter: guarantee.portSpaceAfter,
+      },
+    };
+    if (json) io.stdout(`${JSON.stringify(result)}\n`);
+    else io.stdout(words(result));
+    return 0;
+  } catch (error) {
+    const invalid =
+      error instanceof TightenInputError || error instanceof ProposalInputError || error instanceof FlowLogFormatError;
+    const reason = (error as Error).message;
+    if (json)
+      io.stdout(
+        `${JSON.stringify({ outcome: 'failed', error: invalid ? 'InvalidInput' : (error as Error).name, reasons: [reason] })}\n`,
+      );
+    else io.stderr(`Error: ${reason}\n`);
+    return invalid ? 2 : 1;
+  }
+}
+
+function words(result: {
+  groupId: string;
+  tighten: boolean;
+  rules: { words: string }[];
+  revoke: string[];
+  noLongerAllowed: string[];
+  window: { from: string; to: string; days: number; coveredDays: number };
+  warnings: string[];
+  guarantee: { observedConnectionsKept: number; portSpaceBefore: number; portSpaceAfter: number };
+}): string {
+  const lines: string[] = [];
+  const w = result.window;
+  lines.push(
+    `Tighten ${result.groupId} from flow logs, ${w.from} to ${w.to} (${w.days} days, ${w.coveredDays} covered).`,
+  );
+  if (!result.tighten) lines.push('Nothing to tighten: the group stays as it is.');
+  else {
+    lines.push('', 'The group would allow only:', ...result.rules.map((r) => `  ${r.words}`));
+    lines.push('', 'Rules removed:', ...result.revoke.map((r) => `  ${r}`));
+    lines.push('', 'No longer allowed (traffic model):', ...result.noLongerAllowed.map((l) => `  ${l}`));
+    const g = result.guarantee;
+    const shrink = g.portSpaceBefore > 0 ? (1 - g.portSpaceAfter / g.portSpaceBefore) * 100 : 0;
+    lines.push(
+      '',
+      `Every one of the ${g.observedConnectionsKept} observed connections stays allowed; the allowed port space ` +
+        `between interfaces shrinks by ${shrink.toFixed(5)} %.`,
+    );
+  }
+  if (result.warnings.length > 0) lines.push('', 'Warnings:', ...result.warnings.map((x) => `  - ${x}`));
+  lines.push('', 'Nothing was changed (tighten only proposes, for now).');
+  return `${lines.join('\n')}\n`;
+}

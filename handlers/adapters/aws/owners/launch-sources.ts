@@ -1,0 +1,179 @@
+/**
+ * The launch sources over the SDK: EC2's launch template calls and Auto Scaling's group and launch configuration
+ * calls, each paginated as its API reference says; the moves themselves are shared with the local models
+ * (../../launch-sources.ts).
+ */
+import {
+  AutoScalingClient,
+  CreateLaunchConfigurationCommand,
+  type CreateLaunchConfigurationCommandInput,
+  DeleteLaunchConfigurationCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLaunchConfigurationsCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  EC2Client,
+  ModifyLaunchTemplateCommand,
+  type RequestLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import type { OwnerAdapter } from '../../../ports.ts';
+import {
+  type AutoScalingGroupRecord,
+  LaunchConfigurationOwner,
+  type LaunchConfigurationRecord,
+  type LaunchSourceApi,
+  LaunchTemplateOwner,
+  type LaunchTemplateRecord,
+  type LaunchTemplateVersionRecord,
+} from '../../launch-sources.ts';
+import { explainingSend } from '../sdk-errors.ts';
+import type { SdkOwnerConfig } from './config.ts';
+
+export class SdkLaunchSourceApi implements LaunchSourceApi {
+  private readonly ec2: EC2Client['send'];
+  private readonly autoscaling: AutoScalingClient['send'];
+
+  constructor(ec2: EC2Client, autoscaling: AutoScalingClient) {
+    this.ec2 = explainingSend(ec2, 'XML');
+    this.autoscaling = explainingSend(autoscaling, 'XML');
+  }
+
+  async describeLaunchTemplates(ids?: string[]): Promise<LaunchTemplateRecord[]> {
+    const found: LaunchTemplateRecord[] = [];
+    let token: string | undefined;
+    do {
+      // LaunchTemplateIds cannot be combined with MaxResults (DescribeLaunchTemplates).
+      const page = await this.ec2(
+        new DescribeLaunchTemplatesCommand(ids ? { LaunchTemplateIds: ids } : { MaxResults: 200, NextToken: token }),
+      );
+      for (const template of page.LaunchTemplates ?? [])
+        if (template.LaunchTemplateId)
+          found.push({
+            LaunchTemplateId: template.LaunchTemplateId,
+            ...(template.LaunchTemplateName ? { LaunchTemplateName: template.LaunchTemplateName } : {}),
+            DefaultVersionNumber: template.DefaultVersionNumber ?? 1,
+            LatestVersionNumber: template.LatestVersionNumber ?? 1,
+            ...(template.Tags ? { Tags: template.Tags } : {}),
+          });
+      token = ids ? undefined : page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  async describeLaunchTemplateVersions(
+    templateId: string,
+    versions?: string[],
+  ): Promise<LaunchTemplateVersionRecord[]> {
+    const found: LaunchTemplateVersionRecord[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.ec2(
+        new DescribeLaunchTemplateVersionsCommand({
+          LaunchTemplateId: templateId,
+          ...(versions ? { Versions: versions } : { MaxResults: 200, NextToken: token }),
+        }),
+      );
+      for (const version of page.LaunchTemplateVersions ?? [])
+        if (version.VersionNumber !== undefined)
+          found.push({
+            VersionNumber: version.VersionNumber,
+            ...(version.VersionDescription !== undefined ? { VersionDescription: version.VersionDescription } : {}),
+            ...(version.DefaultVersion !== undefined ? { DefaultVersion: version.DefaultVersion } : {}),
+            LaunchTemplateData: (version.LaunchTemplateData ?? {}) as LaunchTemplateVersionRecord['LaunchTemplateData'],
+          });
+      token = versions ? undefined : page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  async createLaunchTemplateVersion(input: Parameters<LaunchSourceApi['createLaunchTemplateVersion']>[0]) {
+    const answer = await this.ec2(
+      new CreateLaunchTemplateVersionCommand({
+        ...input,
+        LaunchTemplateData: input.LaunchTemplateData as RequestLaunchTemplateData,
+      }),
+    );
+    const number = answer.LaunchTemplateVersion?.VersionNumber;
+    if (number === undefined)
+      throw new Error(`CreateLaunchTemplateVersion on ${input.LaunchTemplateId} answered no version.`);
+    return number;
+  }
+
+  async modifyLaunchTemplate(input: { LaunchTemplateId: string; DefaultVersion: string }): Promise<void> {
+    await this.ec2(new ModifyLaunchTemplateCommand(input));
+  }
+
+  async deleteLaunchTemplateVersions(input: { LaunchTemplateId: string; Versions: string[] }): Promise<void> {
+    const answer = await this.ec2(new DeleteLaunchTemplateVersionsCommand(input));
+    // Refusals come back per version, not as an error; one already gone is what a re-run expects.
+    const refused = (answer.UnsuccessfullyDeletedLaunchTemplateVersions ?? []).filter(
+      (entry) => entry.ResponseError?.Code !== 'launchTemplateVersionDoesNotExist',
+    );
+    if (refused.length > 0)
+      throw new Error(
+        `DeleteLaunchTemplateVersions on ${input.LaunchTemplateId} refused ${refused
+          .map((entry) => `version ${entry.VersionNumber}: ${entry.ResponseError?.Code}`)
+          .join(', ')}`,
+      );
+  }
+
+  async describeAutoScalingGroups(names?: string[]): Promise<AutoScalingGroupRecord[]> {
+    const found: AutoScalingGroupRecord[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.autoscaling(
+        new DescribeAutoScalingGroupsCommand({
+          ...(names ? { AutoScalingGroupNames: names } : {}),
+          MaxRecords: 100,
+          NextToken: token,
+        }),
+      );
+      found.push(...((page.AutoScalingGroups ?? []) as AutoScalingGroupRecord[]));
+      token = page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  async updateAutoScalingGroup(input: Parameters<LaunchSourceApi['updateAutoScalingGroup']>[0]): Promise<void> {
+    await this.autoscaling(new UpdateAutoScalingGroupCommand(input as never));
+  }
+
+  async describeLaunchConfigurations(names?: string[]): Promise<LaunchConfigurationRecord[]> {
+    const found: LaunchConfigurationRecord[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.autoscaling(
+        new DescribeLaunchConfigurationsCommand({
+          ...(names ? { LaunchConfigurationNames: names } : {}),
+          MaxRecords: 100,
+          NextToken: token,
+        }),
+      );
+      found.push(...((page.LaunchConfigurations ?? []) as unknown as LaunchConfigurationRecord[]));
+      token = page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  async createLaunchConfiguration(input: LaunchConfigurationRecord): Promise<void> {
+    await this.autoscaling(new CreateLaunchConfigurationCommand(input as CreateLaunchConfigurationCommandInput));
+  }
+
+  async deleteLaunchConfiguration(name: string): Promise<void> {
+    await this.autoscaling(new DeleteLaunchConfigurationCommand({ LaunchConfigurationName: name }));
+  }
+}
+
+function api(config: SdkOwnerConfig): LaunchSourceApi {
+  return new SdkLaunchSourceApi(new EC2Client(config), new AutoScalingClient(config));
+}
+
+export const sdkLaunchTemplateOwner = (config: SdkOwnerConfig): OwnerAdapter => new LaunchTemplateOwner(api(config));
+
+export const sdkLaunchConfigurationOwner = (config: SdkOwnerConfig): OwnerAdapter =>
+  new LaunchConfigurationOwner(api(config));
