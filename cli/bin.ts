@@ -1,3 +1,7 @@
-import { main } from './main.ts';
+import { exitCodeFor, installEndings } from './endings.ts';
+import { main, processIo } from './main.ts';
 
-process.exitCode = await main(process.argv.slice(2));
+const endings = installEndings();
+const code = await main(process.argv.slice(2), processIo(endings));
+const cause = endings.cause();
+process.exitCode = cause ? exitCodeFor(cause) : code;

@@ -1,4 +1,4 @@
-/** `npm run cli -- demo`: the whole story on the bundled sample VPC, narrated, with no AWS account. */
+/** `npx default-sg-remediation demo`: the whole story on the bundled sample VPC, narrated, with no AWS account. */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -102,7 +102,7 @@ export async function runDemo(io: Io): Promise<number> {
     );
     say('');
     say(`Notices sent: ${notices.length} (${notices.join(' | ')})`);
-    say('Try it on your own state: npm run cli -- plan --state FILE --group sg-…  (see README.md)');
+    say('Try it on your own state: npx default-sg-remediation plan --state FILE --group sg-…  (see README.md)');
     const ok = remediation.status === 'SUCCEEDED' && rollback.status === 'SUCCEEDED' && changed.length === 0 && exact;
     return ok ? 0 : 1;
   } finally {

@@ -6,6 +6,7 @@ import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
 import { SdkServiceQuotas } from '../handlers/adapters/aws/service-quotas.ts';
 import { SdkServices } from '../handlers/adapters/aws/services.ts';
+import { systemClock } from '../handlers/adapters/clock.ts';
 import { ConsoleNotifier } from '../handlers/adapters/local/console-notifier.ts';
 import { DirectoryStore } from '../handlers/adapters/local/directory-store.ts';
 import type { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
@@ -15,7 +16,7 @@ import { ServiceQuotasSimulator } from '../handlers/adapters/local/service-quota
 import { ServiceSimulator } from '../handlers/adapters/local/service-simulator.ts';
 import { silentLogger } from '../handlers/adapters/logger.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import type { Clock, Ec2Port, Logger, Notifier, ServiceQuotasPort, ServicesPort } from '../handlers/ports.ts';
+import type { Clock, Ec2Port, Ledger, Logger, Notifier, ServiceQuotasPort, ServicesPort } from '../handlers/ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
 import { noPacing, pacer } from '../handlers/steps/pacing.ts';
 
@@ -28,9 +29,12 @@ export interface LocalDepsOptions {
   settings?: Partial<Settings>;
   /**
    * With a clock, mutating calls are paced (handlers/steps/pacing.ts) on it — a virtual clock in the benchmark — and
-   * `now()` reads it; without one, no pacing (the simulator does not throttle unless asked).
+   * `now()` reads it; without one, a real account is paced on the real clock exactly as the deployed functions are
+   * (handlers/lambda/runtime.ts), and the simulator is not paced (it does not throttle unless asked).
    */
   clock?: Clock;
+  /** The ledger; default the file ledger in `storeDir`. */
+  ledger?: Ledger;
 }
 
 /** 144 random bits, URL-safe: approval ids and lock tokens. */
@@ -93,13 +97,13 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
       return client;
     },
     store: new DirectoryStore(options.storeDir),
-    ledger: new FileLedger(join(options.storeDir, 'ledger.json')),
+    ledger: options.ledger ?? new FileLedger(join(options.storeDir, 'ledger.json')),
     notifier: options.notifier ?? new ConsoleNotifier(),
     findings: new NoopFindings(),
     log: options.log ?? silentLogger,
     settings,
     now: clock ? () => new Date(clock.now()) : () => new Date(),
     randomId,
-    pace: clock ? pacer(clock, settings.pacingShare) : noPacing,
+    pace: clock ? pacer(clock, settings.pacingShare) : simulator ? noPacing : pacer(systemClock, settings.pacingShare),
   };
 }

@@ -3,8 +3,9 @@
  * or a real account (standard credential chain). Exit codes: 0 ended as designed, 2 invalid input (nothing
  * changed), 3 blocked (nothing changed), 1 otherwise.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants as fsConstants } from 'node:fs';
+import { access, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -12,55 +13,34 @@ import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { describeFailure } from '../handlers/core/failures.ts';
 import { describePlan } from '../handlers/core/messages.ts';
+import { NOTICE_LIST_LIMIT } from '../handlers/core/notices.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
 import { plainText } from '../handlers/core/untrusted.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
-import { targetSchema } from '../handlers/steps/common.ts';
+import { lockKey, targetSchema } from '../handlers/steps/common.ts';
 import { readInventory, withinRunAllowance } from '../handlers/steps/discover.ts';
 import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
+import type { Endings } from './endings.ts';
+import { COMMANDS, commandHelp, isCommand, PROGRAM, USAGE } from './help.ts';
+import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
-import { type Approver, type ExecutionResult, runMachine } from './runner.ts';
-import { runTighten, TIGHTEN_USAGE } from './tighten.ts';
+import { moveProgress } from './progress.ts';
+import {
+  currentOwner,
+  isWaiting,
+  ledgerPath,
+  livenessOf,
+  type OwnedLock,
+  RunLedger,
+  readLedgerView,
+} from './run-ledger.ts';
+import { type Approver, type ExecutionResult, newExecutionName, runMachine } from './runner.ts';
+import { runTighten } from './tighten.ts';
 import { createWebApproval } from './web-approval.ts';
 
-export const USAGE = `Usage: npm run cli -- <command> [options]
-
-Commands
-  plan       --group SG (--state FILE | --region REGION) [--json]
-             What a remediation would do. Reads only.
-  plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
-             Audits every VPC default group in reach: in use / empty / compliant / blocked /
-             excluded / unreachable, with counts. Reads only. Progress on stderr.
-  remediate  (--group SG | --finding EVENT.json) [--state FILE] [--approve auto|reject|prompt|web]
-             [--store DIR] [--out FILE] [--json]
-             Runs the remediation state machine. --approve defaults to prompt (on a terminal);
-             web serves the approval page on 127.0.0.1 (random port) and prints its link on stderr.
-  remediate  --all-empty [--accounts ID,…] [--regions R,…] [--state FILE|DIR …]
-             [--approve auto|reject|prompt] [--store DIR] [--out DIR] [--json]
-             Strips every unused default group (no members, no references), each through the
-             remediation state machine; one approval decision for the batch. Never touches a
-             group in use. --out DIR writes each final state as DIR/<its file name>.
-  rollback   --remediation ID [--state FILE] [--store DIR] [--out FILE] [--json]
-             Runs the rollback state machine from the stored snapshot.
-  demo       plan → remediate → rollback on the bundled sample VPC, narrated.
-${TIGHTEN_USAGE}
-Options
-  --state FILE   use the embedded EC2 simulator loaded from FILE (aws ec2 describe-security-groups +
-                 describe-network-interfaces output); without it the real EC2 API is used
-                 (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL honoured)
-  --state DIR    (--all-regions, --all-empty) every *.json in DIR; --state may be repeated. One file per
-                 account and region: its first group's OwnerId and SecurityGroupArn region
-  --accounts     without --state: accounts reached by assuming the role MEMBER_ROLE_NAME names (default
-                 DefaultSgRemediationMember); default the current credentials' account
-  --regions      default every region DescribeRegions lists (or, with --state, every state's region)
-  --out FILE     with --state: write the final simulated state to FILE (same shape)
-  --store DIR    where snapshots and the ledger are kept between runs (default .remediation/)
-  --json         print exactly one JSON object on stdout
-
-Exit codes: 0 done as designed, 2 invalid input, 3 blocked (both: nothing changed), 1 anything else.
-`;
+export { USAGE };
 
 export type Outcome =
   | 'remediated'
@@ -70,7 +50,10 @@ export type Outcome =
   | 'rejected'
   | 'rolled-back'
   | 'failed'
-  | 'planned';
+  | 'planned'
+  | 'not-approved'
+  | 'listed'
+  | 'unlocked';
 
 export interface CliResult {
   outcome: Outcome;
@@ -87,14 +70,30 @@ export interface Io {
   interactive: boolean;
   /** Whether stderr is a terminal (progress redrawn in place) rather than a file or pipe (plain lines). */
   stderrTty?: boolean;
+  /** How the process may end early (cli/endings.ts); absent in-process (tests), where nothing ends it. */
+  endings?: Endings;
 }
 
-const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  interactive: Boolean(process.stdin.isTTY),
-  stderrTty: Boolean(process.stderr.isTTY),
-};
+/** The process's own streams: nothing more goes to a stdout its reader closed, nor to a stderr that is gone. */
+export function processIo(endings?: Endings): Io {
+  return {
+    stdout: (text) => {
+      if (!endings?.stdoutClosed()) process.stdout.write(text);
+    },
+    stderr: (text) => {
+      try {
+        process.stderr.write(text);
+      } catch {
+        // The terminal is gone (SIGHUP).
+      }
+    },
+    interactive: Boolean(process.stdin.isTTY),
+    stderrTty: Boolean(process.stderr.isTTY),
+    ...(endings ? { endings } : {}),
+  };
+}
+
+const defaultIo: Io = processIo();
 
 const OPTIONS = {
   group: { type: 'string' },
@@ -111,6 +110,8 @@ const OPTIONS = {
   remediation: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  verbose: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 type Flags = ReturnType<typeof parseFlags>;
@@ -149,14 +150,14 @@ export function resultOf(execution: ExecutionResult): CliResult {
   };
 }
 
-async function readJsonFile(path: string, what: string): Promise<unknown> {
+async function readJsonFile(path: string, what: string, maxBytes = 1_000_000): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new InvalidInputError([`Cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`]);
   }
-  if (text.length > 1_000_000) throw new InvalidInputError([`The ${what} ${path} is over 1 MB.`]);
+  if (text.length > maxBytes) throw new InvalidInputError([`The ${what} ${path} is over ${maxBytes / 1_000_000} MB.`]);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -164,8 +165,37 @@ async function readJsonFile(path: string, what: string): Promise<unknown> {
   }
 }
 
-async function accountOf(): Promise<string> {
-  const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+/** A state file: a missing or unreadable one is invalid input naming the path (exit 2), as a malformed one is. */
+async function loadSimulator(path: string): Promise<Ec2Simulator> {
+  const state = await readJsonFile(path, 'state file', 512_000_000);
+  return Ec2Simulator.fromState(state);
+}
+
+/** --out and --store are checked before anything runs: a run must not change a group and then fail to say so. */
+async function checkWritablePaths(flags: Flags): Promise<void> {
+  const problems: string[] = [];
+  if (flags.out) {
+    const directory = dirname(resolve(flags.out));
+    try {
+      await access(directory, fsConstants.W_OK);
+    } catch (error) {
+      problems.push(`--out ${flags.out}: cannot write in ${directory} (${(error as NodeJS.ErrnoException).code}).`);
+    }
+  }
+  const store = resolve(flags.store ?? '.remediation');
+  try {
+    const found = await stat(store);
+    if (!found.isDirectory()) problems.push(`--store ${store} is not a directory.`);
+    else await access(store, fsConstants.W_OK | fsConstants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') problems.push(`--store ${store}: cannot read and write it (${code}).`);
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
+async function accountOf(region: string): Promise<string> {
+  const identity = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
   return identity.Account ?? '';
 }
 
@@ -178,9 +208,12 @@ function regionOf(flags: Flags): string {
 function promptApprover(io: Io): Approver {
   return async ({ remediationId }) => {
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    // Ctrl-C at the prompt reaches readline, not the process: passed on, so it ends the run as any Ctrl-C does.
+    prompt.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
     try {
       const answer = await prompt.question(
         `\nApprove remediation ${remediationId}? Type "approve" to strip the default group, anything else rejects: `,
+        io.endings ? { signal: io.endings.signal } : {},
       );
       return answer.trim().toLowerCase() === 'approve' ? 'approved' : 'rejected';
     } finally {
@@ -209,8 +242,10 @@ async function withEc2<T>(flags: Flags, run: (simulator: Ec2Simulator | undefine
   refuseOrgFlags(flags);
   if ((flags.state?.length ?? 0) > 1)
     throw new InvalidInputError(['Several --state files go with plan --all-regions or remediate --all-empty.']);
-  const simulator = flags.state?.[0] ? await Ec2Simulator.fromFile(flags.state[0]) : undefined;
-  if (flags.out && !simulator) throw new InvalidInputError(['--out needs --state (it writes the simulated state).']);
+  if (flags.out && !flags.state?.[0])
+    throw new InvalidInputError(['--out needs --state (it writes the simulated state).']);
+  await checkWritablePaths(flags);
+  const simulator = flags.state?.[0] ? await loadSimulator(flags.state[0]) : undefined;
   try {
     return await run(simulator);
   } finally {
@@ -224,13 +259,15 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
   if (!flags.group) throw new InvalidInputError(['plan needs --group SG.']);
   return withEc2(flags, async (simulator) => {
     const target = targetSchema.safeParse({
-      accountId: simulator?.accountId ?? (await accountOf()),
+      accountId: simulator?.accountId ?? (await accountOf(regionOf(flags))),
       region: simulator?.region ?? regionOf(flags),
       groupId: flags.group,
     });
     if (!target.success) throw new InvalidInputError([`--group must look like sg-0123456789abcdef0.`]);
     const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
+    // As Discover reads it: the VPC's tags too, so the opt-out tag on the VPC is seen (handlers/steps/discover.ts).
     const inventory = await readInventory(deps.ec2(target.data), target.data, {
+      vpcTags: Boolean(deps.settings.excludeTag),
       services: deps.services(target.data),
       serviceQuotas: deps.serviceQuotas(target.data),
     });
@@ -238,10 +275,15 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
       planRemediation(inventory, {
         remediationId: 'plan',
         batchSize: deps.settings.batchSize,
+        excludeTag: deps.settings.excludeTag,
       }),
       deps.settings,
     );
-    if (!flags.json) io.stdout(`${describePlan(planned).join('\n')}\n`);
+    // The summary by owner kind, and each list to its first 20: a 1,205-interface plan is a page, not 1,231 lines.
+    const words = flags.verbose
+      ? describePlan(planned)
+      : describePlan(planned, { limit: NOTICE_LIST_LIMIT, where: 'run with --verbose (or --json) for all' });
+    if (!flags.json) io.stdout(`${words.join('\n')}\n`);
     const outcome: Outcome =
       planned.status === 'ready' ? 'planned' : planned.status === 'excluded' ? 'skipped' : planned.status;
     return {
@@ -253,6 +295,39 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
   });
 }
 
+/** Where a run keeps its ledger and snapshots, absolute. */
+function storeOf(flags: Flags): string {
+  return resolve(flags.store ?? '.remediation');
+}
+
+/** What an ending of the process left: said on stderr, after the run's own output. */
+async function tellEnding(
+  io: Io,
+  ledger: RunLedger,
+  remediationId: string | undefined,
+  target: { accountId: string; region: string; groupId: string } | undefined,
+  result: CliResult,
+  rollbackHint: string | undefined,
+): Promise<void> {
+  const cause = io.endings?.cause();
+  if (!cause) return;
+  const lines = [`Interrupted (${cause}).`];
+  if (result.rolledBack) lines.push('What this run had changed is rolled back to the snapshot.');
+  else if (result.outcome === 'rolled-back') lines.push('The rollback finished before it could stop.');
+  else if (result.outcome !== 'failed') lines.push(`The run had already ended: ${result.outcome}.`);
+  if (target) {
+    const view = await readLedgerView(ledger.file.path.replace(/\/ledger\.json$/, ''));
+    const lock = view.locks[lockKey(target)];
+    if (lock && lock.remediationId === remediationId) {
+      lines.push(`The lock on ${target.groupId} is kept (${lock.failedRollback ? 'the rollback failed' : lock.kind}).`);
+      if (rollbackHint) lines.push(`Finish with: ${rollbackHint}`);
+    } else {
+      lines.push(`The lock on ${target.groupId} is released.`);
+    }
+  }
+  io.stderr(`${lines.join('\n')}\n`);
+}
+
 async function remediate(flags: Flags, io: Io): Promise<CliResult> {
   if (flags['all-regions']) throw new InvalidInputError(['--all-regions goes with plan; remediate takes --all-empty.']);
   if (flags['all-empty']) return remediateAllEmpty(flags, io);
@@ -261,31 +336,163 @@ async function remediate(flags: Flags, io: Io): Promise<CliResult> {
   const approver = approverOf(flags, io);
   const finding = flags.finding ? await readJsonFile(flags.finding, 'finding') : undefined;
   return withEc2(flags, async (simulator) => {
-    const input = finding ?? {
-      accountId: simulator?.accountId ?? (await accountOf()),
-      region: simulator?.region ?? regionOf(flags),
-      groupId: flags.group,
-    };
+    const target = finding
+      ? undefined
+      : {
+          accountId: simulator?.accountId ?? (await accountOf(regionOf(flags))),
+          region: simulator?.region ?? regionOf(flags),
+          groupId: String(flags.group),
+        };
+    const stateFile = flags.state?.[0] ? resolve(flags.state[0]) : undefined;
+    const outFile = flags.out ? resolve(flags.out) : undefined;
+    const store = storeOf(flags);
+    const ledger = new RunLedger(store, currentOwner(commandLine('remediate', flags), { stateFile, outFile }));
     const deps = createLocalDeps({
       simulator,
-      storeDir: resolve(flags.store ?? '.remediation'),
+      storeDir: store,
+      ledger,
       ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
     });
     // --approve web: the link goes to stderr (the terminal), so that stdout stays one JSON object with --json.
     const web = approver === 'web' ? createWebApproval(deps, { print: io.stderr }) : undefined;
+    const executionName = newExecutionName('rem');
+    const progress = io.stderrTty && !flags.json ? moveProgress(io.stderr) : undefined;
+    const run = () =>
+      runMachine('remediate', finding ?? target, {
+        deps,
+        executionName,
+        approver: web ? web.approver : (approver as Approver),
+        onStep: flags.json
+          ? undefined
+          : (event) => {
+              io.stdout(`${narrateStep(event)}\n`);
+              progress?.(event);
+            },
+        ...(io.endings ? { signal: io.endings.signal } : {}),
+      });
     let execution: ExecutionResult;
     try {
-      execution = await runMachine('remediate', input, {
-        deps,
-        approver: web ? web.approver : (approver as Approver),
-        onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
-      });
+      execution = io.endings ? await io.endings.holding(run) : await run();
     } finally {
       await web?.close();
     }
     const result = resultOf(execution);
-    return { ...result, ...(simulator ? { ec2Calls: simulator.callCounts() } : {}) };
+    const record = await ledger.getRemediation(executionName);
+    const where = record ?? target;
+    // The state a rollback must be given: the final simulated state (--out); without --out it was not kept.
+    const rollbackState = outFile ?? stateFile;
+    const hint =
+      where && (!simulator || outFile)
+        ? rollbackCommand(executionName, { stateFile: rollbackState, region: where.region, store })
+        : undefined;
+    const cause = io.endings?.cause();
+    await ledger.recordEnding(
+      executionName,
+      {
+        machine: 'remediate',
+        outcome: result.outcome,
+        executionName,
+        ...(typeof result.error === 'string' ? { error: result.error } : {}),
+        ...(cause ? { interruptedBy: cause } : {}),
+        ...(result.rolledBack !== undefined ? { rolledBack: Boolean(result.rolledBack) } : {}),
+        ...(rollbackState ? { stateFile: rollbackState } : {}),
+      },
+      target,
+    );
+    await tellEnding(io, ledger, executionName, where, result, hint);
+    return {
+      ...result,
+      ...(hint && result.outcome === 'remediated' ? { rollbackCommand: hint } : {}),
+      ...(simulator && !outFile && result.outcome === 'remediated' ? { stateSaved: false } : {}),
+      ...(simulator ? { ec2Calls: simulator.callCounts() } : {}),
+    };
   });
+}
+
+/** The flags as typed, for the ledger's record of who ran what (no secrets: the flags carry none). */
+function commandLine(command: string, flags: Flags): string {
+  const parts = [command];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) parts.push(`--${name}`);
+    else for (const one of Array.isArray(value) ? value : [value]) parts.push(`--${name}`, String(one));
+  }
+  return parts.join(' ');
+}
+
+/**
+ * A rollback's checks before it takes any lock: the remediation is in this store's ledger, the state file (or the
+ * account and region) is the one it ran on, and the lock on the group is free, or held by its own remediation whose run
+ * is gone — then taken over, after saying what was found.
+ */
+async function prepareRollback(
+  flags: Flags,
+  io: Io,
+  simulator: Ec2Simulator | undefined,
+  remediationId: string,
+): Promise<{ target: { accountId: string; region: string; groupId: string }; takeOver?: OwnedLock }> {
+  const store = storeOf(flags);
+  const view = await readLedgerView(store);
+  const record = view.remediations[remediationId];
+  if (!record)
+    throw new InvalidInputError([`No remediation ${remediationId} in the ledger ${ledgerPath(store)} (--store).`]);
+  const target = { accountId: record.accountId, region: record.region, groupId: record.groupId };
+  const last = record.endings?.at(-1);
+  const used = record.endings?.findLast((ending) => ending.stateFile)?.stateFile;
+  const undone = last !== undefined && (last.outcome === 'rolled-back' || last.rolledBack === true);
+  if (simulator) {
+    const groups = new Set(simulator.toState().SecurityGroups.map((group) => group.GroupId));
+    const problems: string[] = [];
+    if (simulator.accountId !== record.accountId || simulator.region !== record.region || !groups.has(record.groupId))
+      problems.push(
+        `it changed ${record.groupId} in account ${record.accountId} ${record.region}; this file simulates account ${simulator.accountId} ${simulator.region}${groups.has(record.groupId) ? '' : ` without ${record.groupId}`}.`,
+      );
+    // The copy it made is in the state it left, until a rollback removes it: a state without it is from before.
+    else if (record.replacementGroupId && !undone && !groups.has(record.replacementGroupId))
+      problems.push(
+        `this file has no ${record.replacementGroupId}, the copy it made: it is from before the remediation.`,
+      );
+    if (problems.length > 0)
+      throw new InvalidInputError([
+        `--state ${flags.state?.[0]} is not the state ${remediationId} left: ${problems.join(' ')}`,
+        ...(used ? [`Its run left its state in ${used}.`] : []),
+      ]);
+  } else {
+    if (flags.region && flags.region !== record.region)
+      throw new InvalidInputError([`--region ${flags.region}: ${remediationId} ran in ${record.region}.`]);
+    const account = await accountOf(record.region);
+    if (account !== record.accountId)
+      throw new InvalidInputError([
+        `These credentials are for account ${account}; ${remediationId} ran in account ${record.accountId}.`,
+      ]);
+  }
+  const lock = view.locks[lockKey(target)];
+  if (!lock || lock.remediationId !== remediationId || lock.failedRollback) return { target };
+  const now = Math.floor(Date.now() / 1000);
+  const liveness = livenessOf(lock);
+  const waiting = isWaiting(view, remediationId, now);
+  const holder = `its ${lock.kind} run (pid ${lock.pid ?? '?'} on ${lock.host ?? 'an unrecorded host'}, since ${lock.takenAt ?? '?'})`;
+  if (liveness === 'dead') {
+    io.stderr(
+      `Found: the lock on ${record.groupId} is held by ${holder}, and that process is gone${waiting ? ' (it was waiting for approval)' : ''}. This rollback takes the lock over.\n`,
+    );
+    return { target, takeOver: lock };
+  }
+  const how =
+    liveness === 'alive'
+      ? waiting
+        ? `It is waiting for approval: answer "reject" at its prompt, or stop it (kill -TERM ${lock.pid}); either rolls it back.`
+        : `It is still running: stop it (Ctrl-C, or kill -TERM ${lock.pid}); it rolls back what it changed itself.`
+      : `It runs on another host, or its process was not recorded: stop it there, or once it is surely gone run: ${PROGRAM} unlock --group ${record.groupId} …`;
+  throw new BusyError([`The lock on ${record.groupId} is held by ${holder}. ${how}`]);
+}
+
+/** The group is locked by a live run: nothing was changed (exit 1, as the rollback state machine's refusal). */
+class BusyError extends Error {
+  constructor(readonly reasons: string[]) {
+    super(reasons.join(' '));
+    this.name = 'Busy';
+  }
 }
 
 async function rollback(flags: Flags, io: Io): Promise<CliResult> {
@@ -294,18 +501,61 @@ async function rollback(flags: Flags, io: Io): Promise<CliResult> {
       'rollback takes one --remediation; --all-regions and --all-empty are for plan and remediate.',
     ]);
   if (!flags.remediation) throw new InvalidInputError(['rollback needs --remediation ID.']);
+  const remediationId = flags.remediation;
   return withEc2(flags, async (simulator) => {
+    let prepared: Awaited<ReturnType<typeof prepareRollback>>;
+    try {
+      prepared = await prepareRollback(flags, io, simulator, remediationId);
+    } catch (error) {
+      if (error instanceof BusyError)
+        return { outcome: 'failed', error: 'Busy', reasons: error.reasons, remediationId };
+      throw error;
+    }
+    const { target, takeOver } = prepared;
+    const stateFile = flags.state?.[0] ? resolve(flags.state[0]) : undefined;
+    const outFile = flags.out ? resolve(flags.out) : undefined;
+    const store = storeOf(flags);
+    const ledger = new RunLedger(store, currentOwner(commandLine('rollback', flags), { stateFile, outFile }));
     const deps = createLocalDeps({
       simulator,
-      storeDir: resolve(flags.store ?? '.remediation'),
+      storeDir: store,
+      ledger,
       ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
     });
-    const execution = await runMachine(
-      'rollback',
-      { remediationId: flags.remediation },
-      { deps, onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`) },
+    const executionName = newExecutionName('rb');
+    const run = () =>
+      runMachine(
+        'rollback',
+        { remediationId, ...(takeOver ? { lockToken: takeOver.token } : {}) },
+        {
+          deps,
+          executionName,
+          onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
+          ...(io.endings ? { signal: io.endings.signal } : {}),
+        },
+      );
+    const execution = io.endings ? await io.endings.holding(run) : await run();
+    const result: CliResult = { ...resultOf(execution), remediationId };
+    // A lock taken over is entered with its owner's token, so the definition leaves releasing it to its owner: here.
+    if (takeOver && result.outcome === 'rolled-back') await ledger.releaseLock(lockKey(target), takeOver.token);
+    const cause = io.endings?.cause();
+    await ledger.recordEnding(remediationId, {
+      machine: 'rollback',
+      outcome: result.outcome,
+      executionName,
+      ...(typeof result.error === 'string' ? { error: result.error } : {}),
+      ...(cause ? { interruptedBy: cause } : {}),
+      ...((outFile ?? stateFile) ? { stateFile: outFile ?? stateFile } : {}),
+    });
+    await tellEnding(
+      io,
+      ledger,
+      remediationId,
+      target,
+      result,
+      rollbackCommand(remediationId, { stateFile: outFile ?? stateFile, region: target.region, store }),
     );
-    return { ...resultOf(execution), remediationId: flags.remediation };
+    return { ...result, ...(takeOver ? { tookOverLockOf: { pid: takeOver.pid, host: takeOver.host } } : {}) };
   });
 }
 
@@ -314,12 +564,16 @@ function printResult(result: CliResult, json: boolean | undefined, io: Io): void
     io.stdout(`${JSON.stringify(result)}\n`);
     return;
   }
+  // status, list and unlock have said what they found.
+  if (result.outcome === 'listed' || result.outcome === 'unlocked') return;
   const lines = [`\nOutcome: ${result.outcome}${result.remediationId ? ` (remediation ${result.remediationId})` : ''}`];
   // Reasons carry account text (names, descriptions): escaped, so nothing reaches the terminal as a control.
   for (const reason of result.reasons ?? []) lines.push(`  - ${plainText(reason)}`);
-  if (result.outcome === 'remediated' && result.remediationId) {
-    lines.push(`Undo it with: npm run cli -- rollback --remediation ${result.remediationId} (same --state/--store)`);
+  if (result.outcome === 'remediated' && typeof result.rollbackCommand === 'string') {
+    lines.push(`Undo it with: ${plainText(result.rollbackCommand)}`);
   }
+  if (result.stateSaved === false)
+    lines.push('The simulated result was not saved (no --out): there is no state file to roll back.');
   if (result.rolledBack) lines.push('Everything was rolled back to the snapshot.');
   io.stdout(`${lines.join('\n')}\n`);
 }
@@ -332,14 +586,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   if (command === 'tighten') return await runTighten(args, io);
   try {
     if (!command || command === 'help' || command === '--help' || command === '-h') {
-      io.stdout(USAGE);
+      const topic = command === 'help' ? args[0] : undefined;
+      if (topic !== undefined && !isCommand(topic))
+        throw new InvalidInputError([`No command "${topic.slice(0, 40)}". Commands: ${COMMANDS.join(', ')}.`]);
+      io.stdout(topic ? commandHelp(topic) : USAGE);
       return command ? 0 : 2;
     }
-    const flags = parseFlags(args);
-    if (flags.help) {
-      io.stdout(USAGE);
+    if (!isCommand(command))
+      throw new InvalidInputError([`Unknown command "${command.slice(0, 40)}". Commands: ${COMMANDS.join(', ')}.`]);
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout(commandHelp(command));
       return 0;
     }
+    const flags = parseFlags(args);
     let result: CliResult;
     switch (command) {
       case 'plan':
@@ -351,12 +610,25 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'rollback':
         result = await rollback(flags, io);
         break;
+      case 'status':
+        result = await statusCommand(storeOf(flags), io, Boolean(flags.json));
+        break;
+      case 'list':
+        result = await listCommand(storeOf(flags), io, Boolean(flags.json));
+        break;
+      case 'unlock':
+        result = await unlockCommand(
+          { group: flags.group, force: flags.force, store: storeOf(flags), command: commandLine('unlock', flags) },
+          io,
+          Boolean(flags.json),
+        );
+        break;
       case 'demo':
         return await runDemo(io);
-      default:
-        throw new InvalidInputError([
-          `Unknown command "${command.slice(0, 40)}". Commands: plan, remediate, rollback, tighten, demo.`,
-        ]);
+      case 'tighten':
+        return await runTighten(args, io);
+      case 'help':
+        throw new Error('help is answered above');
     }
     printResult(result, flags.json, io);
     return exitCodeOf(result);
@@ -368,8 +640,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       reasons: invalid ? error.reasons : [(error as Error).message],
     };
     if (json) io.stdout(`${JSON.stringify(result)}\n`);
-    else
-      io.stderr(`Error: ${result.reasons?.join('\n  ')}\n${invalid ? '\nRun "npm run cli -- help" for usage.\n' : ''}`);
+    else io.stderr(`Error: ${result.reasons?.join('\n  ')}\n${invalid ? `\nRun "${PROGRAM} help" for usage.\n` : ''}`);
     return invalid ? 2 : 1;
   }
 }

@@ -8,6 +8,7 @@ import type { Decision } from '../handlers/steps/approval.ts';
 import { DEFAULT_SETTINGS } from '../handlers/steps/deps.ts';
 import { DEFAULT_PACING_SHARE, noPacing, type Pace, pacer } from '../handlers/steps/pacing.ts';
 import { createLocalDeps } from './deps.ts';
+import { PROGRAM } from './help.ts';
 import type { CliResult, Io } from './main.ts';
 import {
   type AuditedGroup,
@@ -196,7 +197,8 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
   if (decision === 'prompt' && empty.length > 0 && (await askOnce(empty.length, io)) === 'rejected') {
     // Declined at the prompt: nothing runs (with --approve reject, each run is started and rejected instead).
     return {
-      outcome: 'remediated',
+      outcome: 'not-approved',
+      reasons: [`The batch was not approved: nothing was changed (${empty.length} group(s) left as they are).`],
       groups: empty.map((group) => ({
         ...group,
         groupId: group.groupId as string,
@@ -227,12 +229,15 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
   const progress = progressReporter(io.stderr, Boolean(io.stderrTty));
   let results: Awaited<ReturnType<typeof remediateEmptyGroups>>;
   try {
-    results = await remediateEmptyGroups(groups, {
-      depsFor,
-      decision: decision === 'prompt' ? 'approved' : decision,
-      onGroup: (done, total, row) =>
-        progress.update(done, total, `${row.groupId} (${row.accountId} ${row.region}): ${row.outcome ?? row.result}`),
-    });
+    const run = () =>
+      remediateEmptyGroups(groups, {
+        depsFor,
+        decision: decision === 'prompt' ? 'approved' : decision,
+        ...(io.endings ? { signal: io.endings.signal } : {}),
+        onGroup: (done, total, row) =>
+          progress.update(done, total, `${row.groupId} (${row.accountId} ${row.region}): ${row.outcome ?? row.result}`),
+      });
+    results = io.endings ? await io.endings.holding(run) : await run();
   } finally {
     if (files && flags.out) {
       await mkdir(flags.out, { recursive: true });
@@ -245,7 +250,7 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
     lines.push(`${summary.remediated} remediated, ${summary.skipped} skipped, ${summary.failed} failed.`);
     if (summary.remediated > 0)
       lines.push(
-        `Roll one back with: npm run cli -- rollback --remediation <REMEDIATION>${simulated ? ` --state ${flags.out ? `${flags.out}/<its state file>` : '<its state file>'}` : ''} --store ${flags.store ?? '.remediation'}`,
+        `Roll one back with: ${PROGRAM} rollback --remediation <REMEDIATION>${simulated ? ` --state ${flags.out ? `${flags.out}/<its state file>` : '<its state file>'}` : ''} --store ${flags.store ?? '.remediation'}`,
       );
     io.stdout(`${lines.join('\n')}\n`);
   }

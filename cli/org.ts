@@ -262,6 +262,8 @@ export interface BulkOptions {
   /** Account/region pairs worked on at once; the groups of one pair go one after the other. */
   concurrency?: number;
   onGroup?: (done: number, total: number, result: RemediatedGroup) => void;
+  /** Aborted when the process is ending (cli/endings.ts): the run in progress rolls back, no further group starts. */
+  signal?: AbortSignal;
 }
 
 function bulkResultOf(
@@ -316,6 +318,12 @@ export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOp
       const place = { accountId: row.accountId, region: row.region };
       const groupId = row.groupId as string;
       const base = { ...place, vpcId: row.vpcId, groupId };
+      if (options.signal?.aborted) {
+        results.push(
+          report({ ...base, result: 'skipped', reasons: ['Not started: the command line was interrupted.'] }),
+        );
+        continue;
+      }
       const deps = options.depsFor(place);
       let fresh: AuditedGroup;
       try {
@@ -337,6 +345,7 @@ export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOp
         { ...place, groupId },
         {
           deps,
+          ...(options.signal ? { signal: options.signal } : {}),
           onStep: (event) => {
             if (event.step === 'Discover' && event.output) discovered = event.output as PlanSummary;
           },

@@ -119,6 +119,41 @@ export interface RunOptions {
   clock?: Pick<VirtualClock, 'now' | 'advance'>;
   /** Random numbers in [0, 1) for the retriers' full jitter (seeded in the benchmark). */
   random?: () => number;
+  /**
+   * Aborted when the process is ending (a signal, a closed pipe, an uncaught error: cli/endings.ts). From then on every
+   * step that goes forward fails with `Interrupted`, so the definition's own Catch rolls back what was done and releases
+   * the lock; steps that roll back, report or release still run. A wait for approval ends at once.
+   */
+  signal?: AbortSignal;
+}
+
+/** Steps that move a remediation forward: not started once the run is interrupted. */
+const FORWARD_STEPS = new Set([
+  'Discover',
+  'SaveSnapshot',
+  'CreateReplacement',
+  'AddReferences',
+  'MoveInterfaces',
+  'RequestApproval',
+  'Recheck',
+  'Strip',
+  'Verify',
+]);
+
+/** What a forward step fails with once the process is ending. */
+export function interruptedError(signal: AbortSignal): Error {
+  const error = new Error(`The command line was interrupted (${String(signal.reason ?? 'abort')}) before this step.`);
+  error.name = 'Interrupted';
+  return error;
+}
+
+/** Settles when `signal` aborts (never, without one). */
+function whenAborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    if (!signal) return;
+    if (signal.aborted) reject(interruptedError(signal));
+    else signal.addEventListener('abort', () => reject(interruptedError(signal)), { once: true });
+  });
 }
 
 /** What an execution cost, counted as Step Functions and Lambda count it (docs/decisions.md, "Benchmark"). */
@@ -352,7 +387,11 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
       const waitedFrom = clock?.now() ?? 0;
       const record = () =>
         invocations.push({ step, ms: performance.now() - started + ((clock?.now() ?? 0) - waitedFrom) });
-      const invoke = (): Promise<unknown> => steps[step](stepInput, options.deps);
+      const signal = options.signal;
+      const invoke = (): Promise<unknown> =>
+        signal?.aborted && FORWARD_STEPS.has(step)
+          ? Promise.reject(interruptedError(signal))
+          : steps[step](stepInput, options.deps);
       try {
         const output = await (seconds === undefined ? invoke() : withinTimeout(seconds, invoke));
         record();
@@ -387,7 +426,19 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
             const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
             const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
             const decision = options.approver
-              ? await options.approver({ remediationId: payload.remediationId, approvalId, callbacks })
+              ? await Promise.race([
+                  options.approver({ remediationId: payload.remediationId, approvalId, callbacks }),
+                  whenAborted(options.signal),
+                ]).catch(async (error: Error) => {
+                  // Interrupted while waiting: the approval is voided, so no link or prompt can still approve it.
+                  if (error.name === 'Interrupted')
+                    await options.deps.ledger.decideApproval(
+                      approvalId,
+                      'rejected',
+                      Math.floor(options.deps.now().getTime() / 1000),
+                    );
+                  throw error;
+                })
               : 'rejected';
             if (decision !== 'decided') await decideApproval(approvalId, decision, options.deps, callbacks);
             // A decision after the deadline (on a virtual clock) settles nothing: the wait has timed out.

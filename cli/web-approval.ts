@@ -138,7 +138,7 @@ export function nodeListener(
 /** Rollback links are not issued by local runs; the route is not served, this is only the handler's dependency. */
 const noRollbacks: RollbackStarter = {
   async start() {
-    throw new Error('The local runner does not serve rollback links: use npm run cli -- rollback.');
+    throw new Error('The local runner does not serve rollback links: use npx default-sg-remediation rollback.');
   },
 };
 

@@ -235,7 +235,7 @@ describe('cli outcomes and exit codes', () => {
       '--json',
     );
     expect(result.code).toBe(2);
-    expect(result.json.reasons.join(' ')).toMatch(/No snapshot/);
+    expect(result.json.reasons.join(' ')).toMatch(/No remediation rem-nothing in the ledger .*ledger\.json/);
   });
 
   it('plan is read-only and human-readable', async () => {

@@ -303,7 +303,7 @@ describe('cli remediate --all-empty on the simulator', () => {
     expect(result.stdout).toMatch(new RegExp(`${emptyId}\\s+remediated\\s+rem-`));
     expect(result.stdout).not.toContain(defaultGroupId(MEMBER_US, 0));
     expect(result.stdout).toContain('1 remediated, 0 skipped, 0 failed.');
-    expect(result.stdout).toContain('npm run cli -- rollback --remediation <REMEDIATION>');
+    expect(result.stdout).toContain('npx default-sg-remediation rollback --remediation <REMEDIATION>');
     expect(result.stderr).toMatch(/\[1\/1\] sg-[0-9a-f]+ \(444455556666 us-east-1\): remediated/);
   });
 });
