@@ -264,8 +264,12 @@ export interface Notifier {
 }
 
 export interface FindingRef {
+  /** ASFF `Id`, or OCSF `finding_info.uid` (new Security Hub). */
   findingId: string;
+  /** ASFF `ProductArn` (`…::product/…`), or OCSF `metadata.product.uid` (`…::productv2/…`): says which API. */
   productArn: string;
+  /** The finding's account (OCSF `cloud.account.uid`): part of the new Security Hub's finding identifier. */
+  accountId?: string;
 }
 
 /** Security Hub BatchUpdateFindings, or nothing locally. */
