@@ -307,3 +307,12 @@ export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
 }
+
+/** Starts the remediation state machine for one group of a batch (the custom action on several findings). */
+export interface RemediationStarter {
+  /**
+   * Starts an execution under `name` with `input`. A name already used (the same batch delivered twice) answers the
+   * existing execution with `alreadyStarted`, not a second run.
+   */
+  start(name: string, input: unknown): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}

@@ -62,6 +62,7 @@
  * (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_OcsfFindingIdentifier.html). The `productv2` in the
  * product uid is what tells the updater which API a finding belongs to, also after a rollback reads it from the ledger.
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 export interface RemediationTarget {
@@ -314,6 +315,25 @@ export function parseRemediationBatch(input: unknown): ParsedBatch {
   } catch {
     return { kind: 'invalid', reasons: ['The input could not be read as plain JSON data.'] };
   }
+}
+
+/**
+ * The execution name of a batch's run for one group: `<group id>-<24 hex digits>`, the digits a SHA-256 of the event's
+ * id (EventBridge keeps it across retries; the whole input when there is none) and the group's account, Region and id.
+ * The same event always names the same runs, so delivering it twice starts nothing new; another event (the action
+ * used again later) names new ones. At most 45 characters of `[a-z0-9-]`: a valid execution name and remediation id.
+ */
+export function batchExecutionName(
+  input: unknown,
+  target: Pick<RemediationTarget, 'accountId' | 'region' | 'groupId'>,
+): string {
+  const id = (input as { id?: unknown } | null)?.id;
+  const batch = typeof id === 'string' && id !== '' ? `id:${id}` : `input:${JSON.stringify(input)}`;
+  const digest = createHash('sha256')
+    .update(`${batch}\n${target.accountId}\n${target.region}\n${target.groupId}`)
+    .digest('hex')
+    .slice(0, 24);
+  return `${target.groupId}-${digest}`;
 }
 
 function parseBatch(input: unknown): ParsedBatch {
