@@ -194,8 +194,11 @@ describe('findings imported (autoRemediate)', () => {
 });
 
 describe('findings imported from the new Security Hub (OCSF, "Findings Imported V2")', () => {
-  // Fixtures: the event envelope of securityhub-v2-cwe-event-formats.html around an OCSF 1.6 Compliance Finding in the
-  // shape Security Hub emits (see test/unit/finding-ocsf.test.ts for the sources).
+  // Fixtures (test/fixtures/events/*-ocsf-*.json): the event envelope documented in
+  // https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-v2-cwe-event-formats.html around an OCSF 1.6
+  // Compliance Finding in the shape Security Hub emits for its controls (fields as in
+  // https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-ocsf.html and API_OcsfFindingIdentifier;
+  // EC2.2 values from the ASFF samples of this corpus). docs/decisions.md lists what is assumed.
   const oks = readdirSync(FIXTURES).filter((name) => name.startsWith('ok-ocsf-'));
   it('has OCSF fixtures', () => expect(oks.length).toBeGreaterThanOrEqual(4));
 
