@@ -279,8 +279,12 @@ export interface Notifier {
 }
 
 export interface FindingRef {
+  /** ASFF `Id`, or OCSF `finding_info.uid` (new Security Hub). */
   findingId: string;
+  /** ASFF `ProductArn` (`…::product/…`), or OCSF `metadata.product.uid` (`…::productv2/…`): says which API. */
   productArn: string;
+  /** The finding's account (OCSF `cloud.account.uid`): part of the new Security Hub's finding identifier. */
+  accountId?: string;
 }
 
 /** Security Hub BatchUpdateFindings, or nothing locally. */
@@ -317,4 +321,13 @@ export interface Clock {
   /** Milliseconds since the epoch (real or virtual). */
   now(): number;
   sleep(ms: number): Promise<void>;
+}
+
+/** Starts the remediation state machine for one group of a batch (the custom action on several findings). */
+export interface RemediationStarter {
+  /**
+   * Starts an execution under `name` with `input`. A name already used (the same batch delivered twice) answers the
+   * existing execution with `alreadyStarted`, not a second run.
+   */
+  start(name: string, input: unknown): Promise<{ executionArn: string; alreadyStarted: boolean }>;
 }

@@ -13,6 +13,8 @@ import { WATCHED_CALLS } from '../handlers/core/watch.ts';
 export const SECURITY_HUB_SOURCE = 'aws.securityhub';
 export const FINDINGS_IMPORTED = 'Security Hub Findings - Imported';
 export const FINDINGS_CUSTOM_ACTION = 'Security Hub Findings - Custom Action';
+/** The new Security Hub's (OCSF) findings (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-v2-cwe-event-formats.html). */
+export const FINDINGS_IMPORTED_V2 = 'Findings Imported V2';
 
 /** `<standard>/v/<version>` → the id of EC2.2 in that standard (mirrors LEGACY_IDS in handlers/core/finding.ts). */
 export const LEGACY_CONTROL_IDS: Readonly<Record<string, string>> = {
@@ -39,12 +41,8 @@ function legacyGeneratorIds(): Matcher[] {
   return ids;
 }
 
-/**
- * New, active, FAILED EC2.2 findings from Security Hub's own product (`autoRemediate`). `Workflow.Status` NEW keeps
- * the workflow's own updates (RESOLVED, NOTIFIED) and suppressed findings from starting another run.
- */
-export const FINDING_IMPORTED_PATTERN = {
-  source: [SECURITY_HUB_SOURCE],
+/** Security Hub CSPM (ASFF): new, active, FAILED EC2.2 findings of Security Hub's own product. */
+const ASFF_IMPORTED = {
   'detail-type': [FINDINGS_IMPORTED],
   detail: {
     findings: {
@@ -55,6 +53,40 @@ export const FINDING_IMPORTED_PATTERN = {
       $or: [{ Compliance: { SecurityControlId: ['EC2.2'] } }, { GeneratorId: legacyGeneratorIds() }],
     },
   },
+};
+
+/**
+ * The new Security Hub (OCSF Compliance Finding, class 2003): Security Hub's own product (`productv2`), compliance
+ * status_id 3 (Fail), finding status_id 1 (New), not a Close (activity_id 3), control EC2.2 — or a per-standard id with its one standard, as in
+ * LEGACY_CONTROL_IDS. The workflow's own update (status_id 4, Resolved) does not match, as Workflow NEW above.
+ */
+const OCSF_IMPORTED = {
+  'detail-type': [FINDINGS_IMPORTED_V2],
+  detail: {
+    findings: {
+      class_uid: [2003],
+      metadata: { product: { uid: [{ suffix: '::productv2/aws/securityhub' }] } },
+      compliance: { status_id: [3] },
+      status_id: [1],
+      activity_id: [{ 'anything-but': 3 }],
+      $or: [
+        { compliance: { control: ['EC2.2'] } },
+        ...Object.entries(LEGACY_CONTROL_IDS).map(([standard, control]) => ({
+          compliance: { control: [control], standards: [`standards/${standard}`, `ruleset/${standard}`] },
+        })),
+      ],
+    },
+  },
+};
+
+/**
+ * New, active, FAILED EC2.2 findings from Security Hub's own product (`autoRemediate`), in either format: ASFF
+ * (Security Hub CSPM) or OCSF (the new Security Hub). Workflow NEW / status New keeps the workflow's own updates
+ * (RESOLVED, NOTIFIED) and suppressed findings from starting another run.
+ */
+export const FINDING_IMPORTED_PATTERN = {
+  source: [SECURITY_HUB_SOURCE],
+  $or: [ASFF_IMPORTED, OCSF_IMPORTED],
 } as const;
 
 /**

@@ -60,6 +60,7 @@ export class RemediationStack extends Stack {
   readonly links: Links;
   readonly steps: Record<StepName, HandlerFunction>;
   readonly linksFunction: HandlerFunction;
+  readonly dispatchFunction: HandlerFunction;
   readonly workflows: Workflows;
   readonly triggers: Triggers;
   readonly alarms: Alarms;
@@ -178,8 +179,35 @@ export class RemediationStack extends Stack {
     this.grantLinksAccess(this.linksFunction);
     this.links.route(this.linksFunction);
 
+    // The "Remediate EC2.2" custom action's target: one remediation execution per distinct group of the selected
+    // findings (handlers/steps/dispatch.ts). It starts the remediation machine and tells the team about a refused
+    // batch; EventBridge invokes it asynchronously, so what Lambda gives up on goes to the dead-letter queue.
+    this.dispatchFunction = new HandlerFunction(this, 'DispatchFindings', {
+      entry: 'handlers/lambda/dispatch-findings.ts',
+      description:
+        'Remediate EC2.2 action on several findings: starts one remediation per distinct default group, duplicates folded.',
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+      deadLetterQueue: this.deadLetters.queue,
+      environment: {
+        ...baseEnvironment,
+        REMEDIATION_STATE_MACHINE_ARN: this.workflows.remediation.stateMachineArn,
+      },
+      logKey: this.logKey,
+      logRetention,
+    });
+    this.dispatchFunction.allowStatement(
+      new iam.PolicyStatement({
+        sid: 'StartTheRemediationMachineOnly',
+        actions: ['states:StartExecution'],
+        resources: [this.workflows.remediation.stateMachineArn],
+      }),
+    );
+    this.dispatchFunction.allowPublish(topic, this.notifications.key);
+
     this.triggers = new Triggers(this, 'Triggers', {
       remediation: this.workflows.remediation,
+      dispatcher: this.dispatchFunction.function,
       rollback: this.workflows.rollback,
       autoRemediate: config.autoRemediate,
       deadLetters: this.deadLetters.queue,
@@ -200,6 +228,7 @@ export class RemediationStack extends Stack {
       functions: {
         ...Object.fromEntries(STEP_NAMES.map((step) => [step, steps[step].function])),
         Links: this.linksFunction.function,
+        DispatchFindings: this.dispatchFunction.function,
       },
       deadLetters: this.deadLetters.queue,
     });

@@ -39,7 +39,30 @@
  * Who can send a finding. Any account that may call `BatchImportFindings` can import a finding with arbitrary fields
  * under its own product ARN, so only findings whose `ProductArn` is Security Hub's own
  * (`arn:<partition>:securityhub:<region>::product/aws/securityhub`) are accepted.
+ *
+ * The new Security Hub (OCSF). Its findings reach EventBridge as "Findings Imported V2" events, one finding each
+ * (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-v2-cwe-event-formats.html), in OCSF 1.6
+ * (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-ocsf.html). A control finding is an OCSF
+ * Compliance Finding (`class_uid` 2003, https://schema.ocsf.io/1.6.0/classes/compliance_finding) and is read with the
+ * same strictness as ASFF (`parseOcsfFinding`):
+ *   - producer: `metadata.product.uid` is Security Hub's own, `arn:<partition>:securityhub:<region>::productv2/aws/securityhub`
+ *     (`metadata.product.name`, when present, "Security Hub");
+ *   - control: `compliance.control` is the consolidated id `EC2.2` (v2 findings are consolidated), or a per-standard id
+ *     that `compliance.standards` (`standards/<standard>/v/<version>`, `ruleset/…`) makes EC2.2 — same table as ASFF;
+ *   - result: `compliance.status_id` (OCSF: 0 Unknown, 1 Pass, 2 Warning, 3 Fail, 99 Other), its caption
+ *     `compliance.status` and Security Hub's `compliance.status_code` (`FAILED`, `PASSED`…) must agree; Fail → remediate,
+ *     anything else → skip with the reason;
+ *   - state: the finding's `status_id` (OCSF: 1 New, 2 In Progress → act; 3 Suppressed, 4 Resolved, 5 Archived,
+ *     6 Deleted, 0 Unknown, 99 Other → skip) and `activity_id` 3 (Close: Security Hub no longer tracks it) → skip;
+ *   - the group: exactly one `AWS::EC2::SecurityGroup` resource, its `uid` / `uid_alt` the group id or its ARN (both
+ *     naming the same group), consistent with `cloud.account.uid`, `cloud.region`, `resources[].region`,
+ *     `resources[].cloud_partition` and `resources[].owner.account.uid`.
+ * The finding is named for BatchUpdateFindingsV2 by `finding_info.uid` (findingId) and `metadata.product.uid`
+ * (productArn), with `cloud.account.uid` (accountId): an OcsfFindingIdentifier
+ * (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_OcsfFindingIdentifier.html). The `productv2` in the
+ * product uid is what tells the updater which API a finding belongs to, also after a rollback reads it from the ledger.
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 export interface RemediationTarget {
@@ -71,6 +94,9 @@ const SECURITY_GROUP_ARN =
 /** Security Hub's own product: the only producer of control findings. */
 const SECURITY_HUB_PRODUCT_ARN =
   /^arn:(aws|aws-cn|aws-us-gov):securityhub:([a-z0-9-]{1,32})::product\/aws\/securityhub$/;
+/** The new Security Hub's own product uid (OCSF `metadata.product.uid`). */
+export const SECURITY_HUB_V2_PRODUCT_UID =
+  /^arn:(aws|aws-cn|aws-us-gov):securityhub:([a-z0-9-]{1,32})::productv2\/aws\/securityhub$/;
 
 /** Most characters of hostile input a reason may quote. */
 const QUOTE_LIMIT = 60;
@@ -179,7 +205,10 @@ type Finding = z.infer<typeof Finding>;
 const DETAIL_TYPES = {
   'Security Hub Findings - Imported': 'imported',
   'Security Hub Findings - Custom Action': 'custom-action',
+  'Findings Imported V2': 'imported',
 } as const;
+/** The detail-type of the new Security Hub's (OCSF) findings. */
+export const FINDINGS_IMPORTED_V2 = 'Findings Imported V2';
 
 const Event = z.looseObject({
   source: z.literal('aws.securityhub'),
@@ -225,19 +254,135 @@ function parseDirect(input: Record<string, unknown>): ParsedInput {
 }
 
 function parseEvent(input: Record<string, unknown>): ParsedInput {
-  const event = Event.safeParse(input, { error: describeIssue });
-  if (!event.success) return invalid(reasonsOf(event.error, ''));
-  const { findings } = event.data.detail;
-  // One finding per execution: one lock, one approval, one rollback link per default group. Security Hub puts every
-  // finding selected for a custom action (and a batch of imported findings) in one event; the deployed trigger may
-  // fan such events out into one execution per finding later, until then the user selects one finding at a time.
+  const event = readEvent(input);
+  if (event.kind === 'invalid') return event;
+  const { findings, detailType } = event;
+  // One finding per execution: one lock, one approval, one rollback link per default security group. A custom action
+  // carrying several findings goes through `parseRemediationBatch` (the dispatcher), which starts one run per group.
   if (findings.length > 1) {
     return invalid([
-      `detail.findings holds ${findings.length} findings; select one finding at a time (one remediation per default security group).`,
+      `detail.findings holds ${findings.length} findings; select one finding at a time here (one remediation per default security group) — a custom action on several findings is split into one run per group by the dispatcher.`,
     ]);
   }
-  const source = DETAIL_TYPES[event.data['detail-type']];
-  return parseFinding(findings[0], 'detail.findings[0]', source);
+  return parseEventFinding(findings[0], 'detail.findings[0]', detailType);
+}
+
+/** The envelope of a Security Hub event: its findings (not yet read) and detail-type, or why it is refused. */
+function readEvent(
+  input: Record<string, unknown>,
+):
+  | { kind: 'event'; findings: unknown[]; detailType: keyof typeof DETAIL_TYPES }
+  | { kind: 'invalid'; reasons: string[] } {
+  const event = Event.safeParse(input, { error: describeIssue });
+  if (!event.success) return invalid(reasonsOf(event.error, ''));
+  return { kind: 'event', findings: event.data.detail.findings, detailType: event.data['detail-type'] };
+}
+
+function parseEventFinding(value: unknown, at: string, detailType: keyof typeof DETAIL_TYPES): ParsedInput {
+  return detailType === FINDINGS_IMPORTED_V2
+    ? parseOcsfFinding(value, at)
+    : parseFinding(value, at, DETAIL_TYPES[detailType]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Batches: a custom action on several findings
+
+/** Security Hub sends at most 20 findings in one custom action event ("You can select a custom action for up to 20
+ * findings at a time. The set of findings is sent to EventBridge as a single EventBridge event."):
+ * https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-integration-types.html */
+export const CUSTOM_ACTION_FINDINGS_LIMIT = 20;
+
+/** One remediation run of a batch: the group's target (from its first finding) and every finding naming that group. */
+export interface BatchRun {
+  target: RemediationTarget;
+  /** Indexes in `detail.findings` of the findings naming this group; the first one is the run's own. */
+  findings: number[];
+}
+
+export type ParsedBatch =
+  | { kind: 'batch'; runs: BatchRun[]; skipped: { index: number; reason: string }[] }
+  | { kind: 'invalid'; reasons: string[] };
+
+/**
+ * What to remediate from an input that may name several groups: a custom action on up to 20 findings, or any input
+ * `parseRemediationInput` takes. One run per distinct group (account, Region, group id); findings naming a group
+ * already named are folded into its run. All or nothing: one invalid finding refuses the whole batch, naming it, and
+ * nothing is started — the operator fixes the selection and runs the action again. Never throws.
+ */
+export function parseRemediationBatch(input: unknown): ParsedBatch {
+  try {
+    return parseBatch(input);
+  } catch {
+    return { kind: 'invalid', reasons: ['The input could not be read as plain JSON data.'] };
+  }
+}
+
+/**
+ * The execution name of a batch's run for one group: `<group id>-<24 hex digits>`, the digits a SHA-256 of the event's
+ * id (EventBridge keeps it across retries; the whole input when there is none) and the group's account, Region and id.
+ * The same event always names the same runs, so delivering it twice starts nothing new; another event (the action
+ * used again later) names new ones. At most 45 characters of `[a-z0-9-]`: a valid execution name and remediation id.
+ */
+export function batchExecutionName(
+  input: unknown,
+  target: Pick<RemediationTarget, 'accountId' | 'region' | 'groupId'>,
+): string {
+  const id = (input as { id?: unknown } | null)?.id;
+  const batch = typeof id === 'string' && id !== '' ? `id:${id}` : `input:${JSON.stringify(input)}`;
+  const digest = createHash('sha256')
+    .update(`${batch}\n${target.accountId}\n${target.region}\n${target.groupId}`)
+    .digest('hex')
+    .slice(0, 24);
+  return `${target.groupId}-${digest}`;
+}
+
+function parseBatch(input: unknown): ParsedBatch {
+  const isEvent =
+    typeof input === 'object' &&
+    input !== null &&
+    !Array.isArray(input) &&
+    ('source' in input || 'detail-type' in input || 'detail' in input);
+  if (!isEvent) {
+    const single = parseRemediationInput(input);
+    if (single.kind === 'invalid') return single;
+    if (single.kind === 'skip') return { kind: 'batch', runs: [], skipped: [{ index: 0, reason: single.reason }] };
+    return { kind: 'batch', runs: [{ target: single.target, findings: [0] }], skipped: [] };
+  }
+  const event = readEvent(input as Record<string, unknown>);
+  if (event.kind === 'invalid') return event;
+  const { findings, detailType } = event;
+  const limit = DETAIL_TYPES[detailType] === 'custom-action' ? CUSTOM_ACTION_FINDINGS_LIMIT : 1;
+  if (findings.length > limit) {
+    return invalid([
+      limit === 1
+        ? `detail.findings holds ${findings.length} findings; Security Hub sends one finding per "${detailType}" event.`
+        : `detail.findings holds ${findings.length} findings, over the ${limit} Security Hub sends in one custom action event.`,
+    ]);
+  }
+  const runs = new Map<string, BatchRun>();
+  const skipped: { index: number; reason: string }[] = [];
+  const reasons: string[] = [];
+  findings.forEach((finding, index) => {
+    const parsed = parseEventFinding(finding, `detail.findings[${index}]`, detailType);
+    if (parsed.kind === 'invalid') reasons.push(...parsed.reasons);
+    else if (parsed.kind === 'skip') skipped.push({ index, reason: parsed.reason });
+    else {
+      const { accountId, region, groupId } = parsed.target;
+      const key = `${accountId}/${region}/${groupId}`;
+      const run = runs.get(key);
+      if (run) run.findings.push(index);
+      else runs.set(key, { target: parsed.target, findings: [index] });
+    }
+  });
+  if (reasons.length > 0) {
+    const unique = [...new Set(reasons)];
+    return invalid(
+      unique.length > REASON_LIMIT
+        ? [...unique.slice(0, REASON_LIMIT), `… and ${unique.length - REASON_LIMIT} more problems.`]
+        : unique,
+    );
+  }
+  return { kind: 'batch', runs: [...runs.values()], skipped };
 }
 
 function parseFinding(value: unknown, at: string, source: 'imported' | 'custom-action'): ParsedInput {
@@ -426,6 +571,254 @@ function skipReason(finding: Finding): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The new Security Hub: OCSF Compliance Findings (see the module comment for the sources)
+
+/** OCSF `compliance.status_id` → its caption (`compliance.status`). https://schema.ocsf.io/1.6.0/objects/compliance */
+const OCSF_COMPLIANCE_STATUS: Readonly<Record<number, string>> = {
+  0: 'Unknown',
+  1: 'Pass',
+  2: 'Warning',
+  3: 'Fail',
+  99: 'Other',
+};
+/**
+ * Security Hub's `compliance.status_code` when it carries the ASFF `Compliance.Status` names (assumed: the OCSF
+ * field is the vendor's own code): each names one OCSF status_id. Other codes are not compared.
+ */
+const SECURITY_HUB_STATUS_CODE: Readonly<Record<string, number>> = {
+  PASSED: 1,
+  WARNING: 2,
+  FAILED: 3,
+};
+/** OCSF finding `status_id` (https://schema.ocsf.io/1.6.0/classes/compliance_finding): 1 New, 2 In Progress act. */
+const OCSF_FINDING_STATUS: Readonly<Record<number, string>> = {
+  0: 'Unknown',
+  1: 'New',
+  2: 'In Progress',
+  3: 'Suppressed',
+  4: 'Resolved',
+  5: 'Archived',
+  6: 'Deleted',
+  99: 'Other',
+};
+const OCSF_ACTIVITY_CLOSE = 3;
+const OCSF_COMPLIANCE_FINDING = 2003;
+const OCSF_SECURITY_GROUP = 'AWS::EC2::SecurityGroup';
+const SECURITY_GROUP_UID = /^sg-[0-9a-f]+$/;
+
+const ocsfId = (values: Readonly<Record<number, string>>) =>
+  z
+    .number()
+    .int()
+    .refine((value) => Object.hasOwn(values, value), {
+      error: (issue) => `must be one of ${Object.keys(values).join(', ')}, not ${quote(issue.input)}`,
+    });
+
+const OcsfFinding = z.looseObject({
+  class_uid: z.literal(OCSF_COMPLIANCE_FINDING, {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is missing'
+        : `is ${quote(issue.input)}, not ${OCSF_COMPLIANCE_FINDING} (an OCSF Compliance Finding, which control findings are)`,
+  }),
+  activity_id: z.number().int().optional(),
+  status_id: ocsfId(OCSF_FINDING_STATUS).optional(),
+  metadata: z.looseObject({
+    product: z.looseObject({
+      uid: z
+        .string()
+        .max(MAX_ARN)
+        .regex(SECURITY_HUB_V2_PRODUCT_UID, {
+          error: (issue) =>
+            `is not AWS Security Hub's own product (only Security Hub control findings are remediated): ${quote(issue.input)}`,
+        }),
+      name: z.literal('Security Hub').optional(),
+    }),
+  }),
+  finding_info: z.looseObject({ uid: str(MAX_ID) }),
+  cloud: z.looseObject({
+    account: z.looseObject({ uid: accountId }),
+    region: region,
+  }),
+  compliance: z.looseObject({
+    control: str(MAX_SHORT),
+    standards: z.array(str(MAX_FIELD)).max(32).optional(),
+    status_id: ocsfId(OCSF_COMPLIANCE_STATUS).optional(),
+    status: str(MAX_SHORT).optional(),
+    status_code: str(MAX_SHORT).optional(),
+  }),
+  resources: z
+    .array(
+      z.looseObject({
+        type: str(MAX_SHORT),
+        uid: str(MAX_ARN).optional(),
+        uid_alt: str(MAX_ARN).optional(),
+        region: str(MAX_SHORT).optional(),
+        cloud_partition: str(MAX_SHORT).optional(),
+        owner: z.looseObject({ account: z.looseObject({ uid: str(MAX_SHORT).optional() }).optional() }).optional(),
+      }),
+    )
+    .min(1)
+    .max(32),
+});
+type OcsfFinding = z.infer<typeof OcsfFinding>;
+
+/** An OCSF Compliance Finding of the new Security Hub, with the same strictness as `parseFinding`. */
+function parseOcsfFinding(value: unknown, at: string): ParsedInput {
+  const parsed = OcsfFinding.safeParse(value, { error: describeIssue });
+  if (!parsed.success) return invalid(reasonsOf(parsed.error, at));
+  const finding = parsed.data;
+
+  const control = ocsfControlReasons(finding, at);
+  if (control.length > 0) return invalid(control);
+  const reasons: string[] = [];
+  const compliance = ocsfComplianceStatus(finding, at, reasons);
+  const groupId = ocsfSecurityGroupOf(finding, at, reasons);
+  if (reasons.length > 0 || groupId === undefined || compliance === undefined) return invalid(reasons);
+
+  const skip = ocsfSkipReason(finding, compliance);
+  if (skip) return { kind: 'skip', reason: skip };
+  return {
+    kind: 'target',
+    target: {
+      accountId: finding.cloud.account.uid,
+      region: finding.cloud.region,
+      groupId,
+      findingId: finding.finding_info.uid,
+      productArn: finding.metadata.product.uid,
+      source: 'imported',
+    },
+  };
+}
+
+/** `standards/aws-foundational-security-best-practices/v/1.0.0`, `ruleset/cis-aws-foundations-benchmark/v/1.2.0`. */
+const OCSF_STANDARD = /^(?:standards|ruleset)\/([a-z0-9-]{1,64}\/v\/\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+function ocsfControlReasons(finding: OcsfFinding, at: string): string[] {
+  const { control, standards = [] } = finding.compliance;
+  if (control === CONSOLIDATED_ID) return [];
+  // A per-standard id is EC2.2 only together with its one standard (CIS `5.4` is EC2.2 in 3.0.0 only).
+  const named = standards.map((entry) => OCSF_STANDARD.exec(entry)?.[1]).filter((entry) => entry !== undefined);
+  const unique = [...new Set(named)];
+  const standard = unique.length === 1 ? (unique[0] as string) : undefined;
+  if (standard !== undefined && LEGACY_IDS[standard] === control) return [];
+  return [
+    standard === undefined
+      ? `${at}.compliance.control is ${quote(control)}: only control EC2.2 is remediated.`
+      : `${at}.compliance.control is ${quote(control)} of ${standard}: only EC2.2 (${standard} ${LEGACY_IDS[standard] ?? 'has no such control'}) is remediated.`,
+  ];
+}
+
+/** The compliance result as an OCSF status_id, read from status_id, status and status_code, which must agree. */
+function ocsfComplianceStatus(finding: OcsfFinding, at: string, reasons: string[]): number | undefined {
+  const { status_id: id, status, status_code: code } = finding.compliance;
+  const fromCaption =
+    status === undefined
+      ? undefined
+      : Number(Object.keys(OCSF_COMPLIANCE_STATUS).find((key) => OCSF_COMPLIANCE_STATUS[Number(key)] === status));
+  if (status !== undefined && Number.isNaN(fromCaption)) {
+    reasons.push(`${at}.compliance.status must be Pass, Warning, Fail, Unknown or Other, not ${quote(status)}.`);
+    return undefined;
+  }
+  const resolved = id ?? fromCaption;
+  if (resolved === undefined) {
+    reasons.push(`${at}.compliance has neither status_id nor status: the result of the check is missing.`);
+    return undefined;
+  }
+  if (id !== undefined && fromCaption !== undefined && id !== fromCaption)
+    reasons.push(`${at}.compliance.status ${quote(status)} does not match its status_id ${id}.`);
+  const codeStatus = code === undefined ? undefined : SECURITY_HUB_STATUS_CODE[code];
+  if (codeStatus !== undefined && codeStatus !== resolved)
+    reasons.push(
+      `${at}.compliance.status_code ${quote(code)} does not match the status (${OCSF_COMPLIANCE_STATUS[resolved]}).`,
+    );
+  return resolved;
+}
+
+function ocsfSecurityGroupOf(finding: OcsfFinding, at: string, reasons: string[]): string | undefined {
+  const groups = finding.resources
+    .map((resource, index) => ({ resource, index }))
+    .filter(({ resource }) => resource.type === OCSF_SECURITY_GROUP);
+  if (groups.length === 0) {
+    reasons.push(`${at}.resources has no ${OCSF_SECURITY_GROUP} resource.`);
+    return undefined;
+  }
+  if (groups.length > 1) {
+    reasons.push(`${at}.resources names ${groups.length} security groups; an EC2.2 finding names exactly one.`);
+    return undefined;
+  }
+  const { resource, index } = groups[0] as (typeof groups)[number];
+  const path = `${at}.resources[${index}]`;
+  const account = finding.cloud.account.uid;
+  const findingRegion = finding.cloud.region;
+  const partition = PARTITION_OF_REGION(findingRegion);
+
+  // uid and uid_alt: the group id and its ARN, in either order; both name the same group.
+  const ids: string[] = [];
+  for (const field of ['uid', 'uid_alt'] as const) {
+    const text = resource[field];
+    if (text === undefined) continue;
+    const arn = SECURITY_GROUP_ARN.exec(text);
+    if (arn) {
+      const [, arnPartition, arnRegion, arnAccount, id] = arn as unknown as [string, string, string, string, string];
+      if (arnAccount !== account)
+        reasons.push(
+          `${path}.${field} is in account ${arnAccount}, but the finding's cloud.account.uid is ${account}.`,
+        );
+      if (arnRegion !== findingRegion)
+        reasons.push(
+          `${path}.${field} is in Region ${quote(arnRegion)}, but the finding's cloud.region is ${findingRegion}.`,
+        );
+      if (arnPartition !== partition)
+        reasons.push(`${path}.${field} is in partition ${arnPartition}, which does not hold Region ${findingRegion}.`);
+      ids.push(id);
+    } else if (SECURITY_GROUP_UID.test(text)) ids.push(text);
+    else reasons.push(`${path}.${field} is neither a security group id nor its ARN: ${quote(text)}.`);
+  }
+  if (resource.uid === undefined && resource.uid_alt === undefined) {
+    reasons.push(`${path}.uid is missing: the finding does not name the group.`);
+    return undefined;
+  }
+  const distinct = [...new Set(ids)];
+  if (distinct.length > 1) reasons.push(`${path}.uid and uid_alt name different groups.`);
+  const id = distinct[0];
+  if (id !== undefined && !GROUP_ID.test(id))
+    reasons.push(`${path} holds a malformed security group id: ${quote(id)}.`);
+  if (resource.region !== undefined && resource.region !== findingRegion)
+    reasons.push(
+      `${path}.region ${quote(resource.region)} does not match the finding's cloud.region ${findingRegion}.`,
+    );
+  if (resource.cloud_partition !== undefined && resource.cloud_partition !== partition)
+    reasons.push(`${path}.cloud_partition ${quote(resource.cloud_partition)} does not hold Region ${findingRegion}.`);
+  const owner = resource.owner?.account?.uid;
+  if (owner !== undefined && owner !== account)
+    reasons.push(`${path}.owner.account.uid ${quote(owner)} does not match the finding's cloud.account.uid.`);
+  return id;
+}
+
+function ocsfSkipReason(finding: OcsfFinding, compliance: number): string | undefined {
+  if (finding.activity_id === OCSF_ACTIVITY_CLOSE)
+    return 'The finding is closed (activity_id 3, Close): Security Hub no longer tracks it.';
+  const status = finding.status_id;
+  if (status !== undefined && status !== 1 && status !== 2) {
+    const name = OCSF_FINDING_STATUS[status] ?? String(status);
+    return status === 3
+      ? 'The finding is Suppressed (status_id 3): unsuppress it in Security Hub to remediate.'
+      : `The finding is ${name} (status_id ${status}): only New or In Progress findings are remediated.`;
+  }
+  switch (compliance) {
+    case 3:
+      return undefined;
+    case 1:
+      return 'The finding passed (compliance.status Pass): the default security group already has no rules.';
+    case 2:
+      return 'The check reported a Warning (compliance.status): only failed findings are remediated.';
+    default:
+      return `The check could not be evaluated (compliance.status ${OCSF_COMPLIANCE_STATUS[compliance]}): nothing proves the group has rules.`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Reasons from zod issues: "<path> <message>." with bounded quotes of the input.
 
 /** Per-parse zod error map: the message part of a reason (the path is added by `reasonsOf`). */
@@ -486,6 +879,6 @@ function formatPath(at: string, path: readonly PropertyKey[]): string {
   return text;
 }
 
-function invalid(reasons: string[]): ParsedInput {
+function invalid(reasons: string[]): { kind: 'invalid'; reasons: string[] } {
   return { kind: 'invalid', reasons };
 }

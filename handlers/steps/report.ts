@@ -28,7 +28,7 @@ export async function updateFinding(raw: unknown, deps: Deps): Promise<{ updated
   const { findingId, productArn } = input.target;
   if (!findingId || !productArn) return { updated: false };
   await deps.findings.update(
-    { findingId, productArn },
+    { findingId, productArn, accountId: input.target.accountId },
     {
       workflowStatus: input.event === 'rolled-back' ? 'NEW' : 'RESOLVED',
       note: NOTES[input.event](input.remediationId),

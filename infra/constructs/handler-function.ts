@@ -246,6 +246,9 @@ export class HandlerFunction extends Construct {
 
   /** BatchUpdateFindings on this account's hub (the administrator updates member accounts' findings through it). */
   allowUpdateFindings(): void {
+    // One action for both APIs: "BatchUpdateFindings and BatchUpdateFindingV2 both use securityhub:BatchUpdateFindings
+    // in the Action element of an IAM policy statement" (BatchUpdateFindingsV2, AWS Tools for PowerShell reference
+    // Set-SHUBBatchFindingsV2; the new Security Hub's OCSF findings are updated with V2).
     this.allow(
       new iam.PolicyStatement({
         sid: 'UpdateFindings',

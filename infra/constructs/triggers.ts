@@ -3,7 +3,9 @@
  * `autoRemediate` is on, every new FAILED EC2.2 finding. The patterns are in infra/patterns.ts. Every rule target has
  * a retry policy and the dead-letter queue, so an event that could not start its execution is kept, not lost.
  *
- * "Remediate EC2.2" → the remediation state machine, with the event as its input (ParseFinding reads it).
+ * "Remediate EC2.2" → the dispatcher function (handlers/steps/dispatch.ts), which starts the remediation state machine
+ * once per distinct default group of the selected findings (up to 20), each with a one-finding event ParseFinding reads.
+ * Findings imported (autoRemediate, ASFF or OCSF) carry one finding each and start the remediation machine directly.
  * "Roll back EC2.2" → the rollback-action state machine (infra/rollback-action.ts), which finds the remediation id in
  * the finding's note, checks it against the ledger and starts the rollback state machine.
  */
@@ -13,6 +15,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -25,6 +28,8 @@ import { ROLLBACK_ACTION_TEXT } from '../rollback-action.ts';
 
 export interface TriggersProps {
   remediation: sfn.IStateMachine;
+  /** The "Remediate EC2.2" action's target: one remediation per distinct group of the selected findings. */
+  dispatcher: lambda.IFunction;
   rollback: sfn.IStateMachine;
   autoRemediate: boolean;
   deadLetters: sqs.IQueue;
@@ -55,9 +60,9 @@ export class Triggers extends Construct {
       description: CUSTOM_ACTIONS.remediate.description,
     });
     new events.Rule(this, 'RemediateActionRule', {
-      description: `Security Hub custom action "${CUSTOM_ACTIONS.remediate.name}" → remediation state machine`,
+      description: `Security Hub custom action "${CUSTOM_ACTIONS.remediate.name}" → one remediation per group selected`,
       eventPattern: customActionPattern(this.remediateAction.attrActionTargetArn),
-      targets: [new targets.SfnStateMachine(props.remediation, targetOptions)],
+      targets: [new targets.LambdaFunction(props.dispatcher, targetOptions)],
     });
 
     this.rollbackAction = new securityhub.CfnActionTarget(this, 'RollbackAction', {
@@ -74,7 +79,8 @@ export class Triggers extends Construct {
 
     if (props.autoRemediate) {
       this.findingsRule = new events.Rule(this, 'FindingsImportedRule', {
-        description: 'New, active, FAILED Security Hub EC2.2 findings → remediation state machine (autoRemediate)',
+        description:
+          'New, active, FAILED Security Hub EC2.2 findings (ASFF or OCSF) → remediation state machine (autoRemediate)',
         eventPattern: FINDING_IMPORTED_PATTERN as unknown as events.EventPattern,
         targets: [new targets.SfnStateMachine(props.remediation, targetOptions)],
       });

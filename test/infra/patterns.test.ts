@@ -193,6 +193,57 @@ describe('findings imported (autoRemediate)', () => {
   });
 });
 
+describe('findings imported from the new Security Hub (OCSF, "Findings Imported V2")', () => {
+  // Fixtures (test/fixtures/events/*-ocsf-*.json): the event envelope documented in
+  // https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-v2-cwe-event-formats.html around an OCSF 1.6
+  // Compliance Finding in the shape Security Hub emits for its controls (fields as in
+  // https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-ocsf.html and API_OcsfFindingIdentifier;
+  // EC2.2 values from the ASFF samples of this corpus). docs/decisions.md lists what is assumed.
+  const oks = readdirSync(FIXTURES).filter((name) => name.startsWith('ok-ocsf-'));
+  it('has OCSF fixtures', () => expect(oks.length).toBeGreaterThanOrEqual(4));
+
+  it.each(oks.filter((name) => name !== 'ok-ocsf-in-progress.json'))(
+    'matches every New finding the parser accepts: %s',
+    (name) => {
+      const event = fixture(name);
+      expect(parseRemediationInput(event).kind).toBe('target');
+      expect(matches(imported, event)).toBe(true);
+    },
+  );
+
+  // What the pattern can see; the rest (account, Region, uid consistency) only the parser checks.
+  it.each([
+    'skip-ocsf-passed.json',
+    'skip-ocsf-resolved.json',
+    'skip-ocsf-suppressed.json',
+    'skip-ocsf-warning.json',
+    'skip-ocsf-unknown.json',
+    'skip-ocsf-closed.json',
+    'bad-ocsf-third-party-product.json',
+    'bad-ocsf-other-control.json',
+    'bad-ocsf-cis-1.4.0-5.4.json',
+    'bad-ocsf-detection-finding.json',
+    'bad-ocsf-asff-finding.json',
+    'bad-ocsf-no-compliance-status.json',
+  ])('does not match the fixture %s', (name) => {
+    expect(matches(imported, fixture(name))).toBe(false);
+  });
+
+  it('does not match the workflow’s own update (status_id 4, Resolved) nor an In Progress finding', () => {
+    const event = fixture('ok-ocsf-imported.json');
+    event.detail.findings[0].status_id = 4;
+    expect(matches(imported, event)).toBe(false);
+    expect(matches(imported, fixture('ok-ocsf-in-progress.json'))).toBe(false);
+  });
+
+  it('does not match an ASFF finding under the V2 detail-type, nor an OCSF finding under the ASFF one', () => {
+    const ocsf = fixture('ok-ocsf-imported.json');
+    expect(matches(imported, { ...ocsf, 'detail-type': 'Security Hub Findings - Imported' })).toBe(false);
+    const asff = example('finding-ec2.2-consolidated.json');
+    expect(matches(imported, { ...asff, 'detail-type': 'Findings Imported V2' })).toBe(false);
+  });
+});
+
 describe('custom actions', () => {
   const remediate = customActionPattern(REMEDIATE_ARN) as Pattern;
   const rollback = customActionPattern(ROLLBACK_ARN) as Pattern;

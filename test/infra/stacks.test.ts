@@ -29,9 +29,9 @@ const environmentOf = (step: string) =>
   ).Variables;
 
 describe('the step functions', () => {
-  it('exist for exactly the steps of handlers/steps/index.ts, plus the links function', () => {
+  it('exist for exactly the steps of handlers/steps/index.ts, plus the links function and the dispatcher', () => {
     expect([...STEP_NAMES].sort()).toEqual(Object.keys(steps).sort());
-    s.remediationTemplate.resourceCountIs('AWS::Lambda::Function', STEP_NAMES.length + 1);
+    s.remediationTemplate.resourceCountIs('AWS::Lambda::Function', STEP_NAMES.length + 2);
   });
 
   it('run Node.js 22 on arm64 with X-Ray, JSON logs to their own log group, source maps, and their entry', () => {
@@ -211,7 +211,7 @@ describe('the triggers', () => {
       'TriggersRemediateAction',
     );
     const rollbackAction = logicalId(s.remediationTemplate, 'AWS::SecurityHub::ActionTarget', 'TriggersRollbackAction');
-    const rule = (action: string, target: string) => ({
+    const rule = (action: string, target: unknown) => ({
       EventPattern: {
         source: ['aws.securityhub'],
         'detail-type': ['Security Hub Findings - Custom Action'],
@@ -219,26 +219,50 @@ describe('the triggers', () => {
       },
       Targets: [
         Match.objectLike({
-          Arn: { Ref: target },
+          Arn: target,
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLettersQueue'), 'Arn'] } },
           RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
         }),
       ],
     });
+    // "Remediate EC2.2" carries up to 20 findings: the dispatcher starts one remediation per distinct group.
     s.remediationTemplate.hasResourceProperties(
       'AWS::Events::Rule',
-      rule(
-        remediateAction,
-        logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsRemediation'),
-      ),
+      rule(remediateAction, {
+        'Fn::GetAtt': [logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'DispatchFindingsFunction'), 'Arn'],
+      }),
     );
     s.remediationTemplate.hasResourceProperties(
       'AWS::Events::Rule',
-      rule(
-        rollbackAction,
-        logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'TriggersRollbackFromFinding'),
-      ),
+      rule(rollbackAction, {
+        Ref: logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'TriggersRollbackFromFinding'),
+      }),
     );
+  });
+
+  it('the dispatcher may start the remediation machine only, and tells the team (topic); invoked by EventBridge only', () => {
+    const role = logicalId(s.remediationTemplate, 'AWS::IAM::Role', 'DispatchFindingsRole');
+    const fn = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'DispatchFindingsFunction');
+    const remediation = logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsRemediation');
+    const statements = Object.values(s.remediationTemplate.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
+      .flatMap(
+        (policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    const starts = statements.filter((statement) => [statement.Action].flat().some((a) => a.startsWith('states:')));
+    expect(starts).toEqual([
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: remediation } }),
+    ]);
+    const actions = new Set(statements.flatMap((statement) => [statement.Action].flat()));
+    expect(actions).toContain('sns:Publish');
+    for (const action of actions) expect(action).not.toMatch(/^(ec2|dynamodb|s3|securityhub):/);
+    const environment = s.remediationTemplate.toJSON().Resources[fn].Properties.Environment.Variables;
+    expect(environment.REMEDIATION_STATE_MACHINE_ARN).toEqual({ Ref: remediation });
+    s.remediationTemplate.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
   });
 
   it('have no findings rule while autoRemediate is off (the default)', () => {
@@ -391,7 +415,7 @@ describe('notifications and alarms', () => {
       const machines = alarms.filter((alarm) => alarm.Properties.MetricName === metric);
       expect(machines, metric).toHaveLength(3);
     }
-    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 1);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 2);
     expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
       1,
     );

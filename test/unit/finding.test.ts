@@ -5,6 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { type ParsedInput, parseRemediationInput, quote } from '../../handlers/core/finding.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../../shared/examples');
+/**
+ * Finding events: ASFF (Security Hub CSPM) and, in `*-ocsf-*.json`, OCSF (the new Security Hub: the "Findings Imported
+ * V2" envelope of securityhub-v2-cwe-event-formats.html around an OCSF 1.6 Compliance Finding as Security Hub emits
+ * it; what is assumed is in docs/decisions.md, "Findings from the new Security Hub and batches (issue 13)").
+ */
 const FIXTURES = join(import.meta.dirname, '../fixtures/events');
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));

@@ -1,4 +1,8 @@
-import { BatchUpdateFindingsCommand, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchUpdateFindingsCommand,
+  BatchUpdateFindingsV2Command,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import type { FindingRef, FindingsUpdater } from '../../ports.ts';
 import { explainingSend } from './sdk-errors.ts';
 
@@ -26,7 +30,23 @@ export function fitNote(text: string): string {
   return `${chars.slice(0, MAX_NOTE_LENGTH - ELLIPSIS.length).join('')}${ELLIPSIS}`;
 }
 
-/** A {@link FindingsUpdater} over Security Hub BatchUpdateFindings (run in the administrator account). */
+/** A finding of the new Security Hub (OCSF): its product uid is a `productv2` ARN (handlers/core/finding.ts). */
+export function isOcsfFinding(finding: FindingRef): boolean {
+  return /^arn:[a-z-]+:securityhub:[a-z0-9-]*::productv2\//.test(finding.productArn);
+}
+
+/**
+ * OCSF finding `status_id` for each workflow status this service sets: 1 New, 2 In Progress, 4 Resolved
+ * (https://schema.ocsf.io/1.6.0/classes/compliance_finding; BatchUpdateFindingsV2 takes 0–5 and 99,
+ * https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchUpdateFindingsV2.html).
+ */
+const OCSF_STATUS_ID = { NEW: 1, NOTIFIED: 2, RESOLVED: 4 } as const;
+
+/**
+ * A {@link FindingsUpdater} over Security Hub (run in the administrator account): BatchUpdateFindings for ASFF
+ * findings (Security Hub CSPM), BatchUpdateFindingsV2 for OCSF findings (the new Security Hub), identified by an
+ * OcsfFindingIdentifier (cloud.account.uid, finding_info.uid, metadata.product.uid) with `StatusId` and `Comment`.
+ */
 export class SecurityHubFindings implements FindingsUpdater {
   private readonly send: SecurityHubClient['send'];
 
@@ -40,11 +60,43 @@ export class SecurityHubFindings implements FindingsUpdater {
   ): Promise<void> {
     const text = change.note.trim();
     if (text === '' && change.workflowStatus === undefined) return;
+    if (isOcsfFinding(finding)) return this.updateOcsf(finding, change.workflowStatus, text);
     const output = await this.send(
       new BatchUpdateFindingsCommand({
         FindingIdentifiers: [{ Id: finding.findingId, ProductArn: finding.productArn }],
         ...(change.workflowStatus !== undefined ? { Workflow: { Status: change.workflowStatus } } : {}),
         ...(text !== '' ? { Note: { Text: fitNote(text), UpdatedBy: NOTE_UPDATED_BY } } : {}),
+      }),
+    );
+    const [unprocessed] = output.UnprocessedFindings ?? [];
+    if (unprocessed !== undefined) {
+      throw new FindingUpdateError(
+        finding,
+        unprocessed.ErrorCode ?? 'Unknown',
+        unprocessed.ErrorMessage ?? 'no error message',
+      );
+    }
+  }
+
+  private async updateOcsf(
+    finding: FindingRef,
+    workflowStatus: 'NEW' | 'NOTIFIED' | 'RESOLVED' | undefined,
+    text: string,
+  ): Promise<void> {
+    if (finding.accountId === undefined) {
+      throw new FindingUpdateError(finding, 'MissingAccount', 'an OCSF finding is identified with its account id');
+    }
+    const output = await this.send(
+      new BatchUpdateFindingsV2Command({
+        FindingIdentifiers: [
+          {
+            CloudAccountUid: finding.accountId,
+            FindingInfoUid: finding.findingId,
+            MetadataProductUid: finding.productArn,
+          },
+        ],
+        ...(workflowStatus !== undefined ? { StatusId: OCSF_STATUS_ID[workflowStatus] } : {}),
+        ...(text !== '' ? { Comment: fitNote(text) } : {}),
       }),
     );
     const [unprocessed] = output.UnprocessedFindings ?? [];

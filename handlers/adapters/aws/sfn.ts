@@ -9,7 +9,7 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { EXECUTION_ENDED, type RollbackStarter, type TaskCallbacks } from '../../ports.ts';
+import { EXECUTION_ENDED, type RemediationStarter, type RollbackStarter, type TaskCallbacks } from '../../ports.ts';
 import { explainingSend } from './sdk-errors.ts';
 
 /** The execution no longer waits for this token: it ended, timed out, or the token was never valid. */
@@ -121,6 +121,37 @@ export class SfnRollbackStarter implements RollbackStarter {
     } catch (error) {
       if (errorName(error) === 'ExecutionAlreadyExists') {
         return { executionArn: executionArnOf(this.stateMachineArn, name) };
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Starts the remediation state machine for one group of a batch (handlers/steps/dispatch.ts). The name is derived from
+ * the batch and the group, so a batch delivered twice starts nothing new: Step Functions answers the running execution
+ * for the same name and input, or `ExecutionAlreadyExists` once it has closed — both mean "already started".
+ */
+export class SfnRemediationStarter implements RemediationStarter {
+  private readonly send: SFNClient['send'];
+
+  constructor(
+    client: SFNClient,
+    readonly stateMachineArn: string,
+  ) {
+    executionArnOf(stateMachineArn, 'x');
+    this.send = explainingSend(client, 'JSON');
+  }
+
+  async start(name: string, input: unknown): Promise<{ executionArn: string; alreadyStarted: boolean }> {
+    try {
+      const output = await this.send(
+        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      return { executionArn: output.executionArn ?? executionArnOf(this.stateMachineArn, name), alreadyStarted: false };
+    } catch (error) {
+      if (errorName(error) === 'ExecutionAlreadyExists') {
+        return { executionArn: executionArnOf(this.stateMachineArn, name), alreadyStarted: true };
       }
       throw error;
     }

@@ -1,4 +1,8 @@
-import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchUpdateFindingsCommand,
+  BatchUpdateFindingsV2Command,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -122,5 +126,54 @@ describe('SecurityHubFindings', () => {
   it('does not call Security Hub when there is nothing to change', async () => {
     await updater().update(finding, { note: '   ' });
     expect(securityHub.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+  });
+});
+
+describe('SecurityHubFindings — the new Security Hub (OCSF)', () => {
+  // The identifier of an OCSF finding (API_OcsfFindingIdentifier: cloud.account.uid, finding_info.uid,
+  // metadata.product.uid) as test/fixtures/events/ok-ocsf-imported.json carries it.
+  const ocsf = {
+    findingId:
+      'arn:aws:securityhub:us-east-1:111122223333:security-control/EC2.2/finding/1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5b',
+    productArn: 'arn:aws:securityhub:us-east-1::productv2/aws/securityhub',
+    accountId: '111122223333',
+  };
+  const updater = () => new SecurityHubFindings(new SecurityHubClient({ region: 'us-east-1' }));
+
+  it('resolves it with BatchUpdateFindingsV2: OcsfFindingIdentifier, StatusId 4 (Resolved), Comment; never the V1 call', async () => {
+    securityHub.on(BatchUpdateFindingsV2Command).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    await updater().update(ocsf, { workflowStatus: 'RESOLVED', note: 'Closed by default-sg-remediation r-1: done' });
+    expect(securityHub.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    expect(securityHub.commandCalls(BatchUpdateFindingsV2Command)[0]?.args[0].input).toEqual({
+      FindingIdentifiers: [
+        { CloudAccountUid: ocsf.accountId, FindingInfoUid: ocsf.findingId, MetadataProductUid: ocsf.productArn },
+      ],
+      StatusId: 4,
+      Comment: 'Closed by default-sg-remediation r-1: done',
+    });
+  });
+
+  it('reopens it after a rollback with StatusId 1 (New), the comment cut to 512 characters', async () => {
+    securityHub.on(BatchUpdateFindingsV2Command).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    await updater().update(ocsf, { workflowStatus: 'NEW', note: 'n'.repeat(600) });
+    const input = securityHub.commandCalls(BatchUpdateFindingsV2Command)[0]?.args[0].input;
+    expect(input?.StatusId).toBe(1);
+    expect(input?.Comment).toBe(`${'n'.repeat(509)}...`);
+  });
+
+  it('throws with the error code of an unprocessed finding, and refuses an identifier without its account', async () => {
+    securityHub.on(BatchUpdateFindingsV2Command).resolves({
+      ProcessedFindings: [],
+      UnprocessedFindings: [{ ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'not found' }],
+    });
+    await expect(updater().update(ocsf, { workflowStatus: 'RESOLVED', note: 'x' })).rejects.toMatchObject({
+      name: 'FindingUpdateFailed',
+      code: 'ResourceNotFoundException',
+    });
+    const { accountId: _, ...withoutAccount } = ocsf;
+    await expect(updater().update(withoutAccount, { workflowStatus: 'RESOLVED', note: 'x' })).rejects.toMatchObject({
+      code: 'MissingAccount',
+    });
+    expect(securityHub.commandCalls(BatchUpdateFindingsV2Command)).toHaveLength(1);
   });
 });
