@@ -15,6 +15,7 @@ import { classifyInterface, type InterfaceOwner, isOrphaned } from './owners.ts'
 import { documentedLimits, type Limits, quotaReasons } from './quotas.ts';
 import { type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
 import { explode, type Rule, referencesGroup, retarget, ruleKey, rulesOf } from './rules.ts';
+import { type StackUse, stackOfTags, stacksOf } from './stacks.ts';
 
 /** What discovery read: the default group, who uses it and who references it. */
 export interface Inventory {
@@ -53,6 +54,11 @@ export interface Inventory {
    * documented defaults, every prefix list of unknown size.
    */
   limits?: Limits;
+  /**
+   * Instance id → the CloudFormation stack that manages it (its `aws:cloudformation:stack-name` tag, DescribeTags),
+   * for the instances of members whose interface carries no such tag (core/stacks.ts).
+   */
+  instanceStacks?: Record<string, string>;
 }
 
 /**
@@ -148,6 +154,11 @@ export interface Plan {
    */
   leftOnDefault?: LeftInterface[];
   /**
+   * The CloudFormation stacks that manage what moves (core/stacks.ts): their templates still name the default group,
+   * so the plan, the email and the page say which, and the re-check stops while one is being updated.
+   */
+  stacks?: StackUse[];
+  /**
    * What moves, in batches of `batchSize`, one batch per Map iteration: resource keys (`<kind>:<id>`, first) and the
    * ids of interfaces EC2 moves. Interfaces that follow a resource are not listed: they move with it.
    */
@@ -240,6 +251,24 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
       : []),
   ];
   const notes = [...(replacementNeeded ? limits.notes : []), ...leftNotes];
+  const referencingTwinned = new Set(references.map((reference) => reference.groupId));
+  const stacks = stacksOf({
+    moves,
+    resourceMoves,
+    members,
+    ...(inventory.instanceStacks ? { instanceStacks: inventory.instanceStacks } : {}),
+    resourceStacks: new Map(
+      (inventory.resources ?? []).flatMap((resource) =>
+        resource.stack ? [[resourceKey(resource), resource.stack] as const] : [],
+      ),
+    ),
+    groupStacks: new Map(
+      inventory.referencingGroups.flatMap((group) => {
+        const stack = stackOfTags(group.Tags);
+        return stack && referencingTwinned.has(group.GroupId ?? '') ? [[group.GroupId ?? '', stack] as const] : [];
+      }),
+    ),
+  });
   return {
     ...base,
     status: reasons.length > 0 ? 'blocked' : 'ready',
@@ -249,6 +278,7 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
     references,
     ...(leftOnDefault.length > 0 ? { leftOnDefault } : {}),
     ...(notes.length > 0 ? { notes } : {}),
+    ...(stacks.length > 0 ? { stacks } : {}),
     batches: chunk(
       [
         ...resourceMoves.map((move) => resourceKey(move.resource)),
