@@ -15,7 +15,9 @@
  * default group (1), its members (⌈members / 1000⌉, at least 1), the groups referencing it by ingress and by egress
  * rules (two filters — EC2 ANDs filters, so they can't share a call — at least 1 each) and
  * DescribeSecurityGroupReferences (1). Planning also needs the default group's stale rules once
- * (DescribeStaleSecurityGroups: a rule through a deleted peering connection could not be restored).
+ * (DescribeStaleSecurityGroups: a rule through a deleted peering connection could not be restored), and the
+ * CloudFormation stack of the members' instances whose interfaces do not carry it (DescribeTags, one call per 200
+ * instances: EC2's limit of values per filter; handlers/core/stacks.ts).
  * Reads the design adds on top (each batch reads its interfaces before swapping, the copy is read back after it is
  * created, the VPC's tags for the opt-out) are overhead the benchmark measures against this bound.
  */
@@ -24,6 +26,8 @@ import { type Direction, minus, type Rule, referencesGroup, rulesOf } from '../.
 import { pacedRate } from '../../handlers/steps/pacing.ts';
 
 const PAGE = 1000;
+/** Instance ids per DescribeTags call (EC2 takes up to 200 values per filter). */
+const INSTANCES_PER_TAG_READ = 200;
 const DIRECTIONS: Direction[] = ['ingress', 'egress'];
 
 export interface LowerBound {
@@ -50,7 +54,7 @@ function bornRules(ipv6: boolean): Rule[] {
 
 export function lowerBound(
   plan: Plan,
-  counts: { referencingGroups: number; ipv6?: boolean },
+  counts: { referencingGroups: number; ipv6?: boolean; instancesWithoutStackTag?: number },
   pacingShare: number,
 ): LowerBound {
   const calls: Record<string, number> = {};
@@ -99,6 +103,7 @@ export function lowerBound(
     add('DescribeSecurityGroupReferences', inventoryReads);
     if (plan.status !== 'compliant') {
       add('DescribeStaleSecurityGroups');
+      add('DescribeTags', Math.ceil((counts.instancesWithoutStackTag ?? 0) / INSTANCES_PER_TAG_READ));
       add('CreateTags');
     }
   }

@@ -125,6 +125,19 @@ describe('lower bound and pacing floor', () => {
     expect(bound.floorSeconds).toBeCloseTo(1199 / 2.5, 5);
   });
 
+  it('counts one DescribeTags per 200 instances for their stacks, as many as Discover makes', async () => {
+    const state = generateVpc({ interfaces: 1200, references: 0 });
+    const simulator = Ec2Simulator.fromState(state);
+    const target = { accountId: simulator.accountId, region: simulator.region, groupId: defaultGroupOf(state) };
+    const inventory = await readInventory(simulator, target);
+    const instances = new Set(inventory.members.flatMap((eni) => eni.Attachment?.InstanceId ?? [])).size;
+    expect(instances).toBeGreaterThan(200);
+    const plan = planRemediation(inventory, { remediationId: 'rem-1' });
+    const bound = lowerBound(plan, { referencingGroups: 0, instancesWithoutStackTag: instances }, 0.5);
+    expect(bound.byAction.DescribeTags).toBe(Math.ceil(instances / 200));
+    expect(simulator.callCounts().DescribeTags).toBe(bound.byAction.DescribeTags);
+  });
+
   it('is the busiest bucket at its paced rate, describes unpaced', () => {
     expect(
       pacingFloor(
