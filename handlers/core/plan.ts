@@ -378,10 +378,14 @@ function blockingReasons(
   const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
   for (const move of moves) {
     if (!move.owner.mover) {
+      // A blocked plan creates no copy: the person makes the group (with the rules it needs from the default group).
+      const copy = 'a group of its own holding the rules it needs from the default group';
       reasons.push(
-        move.owner.unmovable
-          ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}, so no API can move it off the default group.`
-          : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
+        move.owner.fix
+          ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}. ${move.owner.fix.replaceAll('<copy>', copy)} Then run the remediation again.`
+          : move.owner.unmovable
+            ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}, so no API can move it off the default group.`
+            : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
       );
     }
     // The swap is in place, so an interface never gains a group (docs/decisions.md); only one that already has more
