@@ -10,9 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
-import type { NetworkInterface } from '../../handlers/core/ec2-shapes.ts';
 import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
-import { stackOfTags } from '../../handlers/core/stacks.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../handlers/steps/deps.ts';
 import type { StepName } from '../../handlers/steps/index.ts';
 import { STEP_SPECS } from '../../infra/steps.ts';
@@ -21,7 +19,7 @@ import { createLocalDeps } from '../deps.ts';
 import { type ExecutionResult, runMachine } from '../runner.ts';
 import { bundleSizes } from './bundles.ts';
 import { costUsd } from './cost.ts';
-import { lowerBound } from './lower-bound.ts';
+import { instancesWithoutStackTag, lowerBound } from './lower-bound.ts';
 import { benchPlot } from './plot.ts';
 import { measureVerify } from './verify-cost.ts';
 
@@ -71,15 +69,6 @@ const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
 /** Where the benchmark's notices link to: a deployed run's notices carry links, so they are the ones measured. */
 const BENCH_LINK_BASE_URL = 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com';
-
-/** The distinct instances of members whose interface does not name its stack: Discover reads their tags. */
-function instancesWithoutStackTag(members: readonly NetworkInterface[]): number {
-  return new Set(
-    members.flatMap((eni) =>
-      eni.Attachment?.InstanceId && !stackOfTags(eni.TagSet) ? [eni.Attachment.InstanceId] : [],
-    ),
-  ).size;
-}
 
 /** Remediates (approved at once) the default group of a generated VPC with `interfaces` interfaces. */
 export async function benchSize(interfaces: number, settings: Partial<Settings> = {}): Promise<SizeReport> {

@@ -424,7 +424,7 @@ describe('the member role stack', () => {
     roleStatements(s.remediationTemplate, logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`)).filter(
       (statement) =>
         actionsOf(statement).every((action) =>
-          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|servicequotas):/.test(action),
+          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|servicequotas|cloudformation):/.test(action),
         ),
     );
   const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$/.test(action);
