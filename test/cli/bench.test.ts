@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleSizes } from '../../cli/bench/bundles.ts';
 import { costUsd } from '../../cli/bench/cost.ts';
 import { lowerBound, pacingFloor } from '../../cli/bench/lower-bound.ts';
+import { benchMixed } from '../../cli/bench/mixed.ts';
 import { benchPlot } from '../../cli/bench/plot.ts';
 import { benchSize } from '../../cli/bench/run.ts';
 import { createLocalDeps } from '../../cli/deps.ts';
@@ -226,4 +227,25 @@ describe('fewest calls', () => {
     expect(run.simulator.callCounts().DescribeSecurityGroups).toBe(5);
     expect(buckets.filter((key) => key.endsWith(':unfiltered'))).toEqual([]);
   });
+});
+
+describe('the mixed-owner VPC', () => {
+  it('moves every owner service through its own bucket, each at or above its lower bound, and plots it', async () => {
+    const mixed = await benchMixed(30, 3);
+    expect(mixed.outcome).toBe('remediated');
+    expect(Object.keys(mixed.services).sort()).toEqual(
+      ['efs', 'elasticache', 'elbv2', 'lambda', 'rds', 'vpc-endpoints'].sort(),
+    );
+    for (const [service, row] of Object.entries(mixed.services)) {
+      expect([service, row.resources]).toEqual([service, 3]);
+      expect(row.calls, service).toBeGreaterThanOrEqual(row.lowerBound);
+    }
+    expect(mixed.ec2Calls).toBeGreaterThanOrEqual(mixed.ec2LowerBound);
+    // ModifyVpcEndpoint's bucket (refill 0.3/s) is the slowest: the run cannot beat its floor.
+    expect(mixed.floorSeconds).toBe(mixed.services['vpc-endpoints'].floorSeconds);
+    expect(mixed.simulatedSeconds).toBeGreaterThanOrEqual(mixed.floorSeconds);
+    const svg = benchPlot([], 0.5, mixed);
+    expect(svg).toContain('Mixed-owner VPC (30 instances, 3 per service)');
+    expect(svg).toContain('>vpc-endpoints</text>');
+  }, 120_000);
 });
