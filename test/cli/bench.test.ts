@@ -80,7 +80,8 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
     });
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report).sort()).toEqual(['bundles', 'sizes', 'verifyLambda']);
+    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'sizes', 'verifyLambda']);
+    expect(report.mixed.outcome).toBe('remediated');
     expect(report.verifyLambda).toEqual({
       memoryMb: STEP_SPECS.Verify.memoryMb,
       timeoutSeconds: STEP_SPECS.Verify.timeoutSeconds,
