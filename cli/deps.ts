@@ -1,8 +1,10 @@
 /** Wires the steps' dependencies for the command line: the simulator or the real EC2 API, plus a local store. */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { SdkStacks } from '../handlers/adapters/aws/cloudformation.ts';
 import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
 import { SdkServiceQuotas } from '../handlers/adapters/aws/service-quotas.ts';
 import { SdkServices } from '../handlers/adapters/aws/services.ts';
@@ -14,9 +16,19 @@ import { FileLedger } from '../handlers/adapters/local/file-ledger.ts';
 import { NoopFindings } from '../handlers/adapters/local/noop-findings.ts';
 import { ServiceQuotasSimulator } from '../handlers/adapters/local/service-quotas-simulator.ts';
 import { ServiceSimulator } from '../handlers/adapters/local/service-simulator.ts';
+import { StacksSimulator } from '../handlers/adapters/local/stacks-simulator.ts';
 import { silentLogger } from '../handlers/adapters/logger.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
-import type { Clock, Ec2Port, Ledger, Logger, Notifier, ServiceQuotasPort, ServicesPort } from '../handlers/ports.ts';
+import type {
+  Clock,
+  Ec2Port,
+  Ledger,
+  Logger,
+  Notifier,
+  ServiceQuotasPort,
+  ServicesPort,
+  StacksPort,
+} from '../handlers/ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
 import { noPacing, pacer } from '../handlers/steps/pacing.ts';
 
@@ -48,6 +60,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
   const simulator = options.simulator;
   let serviceSimulator: ServiceSimulator | undefined;
   const quotas = new Map<string, ServiceQuotasPort>();
+  const stacks = new Map<string, StacksPort>();
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
   const clock = options.clock;
   return {
@@ -74,6 +87,18 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
           ? new ServiceQuotasSimulator(simulator)
           : new SdkServiceQuotas(new ServiceQuotasClient({ region: target.region }));
         quotas.set(target.region, port);
+      }
+      return port;
+    },
+    stacks(target) {
+      // Same account and region checks as ec2(): the stacks are the state file's `Stacks`.
+      if (simulator) this.ec2(target);
+      let port = stacks.get(target.region);
+      if (!port) {
+        port = simulator
+          ? new StacksSimulator(simulator)
+          : new SdkStacks(new CloudFormationClient({ region: target.region }));
+        stacks.set(target.region, port);
       }
       return port;
     },

@@ -12,10 +12,12 @@ import type {
   SecurityGroupRule,
   StaleSecurityGroup,
   Tag,
+  TagDescription,
   Vpc,
 } from './core/ec2-shapes.ts';
 import type { OwnerService } from './core/owners/index.ts';
 import type { ResourceChange, ResourceRef, ResourceState } from './core/resources.ts';
+import type { StackDescription } from './core/stacks.ts';
 
 /** The EC2 calls the workflow makes, with the EC2 API's request and response shapes. Errors carry the EC2 error code in `name`. */
 export interface Ec2Port {
@@ -48,6 +50,15 @@ export interface Ec2Port {
     NextToken?: string;
     MaxResults?: number;
   }): Promise<{ StaleSecurityGroupSet?: StaleSecurityGroup[]; NextToken?: string }>;
+  /**
+   * Tags of resources, by filter (`resource-id`, `key`, `resource-type`, `value`); MaxResults 5-1000. Discover reads
+   * the instances' stack tag with it (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html).
+   */
+  describeTags(input: {
+    Filters?: Filter[];
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ Tags?: TagDescription[]; NextToken?: string }>;
   createSecurityGroup(input: {
     GroupName: string;
     Description: string;
@@ -153,6 +164,17 @@ export interface ServiceQuotasPort {
   getServiceQuota(input: { ServiceCode: string; QuotaCode: string }): Promise<{ Quota?: { Value?: number } }>;
   /** https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetAWSDefaultServiceQuota.html */
   getAWSDefaultServiceQuota(input: { ServiceCode: string; QuotaCode: string }): Promise<{ Quota?: { Value?: number } }>;
+}
+
+/**
+ * CloudFormation, for the stacks that manage what a remediation moved (core/stacks.ts). DescribeStacks with a stack
+ * name answers that stack (times as ISO strings here); a stack that does not exist (or was deleted, when named by
+ * name) is a `ValidationError` "Stack with id <name> does not exist"
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html). AWS:
+ * handlers/adapters/aws/cloudformation.ts; local: handlers/adapters/local/stacks-simulator.ts.
+ */
+export interface StacksPort {
+  describeStacks(input: { StackName: string }): Promise<{ Stacks?: StackDescription[] }>;
 }
 
 /** Where the EC2 calls for one finding go: the account and region the default group lives in. */

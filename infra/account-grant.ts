@@ -50,6 +50,23 @@ export function accountGrant(
       'Service Quotas GetServiceQuota and GetAWSDefaultServiceQuota are read-only and granted on "*": the quotas read are AWS-defined codes (VPC rules per group, groups per interface), not resources of this deployment.',
     );
   }
+  if (access.stacks) {
+    // DescribeStacks is authorized on the stack (resource type `stack`,
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html): any stack of
+    // this account, any Region; the names come from the resources' tags at run time.
+    const stacks = `arn:${Aws.PARTITION}:cloudformation:*:${account}:stack/*/*`;
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadTheStacksThatManageWhatMoved',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [stacks],
+      }),
+    );
+    because(
+      `Resource::arn:<AWS::Partition>:cloudformation:*:${accountLabel}:stack/*/*`,
+      "The stacks read are named by the moved resources' aws:cloudformation:stack-name tags, known only at run time; DescribeStacks is read-only and limited to stacks of this account.",
+    );
+  }
   const wildcards = [...reasons].map(([finding, all]) => ({ finding, reason: [...new Set(all)].join(' ') }));
   return { statements, wildcards };
 }

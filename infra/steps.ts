@@ -23,7 +23,8 @@ export type Ec2Read =
   | 'DescribeVpcs'
   | 'DescribeManagedPrefixLists'
   | 'DescribeStaleSecurityGroups'
-  | 'DescribeVpcPeeringConnections';
+  | 'DescribeVpcPeeringConnections'
+  | 'DescribeTags';
 
 /**
  * EC2 changes, each a set of actions with its own resource scope and conditions (infra/ec2-policy.ts):
@@ -74,6 +75,11 @@ export interface Access {
    * groups-per-interface quotas as the account has them (infra/account-grant.ts).
    */
   quotas?: boolean;
+  /**
+   * cloudformation:DescribeStacks on this account's stacks: the re-check reads the stacks the plan names
+   * (handlers/core/stacks.ts) and stops while one is being updated (infra/account-grant.ts).
+   */
+  stacks?: boolean;
 }
 
 export interface StepSpec {
@@ -144,7 +150,8 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     memoryMb: 1024,
     mutating: false,
     access: {
-      ec2Read: [...describeAll, 'DescribeVpcs', ...planReads],
+      // DescribeTags: the CloudFormation stack of the members' instances (handlers/core/stacks.ts).
+      ec2Read: [...describeAll, 'DescribeVpcs', ...planReads, 'DescribeTags'],
       writeObjects: ['plans'],
       services: { read: true },
       quotas: true,
@@ -229,6 +236,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       listObjects: true,
       services: { read: true },
       quotas: true,
+      stacks: true,
     },
   },
   Strip: {

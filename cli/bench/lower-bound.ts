@@ -5,7 +5,8 @@
  *  - with a replacement: one CreateSecurityGroup; the copy's rules in one Authorize call per direction that has rules
  *    EC2 did not create with the group, plus one RevokeSecurityGroupEgress when the born allow-all outbound rule is
  *    not one of the default group's; one Authorize call per group and direction that gets twins (the default group's
- *    own self-references included); one ModifyNetworkInterfaceAttribute per interface (the API takes one interface);
+ *    own self-references included); one ModifyNetworkInterfaceAttribute per interface EC2 moves (the API takes one
+ *    interface; those of resources moved through their service follow them);
  *    after approval one Revoke per direction of the default group that has rules, of the copy that holds the
  *    transitional references to the default group, and of each group and direction whose references get revoked;
  *  - without one (nothing uses the group): one Revoke per direction of the default group that has rules;
@@ -15,15 +16,21 @@
  * default group (1), its members (⌈members / 1000⌉, at least 1), the groups referencing it by ingress and by egress
  * rules (two filters — EC2 ANDs filters, so they can't share a call — at least 1 each) and
  * DescribeSecurityGroupReferences (1). Planning also needs the default group's stale rules once
- * (DescribeStaleSecurityGroups: a rule through a deleted peering connection could not be restored).
+ * (DescribeStaleSecurityGroups: a rule through a deleted peering connection could not be restored), and the
+ * CloudFormation stack of the members' instances whose interfaces do not carry it (DescribeTags, one call per 200
+ * instances: EC2's limit of values per filter; handlers/core/stacks.ts).
  * Reads the design adds on top (each batch reads its interfaces before swapping, the copy is read back after it is
  * created, the VPC's tags for the opt-out) are overhead the benchmark measures against this bound.
  */
+import type { NetworkInterface } from '../../handlers/core/ec2-shapes.ts';
 import { type Plan, replacementRulesDuringMove } from '../../handlers/core/plan.ts';
 import { type Direction, minus, type Rule, referencesGroup, rulesOf } from '../../handlers/core/rules.ts';
+import { stackOfTags } from '../../handlers/core/stacks.ts';
 import { pacedRate } from '../../handlers/steps/pacing.ts';
 
 const PAGE = 1000;
+/** Instance ids per DescribeTags call (EC2 takes up to 200 values per filter). */
+const INSTANCES_PER_TAG_READ = 200;
 const DIRECTIONS: Direction[] = ['ingress', 'egress'];
 
 export interface LowerBound {
@@ -48,9 +55,18 @@ function bornRules(ipv6: boolean): Rule[] {
   return born;
 }
 
+/** The distinct instances of members whose interface does not name its stack: Discover reads their tags. */
+export function instancesWithoutStackTag(members: readonly NetworkInterface[]): number {
+  return new Set(
+    members.flatMap((eni) =>
+      eni.Attachment?.InstanceId && !stackOfTags(eni.TagSet) ? [eni.Attachment.InstanceId] : [],
+    ),
+  ).size;
+}
+
 export function lowerBound(
   plan: Plan,
-  counts: { referencingGroups: number; ipv6?: boolean },
+  counts: { referencingGroups: number; ipv6?: boolean; instancesWithoutStackTag?: number },
   pacingShare: number,
 ): LowerBound {
   const calls: Record<string, number> = {};
@@ -79,7 +95,11 @@ export function lowerBound(
       for (const rules of referenced.values()) {
         for (const direction of DIRECTIONS) if (has(rules, direction)) add(authorize(direction));
       }
-      add('ModifyNetworkInterfaceAttribute', plan.moves.length);
+      // Interfaces a service moves follow their resource (mixed.ts counts those calls): EC2 moves only its own.
+      add(
+        'ModifyNetworkInterfaceAttribute',
+        plan.moves.filter((move) => move.owner.mover === 'ec2-modify-network-interface').length,
+      );
       for (const direction of DIRECTIONS) {
         if (has(plan.defaultRules, direction)) add(revoke(direction));
         if (plan.defaultRules.some((rule) => rule.direction === direction && referencesGroup(rule, defaultId)))
@@ -99,6 +119,7 @@ export function lowerBound(
     add('DescribeSecurityGroupReferences', inventoryReads);
     if (plan.status !== 'compliant') {
       add('DescribeStaleSecurityGroups');
+      add('DescribeTags', Math.ceil((counts.instancesWithoutStackTag ?? 0) / INSTANCES_PER_TAG_READ));
       add('CreateTags');
     }
   }

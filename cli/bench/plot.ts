@@ -89,10 +89,46 @@ function panel(
   return parts.join('\n');
 }
 
-export function benchPlot(points: PlotPoint[], pacingShare: number): string {
+/** The mixed-owner VPC as the plot draws it: calls per service against each service's lower bound. */
+export interface MixedPoint {
+  instances: number;
+  perService: number;
+  simulatedSeconds: number;
+  floorSeconds: number;
+  services: Record<string, { calls: number; lowerBound: number }>;
+}
+
+const MIXED_HEIGHT = 230;
+
+/** Bars per service, measured (solid) next to the lower bound (outlined), on a linear axis. */
+function mixedPanel(mixed: MixedPoint): string {
+  const top = HEIGHT + 40;
+  const height = MIXED_HEIGHT - 90;
+  const rows = Object.entries(mixed.services);
+  const max = Math.max(1, ...rows.flatMap(([, row]) => [row.calls, row.lowerBound]));
+  const slot = (WIDTH - 2 * PANEL.left) / Math.max(1, rows.length);
+  const bar = Math.min(24, slot / 3);
+  const y = (value: number) => top + height - (value / max) * height;
+  const bars = rows
+    .map(([service, row], index) => {
+      const x = PANEL.left + index * slot + slot / 2 - bar;
+      return `<rect x="${x.toFixed(1)}" y="${y(row.calls).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + height - y(row.calls)).toFixed(1)}" fill="#1f77b4"/>
+<rect x="${(x + bar).toFixed(1)}" y="${y(row.lowerBound).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + height - y(row.lowerBound)).toFixed(1)}" fill="none" stroke="#555" stroke-dasharray="4 3"/>
+<text x="${(x + bar).toFixed(1)}" y="${top + height + 16}" text-anchor="middle">${escapeXml(service)}</text>
+<text x="${(x + bar / 2).toFixed(1)}" y="${(y(row.calls) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${row.calls}</text>`;
+    })
+    .join('\n');
+  const title = `Mixed-owner VPC (${mixed.instances} instances, ${mixed.perService} per service): calls per service vs lower bound (dashed); ${mixed.simulatedSeconds.toFixed(0)} s simulated, floor ${mixed.floorSeconds.toFixed(0)} s`;
+  return `<text x="${PANEL.left}" y="${top - 14}" font-weight="bold">${escapeXml(title)}</text>
+<line x1="${PANEL.left}" y1="${top + height}" x2="${WIDTH - PANEL.left}" y2="${top + height}" stroke="#333"/>
+${bars}`;
+}
+
+export function benchPlot(points: PlotPoint[], pacingShare: number, mixed?: MixedPoint): string {
   const sorted = [...points].sort((a, b) => a.interfaces - b.interfaces);
   const right = PANEL.left + PANEL.width + PANEL.gap;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="13">
+  const height = mixed ? HEIGHT + MIXED_HEIGHT : HEIGHT;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="#fff"/>
 ${panel(
   PANEL.left,
@@ -112,6 +148,7 @@ ${panel(
   (p) => p.lowerBoundCalls,
   ['measured', 'lower bound'],
 )}
+${mixed ? mixedPanel(mixed) : ''}
 </svg>
 `;
 }

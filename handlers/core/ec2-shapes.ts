@@ -174,6 +174,14 @@ export interface ManagedPrefixList {
   OwnerId?: string;
 }
 
+/** One row of DescribeTags (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TagDescription.html). */
+export interface TagDescription {
+  Key?: string;
+  ResourceId?: string;
+  ResourceType?: string;
+  Value?: string;
+}
+
 export interface Filter {
   Name: string;
   Values: string[];

@@ -6,6 +6,7 @@ import type { OwnerKind } from './owners.ts';
 import type { Plan } from './plan.ts';
 import { resourceKey, resourceKindLabel } from './resources.ts';
 import { protocolHasPorts, type Rule } from './rules.ts';
+import { describeStackUse, stackTemplateChange } from './stacks.ts';
 import { plainText, quote } from './untrusted.ts';
 
 const PROTOCOL_LABELS: Record<string, string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMPv6' };
@@ -133,6 +134,12 @@ export function describePlan(plan: Plan, options: PlanWordsOptions = {}): string
       ),
     ),
   );
+  const stacks = plan.stacks ?? [];
+  if (stacks.length > 0 && plan.status !== 'blocked') {
+    lines.push('', `CloudFormation stacks whose templates name the default group (${stacks.length}):`);
+    lines.push(...list(stacks.map(describeStackUse)));
+    lines.push(...stackTemplateChange(plan.defaultGroupId, plan.replacementName).map((line) => `  ${line}`));
+  }
   if ((plan.notes ?? []).length > 0) lines.push('', 'Notes:', ...list(plan.notes ?? []));
   if (plan.status === 'blocked') {
     const count = `${plan.reasons.length} reason(s)`;

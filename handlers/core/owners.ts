@@ -46,7 +46,88 @@ export interface InterfaceOwner {
   lookup?: OwnerLookup<OwnerService>;
   /** Why no API can change this interface's groups, when that is known. */
   unmovable?: string;
+  /**
+   * For an interface whose groups its owner's own API does change, but which this workflow does not move (no owner
+   * module yet): what the person does, with the copy, before running again. The plan blocks with it.
+   */
+  fix?: string;
 }
+
+/**
+ * Requester-managed interface types no owner module recognises, by `InterfaceType`
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NetworkInterface.html): what each is, and what moves its
+ * groups. Interfaces of these types are blocked with that sentence; none of them is moved here. `<copy>` stands for the
+ * group the person gives it instead of the default group (a blocked plan creates no copy).
+ */
+const MANAGED_TYPES: Record<string, { what: string; unmovable: string; fix?: string }> = {
+  // CreateTransitGatewayVpcAttachment takes subnets and options, no security groups
+  // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTransitGatewayVpcAttachment.html).
+  transit_gateway: {
+    what: 'a transit gateway VPC attachment',
+    unmovable:
+      'a transit gateway attachment takes no security groups (its traffic is filtered by the groups of the interfaces it reaches, not its own), so it should never be listed on the default group; check it with aws ec2 describe-network-interfaces and AWS Support',
+  },
+  // ENI trunking: a task's (ECS awsvpc) or pod's (EKS security groups for pods) branch interface; its groups come from
+  // the task's network configuration or the pod's SecurityGroupPolicy
+  // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html,
+  // https://docs.aws.amazon.com/eks/latest/userguide/security-groups-for-pods.html).
+  branch: {
+    what: 'a branch interface of ENI trunking (an ECS task in awsvpc mode, or an EKS pod with its own security groups)',
+    unmovable: 'its groups come from the ECS service or task definition, or the EKS SecurityGroupPolicy, that made it',
+    fix: 'Name <copy> instead of the default group in the ECS service’s network configuration (aws ecs update-service --network-configuration …, which replaces its tasks) or in the SecurityGroupPolicy (new pods get it); standalone tasks and old pods must be replaced.',
+  },
+  // HTTP API VPC links: UpdateVpcLink changes only the name
+  // (https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks-vpclinkid.html).
+  api_gateway_managed: {
+    what: 'an API Gateway VPC link',
+    unmovable: 'a VPC link’s security groups cannot be changed (UpdateVpcLink changes only its name)',
+    fix: 'Create a VPC link on <copy> with the same subnets (aws apigatewayv2 create-vpc-link), point the integrations that use this one at it, and delete this one.',
+  },
+  // ModifyInstanceConnectEndpoint replaces the endpoint's security groups
+  // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyInstanceConnectEndpoint.html).
+  ec2_instance_connect_endpoint: {
+    what: 'an EC2 Instance Connect Endpoint',
+    unmovable: 'its groups change with ModifyInstanceConnectEndpoint, which this version does not call',
+    fix: 'Run aws ec2 modify-instance-connect-endpoint --instance-connect-endpoint-id <eice-…> --security-group-ids <copy> (and its other groups).',
+  },
+  // QuickSight VPC connections: UpdateVPCConnection takes SecurityGroupIds
+  // (https://docs.aws.amazon.com/quicksight/latest/APIReference/API_UpdateVPCConnection.html).
+  quicksight: {
+    what: 'an Amazon QuickSight VPC connection',
+    unmovable: 'its groups change with QuickSight UpdateVPCConnection, which this version does not call',
+    fix: 'Run aws quicksight update-vpc-connection with --security-group-ids <copy> (and its other groups), keeping its subnets and role.',
+  },
+  // CodeConnections hosts in a VPC: UpdateHost takes a VpcConfiguration
+  // (https://docs.aws.amazon.com/codestar-connections/latest/APIReference/API_UpdateHost.html).
+  aws_codestar_connections_managed: {
+    what: 'an AWS CodeConnections (CodeStar Connections) host in a VPC',
+    unmovable: 'its groups change with UpdateHost, which this version does not call',
+    fix: 'Run aws codestar-connections update-host --host-arn <arn> --vpc-configuration with SecurityGroupIds <copy>, keeping its VPC, subnets and TLS certificate.',
+  },
+  // IoT rule VPC destinations: UpdateTopicRuleDestination changes only the status; the groups are set at creation
+  // (https://docs.aws.amazon.com/iot/latest/developerguide/vpc-rule-action.html).
+  iot_rules_managed: {
+    what: 'an AWS IoT Core rule VPC destination',
+    unmovable:
+      'a VPC destination’s security groups are set when it is created (UpdateTopicRuleDestination changes only its status)',
+    fix: 'Create a VPC destination on <copy> (aws iot create-topic-rule-destination), point the rules that use this one at it, and delete this one.',
+  },
+  // Global Accelerator makes these for endpoints with client IP preservation and puts them on its own
+  // "GlobalAccelerator" group (https://docs.aws.amazon.com/global-accelerator/latest/dg/preserve-client-ip-address.html);
+  // assumed: no API changes their groups.
+  global_accelerator_managed: {
+    what: 'an AWS Global Accelerator endpoint interface (client IP address preservation)',
+    unmovable: 'Global Accelerator manages its groups and no API changes them',
+    fix: 'Move the accelerator’s endpoint (the load balancer or instance behind it) off the default group; Global Accelerator replaces its interfaces when the endpoint is removed and added again.',
+  },
+  // Amazon EVS (Elastic VMware Service) environments; assumed: their interfaces' groups are the environment's and
+  // change only through EVS.
+  evs: {
+    what: 'an Amazon Elastic VMware Service (EVS) environment interface',
+    unmovable: 'EVS manages its groups',
+    fix: 'Change the EVS environment’s network configuration to name <copy>, or ask AWS Support how.',
+  },
+};
 
 /** Interface types an account creates and attaches itself (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NetworkInterface.html). */
 const ACCOUNT_INTERFACE_TYPES = new Set(['interface', 'efa', 'efa-only', 'trunk']);
@@ -69,6 +150,18 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
   }
   const owned = recogniseOwner(eni, context);
   if (owned) return owned;
+  const managed = MANAGED_TYPES[type];
+  if (managed) {
+    const detail = [requester && `requester ${requester}`, description && quote(description, DESCRIPTION_MAX_CHARS)]
+      .filter(Boolean)
+      .join(', ');
+    return {
+      kind: 'other-managed',
+      label: `${managed.what}${detail ? ` (${detail})` : ''}`,
+      unmovable: managed.unmovable,
+      ...(managed.fix ? { fix: managed.fix } : {}),
+    };
+  }
   if (type === 'nat_gateway' || type === 'natGateway' || description.startsWith('Interface for NAT Gateway')) {
     return {
       kind: 'nat-gateway',

@@ -15,6 +15,7 @@ import { classifyInterface, type InterfaceOwner, isOrphaned } from './owners.ts'
 import { documentedLimits, type Limits, quotaReasons } from './quotas.ts';
 import { type ResourceConfig, type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
 import { explode, type Rule, referencesGroup, retarget, ruleKey, rulesOf } from './rules.ts';
+import { type StackUse, stackOfTags, stacksOf } from './stacks.ts';
 
 /** What discovery read: the default group, who uses it and who references it. */
 export interface Inventory {
@@ -53,6 +54,11 @@ export interface Inventory {
    * documented defaults, every prefix list of unknown size.
    */
   limits?: Limits;
+  /**
+   * Instance id → the CloudFormation stack that manages it (its `aws:cloudformation:stack-name` tag, DescribeTags),
+   * for the instances of members whose interface carries no such tag (core/stacks.ts).
+   */
+  instanceStacks?: Record<string, string>;
 }
 
 /**
@@ -150,6 +156,11 @@ export interface Plan {
    */
   leftOnDefault?: LeftInterface[];
   /**
+   * The CloudFormation stacks that manage what moves (core/stacks.ts): their templates still name the default group,
+   * so the plan, the email and the page say which, and the re-check stops while one is being updated.
+   */
+  stacks?: StackUse[];
+  /**
    * What moves, in batches of `batchSize`, one batch per Map iteration: resource keys (`<kind>:<id>`, first) and the
    * ids of interfaces EC2 moves. Interfaces that follow a resource are not listed: they move with it.
    */
@@ -242,6 +253,24 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
       : []),
   ];
   const notes = [...(replacementNeeded ? limits.notes : []), ...leftNotes];
+  const referencingTwinned = new Set(references.map((reference) => reference.groupId));
+  const stacks = stacksOf({
+    moves,
+    resourceMoves,
+    members,
+    ...(inventory.instanceStacks ? { instanceStacks: inventory.instanceStacks } : {}),
+    resourceStacks: new Map(
+      (inventory.resources ?? []).flatMap((resource) =>
+        resource.stack ? [[resourceKey(resource), resource.stack] as const] : [],
+      ),
+    ),
+    groupStacks: new Map(
+      inventory.referencingGroups.flatMap((group) => {
+        const stack = stackOfTags(group.Tags);
+        return stack && referencingTwinned.has(group.GroupId ?? '') ? [[group.GroupId ?? '', stack] as const] : [];
+      }),
+    ),
+  });
   return {
     ...base,
     status: reasons.length > 0 ? 'blocked' : 'ready',
@@ -251,6 +280,7 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
     references,
     ...(leftOnDefault.length > 0 ? { leftOnDefault } : {}),
     ...(notes.length > 0 ? { notes } : {}),
+    ...(stacks.length > 0 ? { stacks } : {}),
     batches: chunk(
       [
         ...resourceMoves.map((move) => resourceKey(move.resource)),
@@ -351,10 +381,14 @@ function blockingReasons(
   const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
   for (const move of moves) {
     if (!move.owner.mover) {
+      // A blocked plan creates no copy: the person makes the group (with the rules it needs from the default group).
+      const copy = 'a group of its own holding the rules it needs from the default group';
       reasons.push(
-        move.owner.unmovable
-          ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}, so no API can move it off the default group.`
-          : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
+        move.owner.fix
+          ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}. ${move.owner.fix.replaceAll('<copy>', copy)} Then run the remediation again.`
+          : move.owner.unmovable
+            ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}, so no API can move it off the default group.`
+            : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
       );
     }
     // The swap is in place, so an interface never gains a group (docs/decisions.md); only one that already has more

@@ -8,6 +8,7 @@
  */
 import { describeRule } from '../core/messages.ts';
 import type { Plan } from '../core/plan.ts';
+import { stackTemplateChange } from '../core/stacks.ts';
 import { escapeUnsafe, quote } from '../core/untrusted.ts';
 import type { RemediationRecord } from '../ports.ts';
 import { CSRF_FIELD } from './csrf.ts';
@@ -242,6 +243,24 @@ function resourcesTable(plan: Plan): SafeHtml {
 </table></div>`;
 }
 
+/** The CloudFormation stacks that manage what moved: their templates name the default group (core/stacks.ts). */
+function stacksSection(plan: Plan): SafeHtml | string {
+  const stacks = plan.stacks ?? [];
+  if (stacks.length === 0) return '';
+  const [change, until] = stackTemplateChange(plan.defaultGroupId, plan.replacementName);
+  const rows = stacks.map(
+    (use) =>
+      html`<tr><td>${quote(use.stackName, 128)}</td><td>${[...use.interfaces.map((item) => `EC2 ${item}`), ...use.resources, ...use.groups.map((groupId) => `security group ${groupId} (rule referencing the default group)`)].map((item) => html`${item}<br>`)}</td></tr>`,
+  );
+  return html`<h2>CloudFormation stacks that name the default group (${stacks.length})</h2>
+${note('warn', html`${until}`)}
+<p>${change}</p>
+<div class="scroll"><table>
+<thead><tr><th>Stack</th><th>What of it moves</th></tr></thead>
+<tbody>${rows}</tbody>
+</table></div>`;
+}
+
 function referencesTable(plan: Plan): SafeHtml {
   const outside = outsideReferences(plan);
   if (outside.length === 0)
@@ -317,6 +336,7 @@ ${resourcesTable(plan)}
 
 <h2>References from other security groups (${outside.length})</h2>
 ${referencesTable(plan)}
+${stacksSection(plan)}
 ${planNotes(plan)}
 <h2>Your decision</h2>
 <form method="post">

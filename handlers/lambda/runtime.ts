@@ -4,6 +4,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -11,6 +12,7 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { SdkStacks } from '../adapters/aws/cloudformation.ts';
 import { DynamoDbLedger } from '../adapters/aws/dynamodb-ledger.ts';
 import { SdkEc2 } from '../adapters/aws/ec2.ts';
 import { S3Store } from '../adapters/aws/s3-store.ts';
@@ -20,7 +22,7 @@ import { SdkServices } from '../adapters/aws/services.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { createLogger } from '../adapters/logger.ts';
-import type { Ec2Port, Ec2Target, ServiceQuotasPort, ServicesPort } from '../ports.ts';
+import type { Ec2Port, Ec2Target, ServiceQuotasPort, ServicesPort, StacksPort } from '../ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../steps/deps.ts';
 import type { Step } from '../steps/index.ts';
 import { pacer } from '../steps/pacing.ts';
@@ -156,6 +158,21 @@ export function serviceQuotasFactory(
   );
 }
 
+/** CloudFormation for a finding's account (the stacks the plan names, read by the re-check). */
+export function stacksFactory(
+  env: NodeJS.ProcessEnv,
+  sts: STSClient = new STSClient({}),
+  ownAccount: () => Promise<string | undefined> = ownAccountOf(sts),
+) {
+  return accountFactory<StacksPort>(
+    env,
+    sts,
+    ownAccount,
+    (region, credentials) =>
+      new SdkStacks(new CloudFormationClient({ region, ...(credentials ? { credentials } : {}) })),
+  );
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step'): Deps {
   const sts = new STSClient({});
   const ownAccount = ownAccountOf(sts);
@@ -164,6 +181,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     ec2: ec2Factory(env, sts, ownAccount),
     services: servicesFactory(env, sts, ownAccount),
     serviceQuotas: serviceQuotasFactory(env, sts, ownAccount),
+    stacks: stacksFactory(env, sts, ownAccount),
     store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),
     ledger: new DynamoDbLedger(new DynamoDBClient({}), required(env, 'LEDGER_TABLE')),
     notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),

@@ -9,6 +9,7 @@ import type {
   ObjectStore,
   ServiceQuotasPort,
   ServicesPort,
+  StacksPort,
 } from '../ports.ts';
 import { DEFAULT_PACING_SHARE } from './pacing.ts';
 
@@ -64,6 +65,8 @@ export interface Deps {
   services(target: Ec2Target): ServicesPort;
   /** Service Quotas in the same account and region as `ec2`: the quotas the plan counts against. */
   serviceQuotas(target: Ec2Target): ServiceQuotasPort;
+  /** CloudFormation in the same account and region: the re-check reads the stacks the plan names (core/stacks.ts). */
+  stacks(target: Ec2Target): StacksPort;
   store: ObjectStore;
   ledger: Ledger;
   notifier: Notifier;

@@ -5,6 +5,7 @@ import { LISTED_SERVICES, type OwnerService } from '../core/owners/index.ts';
 import { classifyInterface } from '../core/owners.ts';
 import {
   approvalRequired,
+  chunk,
   type Inventory,
   type Plan,
   planRemediation,
@@ -15,6 +16,7 @@ import { prefixListsOf } from '../core/quotas.ts';
 import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { explode, rulesOf } from '../core/rules.ts';
 import { planKey } from '../core/snapshot.ts';
+import { STACK_NAME_TAG, stackOfTags } from '../core/stacks.ts';
 import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../ports.ts';
 import { parseInput, runSchema, type Target } from './common.ts';
 import type { Deps, Settings } from './deps.ts';
@@ -53,11 +55,13 @@ export interface InventoryOptions {
   serviceQuotas?: ServiceQuotasPort;
   /** Read the default group's stale rules with DescribeStaleSecurityGroups (Discover; the checks after it read PeeringStatus). */
   staleRules?: boolean;
+  /** Read the CloudFormation stack of the members' instances with DescribeTags (Discover: the plan names the stacks). */
+  instanceStacks?: boolean;
 }
 
 /** What uses and references the default group, as Discover reads it. */
 export async function readInventory(ec2: Ec2Port, target: Target, options: InventoryOptions = {}): Promise<Inventory> {
-  return (await readInventoryWith(ec2, target, [], { staleRules: true, ...options })).inventory;
+  return (await readInventoryWith(ec2, target, [], { staleRules: true, instanceStacks: true, ...options })).inventory;
 }
 
 /**
@@ -117,6 +121,7 @@ export async function readInventoryWith(
   const resources = options.services
     ? await readOwners(options.services, members, target, defaultGroup.VpcId, groupId)
     : undefined;
+  const instanceStacks = options.instanceStacks ? await readInstanceStacks(ec2, members) : undefined;
   const alsoReadGroups = alsoRead.flatMap((id) => groups.get(id) ?? []);
   const limits =
     options.serviceQuotas && (members.length > 0 || alsoRead.length > 0)
@@ -139,9 +144,50 @@ export async function readInventoryWith(
     memberGroups,
     unreachableReferences,
     ...(limits ? { limits } : {}),
+    ...(instanceStacks && Object.keys(instanceStacks).length > 0 ? { instanceStacks } : {}),
     ...(staleDefaultRules && staleDefaultRules.length > 0 ? { staleDefaultRules } : {}),
   };
   return { inventory, alsoRead: new Map(alsoReadGroups.map((group) => [group.GroupId ?? '', group])) };
+}
+
+/** Instance ids per DescribeTags call: EC2 takes up to 200 values per filter. */
+const INSTANCE_IDS_PER_CALL = 200;
+
+/**
+ * The CloudFormation stack of each instance a member is attached to, unless the interface carries the stack tag
+ * itself (core/stacks.ts): DescribeTags filtered on the instance ids (200 a call) and the one key, paginated (1000 a
+ * page), so each call answers at most one row per instance. Non-mutating, one call per 200 instances: far under EC2's
+ * non-mutating bucket (handlers/core/rate-limits.ts), counted in the benchmark's lower bound.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html
+ */
+async function readInstanceStacks(ec2: Ec2Port, members: Inventory['members']): Promise<Record<string, string>> {
+  const instanceIds = [
+    ...new Set(
+      members.flatMap((eni) =>
+        eni.Attachment?.InstanceId && !stackOfTags(eni.TagSet) ? [eni.Attachment.InstanceId] : [],
+      ),
+    ),
+  ].sort();
+  const stacks: Record<string, string> = {};
+  for (const ids of chunk(instanceIds, INSTANCE_IDS_PER_CALL)) {
+    let token: string | undefined;
+    do {
+      const page = await ec2.describeTags({
+        Filters: [
+          { Name: 'resource-id', Values: ids },
+          { Name: 'key', Values: [STACK_NAME_TAG] },
+        ],
+        MaxResults: 1000,
+        ...(token ? { NextToken: token } : {}),
+      });
+      for (const row of page.Tags ?? []) {
+        const stack = stackOfTags([row]);
+        if (row.ResourceId && stack) stacks[row.ResourceId] = stack;
+      }
+      token = page.NextToken;
+    } while (token);
+  }
+  return stacks;
 }
 
 /**

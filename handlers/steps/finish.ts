@@ -24,7 +24,8 @@ import { compareTraffic, type TrafficComparison } from '../core/reachability.ts'
 import { type ResourceState, resourceKey } from '../core/resources.ts';
 import { referencesGroup, rulesOf } from '../core/rules.ts';
 import { openSnapshot, type Snapshot, sealSnapshot, snapshotKey } from '../core/snapshot.ts';
-import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../ports.ts';
+import { type StackDescription, stackDrift } from '../core/stacks.ts';
+import type { Ec2Port, ServiceQuotasPort, ServicesPort, StacksPort } from '../ports.ts';
 import {
   loadSnapshot,
   parseInput,
@@ -115,6 +116,8 @@ export async function recheck(raw: unknown, deps: Deps): Promise<RecheckOutput> 
   let revised = await loadRevision(deps, approved, input.target.groupId);
   let notes: string[] = [];
   if (!revised) {
+    // A stack being updated now may put what moved back on the default group while the strip runs: stop first.
+    const stackNotes = await checkStacks(deps.stacks(input.target), approved.plan, approved.createdAt);
     // With the quotas: what the migration adds is counted as EC2 counts it before any of it is done.
     const live = await readLiveView(
       ec2,
@@ -126,7 +129,7 @@ export async function recheck(raw: unknown, deps: Deps): Promise<RecheckOutput> 
     );
     const analysis = analyzeDrift(approved.plan, live);
     if (analysis.stop.length > 0) throw new StepError('DriftDetected', analysis.stop);
-    notes = analysis.notes;
+    notes = [...analysis.notes, ...stackNotes];
     if (isEmptyDelta(analysis.delta)) {
       return { drift: [], snapshotRevision: 1, migrated: countOf(analysis.delta), notes };
     }
@@ -139,6 +142,25 @@ export async function recheck(raw: unknown, deps: Deps): Promise<RecheckOutput> 
   if (drift.length > 0) throw new StepError('DriftDetected', drift);
   deps.log.info('drift migrated', { remediationId: input.remediationId, ...countOf(delta) });
   return { drift: [], snapshotRevision: 2, migrated: countOf(delta), notes: [...describeDelta(delta), ...notes] };
+}
+
+/**
+ * The stacks the plan names (core/stacks.ts), each read with DescribeStacks: one with an operation in progress stops
+ * the run (`DriftDetected`) before anything is revoked; one updated since the snapshot, or deleted, is a note.
+ */
+async function checkStacks(stacks: StacksPort, plan: Plan, plannedAt: string): Promise<string[]> {
+  const described = new Map<string, StackDescription | undefined>();
+  for (const use of plan.stacks ?? []) {
+    try {
+      described.set(use.stackName, (await stacks.describeStacks({ StackName: use.stackName })).Stacks?.[0]);
+    } catch (error) {
+      if (errorCode(error) !== 'ValidationError' || !/does not exist/.test((error as Error).message)) throw error;
+      described.set(use.stackName, undefined);
+    }
+  }
+  const { stop, notes } = stackDrift(plan.stacks ?? [], described, plannedAt);
+  if (stop.length > 0) throw new StepError('DriftDetected', stop);
+  return notes;
 }
 
 function countOf(delta: { interfaces: unknown[]; references: unknown[]; defaultRules: unknown[] }) {

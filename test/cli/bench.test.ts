@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleSizes } from '../../cli/bench/bundles.ts';
 import { costUsd } from '../../cli/bench/cost.ts';
 import { lowerBound, pacingFloor } from '../../cli/bench/lower-bound.ts';
+import { benchMixed } from '../../cli/bench/mixed.ts';
 import { benchPlot } from '../../cli/bench/plot.ts';
 import { benchSize } from '../../cli/bench/run.ts';
 import { createLocalDeps } from '../../cli/deps.ts';
@@ -79,7 +80,8 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
     });
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report).sort()).toEqual(['bundles', 'sizes', 'verifyLambda']);
+    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'sizes', 'verifyLambda']);
+    expect(report.mixed.outcome).toBe('remediated');
     expect(report.verifyLambda).toEqual({
       memoryMb: STEP_SPECS.Verify.memoryMb,
       timeoutSeconds: STEP_SPECS.Verify.timeoutSeconds,
@@ -123,6 +125,19 @@ describe('lower bound and pacing floor', () => {
     expect(bound.byAction.AuthorizeSecurityGroupIngress).toBe(1 + 2 + 1);
     expect(bound.total).toBe(Object.values(bound.byAction).reduce((sum, count) => sum + count, 0));
     expect(bound.floorSeconds).toBeCloseTo(1199 / 2.5, 5);
+  });
+
+  it('counts one DescribeTags per 200 instances for their stacks, as many as Discover makes', async () => {
+    const state = generateVpc({ interfaces: 1200, references: 0 });
+    const simulator = Ec2Simulator.fromState(state);
+    const target = { accountId: simulator.accountId, region: simulator.region, groupId: defaultGroupOf(state) };
+    const inventory = await readInventory(simulator, target);
+    const instances = new Set(inventory.members.flatMap((eni) => eni.Attachment?.InstanceId ?? [])).size;
+    expect(instances).toBeGreaterThan(200);
+    const plan = planRemediation(inventory, { remediationId: 'rem-1' });
+    const bound = lowerBound(plan, { referencingGroups: 0, instancesWithoutStackTag: instances }, 0.5);
+    expect(bound.byAction.DescribeTags).toBe(Math.ceil(instances / 200));
+    expect(simulator.callCounts().DescribeTags).toBe(bound.byAction.DescribeTags);
   });
 
   it('is the busiest bucket at its paced rate, describes unpaced', () => {
@@ -213,4 +228,25 @@ describe('fewest calls', () => {
     expect(run.simulator.callCounts().DescribeSecurityGroups).toBe(5);
     expect(buckets.filter((key) => key.endsWith(':unfiltered'))).toEqual([]);
   });
+});
+
+describe('the mixed-owner VPC', () => {
+  it('moves every owner service through its own bucket, each at or above its lower bound, and plots it', async () => {
+    const mixed = await benchMixed(30, 3);
+    expect(mixed.outcome).toBe('remediated');
+    expect(Object.keys(mixed.services).sort()).toEqual(
+      ['efs', 'elasticache', 'elbv2', 'lambda', 'rds', 'vpc-endpoints'].sort(),
+    );
+    for (const [service, row] of Object.entries(mixed.services)) {
+      expect([service, row.resources]).toEqual([service, 3]);
+      expect(row.calls, service).toBeGreaterThanOrEqual(row.lowerBound);
+    }
+    expect(mixed.ec2Calls).toBeGreaterThanOrEqual(mixed.ec2LowerBound);
+    // ModifyVpcEndpoint's bucket (refill 0.3/s) is the slowest: the run cannot beat its floor.
+    expect(mixed.floorSeconds).toBe(mixed.services['vpc-endpoints'].floorSeconds);
+    expect(mixed.simulatedSeconds).toBeGreaterThanOrEqual(mixed.floorSeconds);
+    const svg = benchPlot([], 0.5, mixed);
+    expect(svg).toContain('Mixed-owner VPC (30 instances, 3 per service)');
+    expect(svg).toContain('>vpc-endpoints</text>');
+  }, 120_000);
 });

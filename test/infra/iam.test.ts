@@ -60,6 +60,8 @@ const SERVICES_READ = [
   'elasticloadbalancing:DescribeLoadBalancers',
   'lambda:GetFunctionConfiguration',
   'lambda:ListFunctions',
+  // The stack tag of each function on the default group (handlers/core/stacks.ts).
+  'lambda:ListTags',
   'rds:DescribeDBClusters',
   'rds:DescribeDBInstances',
 ];
@@ -98,6 +100,8 @@ const EXPECTED: Record<string, string[]> = {
     DESCRIBE_REFS,
     DESCRIBE_GROUPS,
     'ec2:DescribeVpcs',
+    // The CloudFormation stack of the members' instances (handlers/core/stacks.ts).
+    'ec2:DescribeTags',
     's3:PutObject',
     ASSUME,
     ...SERVICES_READ,
@@ -129,6 +133,8 @@ const EXPECTED: Record<string, string[]> = {
     's3:ListBucket',
     's3:PutObject',
     ASSUME,
+    // The stacks the plan names: one being updated stops the run (handlers/core/stacks.ts).
+    'cloudformation:DescribeStacks',
     ...SERVICES_READ,
     ...PLAN_READS,
   ],

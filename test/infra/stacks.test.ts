@@ -448,7 +448,7 @@ describe('the member role stack', () => {
     roleStatements(s.remediationTemplate, logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`)).filter(
       (statement) =>
         actionsOf(statement).every((action) =>
-          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas):/.test(
+          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas|cloudformation):/.test(
             action,
           ),
         ),

@@ -1158,3 +1158,156 @@ export function checkState(state: Ec2State, options: CheckOptions = {}): string[
   if (new Set(networks).size !== networks.length) fail('state', 'two VPCs share a /16');
   return problems;
 }
+
+/** The owner services' records a mixed VPC adds to the state, under the keys their describes print. */
+export interface MixedOwnerRecords {
+  Functions: Record<string, unknown>[];
+  DBInstances: Record<string, unknown>[];
+  LoadBalancers: Record<string, unknown>[];
+  MountTargets: Record<string, unknown>[];
+  VpcEndpoints: Record<string, unknown>[];
+  CacheClusters: Record<string, unknown>[];
+}
+
+/**
+ * A VPC whose default group is used by `instances` EC2 interfaces (as `generateVpc`) and by `perService` resources of
+ * each owner service the registry has (handlers/core/owners/): Lambda functions, RDS instances (at most one per
+ * subnet: the simulator links an RDS interface to its instance by subnet and groups), Application Load Balancers, EFS
+ * mount targets, interface endpoints and ElastiCache clusters, each with one interface and its record in the shape
+ * the service's describe prints (as test/fixtures/states/managed-services.state.json). Deterministic.
+ */
+export function generateMixedVpc(options: {
+  instances: number;
+  perService: number;
+  seed?: number;
+}): Ec2State & MixedOwnerRecords {
+  const { instances, perService } = options;
+  const seed = options.seed ?? 1;
+  const subnets = Math.min(8, Math.max(3, Math.ceil((instances + 6 * perService) / 1500)));
+  const builder = new StateBuilder({ salt: fmix32(seed) });
+  const vpc = builder.vpc({ cidr: '10.30.0.0/16' });
+  const target = vpc.defaultGroupId;
+  builder.group(vpc, {
+    name: 'app',
+    description: 'application tier',
+    ingress: [{ protocol: 'tcp', port: 443, peers: [{ group: target, description: 'clients on default' }] }],
+  });
+  for (let i = 0; i < instances; i++) builder.eni(vpc, { groups: [target], subnet: i % subnets });
+  const hex = (prefix: string, i: number) => `${prefix}-0${hex8(fmix32(seed * 7919 + i))}${hex8(fmix32(i + 1))}`;
+  const pad = (i: number) => String(i).padStart(3, '0');
+  const managed: { id: string; fields: Partial<NetworkInterface> }[] = [];
+  const records: MixedOwnerRecords = {
+    Functions: [],
+    DBInstances: [],
+    LoadBalancers: [],
+    MountTargets: [],
+    VpcEndpoints: [],
+    CacheClusters: [],
+  };
+  const account = builder.accountId;
+  const region = builder.region;
+  for (let i = 0; i < perService; i++) {
+    const name = `fn-${pad(i)}`;
+    builder.eni(vpc, { groups: [target], kind: 'lambda', name, subnet: i % subnets });
+    records.Functions.push({
+      FunctionName: name,
+      FunctionArn: `arn:aws:lambda:${region}:${account}:function:${name}`,
+      VpcConfig: { VpcId: vpc.id, SubnetIds: [], SecurityGroupIds: [target] },
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+    });
+  }
+  for (let i = 0; i < Math.min(perService, subnets); i++) {
+    const id = builder.eni(vpc, { groups: [target], kind: 'rds', subnet: i });
+    managed.push({ id, fields: {} });
+    records.DBInstances.push({
+      DBInstanceIdentifier: `db-${pad(i)}`,
+      DBInstanceStatus: 'available',
+      VpcSecurityGroups: [{ VpcSecurityGroupId: target, Status: 'active' }],
+      // Filled with the interface's subnet once built.
+      DBSubnetGroup: { VpcId: vpc.id, Subnets: [{ SubnetIdentifier: `#${id}` }] },
+    });
+  }
+  for (let i = 0; i < perService; i++) {
+    const lbName = `web-${pad(i)}`;
+    const lbId = hex8(fmix32(seed + i * 31)) + hex8(fmix32(i + 7));
+    builder.eni(vpc, { groups: [target], kind: 'elb', description: `ELB app/${lbName}/${lbId}`, subnet: i % subnets });
+    records.LoadBalancers.push({
+      LoadBalancerArn: `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${lbName}/${lbId}`,
+      LoadBalancerName: lbName,
+      Type: 'application',
+      VpcId: vpc.id,
+      State: { Code: 'active' },
+      SecurityGroups: [target],
+    });
+  }
+  for (let i = 0; i < perService; i++) {
+    const mountTarget = hex('fsmt', i);
+    const fileSystem = hex('fs', i);
+    const id = builder.eni(vpc, {
+      groups: [target],
+      kind: 'rds',
+      description: `EFS mount target for ${fileSystem} (${mountTarget})`,
+      subnet: i % subnets,
+    });
+    managed.push({ id, fields: { RequesterId: 'amazon-elasticfilesystem' } });
+    records.MountTargets.push({
+      MountTargetId: mountTarget,
+      FileSystemId: fileSystem,
+      LifeCycleState: 'available',
+      NetworkInterfaceId: id,
+      VpcId: vpc.id,
+      SecurityGroups: [target],
+    });
+  }
+  for (let i = 0; i < perService; i++) {
+    const endpoint = hex('vpce', i);
+    const id = builder.eni(vpc, {
+      groups: [target],
+      kind: 'rds',
+      description: `VPC Endpoint Interface ${endpoint}`,
+      subnet: i % subnets,
+    });
+    managed.push({ id, fields: { RequesterId: 'amazon-vpce', InterfaceType: 'vpc_endpoint' } });
+    records.VpcEndpoints.push({
+      VpcEndpointId: endpoint,
+      VpcEndpointType: 'Interface',
+      VpcId: vpc.id,
+      State: 'available',
+      Groups: [{ GroupId: target, GroupName: DEFAULT_GROUP_NAME }],
+      NetworkInterfaceIds: [id],
+    });
+  }
+  for (let i = 0; i < perService; i++) {
+    const cluster = `cache-${pad(i)}`;
+    const id = builder.eni(vpc, {
+      groups: [target],
+      kind: 'rds',
+      description: `ElastiCache ${cluster}`,
+      subnet: i % subnets,
+    });
+    managed.push({ id, fields: { RequesterId: 'amazon-elasticache' } });
+    records.CacheClusters.push({
+      CacheClusterId: cluster,
+      CacheClusterStatus: 'available',
+      Engine: 'redis',
+      SecurityGroups: [{ SecurityGroupId: target, Status: 'active' }],
+    });
+  }
+  const state = builder.build();
+  const fields = new Map(managed.map((entry) => [entry.id, entry.fields]));
+  state.NetworkInterfaces = state.NetworkInterfaces.map((eni) => {
+    const extra = fields.get(eni.NetworkInterfaceId ?? '');
+    return extra
+      ? { ...eni, ...extra, Attachment: { ...eni.Attachment, InstanceOwnerId: extra.RequesterId ?? eni.RequesterId } }
+      : eni;
+  });
+  const subnetOf = new Map(state.NetworkInterfaces.map((eni) => [eni.NetworkInterfaceId ?? '', eni.SubnetId ?? '']));
+  for (const db of records.DBInstances) {
+    const group = db.DBSubnetGroup as { Subnets: { SubnetIdentifier: string }[] };
+    group.Subnets = group.Subnets.map((subnet) => ({
+      SubnetIdentifier: subnetOf.get(subnet.SubnetIdentifier.slice(1)) ?? '',
+    }));
+  }
+  return { ...state, ...records };
+}

@@ -10,6 +10,7 @@ import {
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
   DescribeStaleSecurityGroupsCommand,
+  DescribeTagsCommand,
   EC2Client,
   EC2ServiceException,
   ModifyNetworkInterfaceAttributeCommand,
@@ -96,6 +97,11 @@ describe('SdkEc2', () => {
         DescribeNetworkInterfacesCommand,
       ],
       ['describeSecurityGroupReferences', { GroupId: [GROUP] }, DescribeSecurityGroupReferencesCommand],
+      [
+        'describeTags',
+        { Filters: [{ Name: 'resource-id', Values: ['i-0123456789abcdef0'] }], MaxResults: 1000 },
+        DescribeTagsCommand,
+      ],
       [
         'describeManagedPrefixLists',
         { Filters: [{ Name: 'prefix-list-id', Values: ['pl-3b927c52'] }], MaxResults: 100 },

@@ -1440,6 +1440,7 @@ describe('call counting', () => {
     await ec2.describeSecurityGroups({});
     await ec2.describeNetworkInterfaces({});
     await ec2.describeSecurityGroupReferences({ GroupId: [g] });
+    await ec2.describeTags({});
     await ec2.authorizeSecurityGroupIngress({ GroupId: g, IpPermissions: rule });
     await ec2.authorizeSecurityGroupEgress({ GroupId: g, IpPermissions: rule });
     await ec2.updateSecurityGroupRuleDescriptionsIngress({ GroupId: g, IpPermissions: rule });
@@ -1460,13 +1461,14 @@ describe('call counting', () => {
       'DescribeNetworkInterfaces',
       'DescribeSecurityGroupReferences',
       'DescribeSecurityGroups',
+      'DescribeTags',
       'ModifyNetworkInterfaceAttribute',
       'RevokeSecurityGroupEgress',
       'RevokeSecurityGroupIngress',
       'UpdateSecurityGroupRuleDescriptionsEgress',
       'UpdateSecurityGroupRuleDescriptionsIngress',
     ]);
-    expect(ec2.totalCalls()).toBe(14);
+    expect(ec2.totalCalls()).toBe(15);
   });
 });
 

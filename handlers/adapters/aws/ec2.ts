@@ -15,6 +15,7 @@ import {
   DescribeSecurityGroupReferencesCommand,
   DescribeSecurityGroupsCommand,
   DescribeStaleSecurityGroupsCommand,
+  DescribeTagsCommand,
   DescribeVpcsCommand,
   type EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
@@ -60,6 +61,10 @@ export class SdkEc2 implements Ec2Port {
 
   describeStaleSecurityGroups(input: Input<'describeStaleSecurityGroups'>): Output<'describeStaleSecurityGroups'> {
     return this.send(new DescribeStaleSecurityGroupsCommand(input));
+  }
+
+  describeTags(input: Input<'describeTags'>): Output<'describeTags'> {
+    return this.send(new DescribeTagsCommand(input));
   }
 
   createSecurityGroup(input: Input<'createSecurityGroup'>): Output<'createSecurityGroup'> {

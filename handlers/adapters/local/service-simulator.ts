@@ -52,7 +52,14 @@ class LocalOwnerAdapter implements OwnerAdapter {
       .map((id) => summaries.find((eni) => eni.id === id)?.vpcId)
       .find(Boolean);
     const members = this.model.membersOf?.(ref);
-    return { ...ref, groups, ...(vpcId ? { vpcId } : {}), ...(members ? { members } : {}) };
+    const stack = this.model.stackOf?.(ref);
+    return {
+      ...ref,
+      groups,
+      ...(vpcId ? { vpcId } : {}),
+      ...(members ? { members } : {}),
+      ...(stack ? { stack } : {}),
+    };
   }
 
   async setGroups(ref: ResourceRef, groups: string[]): Promise<void> {

@@ -42,7 +42,12 @@ export const lambda = defineOwner({
   iam: {
     readOnAny: ['lambda:ListFunctions'],
     reads: [
-      { sid: 'ReadFunctionConfigurations', actions: ['lambda:GetFunctionConfiguration'], resources: [FUNCTIONS] },
+      // ListTags: the stack tag of each function on the default group (core/stacks.ts).
+      {
+        sid: 'ReadFunctionConfigurations',
+        actions: ['lambda:GetFunctionConfiguration', 'lambda:ListTags'],
+        resources: [FUNCTIONS],
+      },
     ],
     // Changing a function's VpcConfig also needs the caller's ec2:DescribeSecurityGroups, DescribeSubnets and
     // DescribeVpcs (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).

@@ -20,6 +20,7 @@ import {
   GetFunctionConfigurationCommand,
   LambdaClient,
   ListFunctionsCommand,
+  ListTagsCommand,
   ResourceNotFoundException,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -100,6 +101,24 @@ describe('Lambda', () => {
     expect(mocks.lambda.commandCalls(ListFunctionsCommand)[0]?.args[0].input.FunctionVersion).toBe('ALL');
   });
 
+  it('findUsing reads the stack of each function on the group with ListTags (ListFunctions answers no tags)', async () => {
+    const arn = 'arn:aws:lambda:us-east-1:111122223333:function:a';
+    mocks.lambda.on(ListFunctionsCommand).resolves({
+      Functions: [
+        { FunctionName: 'a', FunctionArn: arn, VpcConfig: { VpcId: VPC, SecurityGroupIds: [DEFAULT] } },
+        { FunctionName: 'c', FunctionArn: `${arn}-c`, VpcConfig: { VpcId: VPC, SecurityGroupIds: [OTHER] } },
+      ],
+    });
+    mocks.lambda
+      .on(ListTagsCommand, { Resource: arn })
+      .resolves({ Tags: { 'aws:cloudformation:stack-name': 'reports', team: 'data' } });
+    expect(await services.findUsing('lambda', VPC, DEFAULT)).toEqual([
+      { kind: 'lambda-function', id: 'a', vpcId: VPC, groups: [DEFAULT], stack: 'reports' },
+    ]);
+    // One ListTags, for the function on the group only.
+    expect(mocks.lambda.commandCalls(ListTagsCommand).map((call) => call.args[0].input)).toEqual([{ Resource: arn }]);
+  });
+
   it('setGroups replaces VpcConfig keeping the subnets and the revision; then waits for LastUpdateStatus', async () => {
     mocks.lambda
       .on(GetFunctionConfigurationCommand)
@@ -146,6 +165,25 @@ describe('Lambda', () => {
 });
 
 describe('RDS', () => {
+  it('describe names the stack from the TagList the describe answers (no extra call)', async () => {
+    mocks.rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'db1',
+          VpcSecurityGroups: [{ VpcSecurityGroupId: DEFAULT }],
+          TagList: [{ Key: 'aws:cloudformation:stack-name', Value: 'orders' }],
+        },
+      ],
+    });
+    expect(await services.describe({ kind: 'rds-instance', id: 'db1' })).toEqual({
+      kind: 'rds-instance',
+      id: 'db1',
+      groups: [DEFAULT],
+      stack: 'orders',
+    });
+    expect(mocks.rds.calls()).toHaveLength(1);
+  });
+
   it('findUsing: standalone instances as instances, cluster members as their cluster', async () => {
     mocks.rds.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [

@@ -152,15 +152,15 @@ const cases: [string, NetworkInterface, OwnerKind, string][] = [
   ],
   [
     'unknown managed',
-    managed({ InterfaceType: 'api_gateway_managed', RequesterId: 'AIDAEXAMPLE', Description: 'something else' }),
+    managed({ InterfaceType: 'future_service_managed', RequesterId: 'AIDAEXAMPLE', Description: 'something else' }),
     'other-managed',
-    'interface managed by AIDAEXAMPLE (type api_gateway_managed, "something else")',
+    'interface managed by AIDAEXAMPLE (type future_service_managed, "something else")',
   ],
   [
     'unknown managed, no requester or description',
-    managed({ InterfaceType: 'transit_gateway' }),
+    managed({ InterfaceType: 'future_service_managed' }),
     'other-managed',
-    'interface managed by another service (type transit_gateway)',
+    'interface managed by another service (type future_service_managed)',
   ],
   [
     'requester-managed "interface" attached to an instance (not ours to move)',
@@ -274,5 +274,84 @@ describe('classifyInterface: the owning resource', () => {
     expect(endpoint.unmovable).toMatch(/take no security groups/);
     expect(classifyInterface(managed({ InterfaceType: 'nat_gateway' })).unmovable).toMatch(/NAT gateway/);
     expect(classifyInterface(managed({ Description: 'ELB my-classic-lb' })).mover).toBeUndefined();
+  });
+});
+
+/**
+ * Every InterfaceType of https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NetworkInterface.html (and the
+ * SDK's NetworkInterfaceType): moved, or blocked with what it is and what to do. Descriptions and requesters as those
+ * services write them where known.
+ */
+describe('classifyInterface: every interface type', () => {
+  const plannable = (eni: NetworkInterface) =>
+    classifyInterface(eni, { accountId: '111122223333', region: 'us-east-1' });
+
+  it.each([
+    ['interface', { InterfaceType: 'interface', Attachment: { InstanceId: 'i-0abc' } }],
+    ['efa', { InterfaceType: 'efa', Attachment: { InstanceId: 'i-0abc' } }],
+    ['efa-only', { InterfaceType: 'efa-only', Attachment: { InstanceId: 'i-0abc' } }],
+    ['trunk (attached to a container instance)', { InterfaceType: 'trunk', Attachment: { InstanceId: 'i-0abc' } }],
+  ] as [string, NetworkInterface][])('the account’s own %s interface moves through EC2', (_type, eni) => {
+    expect(plannable({ RequesterManaged: false, ...eni }).mover).toBe('ec2-modify-network-interface');
+  });
+
+  it.each([
+    [
+      'lambda',
+      { InterfaceType: 'lambda', Description: 'AWS Lambda VPC ENI-orders-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d' },
+    ],
+    ['load_balancer', { InterfaceType: 'load_balancer', Description: 'ELB app/web/50dc6c495c0c9188' }],
+    ['network_load_balancer', { InterfaceType: 'network_load_balancer', Description: 'ELB net/tcp/50dc6c495c0c9188' }],
+    ['vpc_endpoint', { InterfaceType: 'vpc_endpoint', Description: 'VPC Endpoint Interface vpce-0a1b2c3d4e5f60718' }],
+  ] as [string, NetworkInterface][])('%s moves through its owner service', (_type, eni) => {
+    expect(plannable(managed(eni)).mover).toBe('service');
+  });
+
+  it.each([
+    [
+      'natGateway',
+      { InterfaceType: 'natGateway', Description: 'Interface for NAT Gateway nat-0aaa' },
+      /takes no security groups/,
+    ],
+    [
+      'gateway_load_balancer',
+      { InterfaceType: 'gateway_load_balancer', Description: 'ELB gwy/fw/50dc6c495c0c9188' },
+      /no security groups/,
+    ],
+    [
+      'gateway_load_balancer_endpoint',
+      { InterfaceType: 'gateway_load_balancer_endpoint', Description: 'VPC Endpoint Interface vpce-0a1b2c3d4e5f60718' },
+      /take no security groups/,
+    ],
+    [
+      'transit_gateway',
+      {
+        InterfaceType: 'transit_gateway',
+        Description: 'Network Interface for Transit Gateway Attachment tgw-attach-0a1b',
+      },
+      /transit gateway attachment takes no security groups/,
+    ],
+  ] as [string, NetworkInterface, RegExp][])('%s is blocked: it takes no security groups', (_type, eni, why) => {
+    const owner = plannable(managed(eni));
+    expect(owner.mover).toBeUndefined();
+    expect(owner.unmovable).toMatch(why);
+  });
+
+  it.each([
+    ['branch', 'ENI trunking', /aws ecs update-service --network-configuration/],
+    ['api_gateway_managed', 'API Gateway VPC link', /aws apigatewayv2 create-vpc-link/],
+    ['ec2_instance_connect_endpoint', 'EC2 Instance Connect Endpoint', /aws ec2 modify-instance-connect-endpoint/],
+    ['quicksight', 'QuickSight VPC connection', /aws quicksight update-vpc-connection/],
+    ['aws_codestar_connections_managed', 'CodeConnections', /aws codestar-connections update-host/],
+    ['iot_rules_managed', 'IoT Core rule VPC destination', /aws iot create-topic-rule-destination/],
+    ['global_accelerator_managed', 'Global Accelerator', /endpoint/],
+    ['evs', 'Elastic VMware Service', /EVS environment/],
+  ])('%s is blocked, saying what it is and what to do', (type, what, fix) => {
+    const owner = plannable(managed({ InterfaceType: type, RequesterId: '123456789012', Description: 'desc' }));
+    expect(owner.mover).toBeUndefined();
+    expect(owner.label).toContain(what);
+    expect(owner.label).toContain('requester 123456789012, "desc"');
+    expect(owner.unmovable).toBeTruthy();
+    expect(owner.fix).toMatch(fix);
   });
 });

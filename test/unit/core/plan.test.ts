@@ -465,3 +465,48 @@ describe('replacement rules and group swaps', () => {
     expect(replacementName('x'.repeat(400))).toHaveLength(255);
   });
 });
+
+describe('interfaces of services this version does not move (issue 11: other interface types)', () => {
+  it('blocks with what the interface is and the command that moves it, and names no copy that will not exist', () => {
+    const eic: NetworkInterface = {
+      NetworkInterfaceId: 'eni-0a000000000000009',
+      VpcId: VPC,
+      InterfaceType: 'ec2_instance_connect_endpoint',
+      RequesterManaged: true,
+      RequesterId: '123456789012',
+      Groups: [{ GroupId: D }],
+    };
+    const plan = planRemediation(baseInventory({ members: [eic] }), { remediationId: 'rem-1' });
+    expect(plan.status).toBe('blocked');
+    expect(plan.reasons).toEqual([
+      'eni-0a000000000000009 belongs to an EC2 Instance Connect Endpoint (requester 123456789012): its groups change with ModifyInstanceConnectEndpoint, which this version does not call. Run aws ec2 modify-instance-connect-endpoint --instance-connect-endpoint-id <eice-…> --security-group-ids a group of its own holding the rules it needs from the default group (and its other groups). Then run the remediation again.',
+    ]);
+  });
+});
+
+describe('stacks in the plan (issue 11)', () => {
+  const STACK = 'aws:cloudformation:stack-name';
+  it('records the stacks of moved interfaces (own tag, else the instance) and of twinned referencing groups', () => {
+    const tagged = { ...instance('eni-0a000000000000002', [D]), TagSet: [{ Key: STACK, Value: 'eni-stack' }] };
+    const referencing = {
+      ...group('sg-0b000000000000001', 'web', [
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: D }] },
+      ]),
+      Tags: [{ Key: STACK, Value: 'network' }],
+    };
+    const unrelated = { ...group('sg-0b000000000000002', 'other'), Tags: [{ Key: STACK, Value: 'elsewhere' }] };
+    const plan = planRemediation(
+      baseInventory({
+        members: [instance('eni-0a000000000000001', [D], 'i-0c000000000000001'), tagged],
+        instanceStacks: { 'i-0c000000000000001': 'web-app', 'i-0a000000000000002': 'instance-stack' },
+        referencingGroups: [referencing, unrelated],
+      }),
+      { remediationId: 'rem-1' },
+    );
+    expect(plan.stacks?.map((use) => [use.stackName, use.interfaces, use.groups])).toEqual([
+      ['eni-stack', ['i-0a000000000000002 (eni-0a000000000000002)'], []],
+      ['network', [], ['sg-0b000000000000001']],
+      ['web-app', ['i-0c000000000000001 (eni-0a000000000000001)'], []],
+    ]);
+  });
+});

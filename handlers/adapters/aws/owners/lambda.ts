@@ -6,9 +6,11 @@ import {
   GetFunctionConfigurationCommand,
   LambdaClient,
   ListFunctionsCommand,
+  ListTagsCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import { stackEntry } from '../../../core/stacks.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { ResourceMoveFailedError } from '../../owner-services.ts';
 import { explainingSend } from '../sdk-errors.ts';
@@ -37,12 +39,22 @@ export class SdkLambdaOwner implements OwnerAdapter {
           id: published ? `${fn.FunctionName}:${published}` : fn.FunctionName,
           vpcId,
           groups,
-          ...(published ? { publishedVersion: published } : {}),
+          ...(published ? { publishedVersion: published } : await this.stackOf(fn.FunctionArn)),
         });
       }
       marker = page.NextMarker;
     } while (marker);
     return found;
+  }
+
+  /**
+   * The function's stack: ListFunctions answers no tags, so one ListTags per function on the default group (few; on
+   * the control-plane bucket, docs/decisions.md "Stacks (issue 11)").
+   * https://docs.aws.amazon.com/lambda/latest/api/API_ListTags.html
+   */
+  private async stackOf(functionArn: string | undefined): Promise<{ stack?: string }> {
+    if (!functionArn) return {};
+    return stackEntry((await this.send(new ListTagsCommand({ Resource: functionArn }))).Tags);
   }
 
   async describe({ id }: ResourceRef): Promise<ResourceState | undefined> {

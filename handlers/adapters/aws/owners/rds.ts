@@ -10,6 +10,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import { stackEntry } from '../../../core/stacks.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
 import type { SdkOwnerConfig } from './config.ts';
@@ -33,7 +34,13 @@ export class SdkRdsOwner implements OwnerAdapter {
         // A cluster member's groups are the cluster's: move the cluster.
         if (instance.DBClusterIdentifier) clusters.add(instance.DBClusterIdentifier);
         else if (instance.DBInstanceIdentifier)
-          found.push({ kind: 'rds-instance', id: instance.DBInstanceIdentifier, vpcId, groups });
+          found.push({
+            kind: 'rds-instance',
+            id: instance.DBInstanceIdentifier,
+            vpcId,
+            groups,
+            ...stackEntry(instance.TagList),
+          });
       }
       marker = page.Marker;
     } while (marker);
@@ -45,9 +52,15 @@ export class SdkRdsOwner implements OwnerAdapter {
   }
 
   async describe({ kind, id }: ResourceRef): Promise<ResourceState | undefined> {
-    const refs = await this.groupRefs(kind, id);
-    if (!refs) return undefined;
-    return { kind, id, groups: refs.map((g) => g.VpcSecurityGroupId ?? '') };
+    const record = await this.record(kind, id);
+    if (!record?.VpcSecurityGroups) return undefined;
+    // TagList comes with the describe (no extra call): the stack tag names its stack (core/stacks.ts).
+    return {
+      kind,
+      id,
+      groups: record.VpcSecurityGroups.map((g) => g.VpcSecurityGroupId ?? ''),
+      ...stackEntry(record.TagList),
+    };
   }
 
   async setGroups({ kind, id }: ResourceRef, groups: string[]): Promise<void> {
@@ -62,15 +75,15 @@ export class SdkRdsOwner implements OwnerAdapter {
   }
 
   async settled({ kind, id }: ResourceRef): Promise<boolean> {
-    return ((await this.groupRefs(kind, id)) ?? []).every((g) => g.Status === undefined || g.Status === 'active');
+    return ((await this.record(kind, id))?.VpcSecurityGroups ?? []).every(
+      (g) => g.Status === undefined || g.Status === 'active',
+    );
   }
 
-  private async groupRefs(kind: ResourceRef['kind'], id: string) {
+  private async record(kind: ResourceRef['kind'], id: string) {
     return kind === 'rds-instance'
       ? (await this.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]
-          ?.VpcSecurityGroups
-      : (await this.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]
-          ?.VpcSecurityGroups;
+      : (await this.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
   }
 }
 

@@ -1,6 +1,7 @@
 /** Interface VPC endpoints over the SDK: ModifyVpcEndpoint adds and removes groups, at once. */
 import { DescribeVpcEndpointsCommand, EC2Client, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import { stackEntry } from '../../../core/stacks.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
 import type { SdkOwnerConfig } from './config.ts';
@@ -20,6 +21,8 @@ export class SdkVpcEndpointOwner implements OwnerAdapter {
       id,
       groups: (endpoint.Groups ?? []).map((g) => g.GroupId ?? ''),
       ...(endpoint.VpcId ? { vpcId: endpoint.VpcId } : {}),
+      // Tags come with the describe (no extra call): the stack tag names its stack (core/stacks.ts).
+      ...stackEntry(endpoint.Tags),
     };
   }
 

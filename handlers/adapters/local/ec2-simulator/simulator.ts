@@ -16,6 +16,7 @@ import type {
   StaleIpPermission,
   StaleSecurityGroup,
   Tag,
+  TagDescription,
   Vpc,
 } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
@@ -51,6 +52,7 @@ export type Ec2Action =
   | 'DescribeStaleSecurityGroups'
   | 'DescribeVpcs'
   | 'DescribeManagedPrefixLists'
+  | 'DescribeTags'
   | 'CreateSecurityGroup'
   | 'DeleteSecurityGroup'
   | 'AuthorizeSecurityGroupIngress'
@@ -117,6 +119,8 @@ const DEFAULT_ACCOUNT_ID = '123456789012';
 const DEFAULT_REGION = 'us-east-1';
 
 const PREFIX_LIST_FILTERS = new Set(['owner-id', 'prefix-list-id', 'prefix-list-name']);
+
+const TAG_FILTERS = new Set(['key', 'resource-id', 'resource-type', 'value']);
 
 const GROUP_FILTERS = new Set([
   'description',
@@ -534,6 +538,58 @@ export class Ec2Simulator implements Ec2Port {
    * the AWS-managed ones). Filters `owner-id`, `prefix-list-id`, `prefix-list-name`; `MaxResults` 1-100; an unknown id
    * in `PrefixListIds` fails the call (InvalidPrefixListID.NotFound), a filter on one matches nothing.
    */
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html — the tags of this account's security
+   * groups (`security-group`) and interfaces (`network-interface`), and the rows of the state's `Tags` (`aws ec2
+   * describe-tags` output: the instances' tags, which the simulator has no other record of); filters `key`,
+   * `resource-id`, `resource-type`, `value`; MaxResults 5-1000.
+   */
+  describeTags(input: Input<'describeTags'>): Promise<Output<'describeTags'>> {
+    return this.call('DescribeTags', input, (request) => {
+      const rows: TagDescription[] = [];
+      for (const group of this.groups.values()) {
+        if (!this.isOwn(group)) continue;
+        for (const tag of group.Tags ?? [])
+          rows.push({
+            Key: tag.Key,
+            ResourceId: group.GroupId,
+            ResourceType: 'security-group',
+            Value: tag.Value ?? '',
+          });
+      }
+      for (const eni of this.interfaces.values()) {
+        if (!this.ownsInterface(eni)) continue;
+        for (const tag of eni.raw.TagSet ?? [])
+          rows.push({ Key: tag.Key, ResourceId: eni.id, ResourceType: 'network-interface', Value: tag.Value ?? '' });
+      }
+      if (Array.isArray(this.extras.Tags)) rows.push(...(this.extras.Tags as TagDescription[]));
+      const matches = compileFilters(
+        request?.Filters,
+        (row: TagDescription, name) =>
+          name === 'key'
+            ? str(row.Key)
+            : name === 'resource-id'
+              ? str(row.ResourceId)
+              : name === 'resource-type'
+                ? str(row.ResourceType)
+                : name === 'value'
+                  ? str(row.Value)
+                  : undefined,
+        TAG_FILTERS,
+      );
+      const { page, nextToken } = paginate(rows.filter(matches), {
+        action: 'DescribeTags',
+        query: { filters: request?.Filters ?? [] },
+        maxResults: request?.MaxResults,
+        nextToken: request?.NextToken,
+        maxResultsRange: [5, 1000],
+      });
+      const output: { Tags: TagDescription[]; NextToken?: string } = { Tags: structuredClone(page) };
+      if (nextToken !== undefined) output.NextToken = nextToken;
+      return output;
+    });
+  }
+
   describeManagedPrefixLists(
     input: Input<'describeManagedPrefixLists'>,
   ): Promise<Output<'describeManagedPrefixLists'>> {

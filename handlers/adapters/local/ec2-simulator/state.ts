@@ -102,6 +102,17 @@ const stateSchema = z.looseObject({
   PrefixLists: z.array(prefixList).optional(),
   Quotas: z.array(serviceQuota).optional(),
   VpcPeeringConnections: z.array(peeringConnectionSchema).optional(),
+  /** `aws ec2 describe-tags` output: the tags of resources the simulator has no record of (instances). */
+  Tags: z
+    .array(
+      z.looseObject({
+        Key: z.string(),
+        ResourceId: z.string().min(1, 'must not be empty'),
+        ResourceType: z.string().optional(),
+        Value: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 
 export type ParsedState = z.infer<typeof stateSchema>;

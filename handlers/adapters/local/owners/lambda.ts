@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import { stackEntry } from '../../../core/stacks.ts';
 import type { Ec2Simulator } from '../ec2-simulator.ts';
 import { fail, type LocalOwner, type LocalOwnerModel, managedInterfaces } from './model.ts';
 
@@ -16,6 +17,11 @@ const functionRecord = z.looseObject({
     .looseObject({ VpcId: z.string().optional(), SecurityGroupIds: z.array(z.string()).optional() })
     .optional(),
   LastUpdateStatus: z.string().optional(),
+  /**
+   * The function's tags as `aws lambda list-tags` answers them (a map), merged into its record: list-functions does
+   * not answer tags. The `aws:cloudformation:stack-name` tag names its stack (core/stacks.ts).
+   */
+  Tags: z.record(z.string(), z.string()).optional(),
 });
 const records = z.looseObject({ Functions: z.array(functionRecord).optional() });
 type Records = z.infer<typeof records>;
@@ -46,7 +52,7 @@ class LocalLambda implements LocalOwnerModel {
           id: published ? `${fn.FunctionName}:${published}` : fn.FunctionName,
           vpcId,
           groups: [...(fn.VpcConfig?.SecurityGroupIds ?? [])],
-          ...(published ? { publishedVersion: published } : {}),
+          ...(published ? { publishedVersion: published } : stackEntry(fn.Tags)),
         };
       });
   }
@@ -54,6 +60,10 @@ class LocalLambda implements LocalOwnerModel {
   groupsOf(ref: ResourceRef): string[] | undefined {
     const fn = this.fn(ref.id);
     return fn ? [...(fn.VpcConfig?.SecurityGroupIds ?? [])] : undefined;
+  }
+
+  stackOf(ref: ResourceRef): string | undefined {
+    return stackEntry(this.fn(ref.id)?.Tags).stack;
   }
 
   interfacesOf(ref: ResourceRef): string[] {

@@ -17,6 +17,8 @@ export interface LocalOwnerModel {
   interfacesOf(ref: ResourceRef): string[];
   /** The resource's VPC, for services whose records name it; otherwise its interfaces' VPC. */
   vpcOf?(ref: ResourceRef): string | undefined;
+  /** The CloudFormation stack of the resource, where the service's describe answers tags (core/stacks.ts). */
+  stackOf?(ref: ResourceRef): string | undefined;
   /** The members a describe answers with (an ElastiCache replication group's nodes). */
   membersOf?(ref: ResourceRef): string[] | undefined;
   /**

@@ -6,14 +6,18 @@
  */
 import * as z from 'zod';
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
+import { stackEntry } from '../../../core/stacks.ts';
 import type { Ec2Simulator } from '../ec2-simulator.ts';
 import { fail, type LocalOwner, type LocalOwnerModel } from './model.ts';
 
+/** TagList, as describe-db-instances / describe-db-clusters answer it: the stack tag names the stack (core/stacks.ts). */
+const tagList = z.array(z.looseObject({ Key: z.string(), Value: z.string().optional() }));
 const vpcGroupRefs = z.array(z.looseObject({ VpcSecurityGroupId: z.string(), Status: z.string().optional() }));
 const dbInstance = z.looseObject({
   DBInstanceIdentifier: z.string().min(1),
   DBClusterIdentifier: z.string().optional(),
   VpcSecurityGroups: vpcGroupRefs.optional(),
+  TagList: tagList.optional(),
   DBSubnetGroup: z
     .looseObject({
       VpcId: z.string().optional(),
@@ -24,6 +28,7 @@ const dbInstance = z.looseObject({
 const dbCluster = z.looseObject({
   DBClusterIdentifier: z.string().min(1),
   VpcSecurityGroups: vpcGroupRefs.optional(),
+  TagList: tagList.optional(),
   DBClusterMembers: z.array(z.looseObject({ DBInstanceIdentifier: z.string() })).optional(),
 });
 const records = z.looseObject({
@@ -50,13 +55,25 @@ class LocalRds implements LocalOwnerModel {
       if (instance.DBSubnetGroup?.VpcId !== vpcId || instance.DBClusterIdentifier) continue;
       const groups = (instance.VpcSecurityGroups ?? []).map((ref) => ref.VpcSecurityGroupId);
       if (groups.includes(groupId))
-        found.push({ kind: 'rds-instance', id: instance.DBInstanceIdentifier, vpcId, groups });
+        found.push({
+          kind: 'rds-instance',
+          id: instance.DBInstanceIdentifier,
+          vpcId,
+          groups,
+          ...stackEntry(instance.TagList),
+        });
     }
     for (const cluster of this.records.DBClusters ?? []) {
       const inVpc = this.clusterInstances(cluster.DBClusterIdentifier).some((i) => i.DBSubnetGroup?.VpcId === vpcId);
       const groups = (cluster.VpcSecurityGroups ?? []).map((ref) => ref.VpcSecurityGroupId);
       if (inVpc && groups.includes(groupId))
-        found.push({ kind: 'rds-cluster', id: cluster.DBClusterIdentifier, vpcId, groups });
+        found.push({
+          kind: 'rds-cluster',
+          id: cluster.DBClusterIdentifier,
+          vpcId,
+          groups,
+          ...stackEntry(cluster.TagList),
+        });
     }
     return found;
   }
@@ -67,6 +84,14 @@ class LocalRds implements LocalOwnerModel {
         ? (this.records.DBInstances ?? []).find((i) => i.DBInstanceIdentifier === ref.id)
         : this.cluster(ref.id);
     return record ? (record.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId) : undefined;
+  }
+
+  stackOf(ref: ResourceRef): string | undefined {
+    const record =
+      ref.kind === 'rds-instance'
+        ? (this.records.DBInstances ?? []).find((i) => i.DBInstanceIdentifier === ref.id)
+        : this.cluster(ref.id);
+    return stackEntry(record?.TagList).stack;
   }
 
   interfacesOf(ref: ResourceRef): string[] {
