@@ -53,7 +53,6 @@ const OWNER_KIND_WORDS: Record<OwnerKind, string> = {
   'ec2-instance': 'EC2 instance',
   'detached-interface': 'not attached',
   'nat-gateway': 'NAT gateway',
-  'ecs-task': 'ECS task',
   'other-managed': 'other service',
   ...SERVICE_OWNER_WORDS,
 };

@@ -23,7 +23,7 @@ export type { OwnerContext } from './owners/index.ts';
 const DESCRIPTION_MAX_CHARS = 255;
 
 /** Owners of the account's own interfaces, and requester-managed kinds no owner service moves. */
-type Ec2OwnerKind = 'ec2-instance' | 'detached-interface' | 'nat-gateway' | 'ecs-task' | 'other-managed';
+type Ec2OwnerKind = 'ec2-instance' | 'detached-interface' | 'nat-gateway' | 'other-managed';
 
 export type OwnerKind = Ec2OwnerKind | ServiceOwnerKind;
 
@@ -75,9 +75,6 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
       label: `NAT gateway ${description.replace(/^Interface for NAT Gateway /, '')}`.trim(),
       unmovable: 'a NAT gateway takes no security groups',
     };
-  }
-  if (description.startsWith('arn:aws') && description.includes(':ecs:')) {
-    return { kind: 'ecs-task', label: `ECS task ${description}` };
   }
   return {
     kind: 'other-managed',

@@ -31,6 +31,11 @@ export interface ResourceState extends ResourceRef {
    * describe answers tags: the stack's template still names the default group, and its next update puts it back.
    */
   stack?: string;
+  /**
+   * Why no API can move this resource off its groups and the exact change a person makes instead (an ECS task started
+   * on its own): the plan is blocked with it, whatever its groups.
+   */
+  blocked?: string;
 }
 
 /** "Lambda function my-fn", "load balancer arn:aws:elasticloadbalancing:…". */

@@ -49,6 +49,11 @@ const PLAN_READS = [
 /** The owners of requester-managed interfaces: reading their groups (infra/services-policy.ts). */
 const SERVICES_READ = [
   'ec2:DescribeVpcEndpoints',
+  'ecs:DescribeServices',
+  'ecs:DescribeTasks',
+  'ecs:ListClusters',
+  'ecs:ListServices',
+  'ecs:ListTasks',
   'elasticache:DescribeCacheClusters',
   'elasticache:DescribeReplicationGroups',
   'elasticfilesystem:DescribeMountTargetSecurityGroups',
@@ -66,6 +71,7 @@ const SERVICES_MOVE = [
   'ec2:DescribeSubnets',
   'ec2:DescribeVpcs',
   'ec2:ModifyVpcEndpoint',
+  'ecs:UpdateService',
   'elasticache:ModifyCacheCluster',
   'elasticache:ModifyReplicationGroup',
   'elasticfilesystem:ModifyMountTargetSecurityGroups',
@@ -229,7 +235,13 @@ describe('EC2 changes carry their conditions', () => {
         for (const action of actionsOf(statement)) {
           expect(
             action.startsWith('ec2:Describe') ||
-              ['elasticloadbalancing:DescribeLoadBalancers', 'lambda:ListFunctions'].includes(action),
+              [
+                'ecs:ListClusters',
+                'ecs:ListServices',
+                'ecs:ListTasks',
+                'elasticloadbalancing:DescribeLoadBalancers',
+                'lambda:ListFunctions',
+              ].includes(action),
             action,
           ).toBe(true);
         }
@@ -247,6 +259,7 @@ describe('EC2 changes carry their conditions', () => {
       'ec2:ModifyVpcEndpoint': [':ec2:*:', '/*'],
       'elasticache:ModifyReplicationGroup': [':elasticache:*:', ':replicationgroup:*'],
       'elasticache:ModifyCacheCluster': [':elasticache:*:', ':cluster:*'],
+      'ecs:UpdateService': [':ecs:*:', ':service/*'],
     };
     for (const [action, parts] of Object.entries(expected)) {
       const statements = withAction(action);

@@ -5,6 +5,7 @@
  * that lacks it (docs/decisions.md, "One registry of owners").
  */
 import type { NetworkInterface } from '../ec2-shapes.ts';
+import { ecs } from './ecs.ts';
 import { efs } from './efs.ts';
 import { elasticache } from './elasticache.ts';
 import { elbv2 } from './elbv2.ts';
@@ -20,7 +21,7 @@ import type {
 } from './types.ts';
 import { vpcEndpoints } from './vpc-endpoints.ts';
 
-export type OwnerService = 'lambda' | 'rds' | 'elbv2' | 'efs' | 'vpc-endpoints' | 'elasticache';
+export type OwnerService = 'lambda' | 'rds' | 'elbv2' | 'efs' | 'vpc-endpoints' | 'elasticache' | 'ecs';
 
 /**
  * In recognition order: the first module that recognises an interface owns it (the modules' tests are disjoint, so
@@ -33,6 +34,7 @@ export const OWNERS = {
   efs,
   'vpc-endpoints': vpcEndpoints,
   elasticache,
+  ecs,
 } satisfies { [Service in OwnerService]: OwnerModule<Service> };
 
 type Owners = typeof OWNERS;
@@ -103,6 +105,11 @@ export function moveBucketOf(action: string): { key: string; refillPerSecond: nu
       return { key: module.rateLimit.key, refillPerSecond: module.rateLimit.refillPerSecond / move.callsPerMove };
   }
   return undefined;
+}
+
+/** What moving a resource of `kind` does besides changing its groups, when it does more (an ECS deployment). */
+export function moveNoticeOf(kind: ResourceKind): string | undefined {
+  return kindInfo(kind).moveNotice;
 }
 
 /** The owner kinds' words on the "By owner" line. */

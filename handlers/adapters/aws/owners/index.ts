@@ -5,6 +5,7 @@
 import type { OwnerService } from '../../../core/owners/index.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import type { SdkOwnerConfig } from './config.ts';
+import { sdkEcsOwner } from './ecs.ts';
 import { sdkMountTargetOwner } from './efs.ts';
 import { sdkElastiCacheOwner } from './elasticache.ts';
 import { sdkLoadBalancerOwner } from './elbv2.ts';
@@ -19,6 +20,7 @@ export const SDK_OWNERS = {
   efs: sdkMountTargetOwner,
   'vpc-endpoints': sdkVpcEndpointOwner,
   elasticache: sdkElastiCacheOwner,
+  ecs: sdkEcsOwner,
 } satisfies Record<OwnerService, (config: SdkOwnerConfig) => OwnerAdapter>;
 
 export type { SdkOwnerConfig } from './config.ts';

@@ -3,6 +3,7 @@
  * compile error. In registry order: the state file's records are checked in this order.
  */
 import type { OwnerService } from '../../../core/owners/index.ts';
+import { localEcs } from './ecs.ts';
 import { localMountTargets } from './efs.ts';
 import { localElastiCache } from './elasticache.ts';
 import { localLoadBalancers } from './elbv2.ts';
@@ -18,4 +19,5 @@ export const LOCAL_OWNERS = {
   efs: localMountTargets,
   'vpc-endpoints': localVpcEndpoints,
   elasticache: localElastiCache,
+  ecs: localEcs,
 } satisfies Record<OwnerService, LocalOwner<unknown>>;

@@ -25,6 +25,14 @@ export interface LocalOwnerModel {
   setGroups(ref: ResourceRef, groups: string[], unknown: string[]): void;
   findUsing?(vpcId: string, groupId: string): ResourceState[];
   resolveMember?(member: string): ResourceRef | undefined;
+  /** Why the resource cannot move and what to do instead (an ECS task started on its own); see ResourceState. */
+  blockedOf?(ref: ResourceRef): string | undefined;
+  /**
+   * Whether the last change has applied, for services that take time (an ECS deployment): advances the change one
+   * step, failing it when `fail` (the simulator's hook) says so; throws ResourceMoveFailed when it failed. Absent: at
+   * once.
+   */
+  settled?(ref: ResourceRef, fail: boolean): boolean;
 }
 
 export interface LocalOwner<Records> {
