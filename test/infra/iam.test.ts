@@ -48,6 +48,10 @@ const PLAN_READS = [
 ];
 /** The owners of requester-managed interfaces: reading their groups (infra/services-policy.ts). */
 const SERVICES_READ = [
+  'batch:DescribeComputeEnvironments',
+  'codebuild:BatchGetProjects',
+  'codebuild:ListProjects',
+  'dms:DescribeReplicationInstances',
   'ec2:DescribeVpcEndpoints',
   'ecs:DescribeServices',
   'ecs:DescribeTasks',
@@ -63,10 +67,14 @@ const SERVICES_READ = [
   'lambda:ListFunctions',
   'rds:DescribeDBClusters',
   'rds:DescribeDBInstances',
+  'redshift:DescribeClusters',
 ];
 /** …and moving them: one change per service, plus the describes Lambda requires for a VpcConfig change. */
 const SERVICES_MOVE = [
   ...SERVICES_READ,
+  'batch:UpdateComputeEnvironment',
+  'codebuild:UpdateProject',
+  'dms:ModifyReplicationInstance',
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeSubnets',
   'ec2:DescribeVpcs',
@@ -79,6 +87,7 @@ const SERVICES_MOVE = [
   'lambda:UpdateFunctionConfiguration',
   'rds:ModifyDBCluster',
   'rds:ModifyDBInstance',
+  'redshift:ModifyCluster',
 ];
 
 /** What each handler calls (read off handlers/steps/*.ts and the adapters), the IAM design in one table. */
@@ -236,6 +245,9 @@ describe('EC2 changes carry their conditions', () => {
           expect(
             action.startsWith('ec2:Describe') ||
               [
+                'batch:DescribeComputeEnvironments',
+                'codebuild:ListProjects',
+                'dms:DescribeReplicationInstances',
                 'ecs:ListClusters',
                 'ecs:ListServices',
                 'ecs:ListTasks',
@@ -260,6 +272,10 @@ describe('EC2 changes carry their conditions', () => {
       'elasticache:ModifyReplicationGroup': [':elasticache:*:', ':replicationgroup:*'],
       'elasticache:ModifyCacheCluster': [':elasticache:*:', ':cluster:*'],
       'ecs:UpdateService': [':ecs:*:', ':service/*'],
+      'redshift:ModifyCluster': [':redshift:*:', ':cluster:*'],
+      'dms:ModifyReplicationInstance': [':dms:*:', ':rep:*'],
+      'codebuild:UpdateProject': [':codebuild:*:', ':project/*'],
+      'batch:UpdateComputeEnvironment': [':batch:*:', ':compute-environment/*'],
     };
     for (const [action, parts] of Object.entries(expected)) {
       const statements = withAction(action);

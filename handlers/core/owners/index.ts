@@ -5,12 +5,16 @@
  * that lacks it (docs/decisions.md, "One registry of owners").
  */
 import type { NetworkInterface } from '../ec2-shapes.ts';
+import { batch } from './batch.ts';
+import { codebuild } from './codebuild.ts';
+import { dms } from './dms.ts';
 import { ecs } from './ecs.ts';
 import { efs } from './efs.ts';
 import { elasticache } from './elasticache.ts';
 import { elbv2 } from './elbv2.ts';
 import { lambda } from './lambda.ts';
 import { rds } from './rds.ts';
+import { redshift } from './redshift.ts';
 import type {
   FoundResource,
   OwnerContext,
@@ -21,7 +25,18 @@ import type {
 } from './types.ts';
 import { vpcEndpoints } from './vpc-endpoints.ts';
 
-export type OwnerService = 'lambda' | 'rds' | 'elbv2' | 'efs' | 'vpc-endpoints' | 'elasticache' | 'ecs';
+export type OwnerService =
+  | 'lambda'
+  | 'rds'
+  | 'elbv2'
+  | 'efs'
+  | 'vpc-endpoints'
+  | 'elasticache'
+  | 'ecs'
+  | 'redshift'
+  | 'dms'
+  | 'codebuild'
+  | 'batch';
 
 /**
  * In recognition order: the first module that recognises an interface owns it (the modules' tests are disjoint, so
@@ -35,6 +50,10 @@ export const OWNERS = {
   'vpc-endpoints': vpcEndpoints,
   elasticache,
   ecs,
+  redshift,
+  dms,
+  codebuild,
+  batch,
 } satisfies { [Service in OwnerService]: OwnerModule<Service> };
 
 type Owners = typeof OWNERS;

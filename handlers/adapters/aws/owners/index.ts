@@ -4,13 +4,17 @@
  */
 import type { OwnerService } from '../../../core/owners/index.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
+import { sdkBatchOwner } from './batch.ts';
+import { sdkCodeBuildOwner } from './codebuild.ts';
 import type { SdkOwnerConfig } from './config.ts';
+import { sdkDmsOwner } from './dms.ts';
 import { sdkEcsOwner } from './ecs.ts';
 import { sdkMountTargetOwner } from './efs.ts';
 import { sdkElastiCacheOwner } from './elasticache.ts';
 import { sdkLoadBalancerOwner } from './elbv2.ts';
 import { sdkLambdaOwner } from './lambda.ts';
 import { sdkRdsOwner } from './rds.ts';
+import { sdkRedshiftOwner } from './redshift.ts';
 import { sdkVpcEndpointOwner } from './vpc-endpoints.ts';
 
 export const SDK_OWNERS = {
@@ -21,6 +25,10 @@ export const SDK_OWNERS = {
   'vpc-endpoints': sdkVpcEndpointOwner,
   elasticache: sdkElastiCacheOwner,
   ecs: sdkEcsOwner,
+  redshift: sdkRedshiftOwner,
+  dms: sdkDmsOwner,
+  codebuild: sdkCodeBuildOwner,
+  batch: sdkBatchOwner,
 } satisfies Record<OwnerService, (config: SdkOwnerConfig) => OwnerAdapter>;
 
 export type { SdkOwnerConfig } from './config.ts';

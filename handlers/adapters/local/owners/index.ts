@@ -3,6 +3,9 @@
  * compile error. In registry order: the state file's records are checked in this order.
  */
 import type { OwnerService } from '../../../core/owners/index.ts';
+import { localBatch } from './batch.ts';
+import { localCodeBuild } from './codebuild.ts';
+import { localDms } from './dms.ts';
 import { localEcs } from './ecs.ts';
 import { localMountTargets } from './efs.ts';
 import { localElastiCache } from './elasticache.ts';
@@ -10,6 +13,7 @@ import { localLoadBalancers } from './elbv2.ts';
 import { localLambda } from './lambda.ts';
 import type { LocalOwner } from './model.ts';
 import { localRds } from './rds.ts';
+import { localRedshift } from './redshift.ts';
 import { localVpcEndpoints } from './vpc-endpoints.ts';
 
 export const LOCAL_OWNERS = {
@@ -20,4 +24,8 @@ export const LOCAL_OWNERS = {
   'vpc-endpoints': localVpcEndpoints,
   elasticache: localElastiCache,
   ecs: localEcs,
+  redshift: localRedshift,
+  dms: localDms,
+  codebuild: localCodeBuild,
+  batch: localBatch,
 } satisfies Record<OwnerService, LocalOwner<unknown>>;

@@ -53,3 +53,28 @@ export function managedInterfaces(ec2: Ec2Simulator, test: (description: string)
     .filter((eni) => eni.requesterManaged && test(eni.description))
     .map((eni) => eni.id);
 }
+
+/**
+ * The requester-managed interfaces with `description` in `vpcId` whose groups are `groups` (in any order): the
+ * interfaces of a resource its interfaces do not name (a Redshift cluster, a DMS replication instance). They change
+ * groups with the resource, so the match holds after a move; two such resources with the same groups in one VPC
+ * share them (docs/simulator-fidelity.md).
+ */
+export function interfacesWithGroups(
+  ec2: Ec2Simulator,
+  description: string,
+  vpcId: string | undefined,
+  groups: readonly string[],
+): string[] {
+  const wanted = [...groups].sort().join(',');
+  return ec2
+    .interfaceSummaries()
+    .filter(
+      (eni) =>
+        eni.requesterManaged &&
+        eni.description === description &&
+        eni.vpcId === vpcId &&
+        [...eni.groupIds].sort().join(',') === wanted,
+    )
+    .map((eni) => eni.id);
+}
