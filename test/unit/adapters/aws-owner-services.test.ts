@@ -2,6 +2,24 @@
  * The AWS adapters of the owner services added for issue 11 (ECS, …), through the dispatcher as the steps call them,
  * with aws-sdk-client-mock: the calls each move sends and their inputs, and how "gone" and "busy" answers read.
  */
+
+import {
+  BatchClient,
+  DescribeComputeEnvironmentsCommand,
+  UpdateComputeEnvironmentCommand,
+} from '@aws-sdk/client-batch';
+import {
+  BatchGetProjectsCommand,
+  CodeBuildClient,
+  ListProjectsCommand,
+  UpdateProjectCommand,
+} from '@aws-sdk/client-codebuild';
+import {
+  DatabaseMigrationServiceClient,
+  DescribeReplicationInstancesCommand,
+  InvalidResourceStateFault,
+  ModifyReplicationInstanceCommand,
+} from '@aws-sdk/client-database-migration-service';
 import {
   ClusterNotFoundException,
   DescribeServicesCommand,
@@ -12,12 +30,25 @@ import {
   ListTasksCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import {
+  ClusterNotFoundFault,
+  DescribeClustersCommand,
+  InvalidClusterStateFault,
+  ModifyClusterCommand,
+  RedshiftClient,
+} from '@aws-sdk/client-redshift';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SdkServices } from '../../../handlers/adapters/aws/services.ts';
 
 const config = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
-const mocks = { ecs: mockClient(ECSClient) };
+const mocks = {
+  ecs: mockClient(ECSClient),
+  redshift: mockClient(RedshiftClient),
+  dms: mockClient(DatabaseMigrationServiceClient),
+  codebuild: mockClient(CodeBuildClient),
+  batch: mockClient(BatchClient),
+};
 const sleeps: number[] = [];
 const services = new SdkServices(config, { intervalMs: 10, attempts: 3, sleep: async (ms) => void sleeps.push(ms) });
 
@@ -215,5 +246,187 @@ describe('ECS', () => {
       .on(DescribeServicesCommand)
       .rejects(new ClusterNotFoundException({ message: 'Cluster not found.', $metadata: {} }));
     expect(await services.describe({ kind: 'ecs-service', id: 'prod/web' })).toBeUndefined();
+  });
+});
+
+describe('Redshift', () => {
+  it('findUsing keeps the VPC clusters on the group (with their stack); ModifyCluster; settled when available and active', async () => {
+    mocks.redshift.on(DescribeClustersCommand, { Marker: undefined, MaxRecords: 100 }).resolves({
+      Clusters: [
+        {
+          ClusterIdentifier: 'analytics',
+          VpcId: VPC,
+          VpcSecurityGroups: [{ VpcSecurityGroupId: DEFAULT, Status: 'active' }],
+          Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'warehouse' }],
+        },
+        {
+          ClusterIdentifier: 'elsewhere',
+          VpcId: 'vpc-0ffffffffffffffff',
+          VpcSecurityGroups: [{ VpcSecurityGroupId: DEFAULT }],
+        },
+      ],
+    });
+    expect(await services.findUsing('redshift', VPC, DEFAULT)).toEqual([
+      { kind: 'redshift-cluster', id: 'analytics', vpcId: VPC, groups: [DEFAULT], stack: 'warehouse' },
+    ]);
+    mocks.redshift.on(ModifyClusterCommand).resolves({});
+    mocks.redshift
+      .on(DescribeClustersCommand, { ClusterIdentifier: 'analytics' })
+      .resolvesOnce({
+        Clusters: [{ ClusterStatus: 'modifying', VpcSecurityGroups: [{ VpcSecurityGroupId: COPY, Status: 'adding' }] }],
+      })
+      .resolves({
+        Clusters: [{ ClusterStatus: 'available', VpcSecurityGroups: [{ VpcSecurityGroupId: COPY, Status: 'active' }] }],
+      });
+    const ref = { kind: 'redshift-cluster' as const, id: 'analytics' };
+    await services.setGroups(ref, [COPY]);
+    expect(mocks.redshift.commandCalls(ModifyClusterCommand)[0]?.args[0].input).toEqual({
+      ClusterIdentifier: 'analytics',
+      VpcSecurityGroupIds: [COPY],
+    });
+    await services.waitUntilSettled(ref);
+    expect(sleeps).toEqual([10]);
+  });
+
+  it('a cluster being modified is ResourceBusy; a deleted one reads as gone', async () => {
+    mocks.redshift
+      .on(ModifyClusterCommand)
+      .rejects(new InvalidClusterStateFault({ message: 'The cluster is modifying', $metadata: {} }));
+    await expect(services.setGroups({ kind: 'redshift-cluster', id: 'analytics' }, [COPY])).rejects.toMatchObject({
+      name: 'ResourceBusy',
+      message: /InvalidClusterStateFault/,
+    });
+    mocks.redshift
+      .on(DescribeClustersCommand)
+      .rejects(new ClusterNotFoundFault({ message: 'not found', $metadata: {} }));
+    expect(await services.describe({ kind: 'redshift-cluster', id: 'analytics' })).toBeUndefined();
+  });
+});
+
+describe('DMS', () => {
+  it('ModifyReplicationInstance with ApplyImmediately; busy while not available', async () => {
+    const arn = 'arn:aws:dms:us-east-1:111122223333:rep:ABC';
+    mocks.dms
+      .on(ModifyReplicationInstanceCommand)
+      .resolvesOnce({})
+      .rejects(new InvalidResourceStateFault({ message: 'Replication instance is in modifying state', $metadata: {} }));
+    mocks.dms.on(DescribeReplicationInstancesCommand).resolves({
+      ReplicationInstances: [
+        {
+          ReplicationInstanceArn: arn,
+          ReplicationInstanceStatus: 'available',
+          VpcSecurityGroups: [{ VpcSecurityGroupId: COPY, Status: 'active' }],
+        },
+      ],
+    });
+    const ref = { kind: 'dms-replication-instance' as const, id: arn };
+    await services.setGroups(ref, [OTHER, COPY]);
+    expect(mocks.dms.commandCalls(ModifyReplicationInstanceCommand)[0]?.args[0].input).toEqual({
+      ReplicationInstanceArn: arn,
+      VpcSecurityGroupIds: [OTHER, COPY],
+      ApplyImmediately: true,
+    });
+    await services.waitUntilSettled(ref);
+    await expect(services.setGroups(ref, [COPY])).rejects.toMatchObject({ name: 'ResourceBusy' });
+  });
+});
+
+describe('CodeBuild', () => {
+  it('findUsing reads every project in batches; UpdateProject keeps the VPC and subnets', async () => {
+    mocks.codebuild.on(ListProjectsCommand).resolves({ projects: ['integration-tests', 'docs'] });
+    mocks.codebuild.on(BatchGetProjectsCommand).resolves({
+      projects: [
+        {
+          name: 'integration-tests',
+          vpcConfig: { vpcId: VPC, subnets: ['subnet-1'], securityGroupIds: [DEFAULT] },
+          tags: [{ key: 'aws:cloudformation:stack-name', value: 'ci' }],
+        },
+        { name: 'docs' },
+      ],
+    });
+    expect(await services.findUsing('codebuild', VPC, DEFAULT)).toEqual([
+      { kind: 'codebuild-project', id: 'integration-tests', vpcId: VPC, groups: [DEFAULT], stack: 'ci' },
+    ]);
+    mocks.codebuild.on(UpdateProjectCommand).resolves({});
+    await services.setGroups({ kind: 'codebuild-project', id: 'integration-tests' }, [COPY]);
+    expect(mocks.codebuild.commandCalls(UpdateProjectCommand)[0]?.args[0].input).toEqual({
+      name: 'integration-tests',
+      vpcConfig: { vpcId: VPC, subnets: ['subnet-1'], securityGroupIds: [COPY] },
+    });
+  });
+});
+
+describe('Batch', () => {
+  it('UpdateComputeEnvironment sends the groups only; UPDATING waits, INVALID fails the move for good', async () => {
+    mocks.batch.on(UpdateComputeEnvironmentCommand).resolves({});
+    const ref = { kind: 'batch-compute-environment' as const, id: 'nightly-jobs' };
+    await services.setGroups(ref, [COPY]);
+    expect(mocks.batch.commandCalls(UpdateComputeEnvironmentCommand)[0]?.args[0].input).toEqual({
+      computeEnvironment: 'nightly-jobs',
+      computeResources: { securityGroupIds: [COPY] },
+    });
+    mocks.batch
+      .on(DescribeComputeEnvironmentsCommand)
+      .resolvesOnce({
+        computeEnvironments: [
+          { computeEnvironmentName: 'nightly-jobs', computeEnvironmentArn: 'a', status: 'UPDATING' },
+        ],
+      })
+      .resolves({
+        computeEnvironments: [{ computeEnvironmentName: 'nightly-jobs', computeEnvironmentArn: 'a', status: 'VALID' }],
+      });
+    await services.waitUntilSettled(ref);
+    expect(sleeps).toEqual([10]);
+    mocks.batch.on(DescribeComputeEnvironmentsCommand).resolves({
+      computeEnvironments: [
+        {
+          computeEnvironmentName: 'nightly-jobs',
+          computeEnvironmentArn: 'a',
+          status: 'INVALID',
+          statusReason: 'CLIENT_ERROR - subnet',
+        },
+      ],
+    });
+    await expect(services.waitUntilSettled(ref)).rejects.toMatchObject({
+      name: 'ResourceMoveFailed',
+      message: /subnet/,
+    });
+  });
+
+  it('an EC2 environment on BEST_FIT, or without the service-linked role, is found blocked with the fix', async () => {
+    mocks.batch.on(DescribeComputeEnvironmentsCommand).resolves({
+      computeEnvironments: [
+        {
+          computeEnvironmentName: 'old',
+          computeEnvironmentArn: 'a',
+          computeResources: { type: 'EC2', maxvCpus: 4, subnets: [], securityGroupIds: [DEFAULT] },
+        },
+        {
+          computeEnvironmentName: 'custom-role',
+          computeEnvironmentArn: 'b',
+          serviceRole: 'arn:aws:iam::111122223333:role/batch-service',
+          computeResources: {
+            type: 'SPOT',
+            allocationStrategy: 'SPOT_CAPACITY_OPTIMIZED',
+            maxvCpus: 4,
+            subnets: [],
+            securityGroupIds: [DEFAULT],
+          },
+        },
+        {
+          computeEnvironmentName: 'fargate',
+          computeEnvironmentArn: 'c',
+          computeResources: { type: 'FARGATE', maxvCpus: 4, subnets: [], securityGroupIds: [DEFAULT] },
+        },
+      ],
+    });
+    const found = await services.findUsing('batch', VPC, DEFAULT);
+    expect(found.map((e) => [e.id, e.blocked !== undefined])).toEqual([
+      ['old', true],
+      ['custom-role', true],
+      ['fargate', false],
+    ]);
+    expect(found[0]?.blocked).toMatch(/BEST_FIT allocation strategy/);
+    expect(found[1]?.blocked).toMatch(/AWSServiceRoleForBatch/);
   });
 });
