@@ -23,7 +23,14 @@ export type { OwnerContext } from './owners/index.ts';
 const DESCRIPTION_MAX_CHARS = 255;
 
 /** Owners of the account's own interfaces, and requester-managed kinds no owner service moves. */
-type Ec2OwnerKind = 'ec2-instance' | 'detached-interface' | 'nat-gateway' | 'other-managed';
+type Ec2OwnerKind =
+  | 'ec2-instance'
+  | 'detached-interface'
+  | 'nat-gateway'
+  | 'eks-cluster'
+  | 'opensearch-domain'
+  | 'sagemaker-domain'
+  | 'other-managed';
 
 export type OwnerKind = Ec2OwnerKind | ServiceOwnerKind;
 
@@ -46,7 +53,48 @@ export interface InterfaceOwner {
   lookup?: OwnerLookup<OwnerService>;
   /** Why no API can change this interface's groups, when that is known. */
   unmovable?: string;
+  /**
+   * The change a person makes through the owner's own API, for owners this version recognises but does not move
+   * (an EKS cluster, an OpenSearch domain, a SageMaker domain): the plan is blocked with it.
+   */
+  manualChange?: string;
 }
+
+/**
+ * Requester-managed interfaces of services this version names but does not move, by description (each marked where
+ * the description is assumed from observed accounts rather than a documented format), with the exact change to make.
+ */
+const NAMED_UNMOVED: {
+  kind: Ec2OwnerKind;
+  match: RegExp;
+  label: (name: string) => string;
+  change: (name: string) => string;
+}[] = [
+  {
+    // "Amazon EKS <cluster>": the control plane's cross-account interfaces (observed format, assumed).
+    kind: 'eks-cluster',
+    match: /^Amazon EKS (.+)$/,
+    label: (name) => `EKS cluster ${name}`,
+    change: (name) =>
+      `Replace the default group in the cluster's additional security groups: aws eks update-cluster-config --name ${name} --resources-vpc-config securityGroupIds=<the other groups> (https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html); EKS replaces the control plane's interfaces. Then run again.`,
+  },
+  {
+    // "ES <domain>": an OpenSearch Service domain in a VPC (observed format, assumed).
+    kind: 'opensearch-domain',
+    match: /^ES (.+)$/,
+    label: (name) => `OpenSearch domain ${name}`,
+    change: (name) =>
+      `Replace the default group in the domain's VPC options: aws opensearch update-domain-config --domain-name ${name} --vpc-options SecurityGroupIds=<the other groups> (https://docs.aws.amazon.com/opensearch-service/latest/APIReference/API_UpdateDomainConfig.html). Then run again.`,
+  },
+  {
+    // "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(<d-…>) - …" (observed format, assumed).
+    kind: 'sagemaker-domain',
+    match: /^\[DO NOT DELETE\] ENI managed by SageMaker for Studio Domain\((d-[a-z0-9]+)\)/,
+    label: (name) => `SageMaker domain ${name}`,
+    change: (name) =>
+      `Replace the default group in the domain's settings and its user profiles' (aws sagemaker update-domain --domain-id ${name} --domain-settings-for-update SecurityGroupIds=… --default-user-settings SecurityGroups=…; update-user-profile for profiles that set their own), then restart the running apps so they take the new groups (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateDomain.html). Then run again.`,
+  },
+];
 
 /** Interface types an account creates and attaches itself (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NetworkInterface.html). */
 const ACCOUNT_INTERFACE_TYPES = new Set(['interface', 'efa', 'efa-only', 'trunk']);
@@ -69,6 +117,14 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
   }
   const owned = recogniseOwner(eni, context);
   if (owned) return owned;
+  if (eni.RequesterManaged) {
+    for (const named of NAMED_UNMOVED) {
+      const name = named.match.exec(description)?.[1];
+      if (name === undefined) continue;
+      const shown = quote(name);
+      return { kind: named.kind, label: named.label(shown), manualChange: named.change(shown) };
+    }
+  }
   if (type === 'nat_gateway' || type === 'natGateway' || description.startsWith('Interface for NAT Gateway')) {
     return {
       kind: 'nat-gateway',

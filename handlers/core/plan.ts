@@ -362,7 +362,9 @@ function blockingReasons(
       reasons.push(
         move.owner.unmovable
           ? `${move.networkInterfaceId} belongs to ${move.owner.label}: ${move.owner.unmovable}, so no API can move it off the default group.`
-          : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
+          : move.owner.manualChange
+            ? `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version does not move it through its service. ${move.owner.manualChange}`
+            : `${move.networkInterfaceId} belongs to ${move.owner.label}; EC2 does not let this account change its security groups and this version has no mover for it.`,
       );
     }
     // The swap is in place, so an interface never gains a group (docs/decisions.md); only one that already has more
