@@ -43,6 +43,7 @@ import {
   repoRoot,
   type Session,
 } from '../support/harness.ts';
+import { mixedOwnersState } from '../support/owner-scenarios.ts';
 
 export const FAULT_KINDS = ['RequestLimitExceeded', 'InternalError', 'UnauthorizedOperation', 'crash-after'] as const;
 /**
@@ -128,6 +129,8 @@ export function loadScenarios(): Scenario[] {
   const sample = readJson<Ec2State>(examplePath('web-app.state.json'));
   scenarios.push({ name: 'shared:web-app', state: sample });
   scenarios.push({ name: 'shared:web-app+drift', state: sample, duringApproval: sampleDrift });
+  // ECS (a service with tasks, one scaled to zero), Redshift, DMS, CodeBuild and Batch on the default group.
+  scenarios.push({ name: 'owners:mixed', state: mixedOwnersState() });
   return scenarios;
 }
 

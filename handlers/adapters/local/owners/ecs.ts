@@ -6,7 +6,8 @@
  * and starts a deployment (a new PRIMARY with rolloutState IN_PROGRESS, the old one ACTIVE); it completes at the next
  * read, or fails when the simulator's `failsToApply` hook says so, as the deployment circuit breaker stops one
  * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html). Simplified: the
- * service's tasks are not replaced, their interfaces take the new groups (what the replacement tasks' would have).
+ * service's tasks are not replaced, their interfaces take the new groups (what the replacement tasks' would have);
+ * a service record without `deployments` does not model deployments (the change is in place at once).
  */
 import * as z from 'zod';
 import {
@@ -176,6 +177,9 @@ class LocalEcs implements LocalOwnerModel {
       );
     // The whole awsvpcConfiguration is the request's: subnets and assignPublicIp as they were, the new groups.
     const next = { awsvpcConfiguration: { ...awsvpc, securityGroups: [...groups] } };
+    record.networkConfiguration = { ...record.networkConfiguration, ...next };
+    // A record without `deployments` does not model them: the change is in place at once.
+    if (!record.deployments) return;
     const deployments = (record.deployments ?? []).map((d) =>
       d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE' } : d,
     );
@@ -190,7 +194,6 @@ class LocalEcs implements LocalOwnerModel {
       },
       ...deployments,
     ];
-    record.networkConfiguration = { ...record.networkConfiguration, ...next };
   }
 
   settled(ref: ResourceRef, failing: boolean): boolean {
