@@ -223,6 +223,25 @@ describe('an ECS service whose tasks use the default group, and one scaled to ze
   });
 });
 
+describe('an ECS service that joins the default group during the approval wait', () => {
+  it('is drift: nothing stripped, the run rolls back', async () => {
+    const { state, defaultGroup } = ecsState({ services: false });
+    state.services = [service('web', [WEB_GROUP, defaultGroup], 0)];
+    const run = await remediateState(state, {
+      onApproval(simulator) {
+        // Someone deploys a new service on the default group while the approver reads the email.
+        (simulator.serviceRecords() as { services: EcsService[] }).services.push(service('late', [defaultGroup], 0));
+      },
+    });
+    expect(run.result.status).toBe('FAILED');
+    expect(run.result.error).toBe('DriftDetected');
+    expect(run.result.cause).toMatch(/ECS service prod\/late/);
+    expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
+    expect(newGroups(run.before, run.after)).toEqual([]);
+    expect(serviceGroups(run.after)).toEqual({ web: [WEB_GROUP, defaultGroup], late: [defaultGroup] });
+  });
+});
+
 describe('a task started on its own (RunTask) on the default group', () => {
   it('blocks the plan naming the task and the fix, with nothing changed', async () => {
     const { state } = ecsState({ standalone: true, services: false });
