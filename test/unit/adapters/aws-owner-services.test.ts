@@ -239,6 +239,25 @@ describe('ECS', () => {
     });
   });
 
+  it('does not start a deployment on top of one in progress: ResourceBusy, nothing sent', async () => {
+    mocks.ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceName: 'web',
+          clusterArn: CLUSTER,
+          status: 'ACTIVE',
+          networkConfiguration: awsvpc([DEFAULT]),
+          deployments: [{ id: 'ecs-svc/7', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }],
+        },
+      ],
+    });
+    await expect(services.setGroups({ kind: 'ecs-service', id: 'prod/web' }, [COPY])).rejects.toMatchObject({
+      name: 'ResourceBusy',
+      message: /deployment ecs-svc\/7/,
+    });
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
   it('a missing service or cluster reads as gone', async () => {
     mocks.ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
     expect(await services.describe({ kind: 'ecs-service', id: 'prod/web' })).toBeUndefined();

@@ -17,6 +17,7 @@ import {
   type Task,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { ResourceBusyError } from '../../../core/errors.ts';
 import {
   ecsServiceId,
   externallyDeployedBlock,
@@ -111,6 +112,13 @@ export class SdkEcsOwner implements OwnerAdapter {
   async setGroups({ id }: ResourceRef, groups: string[]): Promise<void> {
     const { cluster, service: name } = parseEcsServiceId(id);
     const service = await this.service(id);
+    // ECS would accept it and supersede the deployment in progress (someone's release, or the circuit breaker's
+    // rollback): wait for that one to end instead, so ours is judged on its own.
+    const deploying = service?.deployments?.find((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS');
+    if (deploying)
+      throw new ResourceBusyError(
+        `ECS service ${id} is in the middle of deployment ${deploying.id ?? ''}; its groups change once it ends.`,
+      );
     const awsvpc = service?.networkConfiguration?.awsvpcConfiguration;
     // The request's awsvpcConfiguration replaces the service's: keep its subnets and assignPublicIp.
     this.requested.set(id, [...groups]);
