@@ -54,7 +54,9 @@ const OWNER_KIND_WORDS: Record<OwnerKind, string> = {
   'ec2-instance': 'EC2 instance',
   'detached-interface': 'not attached',
   'nat-gateway': 'NAT gateway',
-  'ecs-task': 'ECS task',
+  'eks-cluster': 'EKS cluster',
+  'opensearch-domain': 'OpenSearch domain',
+  'sagemaker-domain': 'SageMaker domain',
   'other-managed': 'other service',
   ...SERVICE_OWNER_WORDS,
 };

@@ -23,7 +23,14 @@ export type { OwnerContext } from './owners/index.ts';
 const DESCRIPTION_MAX_CHARS = 255;
 
 /** Owners of the account's own interfaces, and requester-managed kinds no owner service moves. */
-type Ec2OwnerKind = 'ec2-instance' | 'detached-interface' | 'nat-gateway' | 'ecs-task' | 'other-managed';
+type Ec2OwnerKind =
+  | 'ec2-instance'
+  | 'detached-interface'
+  | 'nat-gateway'
+  | 'eks-cluster'
+  | 'opensearch-domain'
+  | 'sagemaker-domain'
+  | 'other-managed';
 
 export type OwnerKind = Ec2OwnerKind | ServiceOwnerKind;
 
@@ -48,7 +55,8 @@ export interface InterfaceOwner {
   unmovable?: string;
   /**
    * For an interface whose groups its owner's own API does change, but which this workflow does not move (no owner
-   * module yet): what the person does, with the copy, before running again. The plan blocks with it.
+   * module yet: an EKS cluster, an OpenSearch domain, an Instance Connect endpoint…): what the person does, with the
+   * copy (`<copy>`), before running again. The plan blocks with it.
    */
   fix?: string;
 }
@@ -129,6 +137,42 @@ const MANAGED_TYPES: Record<string, { what: string; unmovable: string; fix?: str
   },
 };
 
+/**
+ * Requester-managed interfaces of services this version names but does not move, by description (each marked where
+ * the description is assumed from observed accounts rather than a documented format), with the exact change to make.
+ */
+const NAMED_UNMOVED: {
+  kind: Ec2OwnerKind;
+  match: RegExp;
+  label: (name: string) => string;
+  change: (name: string) => string;
+}[] = [
+  {
+    // "Amazon EKS <cluster>": the control plane's cross-account interfaces (observed format, assumed).
+    kind: 'eks-cluster',
+    match: /^Amazon EKS (.+)$/,
+    label: (name) => `EKS cluster ${name}`,
+    change: (name) =>
+      `Replace the default group in the cluster's additional security groups: aws eks update-cluster-config --name ${name} --resources-vpc-config securityGroupIds=<copy> and its other groups (https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html); EKS replaces the control plane's interfaces.`,
+  },
+  {
+    // "ES <domain>": an OpenSearch Service domain in a VPC (observed format, assumed).
+    kind: 'opensearch-domain',
+    match: /^ES (.+)$/,
+    label: (name) => `OpenSearch domain ${name}`,
+    change: (name) =>
+      `Replace the default group in the domain's VPC options: aws opensearch update-domain-config --domain-name ${name} --vpc-options SecurityGroupIds=<copy> and its other groups (https://docs.aws.amazon.com/opensearch-service/latest/APIReference/API_UpdateDomainConfig.html).`,
+  },
+  {
+    // "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(<d-…>) - …" (observed format, assumed).
+    kind: 'sagemaker-domain',
+    match: /^\[DO NOT DELETE\] ENI managed by SageMaker for Studio Domain\((d-[a-z0-9]+)\)/,
+    label: (name) => `SageMaker domain ${name}`,
+    change: (name) =>
+      `Replace the default group in the domain's settings and its user profiles' (aws sagemaker update-domain --domain-id ${name} --domain-settings-for-update SecurityGroupIds=… --default-user-settings SecurityGroups=…; update-user-profile for profiles that set their own), then restart the running apps so they take the new groups (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateDomain.html).`,
+  },
+];
+
 /** Interface types an account creates and attaches itself (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NetworkInterface.html). */
 const ACCOUNT_INTERFACE_TYPES = new Set(['interface', 'efa', 'efa-only', 'trunk']);
 
@@ -150,6 +194,20 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
   }
   const owned = recogniseOwner(eni, context);
   if (owned) return owned;
+  if (eni.RequesterManaged) {
+    for (const named of NAMED_UNMOVED) {
+      const name = named.match.exec(description)?.[1];
+      if (name === undefined) continue;
+      const shown = quote(name);
+      return {
+        kind: named.kind,
+        label: named.label(shown),
+        unmovable:
+          'EC2 does not let this account change its security groups and this version does not move it through its service',
+        fix: named.change(shown),
+      };
+    }
+  }
   const managed = MANAGED_TYPES[type];
   if (managed) {
     const detail = [requester && `requester ${requester}`, description && quote(description, DESCRIPTION_MAX_CHARS)]
@@ -168,9 +226,6 @@ export function classifyInterface(eni: NetworkInterface, context: OwnerContext =
       label: `NAT gateway ${description.replace(/^Interface for NAT Gateway /, '')}`.trim(),
       unmovable: 'a NAT gateway takes no security groups',
     };
-  }
-  if (description.startsWith('arn:aws') && description.includes(':ecs:')) {
-    return { kind: 'ecs-task', label: `ECS task ${description}` };
   }
   return {
     kind: 'other-managed',

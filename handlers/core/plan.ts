@@ -10,7 +10,7 @@
  *    by then D has no members, so those rules match nothing and revoking them changes no flow.
  */
 import type { NetworkInterface, SecurityGroup, Tag } from './ec2-shapes.ts';
-import { describeResourceMove, followsLookup } from './owners/index.ts';
+import { describeResourceMove, followsLookup, moveNoticeOf } from './owners/index.ts';
 import { classifyInterface, type InterfaceOwner, isOrphaned } from './owners.ts';
 import { documentedLimits, type Limits, quotaReasons } from './quotas.ts';
 import { type ResourceConfig, type ResourceRef, type ResourceState, resourceKey, resourceLabel } from './resources.ts';
@@ -234,6 +234,10 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
   );
 
   const { moves, resourceMoves, ownerReasons } = assignOwners(inventory, members);
+  const moveNotes = resourceMoves.flatMap((move) => {
+    const notice = moveNoticeOf(move.resource.kind);
+    return notice ? [`${move.label}: ${notice}`] : [];
+  });
 
   // References only need twins while something is on the default group: with no members they match nothing.
   const references: ReferenceEdit[] = replacementNeeded
@@ -252,7 +256,7 @@ export function planRemediation(inventory: Inventory, options: PlanOptions): Pla
       ? [...ownerReasons, ...blockingReasons(inventory, moves, references, defaultRules, limits)]
       : []),
   ];
-  const notes = [...(replacementNeeded ? limits.notes : []), ...leftNotes];
+  const notes = [...(replacementNeeded ? limits.notes : []), ...moveNotes, ...leftNotes];
   const referencingTwinned = new Set(references.map((reference) => reference.groupId));
   const stacks = stacksOf({
     moves,
@@ -303,11 +307,17 @@ function assignOwners(
 ): { moves: InterfaceMove[]; resourceMoves: ResourceMove[]; ownerReasons: string[] } {
   const defaultGroupId = inventory.defaultGroup.GroupId ?? '';
   const onDefault = new Map<string, ResourceState>();
-  for (const resource of inventory.resources ?? []) {
-    if (resource.groups.includes(defaultGroupId) && (!resource.vpcId || resource.vpcId === inventory.vpcId))
-      onDefault.set(resourceKey(resource), resource);
-  }
   const ownerReasons: string[] = [];
+  // Resources no API can move (an ECS task started on its own): they block with the change to make, and their
+  // interfaces follow nothing else.
+  const blocked: ResourceState[] = [];
+  for (const resource of inventory.resources ?? []) {
+    if (resource.vpcId && resource.vpcId !== inventory.vpcId) continue;
+    if (resource.blocked) {
+      blocked.push(resource);
+      ownerReasons.push(resource.blocked);
+    } else if (resource.groups.includes(defaultGroupId)) onDefault.set(resourceKey(resource), resource);
+  }
   for (const [key, resource] of onDefault) {
     if (!resource.publishedVersion) continue;
     // Moving the function leaves its interfaces for the old groups to the version: stripping would cut it off.
@@ -333,6 +343,7 @@ function assignOwners(
     else if (lookup) keys = found.filter((resource) => followsLookup(resource, lookup)).map(resourceKey);
     else keys = [];
     if (keys.length === 0) {
+      if (lookup && blocked.some((resource) => followsLookup(resource, lookup))) return move;
       ownerReasons.push(
         `${id} belongs to ${owner.label}, but its service shows no such resource on the default group in ${inventory.vpcId}, so nothing can move it.`,
       );

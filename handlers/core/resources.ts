@@ -38,6 +38,11 @@ export interface ResourceState extends ResourceRef {
    * cannot move back by a group swap have.
    */
   config?: ResourceConfig;
+  /**
+   * Why no API can move this resource off its groups and the exact change a person makes instead (an ECS task started
+   * on its own): the plan is blocked with it, whatever its groups.
+   */
+  blocked?: string;
 }
 
 /** A resource's configuration as its adapter captures it (JSON: it is stored in the snapshot). */

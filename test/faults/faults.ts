@@ -44,6 +44,7 @@ import {
   type Session,
 } from '../support/harness.ts';
 import { launchState } from '../support/launch-sources.ts';
+import { mixedOwnersState } from '../support/owner-scenarios.ts';
 
 export const FAULT_KINDS = ['RequestLimitExceeded', 'InternalError', 'UnauthorizedOperation', 'crash-after'] as const;
 /**
@@ -135,6 +136,8 @@ export function loadScenarios(): Scenario[] {
   // Launch sources (issue 11): a launch template with a default and a pinned Auto Scaling group, and a launch
   // configuration, all on the default group with no interface there.
   scenarios.push({ name: 'launch-sources', state: launchState().state });
+  // ECS (a service with tasks, one scaled to zero), Redshift, DMS, CodeBuild and Batch on the default group.
+  scenarios.push({ name: 'owners:mixed', state: mixedOwnersState() });
   return scenarios;
 }
 

@@ -52,7 +52,16 @@ const SERVICES_READ = [
   'autoscaling:DescribeLaunchConfigurations',
   'ec2:DescribeLaunchTemplateVersions',
   'ec2:DescribeLaunchTemplates',
+  'batch:DescribeComputeEnvironments',
+  'codebuild:BatchGetProjects',
+  'codebuild:ListProjects',
+  'dms:DescribeReplicationInstances',
   'ec2:DescribeVpcEndpoints',
+  'ecs:DescribeServices',
+  'ecs:DescribeTasks',
+  'ecs:ListClusters',
+  'ecs:ListServices',
+  'ecs:ListTasks',
   'elasticache:DescribeCacheClusters',
   'elasticache:DescribeReplicationGroups',
   'elasticfilesystem:DescribeMountTargetSecurityGroups',
@@ -64,6 +73,7 @@ const SERVICES_READ = [
   'lambda:ListTags',
   'rds:DescribeDBClusters',
   'rds:DescribeDBInstances',
+  'redshift:DescribeClusters',
 ];
 /** …and moving them: one change per service, plus the describes Lambda requires for a VpcConfig change. */
 const SERVICES_MOVE = [
@@ -77,10 +87,14 @@ const SERVICES_MOVE = [
   'ec2:DeleteLaunchTemplateVersions',
   'ec2:ModifyLaunchTemplate',
   'ec2:RunInstances',
+  'batch:UpdateComputeEnvironment',
+  'codebuild:UpdateProject',
+  'dms:ModifyReplicationInstance',
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeSubnets',
   'ec2:DescribeVpcs',
   'ec2:ModifyVpcEndpoint',
+  'ecs:UpdateService',
   'elasticache:ModifyCacheCluster',
   'elasticache:ModifyReplicationGroup',
   'elasticfilesystem:ModifyMountTargetSecurityGroups',
@@ -88,6 +102,7 @@ const SERVICES_MOVE = [
   'lambda:UpdateFunctionConfiguration',
   'rds:ModifyDBCluster',
   'rds:ModifyDBInstance',
+  'redshift:ModifyCluster',
 ];
 
 /** What each handler calls (read off handlers/steps/*.ts and the adapters), the IAM design in one table. */
@@ -251,6 +266,12 @@ describe('EC2 changes carry their conditions', () => {
               [
                 'autoscaling:DescribeAutoScalingGroups',
                 'autoscaling:DescribeLaunchConfigurations',
+                'batch:DescribeComputeEnvironments',
+                'codebuild:ListProjects',
+                'dms:DescribeReplicationInstances',
+                'ecs:ListClusters',
+                'ecs:ListServices',
+                'ecs:ListTasks',
                 'elasticloadbalancing:DescribeLoadBalancers',
                 'lambda:ListFunctions',
               ].includes(action),
@@ -271,6 +292,11 @@ describe('EC2 changes carry their conditions', () => {
       'ec2:ModifyVpcEndpoint': [':ec2:*:', '/*'],
       'elasticache:ModifyReplicationGroup': [':elasticache:*:', ':replicationgroup:*'],
       'elasticache:ModifyCacheCluster': [':elasticache:*:', ':cluster:*'],
+      'ecs:UpdateService': [':ecs:*:', ':service/*'],
+      'redshift:ModifyCluster': [':redshift:*:', ':cluster:*'],
+      'dms:ModifyReplicationInstance': [':dms:*:', ':rep:*'],
+      'codebuild:UpdateProject': [':codebuild:*:', ':project/*'],
+      'batch:UpdateComputeEnvironment': [':batch:*:', ':compute-environment/*'],
     };
     for (const [action, parts] of Object.entries(expected)) {
       const statements = withAction(action);

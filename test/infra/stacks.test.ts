@@ -448,12 +448,12 @@ describe('the member role stack', () => {
     roleStatements(s.remediationTemplate, logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`)).filter(
       (statement) =>
         actionsOf(statement).every((action) =>
-          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas|cloudformation):/.test(
+          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas|cloudformation|ecs|redshift|dms|codebuild|batch):/.test(
             action,
           ),
         ),
     );
-  const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z]*$/.test(action);
+  const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get|BatchGet)[A-Za-z]*$/.test(action);
 
   it('has one role per step that calls the finding’s account, named <memberRoleName>-<Step>', () => {
     expect(

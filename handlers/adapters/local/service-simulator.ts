@@ -21,6 +21,8 @@ import type { LocalAdapterOwner, LocalOwner, LocalOwnerModel } from './owners/mo
  */
 export interface ServiceHooks {
   before?(action: string, input: { ref: ResourceRef; groups: string[] }): void;
+  /** Whether the change in progress on `ref` fails (an ECS deployment stopped by its circuit breaker). */
+  failsToApply?(ref: ResourceRef): boolean;
 }
 
 /** A model as the dispatcher sees it: describe from its records, a change applied to them and to the interfaces. */
@@ -53,12 +55,14 @@ class LocalOwnerAdapter implements OwnerAdapter {
       .find(Boolean);
     const members = this.model.membersOf?.(ref);
     const stack = this.model.stackOf?.(ref);
+    const blocked = this.model.blockedOf?.(ref);
     return {
       ...ref,
       groups,
       ...(vpcId ? { vpcId } : {}),
       ...(members ? { members } : {}),
       ...(stack ? { stack } : {}),
+      ...(blocked ? { blocked } : {}),
     };
   }
 
@@ -79,9 +83,13 @@ class LocalOwnerAdapter implements OwnerAdapter {
     this.ec2.setServiceInterfaceGroups(enis, unique);
   }
 
-  /** Changes apply at once here: Lambda's LastUpdateStatus is Successful and RDS groups active as soon as set. */
-  async settled(): Promise<boolean> {
-    return true;
+  /**
+   * Most changes apply at once here (Lambda's LastUpdateStatus is Successful and RDS groups active as soon as set);
+   * a model whose changes take time (an ECS deployment) says when it is done.
+   */
+  async settled(ref: ResourceRef): Promise<boolean> {
+    if (!this.model.settled) return true;
+    return this.model.settled(ref, this.hooks().failsToApply?.(ref) ?? false);
   }
 }
 

@@ -6,12 +6,17 @@
  */
 import type { NetworkInterface } from '../ec2-shapes.ts';
 import { autoscalingLaunchConfigurations } from './autoscaling-launch-configurations.ts';
+import { batch } from './batch.ts';
+import { codebuild } from './codebuild.ts';
+import { dms } from './dms.ts';
 import { ec2LaunchTemplates } from './ec2-launch-templates.ts';
+import { ecs } from './ecs.ts';
 import { efs } from './efs.ts';
 import { elasticache } from './elasticache.ts';
 import { elbv2 } from './elbv2.ts';
 import { lambda } from './lambda.ts';
 import { rds } from './rds.ts';
+import { redshift } from './redshift.ts';
 import type {
   FoundResource,
   OwnerContext,
@@ -30,7 +35,12 @@ export type OwnerService =
   | 'vpc-endpoints'
   | 'elasticache'
   | 'ec2-launch-templates'
-  | 'autoscaling-launch-configurations';
+  | 'autoscaling-launch-configurations'
+  | 'ecs'
+  | 'redshift'
+  | 'dms'
+  | 'codebuild'
+  | 'batch';
 
 /**
  * In recognition order: the first module that recognises an interface owns it (the modules' tests are disjoint, so
@@ -45,6 +55,11 @@ export const OWNERS = {
   elasticache,
   'ec2-launch-templates': ec2LaunchTemplates,
   'autoscaling-launch-configurations': autoscalingLaunchConfigurations,
+  ecs,
+  redshift,
+  dms,
+  codebuild,
+  batch,
 } satisfies { [Service in OwnerService]: OwnerModule<Service> };
 
 type Owners = typeof OWNERS;
@@ -123,6 +138,11 @@ export function describeResourceMove(
   defaultGroupId: string,
 ): string | undefined {
   return ownerModule(serviceOf(resource.kind)).describeMove?.(resource, defaultGroupId);
+}
+
+/** What moving a resource of `kind` does besides changing its groups, when it does more (an ECS deployment). */
+export function moveNoticeOf(kind: ResourceKind): string | undefined {
+  return kindInfo(kind).moveNotice;
 }
 
 /** The owner kinds' words on the "By owner" line. */

@@ -69,6 +69,11 @@ export interface ResourceKindInfo {
    * applied): a move is paced as that many calls, so that all of them fit the paced share of the bucket.
    */
   callsPerMove: number;
+  /**
+   * What moving it does besides changing its groups (an ECS service: a new deployment), said in the plan, the email
+   * and the page for each resource of this kind the plan moves.
+   */
+  moveNotice?: string;
 }
 
 /**

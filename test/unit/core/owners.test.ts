@@ -148,7 +148,25 @@ const cases: [string, NetworkInterface, OwnerKind, string][] = [
     'ECS task',
     managed({ Description: 'arn:aws:ecs:us-east-1:111122223333:attachment/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d' }),
     'ecs-task',
-    'ECS task arn:aws:ecs:us-east-1:111122223333:attachment/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+    'ECS task (attachment 0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d)',
+  ],
+  [
+    'EKS control plane',
+    managed({ Description: 'Amazon EKS prod-cluster' }),
+    'eks-cluster',
+    'EKS cluster "prod-cluster"',
+  ],
+  [
+    'OpenSearch domain',
+    managed({ Description: 'ES search-logs' }),
+    'opensearch-domain',
+    'OpenSearch domain "search-logs"',
+  ],
+  [
+    'SageMaker Studio domain',
+    managed({ Description: '[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(d-abc123xyz) - 0a1b' }),
+    'sagemaker-domain',
+    'SageMaker domain "d-abc123xyz"',
   ],
   [
     'unknown managed',
@@ -182,7 +200,7 @@ describe('classifyInterface', () => {
     if (kind === 'ec2-instance' || kind === 'detached-interface') {
       expect(owner.mover).toBe('ec2-modify-network-interface');
     } else if (
-      ['nat-gateway', 'ecs-task', 'other-managed'].includes(kind) ||
+      ['nat-gateway', 'other-managed', 'eks-cluster', 'opensearch-domain', 'sagemaker-domain'].includes(kind) ||
       name === 'ElastiCache by requester id' ||
       name === 'ELB by requester id'
     ) {
@@ -207,6 +225,9 @@ describe('classifyInterface', () => {
         'efs',
         'elasticache',
         'ecs-task',
+        'eks-cluster',
+        'opensearch-domain',
+        'sagemaker-domain',
         'other-managed',
       ].sort(),
     );
@@ -223,6 +244,31 @@ describe('classifyInterface: the owning resource', () => {
     );
     expect(owner.resource).toEqual({ kind: 'lambda-function', id: 'orders-api' });
     expect(owner.lookup).toEqual({ service: 'lambda' });
+  });
+
+  it('an EKS, OpenSearch or SageMaker interface is named with the change to make through its own API', () => {
+    const owner = classifyInterface(managed({ Description: 'Amazon EKS prod-cluster' }), where);
+    expect(owner.mover).toBeUndefined();
+    expect(owner.fix).toMatch(/update-cluster-config --name "prod-cluster"/);
+    // Only requester-managed interfaces: the account's own interface described so is the account's.
+    expect(classifyInterface({ ...managed({ Description: 'ES x' }), RequesterManaged: false }, where).kind).toBe(
+      'detached-interface',
+    );
+  });
+
+  it('an ECS task interface names its attachment only: resolved to its task (and service) through DescribeTasks', () => {
+    const attachment = '0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+    const owner = classifyInterface(
+      managed({ Description: `arn:aws:ecs:eu-west-1:111122223333:attachment/${attachment}` }),
+      where,
+    );
+    expect(owner.mover).toBe('service');
+    expect(owner.resource).toBeUndefined();
+    expect(owner.lookup).toEqual({ service: 'ecs', member: attachment });
+    // Text that only looks like it is not taken for an ECS attachment.
+    expect(classifyInterface(managed({ Description: 'arn:aws:ecs:task/not-an-attachment' }), where).kind).toBe(
+      'other-managed',
+    );
   });
 
   it('an RDS interface names no instance: resolved through DescribeDBInstances', () => {

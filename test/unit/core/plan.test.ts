@@ -510,3 +510,59 @@ describe('stacks in the plan (issue 11)', () => {
     ]);
   });
 });
+
+describe('planRemediation: owners that launch onto the group, and owners that cannot move', () => {
+  const managed = (id: string, description: string): NetworkInterface => ({
+    NetworkInterfaceId: id,
+    VpcId: VPC,
+    InterfaceType: 'interface',
+    RequesterManaged: true,
+    Description: description,
+    Groups: [{ GroupId: D }],
+    Attachment: { Status: 'attached' },
+    Status: 'in-use',
+  });
+
+  it('an ECS service is moved with a note that the move is a deployment; its task interface follows it', () => {
+    const attachment = '0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d';
+    const plan = planRemediation(
+      baseInventory({
+        members: [managed('eni-0a000000000000002', `arn:aws:ecs:us-east-1:${ACCOUNT}:attachment/${attachment}`)],
+        resources: [{ kind: 'ecs-service', id: 'prod/web', vpcId: VPC, groups: [D], members: [attachment] }],
+      }),
+      options,
+    );
+    expect(plan.status).toBe('ready');
+    expect(plan.resourceMoves?.[0]).toMatchObject({
+      label: 'ECS service prod/web',
+      interfaceIds: ['eni-0a000000000000002'],
+    });
+    expect(
+      plan.notes?.some((note) => note.startsWith('ECS service prod/web: UpdateService starts a new deployment')),
+    ).toBe(true);
+  });
+
+  it('a resource that carries a block reason blocks with it alone, and its interfaces add none', () => {
+    const attachment = '0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d';
+    const plan = planRemediation(
+      baseInventory({
+        members: [managed('eni-0a000000000000002', `arn:aws:ecs:us-east-1:${ACCOUNT}:attachment/${attachment}`)],
+        resources: [{ kind: 'ecs-task', id: 'arn:task', groups: [], members: [attachment], blocked: 'Stop it.' }],
+      }),
+      options,
+    );
+    expect(plan.status).toBe('blocked');
+    expect(plan.reasons).toEqual(['Stop it.']);
+  });
+
+  it('an EKS control-plane interface blocks with the change to make through the EKS API', () => {
+    const plan = planRemediation(
+      baseInventory({ members: [managed('eni-0a000000000000003', 'Amazon EKS prod')] }),
+      options,
+    );
+    expect(plan.status).toBe('blocked');
+    expect(plan.reasons[0]).toMatch(
+      /eni-0a000000000000003 belongs to EKS cluster "prod": .* does not move it through its service\. Replace the default group .*update-cluster-config --name "prod"/,
+    );
+  });
+});

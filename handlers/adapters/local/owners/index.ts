@@ -3,6 +3,10 @@
  * compile error. In registry order: the state file's records are checked in this order.
  */
 import type { OwnerService } from '../../../core/owners/index.ts';
+import { localBatch } from './batch.ts';
+import { localCodeBuild } from './codebuild.ts';
+import { localDms } from './dms.ts';
+import { localEcs } from './ecs.ts';
 import { localMountTargets } from './efs.ts';
 import { localElastiCache } from './elasticache.ts';
 import { localLoadBalancers } from './elbv2.ts';
@@ -10,6 +14,7 @@ import { localLambda } from './lambda.ts';
 import { localLaunchConfigurations, localLaunchTemplates } from './launch-sources.ts';
 import type { LocalAdapterOwner, LocalOwner } from './model.ts';
 import { localRds } from './rds.ts';
+import { localRedshift } from './redshift.ts';
 import { localVpcEndpoints } from './vpc-endpoints.ts';
 
 export const LOCAL_OWNERS = {
@@ -21,4 +26,9 @@ export const LOCAL_OWNERS = {
   elasticache: localElastiCache,
   'ec2-launch-templates': localLaunchTemplates,
   'autoscaling-launch-configurations': localLaunchConfigurations,
+  ecs: localEcs,
+  redshift: localRedshift,
+  dms: localDms,
+  codebuild: localCodeBuild,
+  batch: localBatch,
 } satisfies Record<OwnerService, LocalOwner<unknown> | LocalAdapterOwner<unknown>>;

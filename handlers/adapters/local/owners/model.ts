@@ -28,6 +28,14 @@ export interface LocalOwnerModel {
   setGroups(ref: ResourceRef, groups: string[], unknown: string[]): void;
   findUsing?(vpcId: string, groupId: string): ResourceState[];
   resolveMember?(member: string): ResourceRef | undefined;
+  /** Why the resource cannot move and what to do instead (an ECS task started on its own); see ResourceState. */
+  blockedOf?(ref: ResourceRef): string | undefined;
+  /**
+   * Whether the last change has applied, for services that take time (an ECS deployment): advances the change one
+   * step, failing it when `fail` (the simulator's hook) says so; throws ResourceMoveFailed when it failed. Absent: at
+   * once.
+   */
+  settled?(ref: ResourceRef, fail: boolean): boolean;
 }
 
 export interface LocalOwner<Records> {
@@ -55,5 +63,30 @@ export function managedInterfaces(ec2: Ec2Simulator, test: (description: string)
   return ec2
     .interfaceSummaries()
     .filter((eni) => eni.requesterManaged && test(eni.description))
+    .map((eni) => eni.id);
+}
+
+/**
+ * The requester-managed interfaces with `description` in `vpcId` whose groups are `groups` (in any order): the
+ * interfaces of a resource its interfaces do not name (a Redshift cluster, a DMS replication instance). They change
+ * groups with the resource, so the match holds after a move; two such resources with the same groups in one VPC
+ * share them (docs/simulator-fidelity.md).
+ */
+export function interfacesWithGroups(
+  ec2: Ec2Simulator,
+  description: string,
+  vpcId: string | undefined,
+  groups: readonly string[],
+): string[] {
+  const wanted = [...groups].sort().join(',');
+  return ec2
+    .interfaceSummaries()
+    .filter(
+      (eni) =>
+        eni.requesterManaged &&
+        eni.description === description &&
+        eni.vpcId === vpcId &&
+        [...eni.groupIds].sort().join(',') === wanted,
+    )
     .map((eni) => eni.id);
 }
