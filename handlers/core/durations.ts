@@ -6,6 +6,8 @@
  * Every mutating call is paced at `share` of its token bucket's refill rate (handlers/steps/pacing.ts); the steps run
  * one after the other, so their paced times add up.
  */
+
+import { settleSecondsOf } from './owners/index.ts';
 import type { Plan } from './plan.ts';
 import { bucketOf } from './rate-limits.ts';
 import { parseResourceKey } from './resources.ts';
@@ -16,7 +18,10 @@ import { parseResourceKey } from './resources.ts';
  */
 export const ROLLBACK_FIXED_SECONDS = 3600;
 
-/** A resource moved through its service may take up to 10 minutes to settle (handlers/adapters/owner-services.ts). */
+/**
+ * A resource moved through its service may take up to 10 minutes to settle (handlers/adapters/owner-services.ts): the
+ * budget of a move whose module states no shorter one (`settleSeconds`).
+ */
 export const RESOURCE_MOVE_SECONDS = 600;
 
 /** Head room over the paced time: throttled retries, slow answers, a second attempt of a batch. */
@@ -36,14 +41,15 @@ function pacedSeconds(action: string, calls: number, share: number): number {
  */
 export function migrationSeconds(plan: Plan, share: number): number {
   const entries = plan.batches.flat();
-  const resources = entries.filter((entry) => parseResourceKey(entry) !== undefined).length;
-  const interfaces = entries.length - resources;
+  const resources = entries.flatMap((entry) => parseResourceKey(entry) ?? []);
+  const interfaces = entries.length - resources.length;
+  const settling = resources.reduce((sum, ref) => sum + settleSecondsOf(ref.kind, RESOURCE_MOVE_SECONDS), 0);
   const groups = new Set([plan.defaultGroupId, ...plan.references.map((reference) => reference.groupId)]).size + 1;
   return (
     pacedSeconds('AuthorizeSecurityGroupIngress', 2 * groups, share) +
     pacedSeconds('RevokeSecurityGroupIngress', 2 * groups, share) +
     pacedSeconds('ModifyNetworkInterfaceAttribute', interfaces, share) +
-    resources * RESOURCE_MOVE_SECONDS
+    settling
   );
 }
 

@@ -380,7 +380,7 @@ export function withinRunAllowance(plan: Plan, settings: Pick<Settings, 'pacingS
     ...plan,
     status: 'blocked',
     reasons: [
-      `Moving ${plan.moves.length} interface(s) and rolling them back if needed may take up to ${hours(needed)} at the paced rate, longer than the ${hours(settings.runAllowanceSeconds)} a run may hold the group's lock beyond the approval wait (RUN_ALLOWANCE_SECONDS); raise it or PACING_SHARE.`,
+      `Moving ${plan.moves.length} interface(s)${(plan.resourceMoves ?? []).length > 0 ? ` and ${(plan.resourceMoves ?? []).length} resource(s) through their services` : ''} and rolling them back if needed may take up to ${hours(needed)} at the paced rate, longer than the ${hours(settings.runAllowanceSeconds)} a run may hold the group's lock beyond the approval wait (RUN_ALLOWANCE_SECONDS); raise it or PACING_SHARE.`,
     ],
   };
 }

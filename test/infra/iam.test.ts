@@ -624,11 +624,11 @@ describe('Step Functions callbacks and AssumeRole', () => {
       ({ statement }) =>
         statement.Effect === 'Allow' && actionsOf(statement).includes('sts:AssumeRole') && !statement.Principal,
     );
-    expect(assumes.map(({ where }) => where.replace(/StepRoleDefaultPolicy.*$/, '')).sort()).toEqual(
+    expect(assumes.map(({ where }) => where.replace(/StepRole(Default|Overflow)Policy.*$/, '')).sort()).toEqual(
       [...EC2_STEPS].sort(),
     );
     for (const { where, statement } of assumes) {
-      const step = where.replace(/StepRoleDefaultPolicy.*$/, '');
+      const step = where.replace(/StepRole(Default|Overflow)Policy.*$/, '');
       expect(actionsOf(statement)).toEqual(['sts:AssumeRole']);
       expect(statement.Resource).toEqual({
         'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::*:role/DefaultSgRemediationMember-${step}`]],

@@ -47,9 +47,16 @@ export const resourcesOf = (statement: Statement): unknown[] =>
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
-/** The statements of the IAM policies attached to a role (by the role's logical id). */
+/**
+ * The statements of the IAM policies attached to a role (by the role's logical id): its inline policies and the
+ * customer-managed "OverflowPolicy" CDK adds when they outgrow IAM's 10,240 characters per role (MoveInterfaces and
+ * MoveBack, which may move every owner service).
+ */
 export function roleStatements(template: Template, roleLogicalId: string): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy') as Resources;
+  const policies = {
+    ...(template.findResources('AWS::IAM::Policy') as Resources),
+    ...(template.findResources('AWS::IAM::ManagedPolicy') as Resources),
+  };
   return Object.values(policies)
     .filter((policy) => (policy.Properties.Roles as { Ref?: string }[]).some((role) => role.Ref === roleLogicalId))
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);

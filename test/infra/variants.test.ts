@@ -108,7 +108,7 @@ describe('with every switch set', () => {
     );
     expect(assumes).toHaveLength(EC2_STEPS.length);
     for (const { where, statement } of assumes) {
-      const step = where.replace(/StepRoleDefaultPolicy.*$/, '');
+      const step = where.replace(/StepRole(Default|Overflow)Policy.*$/, '');
       expect(JSON.stringify(statement.Resource)).toContain(`:iam::*:role/OrgSgFixer-${step}"`);
       expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-abcdefghij' } });
     }

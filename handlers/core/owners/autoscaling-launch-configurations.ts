@@ -11,7 +11,7 @@
  * The resource is the Auto Scaling group (a launch configuration no group uses launches nothing). Pure.
  */
 import { quote } from '../untrusted.ts';
-import { type DescribedResource, defineOwner } from './types.ts';
+import { type DescribedResource, defineOwner, SETTLED_IN_THE_CALL } from './types.ts';
 
 /** What an exact move back puts back (ResourceState.config of such a group). */
 export interface LaunchConfigurationUse {
@@ -55,6 +55,7 @@ export const autoscalingLaunchConfigurations = defineOwner({
       // DescribeAutoScalingGroups, DescribeLaunchConfigurations, CreateLaunchConfiguration, UpdateAutoScalingGroup,
       // then DescribeAutoScalingGroups to see it applied: one shared Auto Scaling bucket.
       callsPerMove: 5,
+      settleSeconds: SETTLED_IN_THE_CALL,
     },
   },
   listedInVpc: true,

@@ -5,7 +5,7 @@
  * new groups: the object is replaced as a whole; https://docs.aws.amazon.com/codebuild/latest/APIReference/API_UpdateProject.html);
  * the next build uses them. A build's interface ("AWS CodeBuild …") lives only as long as the build: it is not moved.
  */
-import { defineOwner } from './types.ts';
+import { defineOwner, SETTLED_IN_THE_CALL } from './types.ts';
 
 const PROJECTS = { service: 'codebuild', resource: 'project/*' };
 
@@ -15,7 +15,12 @@ export const codebuild = defineOwner({
   ownerKinds: { codebuild: 'CodeBuild build' },
   // BatchGetProjects, UpdateProject (applied at once).
   resources: {
-    'codebuild-project': { label: 'CodeBuild project', moveAction: 'codebuild:UpdateProject', callsPerMove: 2 },
+    'codebuild-project': {
+      label: 'CodeBuild project',
+      moveAction: 'codebuild:UpdateProject',
+      callsPerMove: 2,
+      settleSeconds: SETTLED_IN_THE_CALL,
+    },
   },
   listedInVpc: true,
   recognise(eni) {

@@ -18,7 +18,7 @@
  */
 import { bucketOf } from '../rate-limits.ts';
 import { quote } from '../untrusted.ts';
-import { type DescribedResource, defineOwner } from './types.ts';
+import { type DescribedResource, defineOwner, SETTLED_IN_THE_CALL } from './types.ts';
 
 /** A template version's group-bearing data, in the DescribeLaunchTemplateVersions shape. */
 export interface TemplateData {
@@ -232,6 +232,7 @@ export const ec2LaunchTemplates = defineOwner({
       // EC2's buckets are per action: a move draws one CreateLaunchTemplateVersion per in-use version naming the group
       // (one, usually), and one ModifyLaunchTemplate from that action's own mutating bucket.
       callsPerMove: 1,
+      settleSeconds: SETTLED_IN_THE_CALL,
     },
   },
   listedInVpc: true,

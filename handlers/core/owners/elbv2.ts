@@ -4,7 +4,7 @@
  * Gateway Load Balancers have no groups, nor do Network Load Balancers created without any
  * (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetSecurityGroups.html).
  */
-import { defineOwner } from './types.ts';
+import { defineOwner, SETTLED_IN_THE_CALL } from './types.ts';
 
 /** The partition of a region, for ARNs built from an interface's description. */
 export function partitionOf(region: string): string {
@@ -32,6 +32,7 @@ export const elbv2 = defineOwner({
       moveAction: 'elasticloadbalancing:SetSecurityGroups',
       // DescribeLoadBalancers, SetSecurityGroups (applied at once).
       callsPerMove: 2,
+      settleSeconds: SETTLED_IN_THE_CALL,
     },
   },
   recognise(eni, context) {

@@ -114,6 +114,11 @@ export function resourceKindLabel(kind: ResourceKind): string {
   return kindInfo(kind).label;
 }
 
+/** How long one move of `kind` takes to apply, for the time budgets: its module's figure, else the whole wait. */
+export function settleSecondsOf(kind: ResourceKind, whole: number): number {
+  return kindInfo(kind).settleSeconds ?? whole;
+}
+
 /** The IAM action that changes a resource's groups ("lambda:UpdateFunctionConfiguration"): what a move is paced by. */
 export function moveActionOf(kind: ResourceKind): string {
   return kindInfo(kind).moveAction;

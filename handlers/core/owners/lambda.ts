@@ -20,6 +20,9 @@ export const lambda = defineOwner({
       // GetFunctionConfiguration to read it, again to keep its subnets, UpdateFunctionConfiguration, then
       // GetFunctionConfiguration until LastUpdateStatus leaves InProgress: all control-plane calls.
       callsPerMove: 4,
+      // "If your function connects to a VPC, this process can take a minute" (UpdateFunctionConfiguration, above):
+      // twice that.
+      settleSeconds: 120,
     },
   },
   // A function keeps its VPC settings while it has no interface (idle, or Inactive after weeks without invocation) and

@@ -74,6 +74,12 @@ export interface ResourceKindInfo {
    * and the page for each resource of this kind the plan moves.
    */
   moveNotice?: string;
+  /**
+   * How long one move of this kind takes to apply, for the time budgets (handlers/core/durations.ts), when the
+   * service documents it or applies the change in the call itself; absent: the whole wait a move may take (10 minutes,
+   * `RESOURCE_MOVE_SECONDS`).
+   */
+  settleSeconds?: number;
 }
 
 /**
@@ -161,6 +167,12 @@ export interface OwnerModule<
   iam: OwnerIam;
   rateLimit: RateBucket;
 }
+
+/**
+ * `settleSeconds` of a change the service applies in the call itself (SetSecurityGroups, UpdateProject, a new launch
+ * template version or launch configuration): its adapter's `settled` answers true at once; a minute of budget.
+ */
+export const SETTLED_IN_THE_CALL = 60;
 
 /** Checks a module against OwnerModule and keeps its literal service, kind and resource names. */
 export function defineOwner<const Service extends string, const Kind extends string, const Resource extends string>(

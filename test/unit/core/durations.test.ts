@@ -75,3 +75,26 @@ describe('a run fits the lock', () => {
     );
   });
 });
+
+describe('resources moved through their services in the time budget (issue 11)', () => {
+  /** The plan of a small VPC plus `count` resources of `kind` in its batches. */
+  async function withResources(kind: string, count: number): Promise<Plan> {
+    const plan = await planOf(10);
+    const keys = Array.from({ length: count }, (_, i) => `${kind}:resource-${i}`);
+    return { ...plan, batches: [...plan.batches, keys] };
+  }
+
+  it('a Lambda function counts the minute its VPC update takes (twice over), not the whole 10-minute wait', async () => {
+    const base = migrationSeconds(await planOf(10), SHARE);
+    const functions = await withResources('lambda-function', 200);
+    expect(migrationSeconds(functions, SHARE) - base).toBe(200 * 120);
+    // 200 functions, idle ones included: within the defaults, not blocked.
+    expect(withinRunAllowance({ ...functions, status: 'ready' }, DEFAULT_SETTINGS).status).toBe('ready');
+  });
+
+  it('a resource whose service publishes no settle time counts the whole wait; a change applied in the call a minute', async () => {
+    const base = migrationSeconds(await planOf(10), SHARE);
+    expect(migrationSeconds(await withResources('rds-instance', 3), SHARE) - base).toBe(3 * 600);
+    expect(migrationSeconds(await withResources('codebuild-project', 3), SHARE) - base).toBe(3 * 60);
+  });
+});
