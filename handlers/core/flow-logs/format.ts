@@ -64,23 +64,14 @@ export function logFormatOf(fields: readonly string[]): string {
   return fields.map((field) => `\${${field}}`).join(' ');
 }
 
-/** The fields of the default format (version 2), as the service writes it when no LogFormat is given. */
-export const DEFAULT_FIELDS: readonly FlowLogField[] = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-];
+/**
+ * The fields of the default format (version 2), as the service writes it when no LogFormat is given: the list above up
+ * to `log-status`, in that order.
+ */
+export const DEFAULT_FIELDS: readonly FlowLogField[] = FLOW_LOG_FIELDS.slice(
+  0,
+  FLOW_LOG_FIELDS.indexOf('log-status') + 1,
+);
 
 export const DEFAULT_LOG_FORMAT = logFormatOf(DEFAULT_FIELDS);
 
