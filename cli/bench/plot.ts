@@ -98,12 +98,12 @@ export interface MixedPoint {
   services: Record<string, { calls: number; lowerBound: number }>;
 }
 
-const MIXED_HEIGHT = 230;
+const MIXED_HEIGHT = 300;
 
 /** Bars per service, measured (solid) next to the lower bound (outlined), on a linear axis. */
 function mixedPanel(mixed: MixedPoint): string {
   const top = HEIGHT + 40;
-  const height = MIXED_HEIGHT - 90;
+  const height = MIXED_HEIGHT - 150;
   const rows = Object.entries(mixed.services);
   const max = Math.max(1, ...rows.flatMap(([, row]) => [row.calls, row.lowerBound]));
   const slot = (WIDTH - 2 * PANEL.left) / Math.max(1, rows.length);
@@ -114,7 +114,7 @@ function mixedPanel(mixed: MixedPoint): string {
       const x = PANEL.left + index * slot + slot / 2 - bar;
       return `<rect x="${x.toFixed(1)}" y="${y(row.calls).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + height - y(row.calls)).toFixed(1)}" fill="#1f77b4"/>
 <rect x="${(x + bar).toFixed(1)}" y="${y(row.lowerBound).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + height - y(row.lowerBound)).toFixed(1)}" fill="none" stroke="#555" stroke-dasharray="4 3"/>
-<text x="${(x + bar).toFixed(1)}" y="${top + height + 16}" text-anchor="middle">${escapeXml(service)}</text>
+<text x="${(x + bar).toFixed(1)}" y="${top + height + 14}" text-anchor="end" font-size="11" transform="rotate(-35 ${(x + bar).toFixed(1)} ${top + height + 14})">${escapeXml(service)}</text>
 <text x="${(x + bar / 2).toFixed(1)}" y="${(y(row.calls) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${row.calls}</text>`;
     })
     .join('\n');
