@@ -1,15 +1,17 @@
 /**
- * The benchmark's mixed-owner VPC: EC2 instances plus resources of every owner service the registry has (Lambda, RDS,
- * load balancers, EFS, interface endpoints, ElastiCache), remediated end to end like the plain sizes (run.ts), each
- * service paced under its own bucket (handlers/core/owners/). It reports the calls each service's adapter was asked
- * for — the ServicesPort calls, each one API call in the AWS adapters, except a wait that polls — against each
- * service's lower bound, and the run's virtual time against the pacing floor.
+ * The benchmark's mixed-owner VPC: EC2 instances plus resources of every owner service the registry has
+ * (test/support/generate-vpc.ts `generateMixedVpc`, one builder per service), remediated end to end like the plain
+ * sizes (run.ts), each service paced under its own bucket (handlers/core/owners/). It reports the calls each service's
+ * adapter was asked for — the ServicesPort calls: one API call each in most AWS adapters; a wait that polls (an ECS
+ * deployment: DescribeServices until steady state) counts once; a launch source's change counts once though it is
+ * several (CreateLaunchTemplateVersion and ModifyLaunchTemplate; CreateLaunchConfiguration and
+ * UpdateAutoScalingGroup) — against each service's lower bound, and the run's virtual time against the pacing floor.
  *
  * A service's lower bound: for each resource moved, its `callsPerMove` (the read before, the change, the first check
- * that it applied), and the reads I2 needs, before the plan (Discover) and after approval (Re-check): one list call
- * each for a service whose resources are listed in the VPC (`listedInVpc`: Lambda), one describe per resource each
- * for the others. Verify's and the rollback's reads are overhead the benchmark measures against it.
- */
+ * that it applied; for a launch template only its CreateLaunchTemplateVersion draw, so that bound is loose), and the
+ * reads I2 needs, before the plan (Discover) and after approval (Re-check): one list call each for a service whose
+ * resources are listed in the VPC (`listedInVpc`: Lambda, the launch sources, ECS, CodeBuild, Batch), one describe
+ * per resource each for the others. Verify's and the rollback's reads are overhead the benchmark measures against it. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

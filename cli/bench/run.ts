@@ -27,9 +27,9 @@ import { measureVerify } from './verify-cost.ts';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_SIZES = [0, 10, 100, 1000, 10000];
 /**
- * The mixed-owner VPC: 1,000 instances and 5 resources of each owner service (RDS: one per subnet). With 20 each the
- * plan is blocked: core/durations.ts budgets each service move (and its move back) at its worst case, and 120 of
- * them exceed the 48 h run allowance (docs/decisions.md, "Benchmark").
+ * The mixed-owner VPC: 1,000 instances and 5 resources of each owner service in the registry. With 20 of each of the
+ * first six services the plan was blocked: core/durations.ts budgets each service move (and its move back) at its
+ * worst case, and 120 of them exceeded the 48 h run allowance (docs/decisions.md, "Benchmark").
  */
 export const MIXED_INSTANCES = 1000;
 export const MIXED_PER_SERVICE = 5;

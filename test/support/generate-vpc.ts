@@ -20,6 +20,20 @@ import type {
   Tag,
   UserIdGroupPair,
 } from '../../handlers/core/ec2-shapes.ts';
+import type { OwnerService } from '../../handlers/core/owners/index.ts';
+import {
+  autoScalingGroup,
+  batchComputeEnvironment,
+  codebuildProject,
+  dmsReplicationInstance,
+  ecsAttachmentDescription,
+  ecsService,
+  ecsTask,
+  type LaunchRecords,
+  launchConfiguration,
+  launchTemplate,
+  redshiftCluster,
+} from './owner-records.ts';
 
 export const DEFAULT_GROUP_NAME = 'default';
 export const DEFAULT_GROUP_DESCRIPTION = 'default VPC security group';
@@ -423,6 +437,16 @@ export class StateBuilder {
         throw new Error(`duplicate group name ${group.name} in ${vpc.id}`);
     this.groups.set(group.id, { ...group, vpc, ownerId: vpc.ownerId });
     this.groupOrder.push(group.id);
+  }
+
+  /** The id of the VPC's `index`-th subnet (0–7), made if new. */
+  subnetId(vpc: VpcHandle, index: number): string {
+    return this.subnet(vpc, index).id;
+  }
+
+  /** 32 hex digits in UUID layout (an ECS attachment id). */
+  uuid(): string {
+    return this.ids.uuid();
   }
 
   private subnet(vpc: VpcHandle, index: number): SubnetRecord {
@@ -1160,21 +1184,222 @@ export function checkState(state: Ec2State, options: CheckOptions = {}): string[
 }
 
 /** The owner services' records a mixed VPC adds to the state, under the keys their describes print. */
-export interface MixedOwnerRecords {
+export interface MixedOwnerRecords extends LaunchRecords {
   Functions: Record<string, unknown>[];
   DBInstances: Record<string, unknown>[];
   LoadBalancers: Record<string, unknown>[];
   MountTargets: Record<string, unknown>[];
   VpcEndpoints: Record<string, unknown>[];
   CacheClusters: Record<string, unknown>[];
+  services: Record<string, unknown>[];
+  tasks: Record<string, unknown>[];
+  Clusters: Record<string, unknown>[];
+  ReplicationInstances: Record<string, unknown>[];
+  projects: Record<string, unknown>[];
+  computeEnvironments: Record<string, unknown>[];
+}
+
+/** What a mixed-VPC builder adds its resource to. */
+interface MixedVpc {
+  builder: StateBuilder;
+  vpc: VpcHandle;
+  /** The default group. */
+  target: string;
+  subnets: number;
+  seed: number;
+  records: MixedOwnerRecords;
+  /** Fields of managed interfaces the builder's kinds do not set (RequesterId, InterfaceType), by interface id. */
+  managed: Map<string, Partial<NetworkInterface>>;
+}
+
+const pad = (i: number) => String(i).padStart(3, '0');
+/** `<prefix>-0` + 16 hex, distinct per index and seed. */
+const hexId = (prefix: string, seed: number, i: number) =>
+  `${prefix}-0${hex8(fmix32(seed * 7919 + i))}${hex8(fmix32(i + 1))}`;
+
+/** A requester-managed interface on the default group in the `i`-th subnet, described `description`. */
+function managedEni(
+  mixed: MixedVpc,
+  i: number,
+  description: string,
+  fields: Partial<NetworkInterface>,
+): { id: string; subnet: string } {
+  const subnet = i % mixed.subnets;
+  const id = mixed.builder.eni(mixed.vpc, { groups: [mixed.target], kind: 'rds', description, subnet });
+  mixed.managed.set(id, fields);
+  return { id, subnet: mixed.builder.subnetId(mixed.vpc, subnet) };
 }
 
 /**
+ * The `i`-th resource of each owner service, on the default group. A `Record<OwnerService, …>`: a service added to the
+ * registry (handlers/core/owners/) without its builder here is a compile error.
+ */
+const MIXED_BUILDERS = {
+  lambda(mixed, i) {
+    const { builder, vpc, target } = mixed;
+    const name = `fn-${pad(i)}`;
+    builder.eni(vpc, { groups: [target], kind: 'lambda', name, subnet: i % mixed.subnets });
+    mixed.records.Functions.push({
+      FunctionName: name,
+      FunctionArn: `arn:aws:lambda:${builder.region}:${builder.accountId}:function:${name}`,
+      VpcConfig: { VpcId: vpc.id, SubnetIds: [], SecurityGroupIds: [target] },
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+    });
+  },
+  // One per subnet at most: the simulator links an RDS interface to its instance by subnet and groups.
+  rds(mixed, i) {
+    const { builder, vpc, target } = mixed;
+    if (i >= mixed.subnets) throw new Error(`mixed VPC: at most ${mixed.subnets} RDS instances (one per subnet)`);
+    builder.eni(vpc, { groups: [target], kind: 'rds', subnet: i });
+    mixed.records.DBInstances.push({
+      DBInstanceIdentifier: `db-${pad(i)}`,
+      DBInstanceStatus: 'available',
+      VpcSecurityGroups: [{ VpcSecurityGroupId: target, Status: 'active' }],
+      DBSubnetGroup: { VpcId: vpc.id, Subnets: [{ SubnetIdentifier: builder.subnetId(vpc, i) }] },
+    });
+  },
+  elbv2(mixed, i) {
+    const { builder, vpc, target, seed } = mixed;
+    const lbName = `web-${pad(i)}`;
+    const lbId = hex8(fmix32(seed + i * 31)) + hex8(fmix32(i + 7));
+    builder.eni(vpc, {
+      groups: [target],
+      kind: 'elb',
+      description: `ELB app/${lbName}/${lbId}`,
+      subnet: i % mixed.subnets,
+    });
+    mixed.records.LoadBalancers.push({
+      LoadBalancerArn: `arn:aws:elasticloadbalancing:${builder.region}:${builder.accountId}:loadbalancer/app/${lbName}/${lbId}`,
+      LoadBalancerName: lbName,
+      Type: 'application',
+      VpcId: vpc.id,
+      State: { Code: 'active' },
+      SecurityGroups: [target],
+    });
+  },
+  efs(mixed, i) {
+    const mountTarget = hexId('fsmt', mixed.seed, i);
+    const fileSystem = hexId('fs', mixed.seed, i);
+    const { id } = managedEni(mixed, i, `EFS mount target for ${fileSystem} (${mountTarget})`, {
+      RequesterId: 'amazon-elasticfilesystem',
+    });
+    mixed.records.MountTargets.push({
+      MountTargetId: mountTarget,
+      FileSystemId: fileSystem,
+      LifeCycleState: 'available',
+      NetworkInterfaceId: id,
+      VpcId: mixed.vpc.id,
+      SecurityGroups: [mixed.target],
+    });
+  },
+  'vpc-endpoints'(mixed, i) {
+    const endpoint = hexId('vpce', mixed.seed, i);
+    const { id } = managedEni(mixed, i, `VPC Endpoint Interface ${endpoint}`, {
+      RequesterId: 'amazon-vpce',
+      InterfaceType: 'vpc_endpoint',
+    });
+    mixed.records.VpcEndpoints.push({
+      VpcEndpointId: endpoint,
+      VpcEndpointType: 'Interface',
+      VpcId: mixed.vpc.id,
+      State: 'available',
+      Groups: [{ GroupId: mixed.target, GroupName: DEFAULT_GROUP_NAME }],
+      NetworkInterfaceIds: [id],
+    });
+  },
+  elasticache(mixed, i) {
+    const cluster = `cache-${pad(i)}`;
+    managedEni(mixed, i, `ElastiCache ${cluster}`, { RequesterId: 'amazon-elasticache' });
+    mixed.records.CacheClusters.push({
+      CacheClusterId: cluster,
+      CacheClusterStatus: 'available',
+      Engine: 'redis',
+      SecurityGroups: [{ SecurityGroupId: mixed.target, Status: 'active' }],
+    });
+  },
+  // A template whose only version names the group, used by an Auto Scaling group through `$Default`.
+  'ec2-launch-templates'(mixed, i) {
+    const id = hexId('lt', mixed.seed, i);
+    const name = `web-lt-${pad(i)}`;
+    const { template, version } = launchTemplate(id, name, [mixed.target]);
+    mixed.records.LaunchTemplates.push(template);
+    mixed.records.LaunchTemplateVersions.push(version);
+    const subnet = mixed.builder.subnetId(mixed.vpc, i % mixed.subnets);
+    mixed.records.AutoScalingGroups.push(
+      autoScalingGroup(`web-asg-${pad(i)}`, subnet, { template: { id, name }, version: '$Default' }),
+    );
+  },
+  'autoscaling-launch-configurations'(mixed, i) {
+    const configuration = `legacy-lc-${pad(i)}`;
+    mixed.records.LaunchConfigurations.push(launchConfiguration(configuration, [mixed.target]));
+    const subnet = mixed.builder.subnetId(mixed.vpc, i % mixed.subnets);
+    mixed.records.AutoScalingGroups.push(autoScalingGroup(`legacy-asg-${pad(i)}`, subnet, { configuration }));
+  },
+  // A service with one running task (its interface on the group), the first one scaled to zero; each with a completed
+  // deployment, so its move starts one and waits for it (handlers/adapters/local/owners/ecs.ts).
+  ecs(mixed, i) {
+    const { builder } = mixed;
+    const clusterArn = `arn:aws:ecs:${builder.region}:${builder.accountId}:cluster/bench`;
+    const name = `svc-${pad(i)}`;
+    const subnet = builder.subnetId(mixed.vpc, i % mixed.subnets);
+    const running = i === 0 ? 0 : 1;
+    const deployment = `ecs-svc/${String(fmix32(mixed.seed + i)).padStart(19, '0')}`;
+    mixed.records.services.push(
+      ecsService({ name, clusterArn, subnets: [subnet], groups: [mixed.target], running, deployment }),
+    );
+    if (running === 0) return;
+    const attachment = builder.uuid();
+    // Assumed: Fargate's RequesterId is an AWS-owned account; the model recognises the task by its description.
+    const { id } = managedEni(mixed, i, ecsAttachmentDescription(builder.region, builder.accountId, attachment), {
+      RequesterId: '578734482556',
+    });
+    mixed.records.tasks.push(
+      ecsTask({
+        taskArn: `arn:aws:ecs:${builder.region}:${builder.accountId}:task/bench/${hexId('t', mixed.seed, i).slice(3)}`,
+        clusterArn,
+        service: name,
+        attachment,
+        networkInterfaceId: id,
+      }),
+    );
+  },
+  redshift(mixed, i) {
+    managedEni(mixed, i, 'RedshiftNetworkInterface', { RequesterId: 'amazon-redshift' });
+    mixed.records.Clusters.push(redshiftCluster(`analytics-${pad(i)}`, mixed.vpc.id, [mixed.target]));
+  },
+  dms(mixed, i) {
+    const { builder } = mixed;
+    // Assumed RequesterId; the model recognises the interface by its description.
+    managedEni(mixed, i, 'DMSNetworkInterface', { RequesterId: 'amazon-dms' });
+    const id = `migrate-${pad(i)}`;
+    mixed.records.ReplicationInstances.push(
+      dmsReplicationInstance({
+        id,
+        arn: `arn:aws:dms:${builder.region}:${builder.accountId}:rep:${hexId('rep', mixed.seed, i).slice(5).toUpperCase()}`,
+        vpcId: mixed.vpc.id,
+        groups: [mixed.target],
+      }),
+    );
+  },
+  codebuild(mixed, i) {
+    const subnet = mixed.builder.subnetId(mixed.vpc, i % mixed.subnets);
+    mixed.records.projects.push(codebuildProject(`tests-${pad(i)}`, mixed.vpc.id, [subnet], [mixed.target]));
+  },
+  batch(mixed, i) {
+    const subnet = mixed.builder.subnetId(mixed.vpc, i % mixed.subnets);
+    mixed.records.computeEnvironments.push(batchComputeEnvironment(`jobs-${pad(i)}`, [subnet], [mixed.target]));
+  },
+} satisfies Record<OwnerService, (mixed: MixedVpc, index: number) => void>;
+
+/** The owner services the mixed VPC builds, in registry order of the builders. */
+export const MIXED_SERVICES = Object.keys(MIXED_BUILDERS) as OwnerService[];
+
+/**
  * A VPC whose default group is used by `instances` EC2 interfaces (as `generateVpc`) and by `perService` resources of
- * each owner service the registry has (handlers/core/owners/): Lambda functions, RDS instances (at most one per
- * subnet: the simulator links an RDS interface to its instance by subnet and groups), Application Load Balancers, EFS
- * mount targets, interface endpoints and ElastiCache clusters, each with one interface and its record in the shape
- * the service's describe prints (as test/fixtures/states/managed-services.state.json). Deterministic.
+ * each owner service the registry has (handlers/core/owners/, one builder each in MIXED_BUILDERS), each with its
+ * interfaces and records in the shapes the services' describes print (docs/simulator-fidelity.md). At least one
+ * subnet per RDS instance (at most 8). Deterministic.
  */
 export function generateMixedVpc(options: {
   instances: number;
@@ -1183,7 +1408,8 @@ export function generateMixedVpc(options: {
 }): Ec2State & MixedOwnerRecords {
   const { instances, perService } = options;
   const seed = options.seed ?? 1;
-  const subnets = Math.min(8, Math.max(3, Math.ceil((instances + 6 * perService) / 1500)));
+  const owners = MIXED_SERVICES.length;
+  const subnets = Math.min(8, Math.max(3, perService, Math.ceil((instances + owners * perService) / 1500)));
   const builder = new StateBuilder({ salt: fmix32(seed) });
   const vpc = builder.vpc({ cidr: '10.30.0.0/16' });
   const target = vpc.defaultGroupId;
@@ -1193,9 +1419,6 @@ export function generateMixedVpc(options: {
     ingress: [{ protocol: 'tcp', port: 443, peers: [{ group: target, description: 'clients on default' }] }],
   });
   for (let i = 0; i < instances; i++) builder.eni(vpc, { groups: [target], subnet: i % subnets });
-  const hex = (prefix: string, i: number) => `${prefix}-0${hex8(fmix32(seed * 7919 + i))}${hex8(fmix32(i + 1))}`;
-  const pad = (i: number) => String(i).padStart(3, '0');
-  const managed: { id: string; fields: Partial<NetworkInterface> }[] = [];
   const records: MixedOwnerRecords = {
     Functions: [],
     DBInstances: [],
@@ -1203,111 +1426,26 @@ export function generateMixedVpc(options: {
     MountTargets: [],
     VpcEndpoints: [],
     CacheClusters: [],
+    LaunchTemplates: [],
+    LaunchTemplateVersions: [],
+    AutoScalingGroups: [],
+    LaunchConfigurations: [],
+    services: [],
+    tasks: [],
+    Clusters: [],
+    ReplicationInstances: [],
+    projects: [],
+    computeEnvironments: [],
   };
-  const account = builder.accountId;
-  const region = builder.region;
-  for (let i = 0; i < perService; i++) {
-    const name = `fn-${pad(i)}`;
-    builder.eni(vpc, { groups: [target], kind: 'lambda', name, subnet: i % subnets });
-    records.Functions.push({
-      FunctionName: name,
-      FunctionArn: `arn:aws:lambda:${region}:${account}:function:${name}`,
-      VpcConfig: { VpcId: vpc.id, SubnetIds: [], SecurityGroupIds: [target] },
-      State: 'Active',
-      LastUpdateStatus: 'Successful',
-    });
-  }
-  for (let i = 0; i < Math.min(perService, subnets); i++) {
-    const id = builder.eni(vpc, { groups: [target], kind: 'rds', subnet: i });
-    managed.push({ id, fields: {} });
-    records.DBInstances.push({
-      DBInstanceIdentifier: `db-${pad(i)}`,
-      DBInstanceStatus: 'available',
-      VpcSecurityGroups: [{ VpcSecurityGroupId: target, Status: 'active' }],
-      // Filled with the interface's subnet once built.
-      DBSubnetGroup: { VpcId: vpc.id, Subnets: [{ SubnetIdentifier: `#${id}` }] },
-    });
-  }
-  for (let i = 0; i < perService; i++) {
-    const lbName = `web-${pad(i)}`;
-    const lbId = hex8(fmix32(seed + i * 31)) + hex8(fmix32(i + 7));
-    builder.eni(vpc, { groups: [target], kind: 'elb', description: `ELB app/${lbName}/${lbId}`, subnet: i % subnets });
-    records.LoadBalancers.push({
-      LoadBalancerArn: `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${lbName}/${lbId}`,
-      LoadBalancerName: lbName,
-      Type: 'application',
-      VpcId: vpc.id,
-      State: { Code: 'active' },
-      SecurityGroups: [target],
-    });
-  }
-  for (let i = 0; i < perService; i++) {
-    const mountTarget = hex('fsmt', i);
-    const fileSystem = hex('fs', i);
-    const id = builder.eni(vpc, {
-      groups: [target],
-      kind: 'rds',
-      description: `EFS mount target for ${fileSystem} (${mountTarget})`,
-      subnet: i % subnets,
-    });
-    managed.push({ id, fields: { RequesterId: 'amazon-elasticfilesystem' } });
-    records.MountTargets.push({
-      MountTargetId: mountTarget,
-      FileSystemId: fileSystem,
-      LifeCycleState: 'available',
-      NetworkInterfaceId: id,
-      VpcId: vpc.id,
-      SecurityGroups: [target],
-    });
-  }
-  for (let i = 0; i < perService; i++) {
-    const endpoint = hex('vpce', i);
-    const id = builder.eni(vpc, {
-      groups: [target],
-      kind: 'rds',
-      description: `VPC Endpoint Interface ${endpoint}`,
-      subnet: i % subnets,
-    });
-    managed.push({ id, fields: { RequesterId: 'amazon-vpce', InterfaceType: 'vpc_endpoint' } });
-    records.VpcEndpoints.push({
-      VpcEndpointId: endpoint,
-      VpcEndpointType: 'Interface',
-      VpcId: vpc.id,
-      State: 'available',
-      Groups: [{ GroupId: target, GroupName: DEFAULT_GROUP_NAME }],
-      NetworkInterfaceIds: [id],
-    });
-  }
-  for (let i = 0; i < perService; i++) {
-    const cluster = `cache-${pad(i)}`;
-    const id = builder.eni(vpc, {
-      groups: [target],
-      kind: 'rds',
-      description: `ElastiCache ${cluster}`,
-      subnet: i % subnets,
-    });
-    managed.push({ id, fields: { RequesterId: 'amazon-elasticache' } });
-    records.CacheClusters.push({
-      CacheClusterId: cluster,
-      CacheClusterStatus: 'available',
-      Engine: 'redis',
-      SecurityGroups: [{ SecurityGroupId: target, Status: 'active' }],
-    });
-  }
+  const mixed: MixedVpc = { builder, vpc, target, subnets, seed, records, managed: new Map() };
+  for (const build of Object.values(MIXED_BUILDERS) as ((mixed: MixedVpc, index: number) => void)[])
+    for (let i = 0; i < perService; i++) build(mixed, i);
   const state = builder.build();
-  const fields = new Map(managed.map((entry) => [entry.id, entry.fields]));
   state.NetworkInterfaces = state.NetworkInterfaces.map((eni) => {
-    const extra = fields.get(eni.NetworkInterfaceId ?? '');
+    const extra = mixed.managed.get(eni.NetworkInterfaceId ?? '');
     return extra
       ? { ...eni, ...extra, Attachment: { ...eni.Attachment, InstanceOwnerId: extra.RequesterId ?? eni.RequesterId } }
       : eni;
   });
-  const subnetOf = new Map(state.NetworkInterfaces.map((eni) => [eni.NetworkInterfaceId ?? '', eni.SubnetId ?? '']));
-  for (const db of records.DBInstances) {
-    const group = db.DBSubnetGroup as { Subnets: { SubnetIdentifier: string }[] };
-    group.Subnets = group.Subnets.map((subnet) => ({
-      SubnetIdentifier: subnetOf.get(subnet.SubnetIdentifier.slice(1)) ?? '',
-    }));
-  }
   return { ...state, ...records };
 }

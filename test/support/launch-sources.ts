@@ -6,38 +6,18 @@
  */
 import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import { scenarioState } from './harness.ts';
+import {
+  autoScalingGroup,
+  type LaunchRecords,
+  launchConfiguration,
+  launchTemplate as templateRecords,
+} from './owner-records.ts';
+
+export type { LaunchRecords } from './owner-records.ts';
 
 export const TEMPLATE = 'lt-0a1b2c3d4e5f60718';
 export const SUBNET = 'subnet-01527a1435ee3b01b';
 
-export interface LaunchRecords {
-  LaunchTemplates: {
-    LaunchTemplateId: string;
-    LaunchTemplateName: string;
-    DefaultVersionNumber: number;
-    LatestVersionNumber: number;
-  }[];
-  LaunchTemplateVersions: {
-    LaunchTemplateId: string;
-    LaunchTemplateName: string;
-    VersionNumber: number;
-    VersionDescription?: string;
-    DefaultVersion: boolean;
-    LaunchTemplateData: { ImageId: string; InstanceType: string; SecurityGroupIds?: string[] };
-  }[];
-  AutoScalingGroups: {
-    AutoScalingGroupName: string;
-    LaunchTemplate?: { LaunchTemplateId: string; LaunchTemplateName?: string; Version: string };
-    LaunchConfigurationName?: string;
-    VPCZoneIdentifier: string;
-  }[];
-  LaunchConfigurations: {
-    LaunchConfigurationName: string;
-    ImageId: string;
-    InstanceType: string;
-    SecurityGroups: string[];
-  }[];
-}
 export type WithLaunch = Ec2State & LaunchRecords;
 
 /**
@@ -48,43 +28,15 @@ export type WithLaunch = Ec2State & LaunchRecords;
 export function launchState(): { state: WithLaunch; defaultGroup: string } {
   const state = scenarioState('empty-default') as WithLaunch;
   const defaultGroup = state.SecurityGroups.find((group) => group.GroupName === 'default')?.GroupId ?? '';
-  state.LaunchTemplates = [
-    { LaunchTemplateId: TEMPLATE, LaunchTemplateName: 'web-lt', DefaultVersionNumber: 1, LatestVersionNumber: 1 },
-  ];
-  state.LaunchTemplateVersions = [
-    {
-      LaunchTemplateId: TEMPLATE,
-      LaunchTemplateName: 'web-lt',
-      VersionNumber: 1,
-      VersionDescription: 'first',
-      DefaultVersion: true,
-      LaunchTemplateData: {
-        ImageId: 'ami-0abcdef1234567890',
-        InstanceType: 't3.micro',
-        SecurityGroupIds: [defaultGroup],
-      },
-    },
-  ];
+  const { template, version } = templateRecords(TEMPLATE, 'web-lt', [defaultGroup]);
+  const webLt = { id: TEMPLATE, name: 'web-lt' };
+  state.LaunchTemplates = [template];
+  state.LaunchTemplateVersions = [version];
   state.AutoScalingGroups = [
-    {
-      AutoScalingGroupName: 'web-asg',
-      LaunchTemplate: { LaunchTemplateId: TEMPLATE, LaunchTemplateName: 'web-lt', Version: '$Default' },
-      VPCZoneIdentifier: SUBNET,
-    },
-    {
-      AutoScalingGroupName: 'batch-asg',
-      LaunchTemplate: { LaunchTemplateId: TEMPLATE, LaunchTemplateName: 'web-lt', Version: '1' },
-      VPCZoneIdentifier: SUBNET,
-    },
-    { AutoScalingGroupName: 'legacy-asg', LaunchConfigurationName: 'legacy-lc', VPCZoneIdentifier: SUBNET },
+    autoScalingGroup('web-asg', SUBNET, { template: webLt, version: '$Default' }),
+    autoScalingGroup('batch-asg', SUBNET, { template: webLt, version: '1' }),
+    autoScalingGroup('legacy-asg', SUBNET, { configuration: 'legacy-lc' }),
   ];
-  state.LaunchConfigurations = [
-    {
-      LaunchConfigurationName: 'legacy-lc',
-      ImageId: 'ami-0abcdef1234567890',
-      InstanceType: 't3.micro',
-      SecurityGroups: [defaultGroup],
-    },
-  ];
+  state.LaunchConfigurations = [launchConfiguration('legacy-lc', [defaultGroup])];
   return { state, defaultGroup };
 }

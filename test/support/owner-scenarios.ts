@@ -8,6 +8,15 @@
  */
 import type { Ec2State, NetworkInterface } from '../../handlers/core/ec2-shapes.ts';
 import { scenarioState } from './harness.ts';
+import {
+  batchComputeEnvironment,
+  codebuildProject,
+  dmsReplicationInstance,
+  ecsAttachmentDescription,
+  ecsService,
+  ecsTask,
+  redshiftCluster,
+} from './owner-records.ts';
 
 const ACCOUNT = '111122223333';
 const SUBNET = 'subnet-0a1b2c3d4e5f60718';
@@ -50,7 +59,7 @@ export function mixedOwnersState(): Ec2State {
     managedInterface(
       `eni-0ec500000000000${index + 1}0`,
       vpcId,
-      `arn:aws:ecs:us-east-1:${ACCOUNT}:attachment/${attachment}`,
+      ecsAttachmentDescription('us-east-1', ACCOUNT, attachment),
       [defaultGroup],
       `10.0.1.${41 + index}`,
     ),
@@ -61,72 +70,35 @@ export function mixedOwnersState(): Ec2State {
     managedInterface('eni-0aed000000000e001', vpcId, 'RedshiftNetworkInterface', [defaultGroup], '10.0.1.51'),
     managedInterface('eni-0aed000000000e002', vpcId, 'DMSNetworkInterface', [WEB_GROUP, defaultGroup], '10.0.1.52'),
   ];
-  const awsvpc = (securityGroups: string[]) => ({
-    awsvpcConfiguration: { subnets: [SUBNET], securityGroups, assignPublicIp: 'DISABLED' },
-  });
   state.services = [
-    {
-      serviceName: 'web',
+    ecsService({ name: 'web', clusterArn: CLUSTER, subnets: [SUBNET], groups: [defaultGroup], running: 2 }),
+    ecsService({
+      name: 'reports',
       clusterArn: CLUSTER,
-      status: 'ACTIVE',
-      desiredCount: 2,
-      runningCount: 2,
-      networkConfiguration: awsvpc([defaultGroup]),
-    },
-    {
-      serviceName: 'reports',
+      subnets: [SUBNET],
+      groups: [WEB_GROUP, defaultGroup],
+      running: 0,
+    }),
+  ];
+  state.tasks = attachments.map((attachment, index) =>
+    ecsTask({
+      taskArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f${index}`,
       clusterArn: CLUSTER,
-      status: 'ACTIVE',
-      desiredCount: 0,
-      runningCount: 0,
-      networkConfiguration: awsvpc([WEB_GROUP, defaultGroup]),
-    },
-  ];
-  state.tasks = attachments.map((attachment, index) => ({
-    taskArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f${index}`,
-    clusterArn: CLUSTER,
-    group: 'service:web',
-    startedBy: 'ecs-svc/1',
-    lastStatus: 'RUNNING',
-    attachments: [
-      {
-        id: attachment,
-        type: 'ElasticNetworkInterface',
-        status: 'ATTACHED',
-        details: [{ name: 'networkInterfaceId', value: taskInterfaces[index]?.NetworkInterfaceId ?? '' }],
-      },
-    ],
-  }));
-  state.Clusters = [
-    {
-      ClusterIdentifier: 'analytics',
-      ClusterStatus: 'available',
-      VpcId: vpcId,
-      VpcSecurityGroups: [{ VpcSecurityGroupId: defaultGroup, Status: 'active' }],
-    },
-  ];
+      service: 'web',
+      attachment,
+      networkInterfaceId: taskInterfaces[index]?.NetworkInterfaceId ?? '',
+    }),
+  );
+  state.Clusters = [redshiftCluster('analytics', vpcId, [defaultGroup])];
   state.ReplicationInstances = [
-    {
-      ReplicationInstanceIdentifier: 'migrate-orders',
-      ReplicationInstanceArn: `arn:aws:dms:us-east-1:${ACCOUNT}:rep:ABCDEFGHIJKLMNOPQRSTUVWXYZ`,
-      ReplicationInstanceStatus: 'available',
-      ReplicationSubnetGroup: { VpcId: vpcId },
-      VpcSecurityGroups: [
-        { VpcSecurityGroupId: WEB_GROUP, Status: 'active' },
-        { VpcSecurityGroupId: defaultGroup, Status: 'active' },
-      ],
-    },
+    dmsReplicationInstance({
+      id: 'migrate-orders',
+      arn: `arn:aws:dms:us-east-1:${ACCOUNT}:rep:ABCDEFGHIJKLMNOPQRSTUVWXYZ`,
+      vpcId,
+      groups: [WEB_GROUP, defaultGroup],
+    }),
   ];
-  state.projects = [
-    { name: 'integration-tests', vpcConfig: { vpcId, subnets: [SUBNET], securityGroupIds: [defaultGroup] } },
-  ];
-  state.computeEnvironments = [
-    {
-      computeEnvironmentName: 'nightly-jobs',
-      type: 'MANAGED',
-      status: 'VALID',
-      computeResources: { type: 'FARGATE', subnets: [SUBNET], securityGroupIds: [defaultGroup], maxvCpus: 16 },
-    },
-  ];
+  state.projects = [codebuildProject('integration-tests', vpcId, [SUBNET], [defaultGroup])];
+  state.computeEnvironments = [batchComputeEnvironment('nightly-jobs', [SUBNET], [defaultGroup])];
   return state;
 }
