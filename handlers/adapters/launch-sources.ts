@@ -222,11 +222,21 @@ function swapOf(
 export class LaunchTemplateOwner implements OwnerAdapter {
   constructor(private readonly api: LaunchSourceApi) {}
 
-  private async view(templateId: string, allVersions: boolean): Promise<TemplateView & { stack?: string }> {
+  /** The template now; with `launchers`, the fleets' and node groups' pins count as in use (what Discover saw). */
+  private async view(
+    templateId: string,
+    allVersions: boolean,
+    withLaunchers = false,
+  ): Promise<TemplateView & { stack?: string }> {
     const [template] = await this.api.describeLaunchTemplates([templateId]);
     if (!template)
       throw Object.assign(new Error(`${templateId} not found`), { name: 'InvalidLaunchTemplateId.NotFound' });
-    return this.viewOf(template, await this.api.describeAutoScalingGroups(), allVersions);
+    return this.viewOf(
+      template,
+      await this.api.describeAutoScalingGroups(),
+      allVersions,
+      withLaunchers ? await this.launchers() : undefined,
+    );
   }
 
   private async launchers(): Promise<Launchers> {
@@ -297,8 +307,12 @@ export class LaunchTemplateOwner implements OwnerAdapter {
     return found;
   }
 
+  /**
+   * As Discover saw it, fleets and node groups included: one pinned during the approval wait to a version that names
+   * the default group puts the template back on it, which Re-check reports as drift before the strip.
+   */
   async describe(ref: ResourceRef): Promise<ResourceState | undefined> {
-    return this.stateOf(await this.view(ref.id, false));
+    return this.stateOf(await this.view(ref.id, false, true));
   }
 
   async setGroups(ref: ResourceRef, groups: string[], change?: ResourceChange): Promise<void> {

@@ -308,3 +308,28 @@ describe('an EKS managed node group or a fleet launching from a version that nam
     expect((run.after as typeof launch).nodegroups).toEqual(launch.nodegroups);
   });
 });
+
+describe('a node group pinned during the approval wait', () => {
+  it('to the old version on the default group: Re-check stops the run before the strip and rolls back', async () => {
+    const { state } = launchState();
+    const run = await remediateState(state, {
+      onApproval(simulator) {
+        // Someone creates a node group on version 1 (still naming the default group) while the approver reads the email.
+        (simulator.serviceRecords() as { nodegroups?: unknown[] }).nodegroups = [
+          {
+            nodegroupName: 'late',
+            clusterName: 'prod',
+            status: 'ACTIVE',
+            launchTemplate: { id: TEMPLATE, version: '1' },
+          },
+        ];
+      },
+    });
+    expect(run.result.status).toBe('FAILED');
+    expect(run.result.error).toBe('DriftDetected');
+    expect(run.result.cause).toMatch(/launch template lt-0a1b2c3d4e5f60718 .* is on the default group again/);
+    expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
+    expect(newGroups(run.before, run.after)).toEqual([]);
+    expect(launchOf(run.after).LaunchTemplateVersions).toEqual(launchOf(run.before).LaunchTemplateVersions);
+  });
+});
