@@ -8,6 +8,8 @@
 import { copyName, isCopyName } from '../core/owners/autoscaling-launch-configurations.ts';
 import {
   createdVersions,
+  type PinningLauncher,
+  pinnedLauncherBlock,
   planTemplateMove,
   swappedData,
   type TemplateConfig,
@@ -58,6 +60,34 @@ export interface LaunchTemplateVersionRecord {
   LaunchTemplateData?: TemplateData;
 }
 
+/** DescribeFleets' fields read (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_FleetData.html). */
+export interface FleetRecord {
+  FleetId: string;
+  FleetState?: string;
+  /** `maintain` (the default), `request` or `instant`. */
+  Type?: string;
+  LaunchTemplateConfigs?: { LaunchTemplateSpecification?: LaunchTemplateSpecification }[];
+}
+
+/** DescribeSpotFleetRequests' fields read (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotFleetRequestConfig.html). */
+export interface SpotFleetRecord {
+  SpotFleetRequestId: string;
+  SpotFleetRequestState?: string;
+  SpotFleetRequestConfig?: {
+    /** `maintain` (the default), `request` or `instant`. */
+    Type?: string;
+    LaunchTemplateConfigs?: { LaunchTemplateSpecification?: LaunchTemplateSpecification }[];
+  };
+}
+
+/** DescribeNodegroup's `nodegroup` fields read (https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html). */
+export interface NodegroupRecord {
+  nodegroupName: string;
+  clusterName: string;
+  status?: string;
+  launchTemplate?: { id?: string; name?: string; version?: string };
+}
+
 /** The EC2 and Auto Scaling calls of the launch sources; errors carry the service's code in `name`. */
 export interface LaunchSourceApi {
   /** All the account's templates, or the ones named (a missing one: InvalidLaunchTemplateId.NotFound). */
@@ -82,6 +112,12 @@ export interface LaunchSourceApi {
     LaunchConfigurationName?: string;
   }): Promise<void>;
   describeLaunchConfigurations(names?: string[]): Promise<LaunchConfigurationRecord[]>;
+  /** Every EC2 Fleet of the account (DescribeFleets). */
+  describeFleets(): Promise<FleetRecord[]>;
+  /** Every Spot Fleet request of the account (DescribeSpotFleetRequests). */
+  describeSpotFleetRequests(): Promise<SpotFleetRecord[]>;
+  /** Every EKS managed node group of the account (ListClusters, ListNodegroups, DescribeNodegroup). */
+  describeNodegroups(): Promise<NodegroupRecord[]>;
   createLaunchConfiguration(input: LaunchConfigurationRecord): Promise<void>;
   deleteLaunchConfiguration(name: string): Promise<void>;
 }
@@ -92,15 +128,76 @@ function stackOf(tags: { Key?: string; Value?: string }[] | undefined): string |
   return tags?.find((tag) => tag.Key === STACK_TAG)?.Value;
 }
 
+type TemplateName = { LaunchTemplateId: string; LaunchTemplateName?: string | undefined };
+
+function namesTemplate(spec: LaunchTemplateSpecification | undefined, template: TemplateName): boolean {
+  return (
+    spec !== undefined &&
+    (spec.LaunchTemplateId === template.LaunchTemplateId ||
+      (spec.LaunchTemplateName !== undefined && spec.LaunchTemplateName === template.LaunchTemplateName))
+  );
+}
+
+/** The fleets and node groups that can still launch, as read once per Discover. */
+export interface Launchers {
+  fleets: FleetRecord[];
+  spotFleets: SpotFleetRecord[];
+  nodegroups: NodegroupRecord[];
+}
+
+/**
+ * Fleets that launch again are `maintain` and `request` ones not deleted, failed or cancelled (an `instant` fleet
+ * launched once; https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-request-type.html); node groups not
+ * being deleted.
+ */
+export function launchersOf(launchers: Launchers, template: TemplateName): PinningLauncher[] {
+  const live = (state: string | undefined) => !/^(deleted|cancelled|failed)/.test(state ?? '');
+  const fleetType = (type: string | undefined) => (type ?? 'maintain') as 'maintain' | 'request' | 'instant';
+  const found: PinningLauncher[] = [];
+  for (const fleet of launchers.fleets) {
+    const type = fleetType(fleet.Type);
+    if (type === 'instant' || !live(fleet.FleetState)) continue;
+    for (const config of fleet.LaunchTemplateConfigs ?? [])
+      if (namesTemplate(config.LaunchTemplateSpecification, template))
+        found.push({
+          kind: 'ec2-fleet',
+          id: fleet.FleetId,
+          type,
+          version: userVersion(config.LaunchTemplateSpecification?.Version),
+        });
+  }
+  for (const request of launchers.spotFleets) {
+    const type = fleetType(request.SpotFleetRequestConfig?.Type);
+    if (type === 'instant' || !live(request.SpotFleetRequestState)) continue;
+    for (const config of request.SpotFleetRequestConfig?.LaunchTemplateConfigs ?? [])
+      if (namesTemplate(config.LaunchTemplateSpecification, template))
+        found.push({
+          kind: 'spot-fleet',
+          id: request.SpotFleetRequestId,
+          type,
+          version: userVersion(config.LaunchTemplateSpecification?.Version),
+        });
+  }
+  for (const group of launchers.nodegroups) {
+    const spec = group.launchTemplate;
+    if (group.status === 'DELETING' || !spec) continue;
+    if (namesTemplate({ LaunchTemplateId: spec.id ?? '', LaunchTemplateName: spec.name }, template))
+      found.push({
+        kind: 'eks-nodegroup',
+        cluster: group.clusterName,
+        nodegroup: group.nodegroupName,
+        version: userVersion(spec.version),
+      });
+  }
+  return found;
+}
+
 /** The template spec of `group` that names template `template`, and where it sits. */
 function templateSpecOf(
   group: AutoScalingGroupRecord,
-  template: { LaunchTemplateId: string; LaunchTemplateName?: string | undefined },
+  template: TemplateName,
 ): { spec: LaunchTemplateSpecification; mixed: boolean } | undefined {
-  const names = (spec: LaunchTemplateSpecification | undefined) =>
-    spec !== undefined &&
-    (spec.LaunchTemplateId === template.LaunchTemplateId ||
-      (spec.LaunchTemplateName !== undefined && spec.LaunchTemplateName === template.LaunchTemplateName));
+  const names = (spec: LaunchTemplateSpecification | undefined) => namesTemplate(spec, template);
   if (names(group.LaunchTemplate)) return { spec: group.LaunchTemplate as LaunchTemplateSpecification, mixed: false };
   const mixed = group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
   if (names(mixed)) return { spec: mixed as LaunchTemplateSpecification, mixed: true };
@@ -125,24 +222,49 @@ function swapOf(
 export class LaunchTemplateOwner implements OwnerAdapter {
   constructor(private readonly api: LaunchSourceApi) {}
 
-  private async view(templateId: string, allVersions: boolean): Promise<TemplateView & { stack?: string }> {
+  /** The template now; with `launchers`, the fleets' and node groups' pins count as in use (what Discover saw). */
+  private async view(
+    templateId: string,
+    allVersions: boolean,
+    withLaunchers = false,
+  ): Promise<TemplateView & { stack?: string }> {
     const [template] = await this.api.describeLaunchTemplates([templateId]);
     if (!template)
       throw Object.assign(new Error(`${templateId} not found`), { name: 'InvalidLaunchTemplateId.NotFound' });
-    return this.viewOf(template, await this.api.describeAutoScalingGroups(), allVersions);
+    return this.viewOf(
+      template,
+      await this.api.describeAutoScalingGroups(),
+      allVersions,
+      withLaunchers ? await this.launchers() : undefined,
+    );
+  }
+
+  private async launchers(): Promise<Launchers> {
+    const [fleets, spotFleets, nodegroups] = await Promise.all([
+      this.api.describeFleets(),
+      this.api.describeSpotFleetRequests(),
+      this.api.describeNodegroups(),
+    ]);
+    return { fleets, spotFleets, nodegroups };
   }
 
   private async viewOf(
     template: LaunchTemplateRecord,
     groups: AutoScalingGroupRecord[],
     allVersions: boolean,
+    launchers?: Launchers,
   ): Promise<TemplateView & { stack?: string }> {
     const users = groups.flatMap((group) => {
       const found = templateSpecOf(group, template);
       return found ? [{ name: group.AutoScalingGroupName, version: userVersion(found.spec.Version) }] : [];
     });
+    const pinning = launchers ? launchersOf(launchers, template) : [];
     const wanted = [
-      ...new Set(['$Default', '$Latest', ...users.map((user) => user.version).filter((v) => /^\d+$/.test(v))]),
+      ...new Set(
+        ['$Default', '$Latest', ...[...users, ...pinning].map((user) => user.version)].filter(
+          (v) => v.startsWith('$') || /^\d+$/.test(v),
+        ),
+      ),
     ];
     const versions = await this.api.describeLaunchTemplateVersions(
       template.LaunchTemplateId,
@@ -160,6 +282,7 @@ export class LaunchTemplateOwner implements OwnerAdapter {
         data: version.LaunchTemplateData ?? {},
       })),
       users,
+      ...(pinning.length > 0 ? { launchers: pinning } : {}),
       ...(stack ? { stack } : {}),
     };
   }
@@ -171,16 +294,25 @@ export class LaunchTemplateOwner implements OwnerAdapter {
   async findUsing(_vpcId: string, groupId: string): Promise<ResourceState[]> {
     // A group id names one VPC: a template naming it launches into that VPC, whatever else it says.
     const groups = await this.api.describeAutoScalingGroups();
+    const launchers = await this.launchers();
     const found: ResourceState[] = [];
     for (const template of await this.api.describeLaunchTemplates()) {
-      const state = this.stateOf(await this.viewOf(template, groups, false));
-      if (state.groups.includes(groupId)) found.push(state);
+      const view = await this.viewOf(template, groups, false, launchers);
+      const state = this.stateOf(view);
+      if (!state.groups.includes(groupId)) continue;
+      // A fleet or node group launching from a version naming the group: the person moves it (the plan is blocked).
+      const blocked = pinnedLauncherBlock(view, groupId);
+      found.push(blocked ? { ...state, blocked } : state);
     }
     return found;
   }
 
+  /**
+   * As Discover saw it, fleets and node groups included: one pinned during the approval wait to a version that names
+   * the default group puts the template back on it, which Re-check reports as drift before the strip.
+   */
   async describe(ref: ResourceRef): Promise<ResourceState | undefined> {
-    return this.stateOf(await this.view(ref.id, false));
+    return this.stateOf(await this.view(ref.id, false, true));
   }
 
   async setGroups(ref: ResourceRef, groups: string[], change?: ResourceChange): Promise<void> {

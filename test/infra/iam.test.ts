@@ -52,6 +52,12 @@ const SERVICES_READ = [
   'autoscaling:DescribeLaunchConfigurations',
   'ec2:DescribeLaunchTemplateVersions',
   'ec2:DescribeLaunchTemplates',
+  // Launchers that pin a template version outside Auto Scaling (read only: they block the plan, never move).
+  'ec2:DescribeFleets',
+  'ec2:DescribeSpotFleetRequests',
+  'eks:DescribeNodegroup',
+  'eks:ListClusters',
+  'eks:ListNodegroups',
   'batch:DescribeComputeEnvironments',
   'codebuild:BatchGetProjects',
   'codebuild:ListProjects',
@@ -271,6 +277,8 @@ describe('EC2 changes carry their conditions', () => {
                 'dms:DescribeReplicationInstances',
                 'ecs:ListClusters',
                 'ecs:ListServices',
+                // ListClusters has no resource type (Service Authorization Reference, Amazon EKS).
+                'eks:ListClusters',
                 'ecs:ListTasks',
                 'elasticloadbalancing:DescribeLoadBalancers',
                 'lambda:ListFunctions',

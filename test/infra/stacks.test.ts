@@ -448,7 +448,7 @@ describe('the member role stack', () => {
     roleStatements(s.remediationTemplate, logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`)).filter(
       (statement) =>
         actionsOf(statement).every((action) =>
-          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas|cloudformation|ecs|redshift|dms|codebuild|batch):/.test(
+          /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas|cloudformation|ecs|redshift|dms|codebuild|batch|eks):/.test(
             action,
           ),
         ),

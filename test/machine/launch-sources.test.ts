@@ -235,3 +235,101 @@ describe('Auto Scaling groups launching onto the default group', () => {
     expect(normalizeState(after)).toEqual(normalizeState(session.original));
   });
 });
+
+describe('an EKS managed node group or a fleet launching from a version that names the default group', () => {
+  it('a node group pinned to it: the template is found, the plan blocked naming the node group and the command; nothing changed', async () => {
+    const { state } = launchState();
+    (state as WithLaunch & { nodegroups: unknown[] }).nodegroups = [
+      {
+        nodegroupName: 'workers',
+        clusterName: 'prod',
+        status: 'ACTIVE',
+        launchTemplate: { id: TEMPLATE, name: 'web-lt', version: '1' },
+      },
+    ];
+    const run = await remediateState(state);
+    expect(run.result.output?.outcome, JSON.stringify(run.result)).toBe('blocked');
+    const reasons = JSON.stringify(run.result.output);
+    expect(reasons).toContain('EKS managed node group \\"workers\\" of cluster \\"prod\\" (version 1)');
+    expect(reasons).toContain(
+      `aws eks update-nodegroup-version --cluster-name \\"prod\\" --nodegroup-name \\"workers\\" --launch-template id=${TEMPLATE},version=<new version>`,
+    );
+    expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
+    expect(normalizeState(run.after)).toEqual(normalizeState(run.before));
+  });
+
+  it('a maintain EC2 Fleet and a Spot Fleet request pinned to it: blocked with their modify commands; an instant fleet is not counted', async () => {
+    const { state } = launchState();
+    const spec = { LaunchTemplateSpecification: { LaunchTemplateId: TEMPLATE, Version: '1' } };
+    Object.assign(state, {
+      Fleets: [
+        { FleetId: 'fleet-0a1b2c3d', FleetState: 'active', Type: 'maintain', LaunchTemplateConfigs: [spec] },
+        { FleetId: 'fleet-0a1b2c3e', FleetState: 'active', Type: 'instant', LaunchTemplateConfigs: [spec] },
+      ],
+      SpotFleetRequestConfigs: [
+        {
+          SpotFleetRequestId: 'sfr-0a1b2c3d',
+          SpotFleetRequestState: 'active',
+          SpotFleetRequestConfig: { Type: 'maintain', LaunchTemplateConfigs: [spec] },
+        },
+      ],
+    });
+    const run = await remediateState(state);
+    expect(run.result.output?.outcome, JSON.stringify(run.result)).toBe('blocked');
+    const reasons = JSON.stringify(run.result.output);
+    expect(reasons).toContain('aws ec2 modify-fleet --fleet-id fleet-0a1b2c3d');
+    expect(reasons).toContain('aws ec2 modify-spot-fleet-request --spot-fleet-request-id sfr-0a1b2c3d');
+    expect(reasons).not.toContain('fleet-0a1b2c3e');
+    expect(normalizeState(run.after)).toEqual(normalizeState(run.before));
+  });
+
+  it('a node group pinned to a version that does not name the default group changes nothing in the move', async () => {
+    const { state } = launchState();
+    const launch = state as WithLaunch & { nodegroups: unknown[] };
+    const appGroup = state.SecurityGroups.find((group) => group.GroupName !== 'default')?.GroupId ?? '';
+    launch.LaunchTemplates[0] = { ...launch.LaunchTemplates[0], LatestVersionNumber: 2 } as never;
+    launch.LaunchTemplateVersions.push({
+      LaunchTemplateId: TEMPLATE,
+      LaunchTemplateName: 'web-lt',
+      VersionNumber: 2,
+      DefaultVersion: false,
+      LaunchTemplateData: { ImageId: 'ami-0abcdef1234567890', InstanceType: 't3.micro', SecurityGroupIds: [appGroup] },
+    });
+    launch.nodegroups = [
+      {
+        nodegroupName: 'workers',
+        clusterName: 'prod',
+        status: 'ACTIVE',
+        launchTemplate: { id: TEMPLATE, version: '2' },
+      },
+    ];
+    const run = await remediateState(state);
+    expect(run.result.output?.outcome, JSON.stringify(run.result)).toBe('remediated');
+    expect((run.after as typeof launch).nodegroups).toEqual(launch.nodegroups);
+  });
+});
+
+describe('a node group pinned during the approval wait', () => {
+  it('to the old version on the default group: Re-check stops the run before the strip and rolls back', async () => {
+    const { state } = launchState();
+    const run = await remediateState(state, {
+      onApproval(simulator) {
+        // Someone creates a node group on version 1 (still naming the default group) while the approver reads the email.
+        (simulator.serviceRecords() as { nodegroups?: unknown[] }).nodegroups = [
+          {
+            nodegroupName: 'late',
+            clusterName: 'prod',
+            status: 'ACTIVE',
+            launchTemplate: { id: TEMPLATE, version: '1' },
+          },
+        ];
+      },
+    });
+    expect(run.result.status).toBe('FAILED');
+    expect(run.result.error).toBe('DriftDetected');
+    expect(run.result.cause).toMatch(/launch template lt-0a1b2c3d4e5f60718 .* is on the default group again/);
+    expect(stepsOf(run.session.trace)).not.toContain('Strip the default group');
+    expect(newGroups(run.before, run.after)).toEqual([]);
+    expect(launchOf(run.after).LaunchTemplateVersions).toEqual(launchOf(run.before).LaunchTemplateVersions);
+  });
+});

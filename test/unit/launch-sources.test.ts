@@ -8,6 +8,8 @@ import { ServiceSimulator } from '../../handlers/adapters/local/service-simulato
 import { errorCode } from '../../handlers/core/errors.ts';
 import {
   createdDescription,
+  inUseVersions,
+  pinnedLauncherBlock,
   planTemplateMove,
   swappedData,
   type TemplateView,
@@ -132,6 +134,75 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
+describe('fleets and EKS node groups pinning a version (pinnedLauncherBlock)', () => {
+  // Version 1 names the default group; $Default and $Latest (2) name another.
+  const pinned = (launchers: TemplateView['launchers']) =>
+    view({
+      name: 'web-lt',
+      defaultVersion: 2,
+      latestVersion: 2,
+      versions: [
+        { number: 1, data: { SecurityGroupIds: [DEFAULT] } },
+        { number: 2, data: { SecurityGroupIds: [WEB] } },
+      ],
+      launchers,
+    });
+
+  it('a node group pinned to a version naming the group: in use through it, blocked with the update-nodegroup-version command', () => {
+    const template = pinned([{ kind: 'eks-nodegroup', cluster: 'prod', nodegroup: 'workers', version: '1' }]);
+    expect(inUseVersions(template)).toEqual([1, 2]);
+    expect(templateGroups(template)).toContain(DEFAULT);
+    const reason = pinnedLauncherBlock(template, DEFAULT) ?? '';
+    expect(reason).toContain('EKS managed node group "workers" of cluster "prod" (version 1)');
+    expect(reason).toMatch(/replaces every node/);
+    expect(reason).toContain(
+      'aws eks update-nodegroup-version --cluster-name "prod" --nodegroup-name "workers" --launch-template id=lt-0123456789abcdef0,version=<new version>',
+    );
+    expect(reason).toContain('--source-version 1');
+  });
+
+  it('fleets: a maintain fleet gets its modify command; a request fleet, which no Modify call changes, is to be recreated', () => {
+    const reason =
+      pinnedLauncherBlock(
+        pinned([
+          { kind: 'ec2-fleet', id: 'fleet-1', type: 'maintain', version: '1' },
+          { kind: 'ec2-fleet', id: 'fleet-2', type: 'request', version: '1' },
+          { kind: 'spot-fleet', id: 'sfr-1', type: 'maintain', version: '1' },
+          { kind: 'spot-fleet', id: 'sfr-2', type: 'request', version: '1' },
+        ]),
+        DEFAULT,
+      ) ?? '';
+    expect(reason).toContain('aws ec2 modify-fleet --fleet-id fleet-1 --launch-template-configs');
+    expect(reason).toContain('aws ec2 delete-fleets --fleet-ids fleet-2 --no-terminate-instances');
+    expect(reason).toContain('aws ec2 modify-spot-fleet-request --spot-fleet-request-id sfr-1');
+    expect(reason).toContain(
+      'aws ec2 cancel-spot-fleet-requests --spot-fleet-request-ids sfr-2 --no-terminate-instances',
+    );
+  });
+
+  it('a launcher on a version that does not name the group, or through $Default after the move, blocks nothing', () => {
+    expect(
+      pinnedLauncherBlock(pinned([{ kind: 'eks-nodegroup', cluster: 'prod', nodegroup: 'w', version: '2' }]), DEFAULT),
+    ).toBeUndefined();
+    expect(
+      pinnedLauncherBlock(
+        pinned([{ kind: 'ec2-fleet', id: 'fleet-1', type: 'maintain', version: '$Default' }]),
+        DEFAULT,
+      ),
+    ).toBeUndefined();
+    expect(pinnedLauncherBlock(pinned([]), DEFAULT)).toBeUndefined();
+  });
+
+  it('names from the account are quoted, never shown raw', () => {
+    const reason =
+      pinnedLauncherBlock(
+        pinned([{ kind: 'eks-nodegroup', cluster: 'prod', nodegroup: 'w\u202e; rm -rf /', version: '1' }]),
+        DEFAULT,
+      ) ?? '';
+    expect(reason).not.toContain('\u202e');
+  });
+});
+
 describe('the local launch source models refuse as the APIs do', () => {
   function api() {
     const { state, defaultGroup } = launchState();
@@ -253,5 +324,18 @@ describe('the local launch source models refuse as the APIs do', () => {
     (session.simulator.serviceRecords() as { LaunchTemplates: unknown[] }).LaunchTemplates[0] =
       state.LaunchTemplates[0];
     expect(() => new ServiceSimulator(session.simulator)).toThrow(/LaunchTemplates\.0\.LaunchTemplateId/);
+  });
+
+  it('a state file with a malformed fleet or node group record is refused, naming the field', () => {
+    const session = createSession(launchState().state);
+    const records = session.simulator.serviceRecords() as Record<string, unknown>;
+    records.nodegroups = [{ nodegroupName: 'workers', launchTemplate: { id: TEMPLATE, version: '1' } }];
+    expect(() => new ServiceSimulator(session.simulator)).toThrow(/nodegroups\.0\.clusterName/);
+    records.nodegroups = [];
+    records.Fleets = [{ FleetId: 'fleet-1', Type: 'sometimes' }];
+    expect(() => new ServiceSimulator(session.simulator)).toThrow(/Fleets\.0\.FleetId|Fleets\.0\.Type/);
+    records.Fleets = [];
+    records.SpotFleetRequestConfigs = [{ SpotFleetRequestId: 'sfr-1' }];
+    expect(() => new ServiceSimulator(session.simulator)).toThrow(/SpotFleetRequestConfigs\.0\.SpotFleetRequestConfig/);
   });
 });

@@ -40,6 +40,17 @@ export interface TemplateUser {
   version: string;
 }
 
+/**
+ * A launcher outside Auto Scaling that names the template and a version: an EC2 Fleet (DescribeFleets
+ * `LaunchTemplateConfigs[].LaunchTemplateSpecification`), a Spot Fleet request (DescribeSpotFleetRequests
+ * `SpotFleetRequestConfig.LaunchTemplateConfigs`) or an EKS managed node group (DescribeNodegroup `launchTemplate`).
+ * Only the ones that still launch: fleets of type `maintain` or `request` that are not deleted or cancelled.
+ */
+export type PinningLauncher =
+  | { kind: 'eks-nodegroup'; cluster: string; nodegroup: string; version: string }
+  | { kind: 'ec2-fleet'; id: string; type: 'maintain' | 'request'; version: string }
+  | { kind: 'spot-fleet'; id: string; type: 'maintain' | 'request'; version: string };
+
 /** A template as the move reads it: its default and latest version numbers, its versions, the groups using it. */
 export interface TemplateView {
   id: string;
@@ -48,6 +59,8 @@ export interface TemplateView {
   latestVersion: number;
   versions: TemplateVersion[];
   users: TemplateUser[];
+  /** Fleets and EKS node groups launching from the template: they make their version in use, and are never moved. */
+  launchers?: PinningLauncher[];
 }
 
 /**
@@ -123,7 +136,7 @@ function resolve(view: TemplateView, version: string): number | undefined {
 /** The versions anything launches from: the default, the latest and every pinned one. */
 export function inUseVersions(view: TemplateView): number[] {
   const numbers = new Set([view.defaultVersion, view.latestVersion]);
-  for (const user of view.users) {
+  for (const user of [...view.users, ...(view.launchers ?? [])]) {
     const number = resolve(view, user.version);
     if (number !== undefined) numbers.add(number);
   }
@@ -147,6 +160,52 @@ export function templateConfig(view: TemplateView): TemplateConfig {
 /** A template as a resource: its in-use groups and what a move back restores. */
 export function templateState(view: TemplateView): DescribedResource & { kind: 'launch-template' } {
   return { kind: 'launch-template', id: view.id, groups: templateGroups(view), config: templateConfig(view) };
+}
+
+/**
+ * Why the template cannot be moved when a fleet or an EKS node group launches from a version of it that names `from`,
+ * with the exact change for each (docs/decisions.md "Launch sources (issue 11)"); undefined when none does. Moving a
+ * node group to another version replaces every node (UpdateNodegroupVersion,
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateNodegroupVersion.html); a fleet is the person's call
+ * too: ModifyFleet and ModifySpotFleetRequest take new LaunchTemplateConfigs only for `maintain` fleets
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyFleet.html,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySpotFleetRequest.html).
+ */
+export function pinnedLauncherBlock(view: TemplateView, from: string): string | undefined {
+  const byNumber = new Map(view.versions.map((version) => [version.number, version]));
+  const naming = (view.launchers ?? []).flatMap((launcher) => {
+    const number = resolve(view, launcher.version);
+    return number !== undefined && groupsOfData(byNumber.get(number)?.data ?? {}).includes(from)
+      ? [{ launcher, number }]
+      : [];
+  });
+  if (naming.length === 0) return undefined;
+  const template = `launch template ${view.id}${view.name ? ` (${quote(view.name)})` : ''}`;
+  const sources = [...new Set(naming.map((entry) => entry.number))].sort((a, b) => a - b);
+  const create = sources
+    .map(
+      (number) =>
+        `aws ec2 create-launch-template-version --launch-template-id ${view.id} --source-version ${number} --launch-template-data '{"SecurityGroupIds":["<another group>"]}'`,
+    )
+    .join('; ');
+  const fixes = naming.map(({ launcher, number }) => launcherFix(view.id, launcher, number));
+  return `${template} version(s) ${sources.join(', ')} name ${from} and are launched by ${fixes.join(' ')} Make a version naming another group first (${create}), then run again.`;
+}
+
+function launcherFix(templateId: string, launcher: PinningLauncher, number: number): string {
+  const spec = `LaunchTemplateSpecification={LaunchTemplateId=${templateId},Version=<new version>}`;
+  switch (launcher.kind) {
+    case 'eks-nodegroup':
+      return `EKS managed node group ${quote(launcher.nodegroup)} of cluster ${quote(launcher.cluster)} (version ${number}): moving it replaces every node, so it is yours to schedule: aws eks update-nodegroup-version --cluster-name ${quote(launcher.cluster)} --nodegroup-name ${quote(launcher.nodegroup)} --launch-template id=${templateId},version=<new version>.`;
+    case 'ec2-fleet':
+      return launcher.type === 'maintain'
+        ? `EC2 Fleet ${launcher.id} (maintain, version ${number}): aws ec2 modify-fleet --fleet-id ${launcher.id} --launch-template-configs '${spec}' with its overrides as they are.`
+        : `EC2 Fleet ${launcher.id} (request, version ${number}): ModifyFleet cannot change a request fleet; delete it (aws ec2 delete-fleets --fleet-ids ${launcher.id} --no-terminate-instances) and create it again on the new version.`;
+    case 'spot-fleet':
+      return launcher.type === 'maintain'
+        ? `Spot Fleet request ${launcher.id} (maintain, version ${number}): aws ec2 modify-spot-fleet-request --spot-fleet-request-id ${launcher.id} --launch-template-configs '${spec}' with its overrides as they are.`
+        : `Spot Fleet request ${launcher.id} (request, version ${number}): ModifySpotFleetRequest cannot change a request fleet; cancel it (aws ec2 cancel-spot-fleet-requests --spot-fleet-request-ids ${launcher.id} --no-terminate-instances) and request it again on the new version.`;
+  }
 }
 
 export interface TemplateMove {
@@ -256,8 +315,23 @@ export const ec2LaunchTemplates = defineOwner({
       'ec2:DescribeLaunchTemplates',
       'ec2:DescribeLaunchTemplateVersions',
       'autoscaling:DescribeAutoScalingGroups',
+      // The launchers that pin a version outside Auto Scaling (read only: they block, never move).
+      'ec2:DescribeFleets',
+      'ec2:DescribeSpotFleetRequests',
+      'eks:ListClusters',
     ],
-    reads: [],
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html:
+    // ListNodegroups acts on a cluster, DescribeNodegroup on a node group, of this account.
+    reads: [
+      {
+        sid: 'ReadEksNodeGroupLaunchTemplates',
+        actions: ['eks:ListNodegroups', 'eks:DescribeNodegroup'],
+        resources: [
+          { service: 'eks', resource: 'cluster/*' },
+          { service: 'eks', resource: 'nodegroup/*' },
+        ],
+      },
+    ],
     moveOnAny: [],
     moves: [
       // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html: the three act on the

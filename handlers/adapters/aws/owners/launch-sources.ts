@@ -15,21 +15,27 @@ import {
 import {
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateVersionsCommand,
+  DescribeFleetsCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
+  DescribeSpotFleetRequestsCommand,
   EC2Client,
   ModifyLaunchTemplateCommand,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
+import { DescribeNodegroupCommand, EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import type { OwnerAdapter } from '../../../ports.ts';
 import {
   type AutoScalingGroupRecord,
+  type FleetRecord,
   LaunchConfigurationOwner,
   type LaunchConfigurationRecord,
   type LaunchSourceApi,
   LaunchTemplateOwner,
   type LaunchTemplateRecord,
   type LaunchTemplateVersionRecord,
+  type NodegroupRecord,
+  type SpotFleetRecord,
 } from '../../launch-sources.ts';
 import { explainingSend } from '../sdk-errors.ts';
 import type { SdkOwnerConfig } from './config.ts';
@@ -37,10 +43,12 @@ import type { SdkOwnerConfig } from './config.ts';
 export class SdkLaunchSourceApi implements LaunchSourceApi {
   private readonly ec2: EC2Client['send'];
   private readonly autoscaling: AutoScalingClient['send'];
+  private readonly eks: EKSClient['send'];
 
-  constructor(ec2: EC2Client, autoscaling: AutoScalingClient) {
+  constructor(ec2: EC2Client, autoscaling: AutoScalingClient, eks: EKSClient) {
     this.ec2 = explainingSend(ec2, 'XML');
     this.autoscaling = explainingSend(autoscaling, 'XML');
+    this.eks = explainingSend(eks, 'JSON');
   }
 
   async describeLaunchTemplates(ids?: string[]): Promise<LaunchTemplateRecord[]> {
@@ -160,6 +168,97 @@ export class SdkLaunchSourceApi implements LaunchSourceApi {
     return found;
   }
 
+  /** DescribeFleets, up to 1,000 a page (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeFleets.html). */
+  async describeFleets(): Promise<FleetRecord[]> {
+    const found: FleetRecord[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.ec2(new DescribeFleetsCommand({ MaxResults: 1000, NextToken: token }));
+      for (const fleet of page.Fleets ?? [])
+        if (fleet.FleetId)
+          found.push({
+            FleetId: fleet.FleetId,
+            ...(fleet.FleetState ? { FleetState: fleet.FleetState } : {}),
+            ...(fleet.Type ? { Type: fleet.Type } : {}),
+            LaunchTemplateConfigs: (fleet.LaunchTemplateConfigs ?? []).map((config) => ({
+              ...(config.LaunchTemplateSpecification
+                ? { LaunchTemplateSpecification: config.LaunchTemplateSpecification }
+                : {}),
+            })),
+          });
+      token = page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  /** DescribeSpotFleetRequests, up to 1,000 a page (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSpotFleetRequests.html). */
+  async describeSpotFleetRequests(): Promise<SpotFleetRecord[]> {
+    const found: SpotFleetRecord[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.ec2(new DescribeSpotFleetRequestsCommand({ MaxResults: 1000, NextToken: token }));
+      for (const request of page.SpotFleetRequestConfigs ?? [])
+        if (request.SpotFleetRequestId)
+          found.push({
+            SpotFleetRequestId: request.SpotFleetRequestId,
+            ...(request.SpotFleetRequestState ? { SpotFleetRequestState: request.SpotFleetRequestState } : {}),
+            SpotFleetRequestConfig: {
+              ...(request.SpotFleetRequestConfig?.Type ? { Type: request.SpotFleetRequestConfig.Type } : {}),
+              LaunchTemplateConfigs: (request.SpotFleetRequestConfig?.LaunchTemplateConfigs ?? []).map((config) => ({
+                ...(config.LaunchTemplateSpecification
+                  ? { LaunchTemplateSpecification: config.LaunchTemplateSpecification }
+                  : {}),
+              })),
+            },
+          });
+      token = page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  /**
+   * Every cluster's managed node groups: ListClusters and ListNodegroups, up to 100 a page, then DescribeNodegroup for
+   * the launch template (https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeNodegroup.html).
+   */
+  async describeNodegroups(): Promise<NodegroupRecord[]> {
+    const clusters: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.eks(new ListClustersCommand({ maxResults: 100, nextToken: token }));
+      clusters.push(...(page.clusters ?? []));
+      token = page.nextToken;
+    } while (token);
+    const found: NodegroupRecord[] = [];
+    for (const clusterName of clusters) {
+      const names: string[] = [];
+      let next: string | undefined;
+      do {
+        const page = await this.eks(new ListNodegroupsCommand({ clusterName, maxResults: 100, nextToken: next }));
+        names.push(...(page.nodegroups ?? []));
+        next = page.nextToken;
+      } while (next);
+      for (const nodegroupName of names) {
+        const { nodegroup } = await this.eks(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
+        if (!nodegroup) continue;
+        found.push({
+          nodegroupName,
+          clusterName,
+          ...(nodegroup.status ? { status: nodegroup.status } : {}),
+          ...(nodegroup.launchTemplate
+            ? {
+                launchTemplate: {
+                  ...(nodegroup.launchTemplate.id ? { id: nodegroup.launchTemplate.id } : {}),
+                  ...(nodegroup.launchTemplate.name ? { name: nodegroup.launchTemplate.name } : {}),
+                  ...(nodegroup.launchTemplate.version ? { version: nodegroup.launchTemplate.version } : {}),
+                },
+              }
+            : {}),
+        });
+      }
+    }
+    return found;
+  }
+
   async createLaunchConfiguration(input: LaunchConfigurationRecord): Promise<void> {
     await this.autoscaling(new CreateLaunchConfigurationCommand(input as CreateLaunchConfigurationCommandInput));
   }
@@ -170,7 +269,7 @@ export class SdkLaunchSourceApi implements LaunchSourceApi {
 }
 
 function api(config: SdkOwnerConfig): LaunchSourceApi {
-  return new SdkLaunchSourceApi(new EC2Client(config), new AutoScalingClient(config));
+  return new SdkLaunchSourceApi(new EC2Client(config), new AutoScalingClient(config), new EKSClient(config));
 }
 
 export const sdkLaunchTemplateOwner = (config: SdkOwnerConfig): OwnerAdapter => new LaunchTemplateOwner(api(config));

@@ -2,7 +2,8 @@
  * Local launch sources: the state file's `LaunchTemplates` (`aws ec2 describe-launch-templates`),
  * `LaunchTemplateVersions` (`aws ec2 describe-launch-template-versions`), `AutoScalingGroups` and
  * `LaunchConfigurations` (`aws autoscaling describe-auto-scaling-groups` / `describe-launch-configurations`), changed in
- * place. The calls refuse as the API references say (cited per call; assumptions marked); the moves are the shared
+ * place; `Fleets`, `SpotFleetRequestConfigs` (`aws ec2 describe-fleets` / `describe-spot-fleet-requests`) and
+ * `nodegroups` (`aws eks describe-nodegroup` `.nodegroup` objects), read only: they pin versions and are never moved. The calls refuse as the API references say (cited per call; assumptions marked); the moves are the shared
  * adapters' (../../launch-sources.ts). `launchFrom` is a scale-out: an instance launched from an Auto Scaling group gets
  * an interface on the groups its launch template version or launch configuration names.
  */
@@ -11,12 +12,15 @@ import type { Ec2State, NetworkInterface } from '../../../core/ec2-shapes.ts';
 import { groupsOfData, type TemplateData, userVersion } from '../../../core/owners/ec2-launch-templates.ts';
 import {
   type AutoScalingGroupRecord,
+  type FleetRecord,
   LaunchConfigurationOwner,
   type LaunchConfigurationRecord,
   type LaunchSourceApi,
   LaunchTemplateOwner,
   type LaunchTemplateRecord,
   type LaunchTemplateVersionRecord,
+  type NodegroupRecord,
+  type SpotFleetRecord,
 } from '../../launch-sources.ts';
 import type { Ec2Simulator } from '../ec2-simulator.ts';
 import { fail, type LocalAdapterOwner } from './model.ts';
@@ -27,6 +31,16 @@ const templateSpec = z.looseObject({
   LaunchTemplateName: z.string().optional(),
   Version: z.string().optional(),
 });
+const fleetType = z.enum(['maintain', 'request', 'instant']);
+const fleetState = z.enum([
+  'submitted',
+  'active',
+  'deleted',
+  'failed',
+  'deleted_running',
+  'deleted_terminating',
+  'modifying',
+]);
 const records = z.looseObject({
   LaunchTemplates: z
     .array(
@@ -78,6 +92,59 @@ const records = z.looseObject({
       z.looseObject({
         LaunchConfigurationName: z.string().min(1).max(255),
         SecurityGroups: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+  // `aws ec2 describe-fleets` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_FleetData.html).
+  Fleets: z
+    .array(
+      z.looseObject({
+        FleetId: z.string().regex(/^fleet-[0-9a-f-]+$/),
+        FleetState: fleetState.optional(),
+        Type: fleetType.optional(),
+        LaunchTemplateConfigs: z
+          .array(z.looseObject({ LaunchTemplateSpecification: templateSpec.optional() }))
+          .optional(),
+      }),
+    )
+    .optional(),
+  // `aws ec2 describe-spot-fleet-requests` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotFleetRequestConfig.html).
+  SpotFleetRequestConfigs: z
+    .array(
+      z.looseObject({
+        SpotFleetRequestId: z.string().regex(/^sfr-[0-9a-f-]+$/),
+        SpotFleetRequestState: z
+          .enum([
+            'submitted',
+            'active',
+            'cancelled',
+            'failed',
+            'cancelled_running',
+            'cancelled_terminating',
+            'modifying',
+          ])
+          .optional(),
+        SpotFleetRequestConfig: z.looseObject({
+          Type: fleetType.optional(),
+          LaunchTemplateConfigs: z
+            .array(z.looseObject({ LaunchTemplateSpecification: templateSpec.optional() }))
+            .optional(),
+        }),
+      }),
+    )
+    .optional(),
+  // `aws eks describe-nodegroup` `.nodegroup` objects (https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html).
+  nodegroups: z
+    .array(
+      z.looseObject({
+        nodegroupName: z.string().min(1).max(63),
+        clusterName: z.string().min(1).max(100),
+        status: z
+          .enum(['CREATING', 'ACTIVE', 'UPDATING', 'DELETING', 'CREATE_FAILED', 'DELETE_FAILED', 'DEGRADED'])
+          .optional(),
+        launchTemplate: z
+          .looseObject({ id: z.string().optional(), name: z.string().optional(), version: z.string().optional() })
+          .optional(),
       }),
     )
     .optional(),
@@ -288,6 +355,18 @@ export class LocalLaunchSourceApi implements LaunchSourceApi {
   async describeLaunchConfigurations(names?: string[]): Promise<LaunchConfigurationRecord[]> {
     const found = this.configurations().filter((lc) => !names || names.includes(lc.LaunchConfigurationName));
     return structuredClone(found) as LaunchConfigurationRecord[];
+  }
+
+  async describeFleets(): Promise<FleetRecord[]> {
+    return structuredClone(this.records.Fleets ?? []) as FleetRecord[];
+  }
+
+  async describeSpotFleetRequests(): Promise<SpotFleetRecord[]> {
+    return structuredClone(this.records.SpotFleetRequestConfigs ?? []) as SpotFleetRecord[];
+  }
+
+  async describeNodegroups(): Promise<NodegroupRecord[]> {
+    return structuredClone(this.records.nodegroups ?? []) as NodegroupRecord[];
   }
 
   /**
