@@ -1,8 +1,9 @@
 /**
  * Fault injection over the real state machine definitions: for every scenario state (plus the shared sample with drift
  * during the approval wait, so the re-check's migration is faulted too) and every EC2 call the workflow makes in it
- * (describes included, the remediation's and then the rollback's), one run per fault kind with that one fault
- * injected at that call through the simulator's hooks:
+ * (describes included, the remediation's and then the rollback's) and every change an owner service makes (a
+ * function's, a service's, a launch template's…, through the service simulator's hooks), one run per fault kind with
+ * that one fault injected at that call:
  *  - an error answer before the call takes effect: `RequestLimitExceeded` and `InternalError` (transient: Step
  *    Functions' Retry must re-run the step), `UnauthorizedOperation` (not retryable: the run must fail cleanly);
  *  - a crash after the call took effect but before the handler returned (`Lambda.Unknown`: the step is retried and
@@ -83,9 +84,12 @@ export interface FaultPoint {
   scenario: string;
   /** Which execution the call belongs to in the fault-free run: the remediation, or the rollback that follows it. */
   phase: 'remediate' | 'rollback';
-  /** Index of the EC2 call in the session (remediation and rollback calls counted together, from 0). */
+  /**
+   * Index of the call in the session (remediation and rollback calls counted together, from 0): EC2's calls and the
+   * owner services' changes (`service:UpdateService`, …) in the order they were made.
+   */
   callIndex: number;
-  action: Ec2Action;
+  action: FaultedAction;
   fault: FaultKind;
 }
 
@@ -226,8 +230,11 @@ function fillsCopyOrTwin(action: Ec2Action, input: unknown, known: Set<string | 
   );
 }
 
+/** An EC2 action, or an owner service's change (`service:<its API action>`, through the service simulator's hooks). */
+export type FaultedAction = Ec2Action | `service:${string}`;
+
 export interface BaselineCall {
-  action: Ec2Action;
+  action: FaultedAction;
   phase: FaultPoint['phase'];
   /** A remediation's Authorize of the copy or of a twin: the refusals are injected there too. */
   refusable: boolean;
@@ -247,6 +254,9 @@ export async function baselineCalls(scenario: Scenario): Promise<BaselineCall[]>
           person ||
           calls.push({ action, phase, refusable: phase === 'remediate' && fillsCopyOrTwin(action, input, known) })
         ),
+    });
+    session.setServiceHooks({
+      before: (action) => void (person || calls.push({ action: `service:${action}`, phase, refusable: false })),
     });
     const result = await session.remediate({
       async onApproval(simulator) {
@@ -343,6 +353,24 @@ export async function runFaultPoint(
           injected = true;
           if (isRefusal(point.fault)) refused = { action, groupId: (input as AuthorizeInput).GroupId, repeats: 0 };
           throw faultError(point.fault, input);
+        }
+      },
+      after: () => {
+        if (!person && due('after')) {
+          injected = true;
+          crashedIn = 'pending';
+          throw faultError(point.fault);
+        }
+      },
+    });
+    // The owner services' changes are faulted like EC2's calls (a service answers no refusal of ours).
+    session.setServiceHooks({
+      before: () => {
+        if (person) return;
+        seen++;
+        if (due('before')) {
+          injected = true;
+          throw faultError(point.fault);
         }
       },
       after: () => {

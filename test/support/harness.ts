@@ -17,6 +17,7 @@ import {
   type SimulatorHooks,
   type SimulatorOptions,
 } from '../../handlers/adapters/local/ec2-simulator.ts';
+import { type ServiceHooks, ServiceSimulator } from '../../handlers/adapters/local/service-simulator.ts';
 import type { Ec2State, IpPermission, NetworkInterface, SecurityGroup, Tag } from '../../handlers/core/ec2-shapes.ts';
 import { markTags } from '../../handlers/core/marker.ts';
 import { isUnattached } from '../../handlers/core/owners.ts';
@@ -106,6 +107,8 @@ export interface Session {
   /** The simulator's state when the session started. */
   original: Ec2State;
   setHooks(hooks: SimulatorHooks): void;
+  /** Hooks around the owner services' changes (handlers/adapters/local/service-simulator.ts), for fault injection. */
+  setServiceHooks(hooks: ServiceHooks): void;
   remediate(options?: RemediateOptions): Promise<ExecutionResult>;
   rollback(remediationId: string, options?: MachineOptions): Promise<ExecutionResult>;
   /** Mutating EC2 calls made so far (failed ones included), by action. */
@@ -207,6 +210,12 @@ export function createSession(state: Ec2State, options: SessionOptions = {}): Se
     original: simulator.toState(),
     setHooks(hooks) {
       userHooks = hooks;
+    },
+    setServiceHooks(hooks) {
+      const target = { accountId: simulator.accountId, region: simulator.region, groupId: 'sg-00000000' };
+      const services = deps.services(target);
+      if (!(services instanceof ServiceSimulator)) throw new Error('the session has no service simulator');
+      services.setHooks(hooks);
     },
     remediate(remediateOptions = {}) {
       const input =

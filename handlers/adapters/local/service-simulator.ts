@@ -16,11 +16,13 @@ import { LOCAL_OWNERS } from './owners/index.ts';
 import type { LocalAdapterOwner, LocalOwner, LocalOwnerModel } from './owners/model.ts';
 
 /**
- * Simulator-only: `before(action, input)` runs before a group change is applied (`action` is the service's API
- * action, "UpdateFunctionConfiguration"); throwing answers that error with nothing applied.
+ * Simulator-only: `before(action, input)` runs before a group change (or a launch source's restore) is applied
+ * (`action` is the service's API action, "UpdateFunctionConfiguration"); throwing answers that error with nothing
+ * applied. `after` runs once it is applied; throwing there is a crash after the change took effect (the fault sweep).
  */
 export interface ServiceHooks {
   before?(action: string, input: { ref: ResourceRef; groups: string[] }): void;
+  after?(action: string, input: { ref: ResourceRef; groups: string[] }): void;
   /** Whether the change in progress on `ref` fails (an ECS deployment stopped by its circuit breaker). */
   failsToApply?(ref: ResourceRef): boolean;
 }
@@ -81,6 +83,7 @@ class LocalOwnerAdapter implements OwnerAdapter {
     this.model.setGroups(ref, unique, unknown);
     // The service puts its interfaces on the resource's new groups.
     this.ec2.setServiceInterfaceGroups(enis, unique);
+    this.hooks().after?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), { ref: { ...ref }, groups: unique });
   }
 
   /**
@@ -106,11 +109,10 @@ class HookedAdapter implements OwnerAdapter {
     if (findUsing) this.findUsing = (vpcId, groupId) => findUsing.call(inner, vpcId, groupId);
     if (restore)
       this.restore = async (ref, before, change) => {
-        this.hooks().before?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), {
-          ref: { ...ref },
-          groups: [...before.groups],
-        });
+        const input = { ref: { ...ref }, groups: [...before.groups] };
+        this.hooks().before?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), input);
         await restore.call(inner, ref, before, change);
+        this.hooks().after?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), input);
       };
   }
 
@@ -121,6 +123,7 @@ class HookedAdapter implements OwnerAdapter {
   async setGroups(ref: ResourceRef, groups: string[], change?: ResourceChange): Promise<void> {
     this.hooks().before?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), { ref: { ...ref }, groups: [...groups] });
     await this.inner.setGroups(ref, groups, change);
+    this.hooks().after?.(moveActionOf(ref.kind).replace(/^[^:]*:/, ''), { ref: { ...ref }, groups: [...groups] });
   }
 
   settled(ref: ResourceRef): Promise<boolean> {
