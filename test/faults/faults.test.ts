@@ -73,6 +73,25 @@ describe('fault injection over the real definitions', () => {
     }
   }, 60_000);
 
+  it("every owner service's change (ECS, Redshift, DMS, CodeBuild, Batch) survives a crash after it and a refused call", async () => {
+    try {
+      const report = await runFaults({
+        scenario: 'owners:mixed',
+        serviceChangesOnly: true,
+        kinds: ['crash-after', 'UnauthorizedOperation'],
+      });
+      expect(report.failures).toEqual([]);
+      // Five owners moved and moved back, each a fault point per kind.
+      expect(report.faultPoints).toBeGreaterThanOrEqual(2 * 2 * 5);
+      expect(report.recovered).toBe(report.faultPoints);
+      expect(report.notReached).toBe(0);
+      expect(report.endings['remediated-then-rolled-back'] ?? 0).toBeGreaterThan(0);
+      expect(report.endings['failed-and-rolled-back'] ?? 0).toBeGreaterThan(0);
+    } finally {
+      disposeAll();
+    }
+  }, 60_000);
+
   it('a seeded sample of fault points all end remediated or rolled back exactly, with traffic unchanged', async () => {
     try {
       const report = await runFaults({ sample: 48, seed: 20261130 });

@@ -514,6 +514,8 @@ export interface RunOptions {
   scenario?: string;
   /** Only these fault kinds. */
   kinds?: readonly FaultKind[];
+  /** Only the owner services' changes (`service:…`), not EC2's calls. */
+  serviceChangesOnly?: boolean;
   onProgress?: (done: number, total: number, point: FaultPoint, failure?: string) => void;
 }
 
@@ -521,7 +523,9 @@ export async function runFaults(options: RunOptions = {}): Promise<FaultReport> 
   const scenarios = loadScenarios().filter((scenario) => !options.scenario || scenario.name.includes(options.scenario));
   const byName = new Map(scenarios.map((scenario) => [scenario.name, scenario]));
   const all = (await enumerateFaultPoints(scenarios)).filter(
-    (point) => !options.kinds || options.kinds.includes(point.fault),
+    (point) =>
+      (!options.kinds || options.kinds.includes(point.fault)) &&
+      (!options.serviceChangesOnly || point.action.startsWith('service:')),
   );
   const points = options.sample === undefined ? all : samplePoints(all, options.sample, options.seed ?? 1);
   const report: FaultReport = {
