@@ -4,8 +4,9 @@ import { TIGHTEN_USAGE } from './tighten.ts';
 export const PROGRAM = 'npx default-sg-remediation';
 
 export const COMMAND_HELP = {
-  plan: `  plan       --group SG (--state FILE | --region REGION) [--verbose] [--json]
+  plan: `  plan       (--group SG | --finding EVENT.json) (--state FILE | --region REGION) [--verbose] [--json]
              What a remediation would do. Reads only. Honours the opt-out tag (default-sg-remediation:exclude) as remediate does.
+             --finding takes a Security Hub event (ASFF or OCSF), a direct input, or a test/fixtures/events file.
   plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
              Audits every VPC default group in reach: in use / empty / compliant / blocked /
              excluded / unreachable, with counts. Reads only. Progress on stderr.`,

@@ -12,6 +12,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { describeFailure } from '../handlers/core/failures.ts';
+import { parseRemediationInput } from '../handlers/core/finding.ts';
 import { describePlan } from '../handlers/core/messages.ts';
 import { NOTICE_LIST_LIMIT } from '../handlers/core/notices.ts';
 import { planRemediation } from '../handlers/core/plan.ts';
@@ -253,16 +254,36 @@ async function withEc2<T>(flags: Flags, run: (simulator: Ec2Simulator | undefine
   }
 }
 
+/**
+ * The event in a `--finding` file: the file itself (an EventBridge event, or a direct input), or the `input` of one of
+ * this repository's event fixtures (`{ description, expect, input }`, test/fixtures/events/), so they run as they are.
+ */
+async function readFinding(path: string): Promise<unknown> {
+  const json = await readJsonFile(path, 'finding');
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || !('input' in json)) return json;
+  const keys = Object.keys(json);
+  return keys.every((key) => ['description', 'expect', 'input'].includes(key)) ? json.input : json;
+}
+
 async function plan(flags: Flags, io: Io): Promise<CliResult> {
   if (flags['all-empty']) throw new InvalidInputError(['--all-empty goes with remediate; plan takes --all-regions.']);
   if (flags['all-regions']) return planAllRegions(flags, io);
-  if (!flags.group) throw new InvalidInputError(['plan needs --group SG.']);
+  if (Boolean(flags.group) === Boolean(flags.finding))
+    throw new InvalidInputError(['plan needs exactly one of --group SG or --finding EVENT.json.']);
+  // A finding names its account, Region and group; it is read as the deployed rule reads it (handlers/core/finding.ts).
+  const parsed = flags.finding ? parseRemediationInput(await readFinding(flags.finding)) : undefined;
+  if (parsed?.kind === 'invalid') throw new InvalidInputError(parsed.reasons.map((reason) => `--finding: ${reason}`));
+  if (parsed?.kind === 'skip') return { outcome: 'skipped', reasons: [parsed.reason] };
   return withEc2(flags, async (simulator) => {
-    const target = targetSchema.safeParse({
-      accountId: simulator?.accountId ?? (await accountOf(regionOf(flags))),
-      region: simulator?.region ?? regionOf(flags),
-      groupId: flags.group,
-    });
+    const target = targetSchema.safeParse(
+      parsed?.kind === 'target'
+        ? { accountId: parsed.target.accountId, region: parsed.target.region, groupId: parsed.target.groupId }
+        : {
+            accountId: simulator?.accountId ?? (await accountOf(regionOf(flags))),
+            region: simulator?.region ?? regionOf(flags),
+            groupId: flags.group,
+          },
+    );
     if (!target.success) throw new InvalidInputError([`--group must look like sg-0123456789abcdef0.`]);
     const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
     // As Discover reads it: the VPC's tags too, so the opt-out tag on the VPC is seen (handlers/steps/discover.ts).
@@ -334,7 +355,7 @@ async function remediate(flags: Flags, io: Io): Promise<CliResult> {
   if (Boolean(flags.group) === Boolean(flags.finding))
     throw new InvalidInputError(['remediate needs exactly one of --group SG or --finding EVENT.json.']);
   const approver = approverOf(flags, io);
-  const finding = flags.finding ? await readJsonFile(flags.finding, 'finding') : undefined;
+  const finding = flags.finding ? await readFinding(flags.finding) : undefined;
   return withEc2(flags, async (simulator) => {
     const target = finding
       ? undefined
