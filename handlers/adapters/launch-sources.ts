@@ -152,28 +152,32 @@ export interface Launchers {
  */
 export function launchersOf(launchers: Launchers, template: TemplateName): PinningLauncher[] {
   const live = (state: string | undefined) => !/^(deleted|cancelled|failed)/.test(state ?? '');
-  const fleetType = (type: string | undefined) => (type ?? 'maintain') as 'maintain' | 'request' | 'instant';
+  // EC2 Fleets and Spot Fleet requests pin versions the same way; only where they keep it differs.
+  const fleets = [
+    ...launchers.fleets.map((fleet) => ({
+      kind: 'ec2-fleet' as const,
+      id: fleet.FleetId,
+      state: fleet.FleetState,
+      type: fleet.Type,
+      configs: fleet.LaunchTemplateConfigs,
+    })),
+    ...launchers.spotFleets.map((request) => ({
+      kind: 'spot-fleet' as const,
+      id: request.SpotFleetRequestId,
+      state: request.SpotFleetRequestState,
+      type: request.SpotFleetRequestConfig?.Type,
+      configs: request.SpotFleetRequestConfig?.LaunchTemplateConfigs,
+    })),
+  ];
   const found: PinningLauncher[] = [];
-  for (const fleet of launchers.fleets) {
-    const type = fleetType(fleet.Type);
-    if (type === 'instant' || !live(fleet.FleetState)) continue;
-    for (const config of fleet.LaunchTemplateConfigs ?? [])
+  for (const fleet of fleets) {
+    const type = (fleet.type ?? 'maintain') as 'maintain' | 'request' | 'instant';
+    if (type === 'instant' || !live(fleet.state)) continue;
+    for (const config of fleet.configs ?? [])
       if (namesTemplate(config.LaunchTemplateSpecification, template))
         found.push({
-          kind: 'ec2-fleet',
-          id: fleet.FleetId,
-          type,
-          version: userVersion(config.LaunchTemplateSpecification?.Version),
-        });
-  }
-  for (const request of launchers.spotFleets) {
-    const type = fleetType(request.SpotFleetRequestConfig?.Type);
-    if (type === 'instant' || !live(request.SpotFleetRequestState)) continue;
-    for (const config of request.SpotFleetRequestConfig?.LaunchTemplateConfigs ?? [])
-      if (namesTemplate(config.LaunchTemplateSpecification, template))
-        found.push({
-          kind: 'spot-fleet',
-          id: request.SpotFleetRequestId,
+          kind: fleet.kind,
+          id: fleet.id,
           type,
           version: userVersion(config.LaunchTemplateSpecification?.Version),
         });

@@ -11,7 +11,6 @@ import type { ServiceSimulator } from '../../handlers/adapters/local/service-sim
 import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import { createdDescription } from '../../handlers/core/owners/ec2-launch-templates.ts';
 import { diffFlows } from '../../handlers/core/reachability.ts';
-import type { ServicesPort } from '../../handlers/ports.ts';
 import {
   createSession,
   disposeAll,
@@ -20,6 +19,7 @@ import {
   normalizeState,
   remediateState,
   stepsOf,
+  withSetGroups,
 } from '../support/harness.ts';
 import { type LaunchRecords, launchState, TEMPLATE, type WithLaunch } from '../support/launch-sources.ts';
 
@@ -132,31 +132,23 @@ describe('Auto Scaling groups launching onto the default group', () => {
     let crashed = 0;
     session.deps.services = (target) => {
       const port = services(target) as ServiceSimulator;
-      const crashing: ServicesPort = {
-        findUsing: (...args) => port.findUsing(...args),
-        resolveMember: (...args) => port.resolveMember(...args),
-        describe: (ref) => port.describe(ref),
-        waitUntilSettled: (ref) => port.waitUntilSettled(ref),
-        restores: (ref) => port.restores(ref),
-        restore: (...args) => port.restore(...args),
-        async setGroups(ref, groups, change) {
-          if (ref.kind === 'launch-template' && crashed === 0 && change?.swap) {
-            crashed++;
-            // The handler made the new version, then died before ModifyLaunchTemplate.
-            const api = new LocalLaunchSourceApi(session.simulator, session.simulator.serviceRecords() as never);
-            await api.createLaunchTemplateVersion({
-              LaunchTemplateId: TEMPLATE,
-              SourceVersion: '1',
-              VersionDescription: createdDescription(change.remediationId, 1, defaultGroup, change.swap.to),
-              LaunchTemplateData: { SecurityGroupIds: [change.swap.to] },
-            });
-            throw Object.assign(new Error('the handler died after CreateLaunchTemplateVersion'), {
-              name: 'InternalError',
-            });
-          }
-          await port.setGroups(ref, groups, change);
-        },
-      };
+      const crashing = withSetGroups(port, async (ref, groups, change) => {
+        if (ref.kind === 'launch-template' && crashed === 0 && change?.swap) {
+          crashed++;
+          // The handler made the new version, then died before ModifyLaunchTemplate.
+          const api = new LocalLaunchSourceApi(session.simulator, session.simulator.serviceRecords() as never);
+          await api.createLaunchTemplateVersion({
+            LaunchTemplateId: TEMPLATE,
+            SourceVersion: '1',
+            VersionDescription: createdDescription(change.remediationId, 1, defaultGroup, change.swap.to),
+            LaunchTemplateData: { SecurityGroupIds: [change.swap.to] },
+          });
+          throw Object.assign(new Error('the handler died after CreateLaunchTemplateVersion'), {
+            name: 'InternalError',
+          });
+        }
+        await port.setGroups(ref, groups, change);
+      });
       return crashing;
     };
     const result = await session.remediate();

@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceSimulator } from '../../handlers/adapters/local/service-simulator.ts';
 import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import { diffFlows } from '../../handlers/core/reachability.ts';
-import type { ServicesPort } from '../../handlers/ports.ts';
 import {
   callsOf,
   createSession,
@@ -21,6 +20,7 @@ import {
   remediateState,
   scenarioState,
   stepsOf,
+  withSetGroups,
 } from '../support/harness.ts';
 
 afterEach(disposeAll);
@@ -125,21 +125,13 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
     let crashed = 0;
     session.deps.services = (target) => {
       const port = services(target);
-      const crashing: ServicesPort = {
-        findUsing: (...args) => port.findUsing(...args),
-        resolveMember: (...args) => port.resolveMember(...args),
-        describe: (ref) => port.describe(ref),
-        waitUntilSettled: (ref) => port.waitUntilSettled(ref),
-        restores: (ref) => port.restores(ref),
-        restore: (...args) => port.restore(...args),
-        async setGroups(ref, groups, change) {
-          await port.setGroups(ref, groups, change);
-          if (crashed < 2) {
-            crashed++;
-            throw Object.assign(new Error('the handler died after the change took effect'), { name: 'InternalError' });
-          }
-        },
-      };
+      const crashing = withSetGroups(port, async (ref, groups, change) => {
+        await port.setGroups(ref, groups, change);
+        if (crashed < 2) {
+          crashed++;
+          throw Object.assign(new Error('the handler died after the change took effect'), { name: 'InternalError' });
+        }
+      });
       return crashing;
     };
     const result = await session.remediate();
@@ -173,19 +165,12 @@ describe('a default group used by EC2 instances, Lambda, RDS, a load balancer, E
         },
       });
       // What the Task saw: the adapters' generic name, the service's code in the message.
-      const observed: ServicesPort = {
-        findUsing: (...args) => port.findUsing(...args),
-        resolveMember: (...args) => port.resolveMember(...args),
-        describe: (ref) => port.describe(ref),
-        waitUntilSettled: (ref) => port.waitUntilSettled(ref),
-        restores: (ref) => port.restores(ref),
-        restore: (...args) => port.restore(...args),
-        setGroups: (ref, groups, change) =>
-          port.setGroups(ref, groups, change).catch((error: Error) => {
-            seen.push(`${error.name}: ${error.message}`);
-            throw error;
-          }),
-      };
+      const observed = withSetGroups(port, (ref, groups, change) =>
+        port.setGroups(ref, groups, change).catch((error: Error) => {
+          seen.push(`${error.name}: ${error.message}`);
+          throw error;
+        }),
+      );
       return observed;
     };
     const result = await session.remediate();

@@ -23,7 +23,7 @@ import { markTags } from '../../handlers/core/marker.ts';
 import { isUnattached } from '../../handlers/core/owners.ts';
 import { computeFlows, type FlowModel } from '../../handlers/core/reachability.ts';
 import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
-import type { Notification } from '../../handlers/ports.ts';
+import type { Notification, ServicesPort } from '../../handlers/ports.ts';
 import type { Decision } from '../../handlers/steps/approval.ts';
 import type { Deps, Settings } from '../../handlers/steps/deps.ts';
 import { expectedLaunchSources } from './launch-oracle.ts';
@@ -280,6 +280,19 @@ export async function remediateState(
       const rollbackResult = await session.rollback(result.executionName, machineOptions);
       return { result: rollbackResult, before: rollbackBefore, after: session.simulator.toState() };
     },
+  };
+}
+
+/** `port` with its `setGroups` replaced: how the tests crash, refuse or watch a move through an owner service. */
+export function withSetGroups(port: ServicesPort, setGroups: ServicesPort['setGroups']): ServicesPort {
+  return {
+    findUsing: (...args) => port.findUsing(...args),
+    resolveMember: (...args) => port.resolveMember(...args),
+    describe: (ref) => port.describe(ref),
+    waitUntilSettled: (ref) => port.waitUntilSettled(ref),
+    restores: (ref) => port.restores(ref),
+    restore: (...args) => port.restore(...args),
+    setGroups,
   };
 }
 
