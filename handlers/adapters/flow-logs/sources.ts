@@ -26,3 +26,26 @@ export async function readSources(
   for (const source of sources)
     for await (const piece of source.pieces(window)) await readLines(piece.lines, aggregator, piece.layout);
 }
+
+/**
+ * Finds the flow logs that record a VPC's traffic and opens them as sources: on a real account from DescribeFlowLogs
+ * (S3 or CloudWatch Logs destinations, each with its `LogFormat`), locally from the files the person names. The
+ * tighten workflow's "propose" step reads through this port, whichever side it runs on.
+ */
+export interface FlowLogFinder {
+  find(scope: FlowLogScope): Promise<FoundFlowLogs>;
+}
+
+export interface FlowLogScope {
+  accountId: string;
+  region: string;
+  vpcId: string;
+  /** The interfaces whose traffic matters (the copy's members): a log on one of them, its subnet or the VPC counts. */
+  interfaceIds: readonly string[];
+}
+
+export interface FoundFlowLogs {
+  sources: FlowLogSource[];
+  /** What could not be read and why (no flow log at all, a Firehose destination, a log that is not ACCEPT/ALL, …). */
+  notes: string[];
+}
