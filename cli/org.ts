@@ -6,6 +6,14 @@
  * read with the Discover step's own `readInventory` and judged with the planner, so the audit and a remediation
  * never disagree about a group.
  */
+import {
+  AUDIT_STATUSES,
+  type AuditedGroup,
+  type AuditStatus,
+  type AuditSummary,
+  type Place,
+  summarizeAudit,
+} from '../handlers/core/audit.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { describeFailure } from '../handlers/core/failures.ts';
 import { type Inventory, type Plan, planRemediation } from '../handlers/core/plan.ts';
@@ -17,21 +25,8 @@ import { describeGroups } from '../handlers/steps/ec2-ops.ts';
 import type { Pace } from '../handlers/steps/pacing.ts';
 import { type ExecutionResult, runMachine } from './runner.ts';
 
-export type AuditStatus = 'in use' | 'empty' | 'compliant' | 'blocked' | 'excluded' | 'unreachable';
-
-export const AUDIT_STATUSES: readonly AuditStatus[] = [
-  'in use',
-  'empty',
-  'compliant',
-  'blocked',
-  'excluded',
-  'unreachable',
-];
-
-export interface Place {
-  accountId: string;
-  region: string;
-}
+// The audit's rows and counts are core types (the reports render them); named here too for the command line's modules.
+export { AUDIT_STATUSES, type AuditedGroup, type AuditStatus, type AuditSummary, type Place, summarizeAudit };
 
 /** An account and region to audit; `unreachable` says why it cannot be (access denied, region not enabled…). */
 export interface PlaceAccess extends Place {
@@ -53,26 +48,6 @@ export interface OrgReach {
    */
   pace(place: Place): Pace;
 }
-
-export interface AuditedGroup extends Place {
-  /** Absent for an unreachable account/region. */
-  vpcId?: string;
-  groupId?: string;
-  status: AuditStatus;
-  /** Interfaces on the default group. */
-  members: number;
-  /** Groups (other than itself) whose rules reference it, plus VPCs that do and cannot be read. */
-  references: number;
-  /** Inbound and outbound rules of the default group. */
-  rules: number;
-  reasons: string[];
-}
-
-export type AuditSummary = {
-  accounts: number;
-  regions: number;
-  groups: number;
-} & Record<AuditStatus, number>;
 
 /**
  * The audit status of a default group from what Discover reads and what the planner decides. Opt-out, compliant
@@ -227,16 +202,6 @@ export async function auditOrganization(reach: OrgReach, options: AuditOptions):
     return rows;
   });
   return perPlace.flat().sort(byLocation);
-}
-
-export function summarizeAudit(rows: AuditedGroup[]): AuditSummary {
-  const summary = {
-    accounts: new Set(rows.map((row) => row.accountId)).size,
-    regions: new Set(rows.map((row) => row.region)).size,
-    groups: rows.filter((row) => row.groupId).length,
-  } as AuditSummary;
-  for (const status of AUDIT_STATUSES) summary[status] = rows.filter((row) => row.status === status).length;
-  return summary;
 }
 
 // -----------------------------------------------------------------------------------------------------------------
