@@ -24,6 +24,11 @@ export const COMMAND_HELP = {
              Runs the rollback state machine from the stored snapshot. With --state, give the file the
              remediation left (its --out; "list" names it): another one is refused before any lock.
              Takes over the lock of its own remediation when that run's process is gone.`,
+  capture: `  capture    (--group SG | --vpc VPC) [--region REGION] [--out FILE] [--json]
+             Writes a state file of the group's VPC from the real account (read-only describes): its groups,
+             interfaces and tags, the groups that reference them, peering, prefix lists, quotas, and every
+             owner service's records in the VPC. Checked as --state reads it; written whole or not at all.
+             Without --out the state goes to stdout.`,
   status: `  status     [--store DIR] [--json]
              What holds a lock now, per group: running, waiting for approval, gone, or a failed
              rollback; its age, next step and how to undo it. Reads only.`,

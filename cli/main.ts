@@ -20,6 +20,7 @@ import { plainText } from '../handlers/core/untrusted.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import { lockKey, targetSchema } from '../handlers/steps/common.ts';
 import { readInventory, withinRunAllowance } from '../handlers/steps/discover.ts';
+import { summary as captureSummary, runCapture } from './capture.ts';
 import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
 import type { Endings } from './endings.ts';
@@ -54,7 +55,8 @@ export type Outcome =
   | 'planned'
   | 'not-approved'
   | 'listed'
-  | 'unlocked';
+  | 'unlocked'
+  | 'captured';
 
 export interface CliResult {
   outcome: Outcome;
@@ -98,6 +100,7 @@ const defaultIo: Io = processIo();
 
 const OPTIONS = {
   group: { type: 'string' },
+  vpc: { type: 'string' },
   finding: { type: 'string' },
   state: { type: 'string', multiple: true },
   'all-regions': { type: 'boolean' },
@@ -644,6 +647,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           Boolean(flags.json),
         );
         break;
+      case 'capture': {
+        const { group, vpc, region, out, json: asJson, ...rest } = flags;
+        const others = Object.keys(rest).filter((name) => rest[name as keyof typeof rest] !== undefined);
+        const captured = await runCapture({ group, vpc, region, out, json: asJson, others }, io);
+        // Without --out the state itself went to stdout.
+        if (captured.state === undefined)
+          io.stdout(asJson ? `${JSON.stringify(captured)}\n` : `${captureSummary(captured)}\n`);
+        return 0;
+      }
       case 'demo':
         return await runDemo(io);
       case 'tighten':
