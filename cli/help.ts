@@ -57,7 +57,8 @@ const OPTIONS_HELP = `Options
                  (--region or AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL honoured; paced as the deployed functions)
   --state DIR    (--all-regions, --all-empty) every *.json in DIR; --state may be repeated. One file per
                  account and region: its first group's OwnerId and SecurityGroupArn region
-  --region       the region of a single-group run on a real account (default AWS_REGION)
+  --region       the region of a single-group run or a capture on a real account (default AWS_REGION)
+  --vpc VPC      capture: the VPC to capture (instead of --group)
   --accounts     without --state: accounts reached by assuming the role MEMBER_ROLE_NAME names (default
                  DefaultSgRemediationMember); default the current credentials' account
   --regions      default every region DescribeRegions lists (or, with --state, every state's region)
