@@ -6,7 +6,8 @@ export const PROGRAM = 'npx default-sg-remediation';
 export const COMMAND_HELP = {
   plan: `  plan       (--group SG | --finding EVENT.json) (--state FILE | --region REGION) [--verbose] [--json]
              What a remediation would do. Reads only. Honours the opt-out tag (default-sg-remediation:exclude) as remediate does.
-             --finding takes a Security Hub event (ASFF or OCSF), a direct input, or a test/fixtures/events file.
+             --finding takes a Security Hub event (ASFF or OCSF), a direct input, or a test/fixtures/events file;
+             a custom action on several findings (up to 20) plans each group once, with one summary.
   plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
              Audits every VPC default group in reach: in use / empty / compliant / blocked /
              excluded / unreachable, with counts. Reads only. Progress on stderr.`,
@@ -15,6 +16,7 @@ export const COMMAND_HELP = {
              Runs the remediation state machine. --approve defaults to prompt (on a terminal);
              web serves the approval page on 127.0.0.1 (random port) and prints its link on stderr.
              Ctrl-C, a hang-up, SIGTERM or a closed stdout roll back what it changed and release the lock.
+             A --finding event with several findings runs each group once, one after the other, one summary.
   remediate  --all-empty [--accounts ID,…] [--regions R,…] [--state FILE|DIR …]
              [--approve auto|reject|prompt] [--store DIR] [--out DIR] [--json]
              Strips every unused default group (no members, no references), each through the
