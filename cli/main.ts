@@ -688,6 +688,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return 0;
     }
     const flags = parseFlags(args);
+    if (flags.vpc !== undefined && command !== 'capture')
+      throw new InvalidInputError([`--vpc goes with capture; ${command} takes --group.`]);
     let result: CliResult;
     switch (command) {
       case 'plan':

@@ -169,6 +169,12 @@ describe('capture refuses bad input and never writes a partial file', () => {
     expect(account.calls()).toEqual({});
   });
 
+  it('--vpc is capture’s alone: plan refuses it rather than ignore it', async () => {
+    const run = await runCli('plan', '--vpc', 'vpc-0123456789abcdef0', '--json');
+    expect(run.code).toBe(2);
+    expect(run.json.reasons.join(' ')).toContain('--vpc goes with capture');
+  });
+
   it('a group the account does not have: exit 2 naming --group, no file', async () => {
     account = simulatedAccount(scenarioState('empty-default'));
     const out = join(dir(), 'x.json');

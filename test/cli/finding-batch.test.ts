@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import { runCli, tempDirPerTest } from '../support/cli.ts';
 import { eventFixture, scenarioState } from '../support/harness.ts';
+import { inTerminal } from '../support/terminal.ts';
 
 const dir = tempDirPerTest('finding-batch-');
 
@@ -196,5 +197,64 @@ describe('remediate --finding with several findings', () => {
     const run = await runCli('plan', '--state', state, '--finding', finding, '--json');
     expect(run.code).toBe(2);
     expect(run.json.reasons.join(' ')).toContain('over the 20');
+  });
+});
+
+describe('a batch in a terminal', () => {
+  it('the first group approved at its prompt, Ctrl-C at the second: that one rolled back, the summary says both', async () => {
+    const { state, finding, out, store } = files(customAction([findingOn(FIRST), findingOn(SECOND)]));
+    const session = inTerminal([
+      'remediate',
+      '--state',
+      state,
+      '--finding',
+      finding,
+      '--approve',
+      'prompt',
+      '--store',
+      store,
+      '--out',
+      out,
+    ]);
+    await session.waitFor('Type "approve"');
+    session.type('approve\r');
+    await session.waitFor(`== ${SECOND}`);
+    await session.waitFor(/Type "approve"[\s\S]*Type "approve"/);
+    session.type('\x03');
+    expect(await session.exited()).toBe(130);
+    const summary = session.screen().slice(session.screen().lastIndexOf('Outcome:'));
+    expect(summary).toMatch(new RegExp(`${FIRST} \\(111122223333 us-east-1\\): remediated`));
+    expect(summary).toMatch(new RegExp(`${SECOND} \\(111122223333 us-east-1\\): failed`));
+    const after = JSON.parse(readFileSync(out, 'utf8')) as Ec2State;
+    expect(defaultRules(after, FIRST)).toBe(0);
+    expect(defaultRules(after, SECOND)).toBe(defaultRules(STATE, SECOND));
+    const ledger = JSON.parse(readFileSync(join(store, 'ledger.json'), 'utf8'));
+    expect(ledger.locks).toEqual({});
+  });
+
+  it('Ctrl-C at the first prompt: that group rolled back, the second not started', async () => {
+    const { state, finding, out, store } = files(customAction([findingOn(FIRST), findingOn(SECOND)]));
+    const session = inTerminal([
+      'remediate',
+      '--state',
+      state,
+      '--finding',
+      finding,
+      '--approve',
+      'prompt',
+      '--store',
+      store,
+      '--out',
+      out,
+    ]);
+    await session.waitFor('Type "approve"');
+    session.type('\x03');
+    expect(await session.exited()).toBe(130);
+    expect(session.screen()).toContain(`${SECOND}: not started (the process was ending)`);
+    expect(session.screen()).not.toContain(`== ${SECOND}`);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(STATE);
+    const ledger = JSON.parse(readFileSync(join(store, 'ledger.json'), 'utf8'));
+    expect(Object.keys(ledger.remediations)).toHaveLength(1);
+    expect(ledger.locks).toEqual({});
   });
 });
