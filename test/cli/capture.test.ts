@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import { PAGE, type SimulatedAccount, simulatedAccount } from '../support/capture-mocks.ts';
 import { runCli, tempDirPerTest } from '../support/cli.ts';
-import { generateMixedVpc } from '../support/generate-vpc.ts';
+import { generateMixedVpc, generateVpc } from '../support/generate-vpc.ts';
 import { firstDefaultGroupId, repoRoot, scenarioState } from '../support/harness.ts';
 import { launchState } from '../support/launch-sources.ts';
 import { mixedOwnersState } from '../support/owner-scenarios.ts';
@@ -24,13 +24,13 @@ afterEach(() => {
 });
 
 /** The live plan, the captured file's plan, and the captured file. */
-async function captureAndPlan(state: unknown, groupId: string) {
+async function captureAndPlan(state: unknown, groupId: string, region = 'us-east-1') {
   const live = join(dir(), 'live.json');
   writeFileSync(live, JSON.stringify(state));
   const livePlan = await runCli('plan', '--state', live, '--group', groupId, '--json');
   account = simulatedAccount(state);
   const out = join(dir(), 'captured.json');
-  const captured = await runCli('capture', '--group', groupId, '--region', 'us-east-1', '--out', out, '--json');
+  const captured = await runCli('capture', '--group', groupId, '--region', region, '--out', out, '--json');
   account.restore();
   expect(captured.code, captured.stdout + captured.stderr).toBe(0);
   const capturedPlan = await runCli('plan', '--state', out, '--group', groupId, '--json');
@@ -113,6 +113,30 @@ describe('capture: the file plans as the account does', () => {
     const { livePlan, capturedPlan } = await captureAndPlan(state, group);
     expect(capturedPlan).toEqual(livePlan);
   });
+
+  it('a generated VPC of 400 interfaces and 40 references (EC2 lists read in pages)', async () => {
+    const state = generateVpc({ interfaces: 400, references: 40, seed: 7 });
+    const group = firstDefaultGroupId(state);
+    const { livePlan, capturedPlan, calls } = await captureAndPlan(state, group);
+    expect(livePlan.plan.moves).toHaveLength(400);
+    expect(capturedPlan).toEqual(livePlan);
+    expect(calls.DescribeNetworkInterfaces).toBeGreaterThan(1);
+  });
+
+  const ORG = join(repoRoot, 'test', 'fixtures', 'org');
+  it.each(readdirSync(ORG).filter((name) => name.endsWith('.state.json')))(
+    'every default group of the organization fixture %s',
+    async (name) => {
+      const state = JSON.parse(readFileSync(join(ORG, name), 'utf8')) as Ec2State;
+      const [account, region] = [name.slice(0, 12), name.slice(13).replace(/\.state\.json$/, '')];
+      const defaults = state.SecurityGroups.filter((g) => g.GroupName === 'default' && g.OwnerId === account);
+      expect(defaults.length).toBeGreaterThan(0);
+      for (const group of defaults) {
+        const { livePlan, capturedPlan } = await captureAndPlan(state, group.GroupId ?? '', region);
+        expect(capturedPlan, `${name} ${group.GroupId}`).toEqual(livePlan);
+      }
+    },
+  );
 
   it('a peered VPC of another account: what the account cannot describe is kept as DescribeSecurityGroupReferences answered it', async () => {
     const state = scenarioState('peered-cross-account');
