@@ -97,12 +97,15 @@ export async function runCapture(flags: CaptureFlags, io: Io): Promise<CliResult
   const { region, out } = await checkFlags(flags);
   const identity = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
   const accountId = identity.Account ?? '';
+  // Reads only, but many of them: the SDK's adaptive retry mode slows down when a service throttles
+  // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+  const config = { region, retryMode: 'adaptive', maxAttempts: 10 } as const;
   const captured = await captureVpc(
     {
-      ec2: new EC2Client({ region }),
-      serviceQuotas: new ServiceQuotasClient({ region }),
-      cloudformation: new CloudFormationClient({ region }),
-      owners: { region },
+      ec2: new EC2Client(config),
+      serviceQuotas: new ServiceQuotasClient(config),
+      cloudformation: new CloudFormationClient(config),
+      owners: config,
     },
     { accountId, region, ...(flags.group ? { groupId: flags.group } : { vpcId: flags.vpc ?? '' }) },
   );
