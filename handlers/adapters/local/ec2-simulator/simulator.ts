@@ -527,6 +527,15 @@ export class Ec2Simulator implements Ec2Port {
             if (pcx !== undefined && row.VpcPeeringConnectionId === undefined) row.VpcPeeringConnectionId = pcx;
           }
         }
+        // Rows the state records for groups it does not hold (a captured account's view of other accounts' VPCs).
+        const recorded = Array.isArray(this.extras.SecurityGroupReferences)
+          ? (this.extras.SecurityGroupReferences as SecurityGroupReference[])
+          : [];
+        for (const row of recorded)
+          if (row.GroupId === target.GroupId && row.ReferencingVpcId && !byVpc.has(row.ReferencingVpcId)) {
+            byVpc.set(row.ReferencingVpcId, row);
+            rows.push(structuredClone(row));
+          }
       }
       return { SecurityGroupReferenceSet: rows };
     });

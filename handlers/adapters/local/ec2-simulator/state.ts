@@ -102,6 +102,20 @@ const stateSchema = z.looseObject({
   PrefixLists: z.array(prefixList).optional(),
   Quotas: z.array(serviceQuota).optional(),
   VpcPeeringConnections: z.array(peeringConnectionSchema).optional(),
+  /**
+   * `aws ec2 describe-security-group-references` rows the file's groups do not account for (`capture` keeps those
+   * naming a VPC the account does not own: they stand for groups it cannot describe); answered besides the derived ones.
+   */
+  SecurityGroupReferences: z
+    .array(
+      z.looseObject({
+        GroupId: sgId,
+        ReferencingVpcId: vpcId,
+        VpcPeeringConnectionId: z.string().optional(),
+        TransitGatewayId: z.string().optional(),
+      }),
+    )
+    .optional(),
   /** `aws ec2 describe-tags` output: the tags of resources the simulator has no record of (instances). */
   Tags: z
     .array(
