@@ -117,7 +117,11 @@ describe('CloudWatch Logs (Logs Insights)', () => {
     const insights = insightsOver(events);
     const aggregator = new FlowAggregator({ interfaces: new Map([[ENI, ['10.0.0.5']]]), window: WINDOW });
     await readSources(
-      [new CloudWatchFlowLogSource(insights, '/vpc/flow-logs', parseLogFormat(DEFAULT_LOG_FORMAT), async () => {})],
+      [
+        new CloudWatchFlowLogSource(insights, '/vpc/flow-logs', parseLogFormat(DEFAULT_LOG_FORMAT), {
+          sleep: async () => {},
+        }),
+      ],
       aggregator,
       WINDOW,
     );
