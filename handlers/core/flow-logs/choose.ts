@@ -50,11 +50,13 @@ export interface FlowLogRead {
   interfaceIds: string[];
   /** The log also records interfaces read from another log: keep only `interfaceIds`' records. */
   shared: boolean;
+  /** What to say about the log when it is read (its delivery fails, it publishes to another account, no tcp-flags). */
+  notes: string[];
 }
 
 export interface FlowLogChoice {
   reads: FlowLogRead[];
-  /** What cannot be read and why, what is read only in part, and the command to turn flow logs on when none can be. */
+  /** What cannot be read and why, interfaces no log records, and the command to turn flow logs on when none can be. */
   notes: string[];
 }
 
@@ -194,31 +196,32 @@ export function chooseFlowLogs(logs: readonly FlowLog[], scope: FlowLogCoverage)
       );
       continue;
     }
-    const shared = interfaceIds.length < candidate.covers.length;
+    const readNotes: string[] = [];
+    if (candidate.failing)
+      readNotes.push(
+        `flow log ${candidate.id} (${where(candidate.log, candidate.level)}) fails to deliver` +
+          `${candidate.log.DeliverLogsErrorMessage ? ` (${quote(candidate.log.DeliverLogsErrorMessage)})` : ''}: ` +
+          'it is read, but records may be missing (see the gaps in the window).',
+      );
+    if (candidate.log.DeliverCrossAccountRole)
+      readNotes.push(
+        `flow log ${candidate.id} publishes through the role ${quote(candidate.log.DeliverCrossAccountRole)} to another ` +
+          "account's destination: reading it needs that account's grant (a bucket policy allowing s3:ListBucket and s3:GetObject).",
+      );
+    if (!parseLogFormat(candidate.logFormat).fields.includes('tcp-flags'))
+      readNotes.push(
+        `flow log ${candidate.id} has no tcp-flags field: which side opened a connection is read from its ports, ` +
+          'less surely (the recommended format adds tcp-flags).',
+      );
     reads.push({
       flowLogId: candidate.id,
       resourceId: candidate.log.ResourceId ?? '',
       destination: candidate.destination,
       logFormat: candidate.logFormat,
       interfaceIds,
-      shared,
+      shared: interfaceIds.length < candidate.covers.length,
+      notes: readNotes,
     });
-    if (candidate.failing)
-      notes.push(
-        `flow log ${candidate.id} (${where(candidate.log, candidate.level)}) fails to deliver` +
-          `${candidate.log.DeliverLogsErrorMessage ? ` (${quote(candidate.log.DeliverLogsErrorMessage)})` : ''}: ` +
-          'it is read, but records may be missing (see the gaps in the window).',
-      );
-    if (candidate.log.DeliverCrossAccountRole)
-      notes.push(
-        `flow log ${candidate.id} publishes through the role ${quote(candidate.log.DeliverCrossAccountRole)} to another ` +
-          "account's destination: reading it needs that account's grant (a bucket policy allowing s3:ListBucket and s3:GetObject).",
-      );
-    if (!parseLogFormat(candidate.logFormat).fields.includes('tcp-flags'))
-      notes.push(
-        `flow log ${candidate.id} has no tcp-flags field: which side opened a connection is read from its ports, ` +
-          'less surely (the recommended format adds tcp-flags).',
-      );
   }
 
   const unread = [...scope.interfaces.keys()].filter((eni) => !readFrom.has(eni)).sort();

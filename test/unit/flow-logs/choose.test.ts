@@ -56,6 +56,7 @@ describe('chooseFlowLogs', () => {
         logFormat: RECOMMENDED_LOG_FORMAT,
         interfaceIds: [ENI_1, ENI_2, ENI_3],
         shared: false,
+        notes: [],
       },
     ]);
     expect(notes).toEqual([]);
@@ -84,8 +85,9 @@ describe('chooseFlowLogs', () => {
       ['fl-0000000000000000a', [ENI_3], true],
     ]);
     expect(reads[0]?.destination).toEqual({ kind: 'cloudwatch', logGroupName: '/vpc/subnet-a' });
-    // The default format (no LogFormat) has no tcp-flags: said, not refused.
-    expect(notes).toEqual([expect.stringContaining('flow log fl-0000000000000000b has no tcp-flags field')]);
+    // The default format (no LogFormat) has no tcp-flags: said when the log is read, not refused.
+    expect(notes).toEqual([]);
+    expect(reads[0]?.notes).toEqual([expect.stringContaining('flow log fl-0000000000000000b has no tcp-flags field')]);
   });
 
   it('leaves out a wider log whose interfaces all have a narrower one, saying it would count each flow twice', () => {
@@ -153,7 +155,8 @@ describe('chooseFlowLogs', () => {
     expect(both.reads.map((r) => r.flowLogId)).toEqual(['fl-0000000000000000a']);
     const alone = chooseFlowLogs([failing], scope);
     expect(alone.reads.map((r) => r.flowLogId)).toEqual(['fl-0000000000000000c']);
-    expect(alone.notes[0]).toBe(
+    expect(alone.notes).toEqual([expect.stringContaining(`recorded by no readable flow log (${ENI_3})`)]);
+    expect(alone.reads[0]?.notes[0]).toBe(
       `flow log fl-0000000000000000c (subnet ${SUBNET_A}) fails to deliver ("Access error"): it is read, but records may be missing (see the gaps in the window).`,
     );
   });
@@ -176,7 +179,10 @@ describe('chooseFlowLogs', () => {
     expect(notes[0]).toMatch(
       /fl-0000000000000000c .* is not read: it publishes to the log group "\/central\/flows" of account 444455556666/,
     );
-    expect(notes[1]).toMatch(/fl-0000000000000000a publishes through the role .* another account's destination/);
+    expect(notes).toHaveLength(1);
+    expect(reads[0]?.notes[0]).toMatch(
+      /fl-0000000000000000a publishes through the role .* another account's destination/,
+    );
   });
 
   it('reads the Hive-compatible layout flag, and quotes text from the account', () => {
