@@ -8,7 +8,7 @@
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FlowLog } from '../../core/ec2-shapes.ts';
-import { chooseFlowLogs, type FlowLogRead } from '../../core/flow-logs/choose.ts';
+import { chooseFlowLogs, type FlowLogRead, parseS3Destination } from '../../core/flow-logs/choose.ts';
 import { type FlowLogLayout, isHeaderLine, parseHeaderLine, parseLogFormat } from '../../core/flow-logs/format.ts';
 import { chunk } from '../../core/plan.ts';
 import { quote } from '../../core/untrusted.ts';
@@ -58,18 +58,39 @@ export class OnlyInterfaces implements FlowLogSource {
   }
 }
 
+/** A destination the person named: only the flow logs that write there are read. */
+export type NamedDestination =
+  | { kind: 's3'; bucket: string; prefix?: string }
+  | { kind: 'cloudwatch'; logGroupName: string };
+
+/** Whether a flow log writes to the named destination (S3 folders compared without their slashes). */
+export function writesTo(log: FlowLog, named: NamedDestination): boolean {
+  if (named.kind === 'cloudwatch')
+    return log.LogDestinationType === 'cloud-watch-logs' && log.LogGroupName === named.logGroupName;
+  const s3 = log.LogDestinationType === 's3' ? parseS3Destination(log.LogDestination ?? '') : undefined;
+  const folder = (prefix: string | undefined) => (prefix ?? '').replace(/^\/+|\/+$/g, '');
+  return s3 !== undefined && s3.bucket === named.bucket && folder(s3.prefix) === folder(named.prefix);
+}
+
 export class AwsFlowLogFinder implements FlowLogFinder {
   constructor(
     private readonly ec2: Pick<Ec2Port, 'describeFlowLogs' | 'describeNetworkInterfaces'>,
     private readonly s3: S3Client,
     private readonly insights: LogsInsights,
+    /** Only the logs that write here (the command line's `--flow-logs s3://…` or `cloudwatch:…`). */
+    private readonly named?: NamedDestination,
   ) {}
 
   async find(scope: FlowLogScope): Promise<FoundFlowLogs> {
     const interfaces = await this.subnetsOf(scope.interfaceIds);
     const subnets = [...new Set([...interfaces.values()].filter((s): s is string => s !== undefined))].sort();
     const logs = await this.flowLogsOn([scope.vpcId, ...subnets, ...scope.interfaceIds]);
-    const choice = chooseFlowLogs(logs, { accountId: scope.accountId, vpcId: scope.vpcId, interfaces });
+    const named = this.named;
+    const choice = chooseFlowLogs(named ? logs.filter((log) => writesTo(log, named)) : logs, {
+      accountId: scope.accountId,
+      vpcId: scope.vpcId,
+      interfaces,
+    });
     const sources: FlowLogSource[] = [];
     const notes = [...choice.notes];
     for (const read of choice.reads) {
