@@ -157,7 +157,9 @@ export async function selectSources(
     vpcId: live.vpcId,
     interfaceIds: live.interfaceIds,
   });
-  if (!named || found.sources.length > 0) return found;
+  // A named destination that known flow logs write to is read through them (or not, with their notes): the folder is
+  // read as it is only when none of the members' logs is known to write there.
+  if (!named || found.considered > 0) return { sources: found.sources, notes: found.notes };
   if (named.kind === 's3') {
     const where = `s3://${named.bucket}/${named.prefix ?? ''}`;
     return {

@@ -166,6 +166,36 @@ describe('tighten on a real account', () => {
     ]);
   });
 
+  it('reads a named destination through the flow log writing there, and does not read Parquet objects as text', async () => {
+    const parquet = (vpcId: string): FlowLog => ({
+      ...s3FlowLog(vpcId),
+      DestinationOptions: { FileFormat: 'parquet', HiveCompatiblePartitions: false, PerHourPartition: false },
+    });
+    const { sample, account } = await liveSample((vpcId) => [parquet(vpcId)]);
+    serveSample(sample.log);
+    const answer = await run(
+      [
+        '--group',
+        sample.groupId,
+        '--region',
+        REGION,
+        '--flow-logs',
+        's3://flow-logs-bucket/vpc',
+        '--end',
+        SAMPLE_END,
+        '--json',
+      ],
+      account,
+    );
+    expect(answer.code).toBe(0);
+    expect(answer.json.tighten).toBe(false);
+    expect(answer.json.flowLogs.sources).toEqual([]);
+    expect(answer.json.flowLogs.notes[0]).toMatch(
+      /fl-0000000000000000a .* is not read: it writes Apache Parquet files/,
+    );
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
   it('without flow logs tightens nothing and offers the create-flow-logs command for the VPC', async () => {
     const { sample, account, vpcId } = await liveSample(() => []);
     const answer = await run(['--group', sample.groupId, '--region', REGION, '--end', SAMPLE_END, '--json'], account);

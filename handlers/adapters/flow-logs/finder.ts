@@ -81,12 +81,14 @@ export class AwsFlowLogFinder implements FlowLogFinder {
     private readonly named?: NamedDestination,
   ) {}
 
-  async find(scope: FlowLogScope): Promise<FoundFlowLogs> {
+  /** `considered`: the flow logs on the scope (writing to the named destination, when one is named), read or not. */
+  async find(scope: FlowLogScope): Promise<FoundFlowLogs & { considered: number }> {
     const interfaces = await this.subnetsOf(scope.interfaceIds);
     const subnets = [...new Set([...interfaces.values()].filter((s): s is string => s !== undefined))].sort();
     const logs = await this.flowLogsOn([scope.vpcId, ...subnets, ...scope.interfaceIds]);
     const named = this.named;
-    const choice = chooseFlowLogs(named ? logs.filter((log) => writesTo(log, named)) : logs, {
+    const considered = named ? logs.filter((log) => writesTo(log, named)) : logs;
+    const choice = chooseFlowLogs(considered, {
       accountId: scope.accountId,
       vpcId: scope.vpcId,
       interfaces,
@@ -101,7 +103,7 @@ export class AwsFlowLogFinder implements FlowLogFinder {
         notes.push(...read.notes);
       }
     }
-    return { sources, notes };
+    return { sources, notes, considered: considered.length };
   }
 
   /** Interface id → subnet, for the interfaces that still exist (a filter does not fail on one that is gone). */
