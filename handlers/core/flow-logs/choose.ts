@@ -145,6 +145,8 @@ function readable(
 }
 
 export function chooseFlowLogs(logs: readonly FlowLog[], scope: FlowLogCoverage): FlowLogChoice {
+  if (scope.interfaces.size === 0)
+    return { reads: [], notes: ['the group has no interfaces: there is no traffic of its members to read.'] };
   const notes: string[] = [];
   const subnets = new Set([...scope.interfaces.values()].filter((s): s is string => s !== undefined));
   const candidates: Candidate[] = [];

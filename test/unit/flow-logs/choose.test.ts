@@ -146,6 +146,13 @@ describe('chooseFlowLogs', () => {
     ]);
   });
 
+  it('reads nothing for a group without interfaces, and says so', () => {
+    expect(chooseFlowLogs([s3Log('fl-0000000000000000a', VPC)], { ...scope, interfaces: new Map() })).toEqual({
+      reads: [],
+      notes: ['the group has no interfaces: there is no traffic of its members to read.'],
+    });
+  });
+
   it('prefers a delivering log to a failing one, and reads a failing one when it is the only one, saying so', () => {
     const failing = s3Log('fl-0000000000000000c', SUBNET_A, {
       DeliverLogsStatus: 'FAILED',
