@@ -117,7 +117,8 @@ export async function benchSize(interfaces: number, settings: Partial<Settings> 
         referencingGroups: snapshot.inventory.referencingGroups.length,
         instancesWithoutStackTag: instancesWithoutStackTag(snapshot.inventory.members),
       },
-      deps.settings.pacingShare,
+      // The full-rate floor: the whole refill is free (no neighbour in these runs).
+      1,
     );
     const invocations = executions.flatMap((execution) =>
       execution.metrics.invocations.map((call) => ({

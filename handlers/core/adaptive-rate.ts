@@ -73,10 +73,10 @@ const MEASURE_BUCKET_MS = 500;
  * Others' measured load is trusted this long after the throttle that measured it, twice as long each time a throttle
  * finds it still there (up to `OTHERS_MAX_HOLD_MS`)…
  */
-export const OTHERS_HOLD_MS = 15 * 60_000;
-export const OTHERS_MAX_HOLD_MS = 2 * 60 * 60_000;
+export const OTHERS_HOLD_MS = 30 * 60_000;
+export const OTHERS_MAX_HOLD_MS = 4 * 60 * 60_000;
 /** …then assumed to fade, by half every this long. */
-export const OTHERS_HALF_LIFE_MS = 10 * 60_000;
+export const OTHERS_HALF_LIFE_MS = 15 * 60_000;
 /** A window shorter than this measures nothing new about others (throttles in a row). */
 const MIN_ESTIMATE_WINDOW_MS = 5_000;
 /** The slowest pace, as a share of the refill. */
@@ -105,6 +105,8 @@ export interface AdaptiveState {
   readonly measureBucket: number;
   readonly measureCount: number;
   readonly lastSendAt: number | undefined;
+  /** Calls of the current bunch still to go at once. */
+  readonly bunchLeft: number;
   readonly throttles: number;
 }
 
@@ -134,13 +136,25 @@ export function startAdaptive(
     measureBucket: Math.floor(now / MEASURE_BUCKET_MS),
     measureCount: 0,
     lastSendAt: undefined,
+    bunchLeft: 0,
     throttles: 0,
   };
 }
 
-/** Our budget holds the burst share (at least one call). */
+/**
+ * Calls go in bunches of up to this many at once, the pace unchanged on average. Spaced evenly at exactly the refill
+ * rate, a client can take every token as it comes in while another's calls, which fall in between, find the bucket
+ * empty — the one that starves others is never told. A bunch finds an empty bucket itself: the throttle is ours.
+ */
+export const BUNCH_CALLS = 5;
+
+function bunchOf(bucket: BucketShape, options: AdaptiveOptions): number {
+  return Math.max(1, Math.min(BUNCH_CALLS, Math.floor(bucket.capacity * options.burstShare)));
+}
+
+/** Our budget holds the burst share (at least one bunch). */
 function budgetCapacity(bucket: BucketShape, options: AdaptiveOptions): number {
-  return Math.max(1, bucket.capacity * options.burstShare);
+  return Math.max(bunchOf(bucket, options), bucket.capacity * options.burstShare);
 }
 
 /** Others' rate as assumed at `now`: held after it was measured, then fading. */
@@ -213,15 +227,19 @@ function reserveOf(state: AdaptiveState): number {
 export function nextSendAt(state: AdaptiveState, now: number): number {
   const from = Math.max(now, state.levelAt);
   const moved = advance(state, from);
-  const levelNeeded = reserveOf(state) + 1 - moved.level;
+  // The rest of a bunch goes at once: the bunch's start found room for all of it.
+  if (state.bunchLeft > 0 && moved.level >= 1 && moved.budget >= 1) return from;
+  const bunch = bunchOf(state.bucket, state.options);
+  const levelNeeded = reserveOf(state) + bunch - moved.level;
   const byLevel = levelNeeded <= 0 ? from : from + (levelNeeded / freeRate(state, from)) * 1000;
-  const budgetNeeded = 1 - moved.budget;
+  const budgetNeeded = bunch - moved.budget;
   const byBudget =
     budgetNeeded <= 0
       ? from
       : from + (budgetNeeded / (state.bucket.refillPerSecond * state.options.ceilingShare)) * 1000;
   const rate = cubicRate(state, from);
-  const byRate = state.lastSendAt === undefined || !Number.isFinite(rate) ? from : state.lastSendAt + 1000 / rate;
+  const byRate =
+    state.lastSendAt === undefined || !Number.isFinite(rate) ? from : state.lastSendAt + (bunch * 1000) / rate;
   return Math.max(from, byLevel, byBudget, byRate);
 }
 
@@ -247,6 +265,7 @@ export function recordSend(state: AdaptiveState, at: number): AdaptiveState {
     measureBucket,
     measureCount,
     lastSendAt: Math.max(at, state.lastSendAt ?? at),
+    bunchLeft: state.bunchLeft > 0 ? state.bunchLeft - 1 : bunchOf(state.bucket, state.options) - 1,
   };
 }
 
@@ -283,6 +302,7 @@ export function recordThrottle(state: AdaptiveState, at: number): AdaptiveState 
     budget: Math.min(budgetCapacity(state.bucket, state.options), moved.budget + 1),
     maxRate: Math.max(rateToUse, state.bucket.refillPerSecond * MIN_RATE_SHARE),
     throttledAt: at,
+    bunchLeft: 0,
     throttles: state.throttles + 1,
   };
 }

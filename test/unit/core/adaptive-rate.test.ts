@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AdaptiveState,
+  BUNCH_CALLS,
   CUBIC_BETA,
   cubicRate,
   freeRate,
@@ -68,7 +69,8 @@ describe('adaptive rate (core)', () => {
     const { ours, ourThrottles } = contend(60);
     expect(ourThrottles).toEqual([]);
     expect(within(ours, 0, 1)).toBe(50); // half of the 100-token burst at once…
-    expect(within(ours, 0, 1000)).toBe(50 + 4); // …then 5 per second
+    expect(within(ours, 0, 1001)).toBe(50 + 5); // …then 5 per second, in bunches of BUNCH_CALLS
+    expect(within(ours, 1000, 1001)).toBe(BUNCH_CALLS);
     expect(within(ours, 10_000, 20_000)).toBe(50);
     expect(ours.length).toBeGreaterThanOrEqual(50 + 5 * 59);
   });
@@ -149,7 +151,7 @@ describe('adaptive rate (core)', () => {
   });
 
   it('climbs back when the neighbour has gone: its load is held, then fades, and the pace returns to the refill', () => {
-    const { state, ours } = contend(5000, 0.5, MODIFY, 600_000);
+    const { state, ours } = contend(7000, 0.5, MODIFY, 600_000);
     expect(othersRate(state, 700_000)).toBeGreaterThan(2);
     const faded = 600_000 + OTHERS_HOLD_MS + 4 * OTHERS_HALF_LIFE_MS;
     expect(within(ours, faded, faded + 60_000)).toBeGreaterThanOrEqual(0.9 * 5 * 60);

@@ -50,13 +50,13 @@ describe('pacing', () => {
     const clock = new VirtualClock(0);
     const pace = pacer(clock);
     // RDS (core/owners/rds.ts): 300 tokens, 12 per second; a move counts as 3 calls: half the burst is 50 moves at
-    // once, then 4 per second, for instances and clusters alike.
+    // once, then 4 per second (in bunches of 5), for instances and clusters alike.
     const rds = [
       ...(await paceMany(pace, clock, 'rds:ModifyDBInstance', 50)),
       ...(await paceMany(pace, clock, 'rds:ModifyDBCluster', 2)),
     ];
     expect(rds.filter((t) => t === 0)).toHaveLength(50);
-    expect(rds.slice(50)).toEqual([250, 500]);
+    expect(rds.slice(50)).toEqual([1250, 1250]);
     const start = clock.now();
     await pace('lambda:UpdateFunctionConfiguration');
     expect(clock.now()).toBe(start);
