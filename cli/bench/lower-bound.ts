@@ -140,7 +140,7 @@ export function pacingFloor(calls: Record<string, number>, freeShare: number): n
   let floor = 0;
   for (const [action, count] of Object.entries(calls)) {
     if (/^(Describe|List|Get|Search)/.test(action) || count < 1) continue;
-    const burst = Math.floor(bucketOf(action).limits.capacity * DEFAULT_ADAPTIVE_OPTIONS.burstShare);
+    const burst = Math.max(1, Math.floor(bucketOf(action).limits.capacity * DEFAULT_ADAPTIVE_OPTIONS.burstShare));
     floor = Math.max(floor, Math.max(0, count - burst) / pacedRate(action, freeShare));
   }
   return floor;

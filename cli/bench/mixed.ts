@@ -123,7 +123,7 @@ export async function benchMixed(
       const first = moves[0];
       const bucket = first ? moveBucketOf(moveActionOf(first.resource.kind)) : undefined;
       // Half the bucket's burst at once (core/adaptive-rate.ts), the rest at the refill.
-      const burst = bucket ? Math.floor(bucket.capacity * DEFAULT_ADAPTIVE_OPTIONS.burstShare) : 0;
+      const burst = bucket ? Math.max(1, Math.floor(bucket.capacity * DEFAULT_ADAPTIVE_OPTIONS.burstShare)) : 0;
       const floorSeconds = bucket ? Math.max(0, moves.length - burst) / (bucket.refillPerSecond * share) : 0;
       floor = Math.max(floor, floorSeconds);
       report[module.service] = {

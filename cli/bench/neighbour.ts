@@ -30,9 +30,10 @@ export interface NeighbourReport {
   /** The neighbour's calls EC2 refused: alone over the same time and buckets, and beside the run. */
   neighbourThrottlesAlone: number;
   neighbourThrottlesWithRun: number;
-  /** The run's own calls refused (RequestLimitExceeded), and its failed executions. */
+  /** The run's own calls refused (RequestLimitExceeded), its failed executions and its outcome. */
   runThrottles: number;
   failedExecutions: number;
+  outcome: string;
 }
 
 function executionsOf(result: ExecutionResult): ExecutionResult[] {
@@ -82,6 +83,7 @@ export async function benchNeighbour(interfaces: number, share: number): Promise
       neighbourThrottlesWithRun: neighbour.withRun,
       runThrottles: Object.values(simulator.throttledCounts()).reduce((sum, count) => sum + count, 0),
       failedExecutions: executionsOf(result).filter((execution) => execution.status === 'FAILED').length,
+      outcome: String(result.output?.outcome ?? result.status),
     };
   } finally {
     rmSync(storeDir, { recursive: true, force: true });
@@ -103,4 +105,35 @@ export function neighbourTable(reports: NeighbourReport[]): string {
       `neighbour refused ${r.neighbourThrottlesWithRun} (alone ${r.neighbourThrottlesAlone})  run refused ${r.runThrottles}  failed ${r.failedExecutions}`,
   );
   return `Beside a neighbour (adaptive pacing; floor = what the neighbour leaves, past half the burst):\n${lines.join('\n')}\n\n`;
+}
+
+export const NEIGHBOUR_PANEL_HEIGHT = 190;
+
+/**
+ * The plot's neighbour panel (plot.ts draws it under the others, from `top`): per run, the simulated time (solid)
+ * against the floor of what the neighbour leaves (dashed), labelled with the ratio and the neighbour's refusals.
+ */
+export function neighbourPanel(reports: NeighbourReport[], top: number, left: number, width: number): string {
+  const height = NEIGHBOUR_PANEL_HEIGHT - 90;
+  const max = Math.max(1, ...reports.flatMap((r) => [r.seconds, r.floorSeconds]));
+  const slot = width / Math.max(1, reports.length);
+  const bar = Math.min(40, slot / 4);
+  const y = (value: number) => top + height - (value / max) * height;
+  const bars = reports
+    .map((r, index) => {
+      const x = left + index * slot + slot / 2 - bar;
+      const label = r.share === 0 ? 'no neighbour' : `neighbour spending ${Math.round(r.share * 100)} % of each bucket`;
+      const detail = `× ${r.ratio.toFixed(2)} of the floor; neighbour refused ${r.neighbourThrottlesWithRun} (alone ${r.neighbourThrottlesAlone})`;
+      return `<rect x="${x.toFixed(1)}" y="${y(r.seconds).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + height - y(r.seconds)).toFixed(1)}" fill="#1f77b4"/>
+<rect x="${(x + bar).toFixed(1)}" y="${y(r.floorSeconds).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + height - y(r.floorSeconds)).toFixed(1)}" fill="none" stroke="#555" stroke-dasharray="4 3"/>
+<text x="${(x + bar).toFixed(1)}" y="${(y(r.seconds) - 4).toFixed(1)}" text-anchor="middle" font-size="11">${r.seconds.toFixed(0)} s</text>
+<text x="${(x + bar).toFixed(1)}" y="${top + height + 16}" text-anchor="middle" font-size="11">${label}</text>
+<text x="${(x + bar).toFixed(1)}" y="${top + height + 30}" text-anchor="middle" font-size="11">${detail}</text>`;
+    })
+    .join('\n');
+  const interfaces = reports[0]?.interfaces ?? 0;
+  const title = `${interfaces.toLocaleString('en-US')} interfaces beside a neighbour: simulated time vs the floor of what it leaves (dashed)`;
+  return `<text x="${left}" y="${top - 16}" font-weight="bold">${title}</text>
+<line x1="${left}" y1="${top + height}" x2="${left + width}" y2="${top + height}" stroke="#333"/>
+${bars}`;
 }
