@@ -107,7 +107,7 @@ export function neighbourTable(reports: NeighbourReport[]): string {
   return `Beside a neighbour (adaptive pacing; floor = what the neighbour leaves, past half the burst):\n${lines.join('\n')}\n\n`;
 }
 
-export const NEIGHBOUR_PANEL_HEIGHT = 190;
+export const NEIGHBOUR_PANEL_HEIGHT = 200;
 
 /**
  * The plot's neighbour panel (plot.ts draws it under the others, from `top`): per run, the simulated time (solid)
@@ -133,7 +133,7 @@ export function neighbourPanel(reports: NeighbourReport[], top: number, left: nu
     .join('\n');
   const interfaces = reports[0]?.interfaces ?? 0;
   const title = `${interfaces.toLocaleString('en-US')} interfaces beside a neighbour: simulated time vs the floor of what it leaves (dashed)`;
-  return `<text x="${left}" y="${top - 16}" font-weight="bold">${title}</text>
+  return `<text x="${left}" y="${top - 30}" font-weight="bold">${title}</text>
 <line x1="${left}" y1="${top + height}" x2="${left + width}" y2="${top + height}" stroke="#333"/>
 ${bars}`;
 }

@@ -160,7 +160,7 @@ ${panel(
   ['measured', 'lower bound'],
 )}
 ${mixed ? mixedPanel(mixed) : ''}
-${neighbours.length > 0 ? neighbourPanel(neighbours, base + 40, PANEL.left, WIDTH - 2 * PANEL.left) : ''}
+${neighbours.length > 0 ? neighbourPanel(neighbours, base + 50, PANEL.left, WIDTH - 2 * PANEL.left) : ''}
 </svg>
 `;
 }

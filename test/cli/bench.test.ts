@@ -196,6 +196,24 @@ describe('lower bound and pacing floor', () => {
     expect(svg).toContain('Simulated time');
     expect(svg).toContain('EC2 API calls');
     expect(svg).toContain('floor (50 % of refill, past half the burst)');
+    expect(svg).not.toContain('beside a neighbour');
+    const run = {
+      interfaces: 100,
+      seconds: 21,
+      floorSeconds: 20,
+      ratio: 1.05,
+      neighbourThrottlesAlone: 0,
+      runThrottles: 1,
+      failedExecutions: 0,
+      outcome: 'remediated',
+    };
+    const beside = benchPlot([], 1, undefined, [
+      { ...run, share: 0, neighbourThrottlesWithRun: 0 },
+      { ...run, share: 0.5, neighbourThrottlesWithRun: 3 },
+    ]);
+    expect(beside).toContain('100 interfaces beside a neighbour');
+    expect(beside).toContain('neighbour spending 50 % of each bucket');
+    expect(beside).toContain('× 1.05 of the floor; neighbour refused 3 (alone 0)');
   });
 });
 
