@@ -5,7 +5,8 @@
  * as well as the real one. The pacer (handlers/steps/pacing.ts) keeps one state per bucket.
  *
  * The reference is the AWS SDKs' adaptive retry mode, its client-side rate limiter (`DefaultRateLimiter` of
- * `@smithy/util-retry` in the SDK for JavaScript v3, `botocore/retries/adaptive.py` in Python; "Retry behavior",
+ * `@smithy/util-retry` in the SDK for JavaScript v3 — here under `@smithy/core`, `submodules/retry/util-retry` —,
+ * `botocore/retries/adaptive.py` in Python; "Retry behavior",
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): a token bucket the client draws from
  * before each request, switched on by the first throttle; on a throttle the rate drops to β = 0.7 of the measured send
  * rate (multiplicative decrease); after it the rate climbs back along a CUBIC curve, `0.4 · (t − K)³ + W_max` with
@@ -23,6 +24,7 @@
  *    (twice as long each time a throttle finds the load still there), then halves every `OTHERS_HALF_LIFE_MS`: that
  *    is how the pace climbs back once the neighbour has gone. No answer of EC2 says a bucket is free, only a throttle
  *    says it is not, and that throttle may fall on the neighbour: so the climb is slow, to keep such probes rare.
+ *  - **In bunches** of `BUNCH_CALLS`, so that a bucket others emptied throttles us rather than them (see there).
  *  - **Never below a floor** (`MIN_RATE_SHARE` of the refill), as the SDK has a minimum fill rate, so a run under a
  *    neighbour that takes everything still moves, and Step Functions' Retry absorbs the throttles.
  */
