@@ -22,7 +22,7 @@ import type {
 } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import { DOCUMENTED_DEFAULTS, prefixListWeight, quotaUsage } from '../../../core/quotas.ts';
-import { RateLimiter } from '../../../core/rate-limits.ts';
+import { type Neighbour, RateLimiter } from '../../../core/rate-limits.ts';
 import type { Direction } from '../../../core/rules.ts';
 import type { Clock, Ec2Port } from '../../../ports.ts';
 import { ec2Errors } from './errors.ts';
@@ -103,9 +103,10 @@ export interface SimulatorOptions {
   ipv6VpcIds?: string[];
   /**
    * EC2's request throttling (token buckets per account, Region and action, handlers/core/rate-limits.ts), timed by
-   * this clock (a virtual one in the benchmark). Off by default: no call is ever throttled.
+   * this clock (a virtual one in the benchmark). Off by default: no call is ever throttled. With `neighbour`, another
+   * client of the account spends that share of every bucket's refill (core/rate-limits.ts, `Neighbour`).
    */
-  throttling?: { clock: Pick<Clock, 'now'> };
+  throttling?: { clock: Pick<Clock, 'now'>; neighbour?: Neighbour };
 }
 
 /** Fault injection: `before` may throw (an error answer, nothing applied); `after` may throw (a crash after the call took effect). */
@@ -258,7 +259,7 @@ export class Ec2Simulator implements Ec2Port {
     this.ids = new IdFactory(options.seed, (id) => this.groups.has(id) || this.ruleIdTaken(id));
     this.peerings = new Peerings(loaded.peeringConnections, (pcxId) => this.pairStatuses(pcxId));
     const clock = options.throttling?.clock;
-    if (clock) this.limiter = new RateLimiter(() => clock.now());
+    if (clock) this.limiter = new RateLimiter(() => clock.now(), options.throttling?.neighbour);
   }
 
   /** Validates a state (describe-security-groups + describe-network-interfaces output); throws InvalidInputError naming each problem. */
@@ -306,6 +307,11 @@ export class Ec2Simulator implements Ec2Port {
   /** Calls refused with RequestLimitExceeded, by action (empty when throttling is off). */
   throttledCounts(): Record<string, number> {
     return this.limiter?.throttledCounts() ?? {};
+  }
+
+  /** The neighbour's calls refused so far, and over the same time without this account's other calls. */
+  neighbourThrottles(): { withRun: number; alone: number } {
+    return { withRun: this.limiter?.neighbourThrottles() ?? 0, alone: this.limiter?.neighbourThrottlesAlone() ?? 0 };
   }
 
   /**
