@@ -275,8 +275,8 @@ export type DigestEntry =
       reasons?: string[];
     };
 
-/** Outcomes a digest reports: done (no approval was needed, or it was approved), blocked, rejected. */
-export type DigestOutcomeEvent = 'remediated' | 'blocked' | 'rejected';
+/** Outcomes a digest reports: done (no approval was needed, or it was approved), blocked, rejected, rolled back. */
+export type DigestOutcomeEvent = 'remediated' | 'blocked' | 'rejected' | 'rolled-back';
 
 /** A digest sent for a closed window: `/digests/<digestId>` lists its entries and decides its approvals. */
 export interface DigestRecord {

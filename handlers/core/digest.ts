@@ -83,6 +83,7 @@ export const STATE_WORDS: Record<DigestLineState, string> = {
   'remediated-without-approval': 'done without approval (nothing used it)',
   remediated: 'done',
   blocked: 'blocked, nothing changed',
+  'rolled-back': 'rolled back',
 };
 
 /** The reasons a line shows: a blocked plan's, or what its outcome reported. */

@@ -69,6 +69,17 @@ export async function digestLines(deps: Deps, entries: readonly DigestEntry[]): 
   );
 }
 
+/** One entry per run: its approval, or its last outcome (a rejected run's "rejected" after its "rolled back"). */
+export function latestPerRun(entries: readonly DigestEntry[]): DigestEntry[] {
+  const byRun = new Map<string, DigestEntry>();
+  for (const entry of entries) {
+    const before = byRun.get(entry.remediationId);
+    if (before?.kind === 'approval' && entry.kind === 'outcome') continue;
+    byRun.set(entry.remediationId, entry);
+  }
+  return [...byRun.values()];
+}
+
 /** The notice a lone entry would have sent without digests. */
 async function singleNotice(deps: Deps, entry: DigestEntry) {
   if (entry.kind === 'approval') {
@@ -119,15 +130,17 @@ export async function sendDigests(_raw: unknown, deps: Deps): Promise<{ windows:
     const entries = await deps.ledger.closeDigestWindow(start, now + deps.settings.approvalTimeoutSeconds);
     if (!entries || entries.length === 0) continue;
     windows++;
-    if (entries.length === 1) {
-      const notice = await singleNotice(deps, entries[0] as DigestEntry);
-      if (notice) {
+    // One run in the window (a rejection reports its rollback too): exactly the notices it sends without digests.
+    if (new Set(entries.map((entry) => entry.remediationId)).size === 1) {
+      for (const entry of entries) {
+        const notice = await singleNotice(deps, entry);
+        if (!notice) continue;
         await deps.notifier.publish(notice);
         notices++;
       }
       continue;
     }
-    const lines = await digestLines(deps, entries);
+    const lines = await digestLines(deps, latestPerRun(entries));
     const deadlines = lines.flatMap((line) => (line.expiresAt === undefined ? [] : [line.expiresAt]));
     const record: DigestRecord = {
       digestId: deps.randomId(),

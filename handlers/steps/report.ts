@@ -74,7 +74,7 @@ const REASONS_TITLES = {
 } as const;
 
 /** The outcomes a batch window folds into its digest; a failure is always mailed at once. */
-const FOLDED_EVENTS: ReadonlySet<string> = new Set(['remediated', 'blocked', 'rejected']);
+const FOLDED_EVENTS: ReadonlySet<string> = new Set(['remediated', 'blocked', 'rejected', 'rolled-back']);
 
 export type OutcomeEvent = z.infer<typeof notifySchema>['event'];
 
