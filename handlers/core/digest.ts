@@ -67,7 +67,7 @@ export function planCounts(plan: Plan): string {
       ? ` (${countsByKind(plan.moves, (move) => OWNER_KIND_WORDS[move.owner.kind] ?? move.owner.kind)})`
       : '';
   return [
-    `${plan.moves.length} interface(s) moved to a copy${kinds}`,
+    plan.moves.length + resources > 0 ? `${plan.moves.length} interface(s) moved to a copy${kinds}` : 'nothing uses it',
     ...(resources > 0 ? [`${resources} resource(s) moved through their own service`] : []),
     `${outside} reference(s) in other groups`,
     `${plan.defaultRules.length} rule(s) revoked`,

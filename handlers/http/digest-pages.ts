@@ -58,7 +58,7 @@ function row(line: DigestLine, index: number, now: number): SafeHtml {
   const plan = line.plan;
   return html`<tr data-group="${line.groupId}"><td class="pick">${pick}</td><td><label for="pick-${String(index)}">${id(line.groupId)}</label><br><span class="muted">${plan?.vpcId ?? ''}</span></td><td>${
     plan
-      ? html`${planCounts(plan)}<details><summary>The plan in words</summary><pre>${planWords(plan).join('\n')}</pre></details>`
+      ? html`${planCounts(plan)}<details><summary>The plan in words</summary><pre>${planWords(plan).map((line) => html`${line}\n`)}</pre></details>`
       : html`<span class="muted">The snapshot of this run cannot be read: decide it only after an operator checked it.</span>`
   }<br><span class="muted">Remediation <code>${line.entry.remediationId}</code></span></td><td>${stateCell(line, now)}</td></tr>`;
 }

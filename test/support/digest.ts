@@ -5,6 +5,7 @@
  * window.
  */
 
+import type { Ec2State } from '../../handlers/core/ec2-shapes.ts';
 import type { Ec2Target } from '../../handlers/ports.ts';
 import type { Deps, Settings } from '../../handlers/steps/deps.ts';
 import { generateVpc } from './generate-vpc.ts';
@@ -15,6 +16,8 @@ export interface Place {
   region: string;
   /** Interfaces on its default group (0: nothing uses it, so `when-in-use` strips it without approval). */
   interfaces: number;
+  /** Changes the generated state before the session starts (a hostile name, …). */
+  mutate?: (state: Ec2State) => void;
 }
 
 export interface Organization {
@@ -27,18 +30,17 @@ export interface Organization {
 }
 
 export function organization(places: readonly Place[], settings: Partial<Settings>): Organization {
-  const sessions = places.map((place, index) =>
-    createSession(
-      generateVpc({
-        interfaces: place.interfaces,
-        accountId: place.accountId,
-        region: place.region,
-        seed: index + 1,
-        ...(place.interfaces === 0 ? { references: 0 } : {}),
-      }),
-      { settings },
-    ),
-  );
+  const sessions = places.map((place, index) => {
+    const state = generateVpc({
+      interfaces: place.interfaces,
+      accountId: place.accountId,
+      region: place.region,
+      seed: index + 1,
+      ...(place.interfaces === 0 ? { references: 0 } : {}),
+    });
+    place.mutate?.(state);
+    return createSession(state, { settings });
+  });
   const pick = (target: Ec2Target): Deps => {
     const session = sessions.find(
       (candidate) => candidate.simulator.accountId === target.accountId && candidate.simulator.region === target.region,
