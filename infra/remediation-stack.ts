@@ -222,7 +222,7 @@ export class RemediationStack extends Stack {
       const sender = new HandlerFunction(this, 'SendDigests', {
         entry: 'handlers/lambda/send-digests.ts',
         description:
-          'Approval digests: closes each passed batch window once and sends its one notice (a digest, or the lone run’s own).',
+          'Approval digests: closes each passed batch window once and sends its one notice (a digest, or the notice of its only run).',
         timeout: Duration.seconds(120),
         memorySize: 512,
         deadLetterQueue: this.deadLetters.queue,
