@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { FileLedger } from '../handlers/adapters/local/file-ledger.ts';
 import type {
   ApprovalRecord,
+  DigestEntry,
+  DigestRecord,
   Ledger,
   LockHolder,
   LockResult,
@@ -119,6 +121,21 @@ export class RunLedger implements Ledger {
   }
   claimRollbackLink(linkId: string, nowEpochSeconds: number) {
     return this.file.claimRollbackLink(linkId, nowEpochSeconds);
+  }
+  joinDigestWindow(windowStart: number, entry: DigestEntry, expiresAt: number): Promise<boolean> {
+    return this.file.joinDigestWindow(windowStart, entry, expiresAt);
+  }
+  openDigestWindows(): Promise<number[]> {
+    return this.file.openDigestWindows();
+  }
+  closeDigestWindow(windowStart: number, expiresAt: number): Promise<DigestEntry[] | undefined> {
+    return this.file.closeDigestWindow(windowStart, expiresAt);
+  }
+  putDigest(record: DigestRecord): Promise<void> {
+    return this.file.putDigest(record);
+  }
+  getDigest(digestId: string): Promise<DigestRecord | undefined> {
+    return this.file.getDigest(digestId);
   }
 
   /**

@@ -424,6 +424,9 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
         try {
           return await withinTimeout(seconds, async () => {
             const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
+            // A decision can settle it while the approver is still answering (a page deciding several runs at once):
+            // it is awaited below; this only keeps Node from calling the rejection unhandled in between.
+            settled.catch(() => undefined);
             const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
             const decision = options.approver
               ? await Promise.race([

@@ -8,12 +8,20 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { approvalPk, lockPk, remediationPk, rollbackLinkPk } from '../handlers/adapters/aws/dynamodb-ledger.ts';
+import {
+  approvalPk,
+  digestPk,
+  digestWindowPk,
+  lockPk,
+  remediationPk,
+  rollbackLinkPk,
+} from '../handlers/adapters/aws/dynamodb-ledger.ts';
 import { planKey, snapshotKey } from '../handlers/core/snapshot.ts';
 import type { StepName } from '../handlers/steps/index.ts';
 import type { Config } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { DeadLetters } from './constructs/dead-letters.ts';
+import { Digests } from './constructs/digests.ts';
 import { HandlerFunction } from './constructs/handler-function.ts';
 import { newKey } from './constructs/keys.ts';
 import { Links } from './constructs/links.ts';
@@ -38,6 +46,8 @@ export const LEDGER_KEYS: Record<LedgerItem, string> = {
   remediation: remediationPk('*'),
   approval: approvalPk('*'),
   'rollback-link': rollbackLinkPk('*'),
+  'digest-window': digestWindowPk('*'),
+  digest: digestPk('*'),
 };
 
 /** Store key pattern of each area (`plans/*.json`, `snapshots/*.json`). */
@@ -66,6 +76,8 @@ export class RemediationStack extends Stack {
   readonly alarms: Alarms;
   /** The watcher's rule, with `watch` on. */
   readonly watcher?: Watcher;
+  /** The digest sender and its schedule, with `approvalDigestMinutes` > 0. */
+  readonly digests?: Digests;
 
   constructor(scope: Construct, id: string, props: RemediationStackProps) {
     super(scope, id, props);
@@ -114,6 +126,7 @@ export class RemediationStack extends Stack {
       EXCLUDE_TAG: config.excludeTag,
       LINK_EXPIRY_DAYS: String(config.linkExpiryDays),
       PACING_SHARE: String(config.pacingPercent / 100),
+      APPROVAL_DIGEST_SECONDS: String(config.approvalDigestMinutes * 60),
     };
 
     const steps = {} as Record<StepName, HandlerFunction>;
@@ -205,6 +218,22 @@ export class RemediationStack extends Stack {
     );
     this.dispatchFunction.allowPublish(topic, this.notifications.key);
 
+    if (config.approvalDigestMinutes > 0) {
+      const sender = new HandlerFunction(this, 'SendDigests', {
+        entry: 'handlers/lambda/send-digests.ts',
+        description:
+          'Approval digests: closes each passed batch window once and sends its one notice (a digest, or the notice of its only run).',
+        timeout: Duration.seconds(120),
+        memorySize: 512,
+        deadLetterQueue: this.deadLetters.queue,
+        environment: { ...baseEnvironment, LINK_BASE_URL: this.links.baseUrl },
+        logKey: this.logKey,
+        logRetention,
+      });
+      this.grantDigestAccess(sender);
+      this.digests = new Digests(this, 'Digests', { function: sender, deadLetters: this.deadLetters.queue });
+    }
+
     this.triggers = new Triggers(this, 'Triggers', {
       remediation: this.workflows.remediation,
       dispatcher: this.dispatchFunction.function,
@@ -229,6 +258,7 @@ export class RemediationStack extends Stack {
         ...Object.fromEntries(STEP_NAMES.map((step) => [step, steps[step].function])),
         Links: this.linksFunction.function,
         DispatchFindings: this.dispatchFunction.function,
+        ...(this.digests ? { SendDigests: this.digests.sender.function } : {}),
       },
       deadLetters: this.deadLetters.queue,
     });
@@ -272,13 +302,32 @@ export class RemediationStack extends Stack {
   }
 
   /**
+   * The digest sender (handlers/steps/digest.ts sendDigests): reads the open windows and closes each once
+   * (GetItem, UpdateItem on `digest-window#…`), stores the digest (PutItem `digest#…`), reads the runs' approvals,
+   * records and rollback links and their snapshots, and publishes the notice.
+   */
+  private grantDigestAccess(fn: HandlerFunction): void {
+    const { ledger, snapshots } = this.storage;
+    fn.allowLedger(ledger, ['GetItem', 'UpdateItem'], [LEDGER_KEYS['digest-window']]);
+    fn.allowLedger(ledger, ['PutItem'], [LEDGER_KEYS.digest]);
+    fn.allowLedger(ledger, ['GetItem'], [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link']]);
+    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots]);
+    fn.allowListObjects(snapshots);
+    fn.allowPublish(this.notifications.topic, this.notifications.key);
+  }
+
+  /**
    * The links handler (handlers/http/links.ts): reads approvals, remediation records and rollback links; decides an
    * approval or claims a rollback link once (UpdateItem), records the outcome (PutItem); reads the snapshot for the
    * page; settles the approval wait of the remediation machine; starts the rollback machine.
    */
   private grantLinksAccess(fn: HandlerFunction): void {
     const { ledger, snapshots } = this.storage;
-    fn.allowLedger(ledger, ['GetItem'], [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link']]);
+    fn.allowLedger(
+      ledger,
+      ['GetItem'],
+      [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link'], LEDGER_KEYS.digest],
+    );
     fn.allowLedger(ledger, ['UpdateItem', 'PutItem'], [LEDGER_KEYS.approval, LEDGER_KEYS['rollback-link']]);
     fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots]);
     fn.allowStatement(

@@ -48,7 +48,7 @@ export type Ec2Write =
   | 'unmark-default';
 
 export type LedgerAction = 'PutItem' | 'GetItem' | 'UpdateItem' | 'DeleteItem';
-export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link';
+export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link' | 'digest-window' | 'digest';
 /** Key areas of the store: plans, snapshots (any revision), and only the later revisions the re-check writes. */
 export type StoreArea = 'plans' | 'snapshots' | 'snapshot-revisions';
 
@@ -206,14 +206,17 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
   },
   RequestApproval: {
     entry: 'request-approval',
-    description: 'Stores the task token under an opaque approval id and mails the approval link.',
+    description:
+      'Stores the task token under an opaque approval id and mails the approval link, or joins the batch window of the digest.',
     timeoutSeconds: 50,
     memoryMb: 512,
     mutating: false,
     links: true,
     access: {
       readObjects: ['snapshots'],
-      ledger: { actions: ['PutItem'], items: ['approval'] },
+      // joinDigestWindow (handlers/steps/digest-window.ts): UpdateItem on `digest-window#…`; one grant per step, so
+      // PutItem and UpdateItem both cover the two kinds.
+      ledger: { actions: ['PutItem', 'UpdateItem'], items: ['approval', 'digest-window'] },
       publish: true,
     },
   },
@@ -281,8 +284,9 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       readObjects: ['snapshots'],
       listObjects: true,
       publish: true,
-      // createRollbackLink (handlers/http/rollback-links.ts) stores the completion notice's rollback link.
-      ledger: { actions: ['PutItem'], items: ['rollback-link'] },
+      // createRollbackLink (handlers/http/rollback-links.ts) stores the completion notice's rollback link;
+      // joinDigestWindow (handlers/steps/digest-window.ts) adds the outcome to its batch window.
+      ledger: { actions: ['PutItem', 'UpdateItem'], items: ['rollback-link', 'digest-window'] },
     },
   },
   LoadRollback: {

@@ -83,7 +83,7 @@ button.stop{background:transparent;color:var(--bad);border:2px solid var(--bad)}
 footer{margin:2rem 0 1rem;padding-top:.75rem;border-top:1px solid var(--line);font-size:.85rem;color:var(--muted)}
 `;
 
-function layout(title: string, body: SafeHtml): SafeHtml {
+export function layout(title: string, body: SafeHtml): SafeHtml {
   return html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -131,16 +131,16 @@ export function relativeTime(epochSeconds: number, nowEpochSeconds: number): str
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-function time(epochSeconds: number, nowEpochSeconds: number): SafeHtml {
+export function time(epochSeconds: number, nowEpochSeconds: number): SafeHtml {
   const iso = new Date(epochSeconds * 1000).toISOString();
   return html`<time datetime="${iso}">${formatTime(epochSeconds)}</time> (${relativeTime(epochSeconds, nowEpochSeconds)})`;
 }
 
-function id(value: string | undefined): SafeHtml {
+export function id(value: string | undefined): SafeHtml {
   return value ? html`<code>${value}</code>` : html`<span class="muted">—</span>`;
 }
 
-function note(tone: 'ok' | 'warn' | 'bad' | 'info', body: SafeHtml): SafeHtml {
+export function note(tone: 'ok' | 'warn' | 'bad' | 'info', body: SafeHtml): SafeHtml {
   return tone === 'info' ? html`<div class="note">${body}</div>` : html`<div class="note ${tone}">${body}</div>`;
 }
 
@@ -558,12 +558,17 @@ export function rollbackNotStartedPage(remediationId: string): HttpAnswer {
 // ---------------------------------------------------------------------------------------------------------------
 // Generic pages
 
-function para(content: SafeHtml): SafeHtml {
+export function para(content: SafeHtml): SafeHtml {
   return html`<p>${content}</p>`;
 }
 
 /** A short page: a title, a lead sentence in a coloured box, and further blocks (each already a `<p>` or similar). */
-function message(title: string, tone: 'ok' | 'warn' | 'bad' | 'info', lead: SafeHtml, ...blocks: SafeHtml[]): SafeHtml {
+export function message(
+  title: string,
+  tone: 'ok' | 'warn' | 'bad' | 'info',
+  lead: SafeHtml,
+  ...blocks: SafeHtml[]
+): SafeHtml {
   return layout(
     title,
     html`<h1>${title}</h1>

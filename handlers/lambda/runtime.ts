@@ -45,6 +45,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     runAllowanceSeconds: number('RUN_ALLOWANCE_SECONDS', DEFAULT_SETTINGS.runAllowanceSeconds),
     pacingShare: Math.min(1, number('PACING_SHARE', DEFAULT_SETTINGS.pacingShare)),
     linkExpiryDays: number('LINK_EXPIRY_DAYS', DEFAULT_SETTINGS.linkExpiryDays),
+    // 0 is a value here (no digest), not a missing one.
+    digestWindowSeconds:
+      env.APPROVAL_DIGEST_SECONDS !== undefined && /^\d+$/.test(env.APPROVAL_DIGEST_SECONDS)
+        ? Number(env.APPROVAL_DIGEST_SECONDS)
+        : DEFAULT_SETTINGS.digestWindowSeconds,
     approvalMode: env.APPROVAL_MODE === 'when-in-use' ? 'when-in-use' : 'always',
     excludeTag: env.EXCLUDE_TAG || DEFAULT_SETTINGS.excludeTag,
     ...(env.LINK_BASE_URL ? { linkBaseUrl: env.LINK_BASE_URL } : {}),

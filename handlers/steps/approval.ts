@@ -6,6 +6,7 @@ import { snapshotKey } from '../core/snapshot.ts';
 import type { Notification, TaskCallbacks } from '../ports.ts';
 import { loadSnapshot, parseInput, replacementGroupIdSchema, runSchema } from './common.ts';
 import type { Deps } from './deps.ts';
+import { joinDigest } from './digest-window.ts';
 
 const requestSchema = runSchema.extend({
   taskToken: z.string().min(1).max(2048),
@@ -30,8 +31,11 @@ export async function requestApproval(raw: unknown, deps: Deps): Promise<{ appro
     expiresAt,
     createdAt: now.toISOString(),
   });
-  await deps.notifier.publish(approvalNotice(plan, { ...input, approvalId, expiresAt }, deps.settings.linkBaseUrl));
-  deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt });
+  // With digests on, the batch window's one notice asks for it (steps/digest.ts); else, or when it came late, this one.
+  const inDigest = await joinDigest(deps, { kind: 'approval', remediationId: input.remediationId, approvalId });
+  if (!inDigest)
+    await deps.notifier.publish(approvalNotice(plan, { ...input, approvalId, expiresAt }, deps.settings.linkBaseUrl));
+  deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt, inDigest });
   return { approvalId, expiresAt };
 }
 

@@ -32,6 +32,11 @@ export interface Settings {
   excludeTag?: string;
   /** How long a rollback link in the completion notice works. */
   linkExpiryDays: number;
+  /**
+   * The batch window of approval digests, in seconds (docs/decisions.md, "One decision per batch"): approval requests
+   * and outcome reports of the same window go out as one notice. 0: every run sends its own, at once.
+   */
+  digestWindowSeconds: number;
   /** Share (0–1] of each EC2 token bucket's refill rate that the workflow's mutating calls may use (pacing.ts). */
   pacingShare: number;
 }
@@ -56,6 +61,8 @@ export const DEFAULT_SETTINGS: Settings = {
   pacingShare: DEFAULT_PACING_SHARE,
   approvalMode: 'always',
   linkExpiryDays: 30,
+  // Off for the command line's single runs; the deployment turns it on (infra/config.ts approvalDigestWindow).
+  digestWindowSeconds: 0,
   excludeTag: 'default-sg-remediation:exclude',
 };
 

@@ -6,8 +6,10 @@ import { boundedList, cleanSubject, composeNotice, linkHostLine, NOTICE_LIST_LIM
 import type { Plan } from '../core/plan.ts';
 import { snapshotKey } from '../core/snapshot.ts';
 import { createRollbackLink } from '../http/rollback-links.ts';
+import type { DigestOutcomeEvent, Notification } from '../ports.ts';
 import { parseInput, remediationIdSchema, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
+import { joinDigest } from './digest-window.ts';
 
 const findingSchema = z.object({
   remediationId: remediationIdSchema,
@@ -71,14 +73,64 @@ const REASONS_TITLES = {
   rejected: 'Why',
 } as const;
 
+/** The outcomes a batch window folds into its digest; a failure is always mailed at once. */
+const FOLDED_EVENTS: ReadonlySet<string> = new Set(['remediated', 'blocked', 'rejected', 'rolled-back']);
+
+export type OutcomeEvent = z.infer<typeof notifySchema>['event'];
+
+export interface Outcome {
+  remediationId: string;
+  event: OutcomeEvent;
+  target?: { accountId?: string | undefined; region?: string | undefined; groupId?: string | undefined } | undefined;
+  reasons: string[];
+}
+
 /**
- * "Send the … notice": one SNS message per outcome. The summary, then (completion, deployed) the rollback link and
- * its host, then the reasons and the plan in words, every list bounded (docs/decisions.md, "Notices").
+ * "Send the … notice": one SNS message per outcome, or — with digests on — a line in the batch window's digest for
+ * the outcomes a batch reports together (docs/decisions.md, "One decision per batch").
  */
-export async function notify(raw: unknown, deps: Deps): Promise<{ sent: true }> {
+export async function notify(raw: unknown, deps: Deps): Promise<{ sent: boolean; digest?: true }> {
   const input = parseInput(notifySchema, raw);
+  const outcome: Outcome = {
+    remediationId: input.remediationId,
+    event: input.event,
+    target: input.target,
+    reasons: [...(input.reasons ?? []), ...reasonsFromError(input.error)],
+  };
+  // Deployed, a completion carries a single-use rollback link; locally, the command that does the same.
+  const link =
+    input.event === 'remediated' && deps.settings.linkBaseUrl
+      ? await createRollbackLink(deps, input.remediationId)
+      : undefined;
+  const { accountId, region, groupId } = input.target ?? {};
+  if (FOLDED_EVENTS.has(input.event) && accountId && region && groupId) {
+    const joined = await joinDigest(deps, {
+      kind: 'outcome',
+      event: input.event as DigestOutcomeEvent,
+      remediationId: input.remediationId,
+      accountId,
+      region,
+      groupId,
+      ...(link ? { rollbackLinkId: link.linkId } : {}),
+      ...(outcome.reasons.length > 0 ? { reasons: outcome.reasons.slice(0, NOTICE_LIST_LIMIT) } : {}),
+    });
+    if (joined) return { sent: false, digest: true };
+  }
+  await deps.notifier.publish(await outcomeNotice(deps, outcome, link));
+  return { sent: true };
+}
+
+/**
+ * The notice of one outcome. The summary, then (completion, deployed) the rollback link and its host, then the
+ * reasons and the plan in words, every list bounded (docs/decisions.md, "Notices").
+ */
+export async function outcomeNotice(
+  deps: Deps,
+  input: Outcome,
+  link: { url?: string; expiresAt: number } | undefined,
+): Promise<Notification> {
   const groupId = input.target?.groupId ?? 'the default group';
-  const reasons = [...(input.reasons ?? []), ...reasonsFromError(input.error)];
+  const reasons = input.reasons;
   const text = await deps.store.get(snapshotKey(input.remediationId));
   const plan = text === undefined ? undefined : (JSON.parse(text) as { plan: Plan }).plan;
   const head = [
@@ -86,9 +138,7 @@ export async function notify(raw: unknown, deps: Deps): Promise<{ sent: true }> 
   ];
   let where = plan ? `the full plan is in the snapshot ${snapshotKey(input.remediationId)}` : 'no snapshot was stored';
   if (input.event === 'remediated') {
-    // Deployed, the notice carries a single-use rollback link; locally, the command that does the same.
     const { linkBaseUrl } = deps.settings;
-    const link = linkBaseUrl ? await createRollbackLink(deps, input.remediationId) : undefined;
     if (linkBaseUrl && link?.url) {
       head.push(
         `Roll back with one click (link valid until ${new Date(link.expiresAt * 1000).toISOString()}): ${link.url}`,
@@ -119,9 +169,8 @@ export async function notify(raw: unknown, deps: Deps): Promise<{ sent: true }> 
         ]
       : []),
   ];
-  await deps.notifier.publish({
+  return {
     subject: cleanSubject(`${SUBJECTS[input.event]}: ${groupId}`),
     message: composeNotice({ head, body, where }),
-  });
-  return { sent: true };
+  };
 }

@@ -141,7 +141,15 @@ const EXPECTED: Record<string, string[]> = {
   ],
   AddReferences: [...ADD, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
   MoveInterfaces: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME, ...SERVICES_MOVE],
-  RequestApproval: ['dynamodb:PutItem', 's3:GetObject', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+  // UpdateItem: joining the batch window of the approval digest (handlers/steps/digest-window.ts).
+  RequestApproval: [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    's3:GetObject',
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+  ],
   Recheck: [
     ...ADD,
     ...REVOKE,
@@ -162,7 +170,15 @@ const EXPECTED: Record<string, string[]> = {
   Strip: [...REVOKE, DESCRIBE_GROUPS, 'ec2:CreateTags', 'dynamodb:PutItem', 's3:GetObject', ASSUME],
   Verify: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 'ec2:DescribeVpcs', 's3:GetObject', ASSUME, ...SERVICES_READ],
   UpdateFinding: ['securityhub:BatchUpdateFindings'],
-  Notify: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+  Notify: [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    's3:GetObject',
+    's3:ListBucket',
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+  ],
   LoadRollback: [DESCRIBE_GROUPS, 'dynamodb:GetItem', 's3:GetObject', 's3:ListBucket', ASSUME],
   RestoreRules: [...ADD, DESCRIBE_GROUPS, 'ec2:CreateTags', 'ec2:DeleteTags', 's3:GetObject', ASSUME],
   MoveBack: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME, ...SERVICES_MOVE],
@@ -219,9 +235,9 @@ describe('each step function may do exactly what its handler calls', () => {
       SaveSnapshot: ['remediation#*'],
       CreateReplacement: ['remediation#*'],
       Strip: ['remediation#*'],
-      RequestApproval: ['approval#*'],
+      RequestApproval: ['approval#*', 'digest-window#*'],
       LoadRollback: ['remediation#*'],
-      Notify: ['rollback-link#*'],
+      Notify: ['rollback-link#*', 'digest-window#*'],
     };
     for (const step of STEP_NAMES) {
       const ledger = stepStatements(step).filter((statement) => actionsOf(statement)[0]?.startsWith('dynamodb:'));
