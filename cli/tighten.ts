@@ -1,10 +1,11 @@
 /**
- * `tighten` (issue 14), read-only for now: least-privilege rules for a group (the remediation's copy) from flow logs,
- * the change in words and as a traffic-model diff (what will no longer be allowed, by peer and port), and the
- * guarantee checked. Nothing is applied: no approval, no change, so `--approve`, `--store` and `--out` are refused.
+ * `tighten` (issue 14): least-privilege rules for a group (the remediation's copy) from flow logs, the change in words
+ * and as a traffic-model diff (what will no longer be allowed, by peer and port), and the guarantee checked. Without
+ * `--approve` nothing is changed; with it the proposal is applied through the tighten state machine
+ * (cli/tighten-apply.ts).
  *
  *   tighten --state FILE --group sg-… [--flow-logs FILE …] [--log-format '${version} …'] [--window-days 30]
- *           [--end 2026-12-01T00:00:00Z] [--json]
+ *           [--end 2026-12-01T00:00:00Z] [--approve auto|reject|prompt|web --store DIR --out FILE] [--json]
  *
  * Exit codes as the other commands: 0 proposed (or nothing to tighten), 2 invalid input naming the field, 1 else.
  */
@@ -25,18 +26,18 @@ import {
   propose,
 } from '../handlers/core/flow-logs/propose.ts';
 import { compareTraffic } from '../handlers/core/reachability.ts';
+import { ApplyInputError, type ApplyIo, applyTighten } from './tighten-apply.ts';
 
 export const TIGHTEN_USAGE = `  tighten    --group SG --state FILE [--flow-logs FILE …] [--log-format FORMAT] [--window-days N]
-             [--end ISO-TIME] [--json]
+             [--end ISO-TIME] [--approve auto|reject|prompt|web [--store DIR] [--out FILE]] [--json]
              Least-privilege rules for a group from VPC Flow Logs (plain or .gz files, S3 layout
              with its header line, or --log-format for files without one): the proposal, what will
-             no longer be allowed, and how much of the window the logs cover. Reads only.
+             no longer be allowed, and how much of the window the logs cover. Reads only, unless
+             --approve: then applies it (snapshot, approval, add, re-check, revoke, verify) with
+             its own id that rollback --remediation undoes.
 `;
 
-export interface TightenIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+export type TightenIo = ApplyIo;
 
 const OPTIONS = {
   group: { type: 'string' },
@@ -46,6 +47,9 @@ const OPTIONS = {
   'window-days': { type: 'string' },
   end: { type: 'string' },
   json: { type: 'boolean' },
+  approve: { type: 'string' },
+  store: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 const stateSchema = z.object({
@@ -108,6 +112,32 @@ export async function runTighten(args: string[], io: TightenIo): Promise<number>
     for (const file of files) {
       const info = await stat(file).catch(() => undefined);
       if (!info?.isFile()) throw new TightenInputError(`--flow-logs: ${file} is not a readable file`);
+    }
+    if (flags.approve === undefined) {
+      if (flags.store !== undefined) throw new TightenInputError('--store: goes with --approve (applying)');
+      if (flags.out !== undefined) throw new TightenInputError('--out: goes with --approve (applying)');
+    } else {
+      try {
+        return await applyTighten(
+          {
+            group: flags.group,
+            stateFile: flags.state,
+            files,
+            ...(layout ? { layout } : {}),
+            windowDays: days,
+            endMs,
+            approve: flags.approve,
+            ...(flags.store !== undefined ? { store: flags.store } : {}),
+            ...(flags.out !== undefined ? { out: flags.out } : {}),
+            json,
+            command: ['tighten', ...args].join(' '),
+          },
+          io,
+        );
+      } catch (error) {
+        if (error instanceof ApplyInputError) throw new TightenInputError(error.message);
+        throw error;
+      }
     }
 
     const state = await readState(flags.state);
@@ -186,6 +216,6 @@ function words(result: {
     );
   }
   if (result.warnings.length > 0) lines.push('', 'Warnings:', ...result.warnings.map((x) => `  - ${x}`));
-  lines.push('', 'Nothing was changed (tighten only proposes, for now).');
+  lines.push('', 'Nothing was changed: add --approve (with --store and --out) to apply it.');
   return `${lines.join('\n')}\n`;
 }

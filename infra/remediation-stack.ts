@@ -10,6 +10,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { approvalPk, lockPk, remediationPk, rollbackLinkPk } from '../handlers/adapters/aws/dynamodb-ledger.ts';
 import { planKey, snapshotKey } from '../handlers/core/snapshot.ts';
+import { tightenDraftKey, tightenSnapshotKey } from '../handlers/core/tighten.ts';
 import type { StepName } from '../handlers/steps/index.ts';
 import type { Config } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -45,6 +46,8 @@ export const STORE_KEYS: Record<StoreArea, string> = {
   plans: planKey('*'),
   snapshots: snapshotKey('*'),
   'snapshot-revisions': snapshotKey('*', 2),
+  'tighten-plans': tightenDraftKey('*'),
+  tightenings: tightenSnapshotKey('*'),
 };
 
 export interface RemediationStackProps extends StackProps {
