@@ -214,7 +214,7 @@ describe('tighten through the real definitions', () => {
     const s = session([]);
     const result = await s.tighten(copyId);
     expect(result.output?.outcome).toBe('unchanged');
-    expect((result.output?.reasons as string[]).join(' ')).toContain('aws ec2 create-flow-logs');
+    expect(String(result.output?.reasons)).toContain('aws ec2 create-flow-logs');
     expect(s.mutatingCallCount()).toBe(0);
     expect(await lockIsFree(s)).toBe(true);
   });
