@@ -226,6 +226,7 @@ export class RemediationStack extends Stack {
       stateMachines: {
         Remediation: this.workflows.remediation,
         Rollback: this.workflows.rollback,
+        Tighten: this.workflows.tighten,
         RollbackFromFinding: this.triggers.rollbackFromFinding,
       },
       functions: {
@@ -242,6 +243,11 @@ export class RemediationStack extends Stack {
     });
     new CfnOutput(this, 'RemediationStateMachineArn', { value: this.workflows.remediation.stateMachineArn });
     new CfnOutput(this, 'RollbackStateMachineArn', { value: this.workflows.rollback.stateMachineArn });
+    new CfnOutput(this, 'TightenStateMachineArn', {
+      value: this.workflows.tighten.stateMachineArn,
+      description:
+        'Tightens a remediation\'s copy from its flow logs: start it with {"target": {"accountId", "region", "groupId"}}',
+    });
     new CfnOutput(this, 'NotificationTopicArn', { value: topic.topicArn });
     new CfnOutput(this, 'SnapshotBucketName', { value: storage.snapshots.bucketName });
     new CfnOutput(this, 'LedgerTableName', { value: storage.ledger.tableName });
@@ -283,12 +289,12 @@ export class RemediationStack extends Stack {
     const { ledger, snapshots } = this.storage;
     fn.allowLedger(ledger, ['GetItem'], [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link']]);
     fn.allowLedger(ledger, ['UpdateItem', 'PutItem'], [LEDGER_KEYS.approval, LEDGER_KEYS['rollback-link']]);
-    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots]);
+    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots, STORE_KEYS.tightenings]);
     fn.allowStatement(
       new iam.PolicyStatement({
-        sid: 'SettleTheApprovalWaitOfTheRemediationMachineOnly',
+        sid: 'SettleTheApprovalWaitOfTheRemediationAndTightenMachinesOnly',
         actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [this.workflows.remediation.stateMachineArn],
+        resources: [this.workflows.remediation.stateMachineArn, this.workflows.tighten.stateMachineArn],
       }),
     );
     fn.allowStatement(

@@ -348,8 +348,8 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       services: { read: true },
     },
   },
-  ParseTightenRequest: {
-    entry: 'parse-tighten-request',
+  ParseTighten: {
+    entry: 'parse-tighten',
     description: 'Validates a tighten request: the group (the copy) and the flow log window.',
     timeoutSeconds: 20,
     memoryMb: 256,
@@ -367,8 +367,8 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       writeObjects: ['tighten-plans'],
     },
   },
-  SaveTightenSnapshot: {
-    entry: 'save-tighten-snapshot',
+  SaveTightening: {
+    entry: 'save-tightening',
     description: "Seals the proposal and the copy's rules into the tightening's snapshot, written once.",
     timeoutSeconds: 50,
     memoryMb: 512,
@@ -380,8 +380,8 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       ledger: { actions: ['PutItem'], items: ['remediation'] },
     },
   },
-  RequestTightenApproval: {
-    entry: 'request-tighten-approval',
+  RequestTightening: {
+    entry: 'request-tightening',
     description: 'Stores the task token under an opaque approval id and mails the tightening with its traffic diff.',
     timeoutSeconds: 50,
     memoryMb: 512,
@@ -430,16 +430,16 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       ledger: { actions: ['PutItem'], items: ['remediation'] },
     },
   },
-  RestoreTightenedRules: {
-    entry: 'restore-tightened-rules',
+  RestoreCopyRules: {
+    entry: 'restore-copy-rules',
     description: "Rollback of a tightening: puts the copy's rules of before back, then revokes the tightening's own.",
     timeoutSeconds: 240,
     memoryMb: 512,
     mutating: true,
     access: { ec2Read: ['DescribeSecurityGroups'], ec2Write: ['replacement-rules'], readObjects: ['tightenings'] },
   },
-  VerifyTightenRestored: {
-    entry: 'verify-tighten-restored',
+  VerifyCopyRules: {
+    entry: 'verify-copy-rules',
     description: "Compares the copy's rules with the tightening's snapshot after a rollback.",
     timeoutSeconds: 120,
     memoryMb: 512,

@@ -89,10 +89,7 @@ export function approvalNotice(
  * "Wait for approval of the tightening": as requestApproval, with the tightening's own notice. Its own approval id and
  * record: approving a migration never approves a tightening, nor the reverse.
  */
-export async function requestTightenApproval(
-  raw: unknown,
-  deps: Deps,
-): Promise<{ approvalId: string; expiresAt: number }> {
+export async function requestTightening(raw: unknown, deps: Deps): Promise<{ approvalId: string; expiresAt: number }> {
   const input = parseInput(requestSchema, raw);
   const snapshot = await loadTightenSnapshot(deps, input.remediationId);
   const now = deps.now();

@@ -2,7 +2,7 @@
  * Every Task of the state machines (remediate, rollback, tighten), by the name its Resource uses in the ASL files: `${DiscoverFunctionArn}` is
  * bound to `steps.Discover`, in Lambda and in the local runner alike; and the watcher, which EventBridge invokes.
  */
-import { requestApproval, requestTightenApproval } from './approval.ts';
+import { requestApproval, requestTightening } from './approval.ts';
 import type { Deps } from './deps.ts';
 import { discover } from './discover.ts';
 import { recheck, strip, verify } from './finish.ts';
@@ -14,14 +14,14 @@ import { loadRollback, moveBack, removeReplacement, restoreRules, verifyRollback
 import { saveSnapshot } from './snapshot.ts';
 import {
   addProposedRules,
-  parseTightenRequest,
+  parseTighten,
   proposeTightening,
   recheckTightening,
-  restoreTightenedRules,
+  restoreCopyRules,
   revokeBroadRules,
-  saveTightenSnapshot,
+  saveTightening,
+  verifyCopyRules,
   verifyTightening,
-  verifyTightenRestored,
 } from './tighten.ts';
 import { watch } from './watch.ts';
 
@@ -47,16 +47,16 @@ export const steps = {
   MoveBack: moveBack,
   RemoveReplacement: removeReplacement,
   VerifyRollback: verifyRollback,
-  ParseTightenRequest: parseTightenRequest,
+  ParseTighten: parseTighten,
   ProposeTightening: proposeTightening,
-  SaveTightenSnapshot: saveTightenSnapshot,
-  RequestTightenApproval: requestTightenApproval,
+  SaveTightening: saveTightening,
+  RequestTightening: requestTightening,
   AddProposedRules: addProposedRules,
   RecheckTightening: recheckTightening,
   RevokeBroadRules: revokeBroadRules,
   VerifyTightening: verifyTightening,
-  RestoreTightenedRules: restoreTightenedRules,
-  VerifyTightenRestored: verifyTightenRestored,
+  RestoreCopyRules: restoreCopyRules,
+  VerifyCopyRules: verifyCopyRules,
   Watch: watch,
 } satisfies Record<string, Step>;
 

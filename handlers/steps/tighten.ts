@@ -53,7 +53,7 @@ export interface TightenRun {
 }
 
 /** "Check the request": the group to tighten and the window; refused naming the field, before anything is read. */
-export async function parseTightenRequest(raw: unknown, deps: Deps): Promise<TightenRun> {
+export async function parseTighten(raw: unknown, deps: Deps): Promise<TightenRun> {
   const input = parseInput(requestSchema, raw);
   const { target, windowDays, windowEnd } = input.request;
   return {
@@ -168,7 +168,7 @@ async function recordStatus(deps: Deps, snapshot: TightenSnapshot, status: strin
 }
 
 /** "Save the snapshot": the draft sealed and written once (never overwritten), before any change (I3). */
-export async function saveTightenSnapshot(raw: unknown, deps: Deps): Promise<{ key: string; checksum: string }> {
+export async function saveTightening(raw: unknown, deps: Deps): Promise<{ key: string; checksum: string }> {
   const { remediationId } = parseInput(runSchema, raw);
   const text = await deps.store.get(tightenDraftKey(remediationId));
   if (text === undefined) throw new StepError('PlanMissing', [`No proposal is stored for ${remediationId}.`]);
@@ -258,7 +258,7 @@ export async function verifyTightening(
  * the tightening's own additions that were not there before are revoked. Converges from any point (I5, I6); rules
  * someone else added are left as they are.
  */
-export async function restoreTightenedRules(raw: unknown, deps: Deps): Promise<{ added: number; removed: number }> {
+export async function restoreCopyRules(raw: unknown, deps: Deps): Promise<{ added: number; removed: number }> {
   const { input, snapshot } = await snapshotFor(raw, deps);
   const { ec2, group } = await readGroupOf(deps, snapshot, input.target);
   const added = (await addRules(ec2, group, snapshot.rulesBefore, deps.pace)).added;
@@ -269,7 +269,7 @@ export async function restoreTightenedRules(raw: unknown, deps: Deps): Promise<{
 }
 
 /** Rollback, "Verify the group's rules against the snapshot": the rules of before, with descriptions, and none of ours. */
-export async function verifyTightenRestored(
+export async function verifyCopyRules(
   raw: unknown,
   deps: Deps,
 ): Promise<{ restored: true; interfacesGone: string[]; foreignRules: string[] }> {

@@ -25,7 +25,7 @@ describe('npx cdk synth', () => {
     const types = Object.values(template.Resources as Record<string, { Type: string }>).map(
       (resource) => resource.Type,
     );
-    expect(types.filter((type) => type === 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
+    expect(types.filter((type) => type === 'AWS::StepFunctions::StateMachine')).toHaveLength(4);
     expect(types.filter((type) => type === 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(20);
     expect(readFileSync(join(out, 'DefaultSgRemediationMemberRole.template.json'), 'utf8')).toContain('AWS::IAM::Role');
   });
