@@ -13,6 +13,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { SfnRollbackStarter, SfnTaskCallbacks } from '../adapters/aws/sfn.ts';
 import type { Snapshot } from '../core/snapshot.ts';
+import { openTightenSnapshot, type TightenSnapshot, tightenSnapshotKey } from '../core/tighten.ts';
 import { depsFromEnv } from '../lambda/runtime.ts';
 import {
   EXECUTION_ENDED,
@@ -40,6 +41,7 @@ import {
   rollbackPage,
   rollbackStartedPage,
   rollbackStatePage,
+  tightenApprovalPage,
   unknownLink,
   unsupportedMediaType,
 } from './pages.ts';
@@ -172,6 +174,18 @@ export function createLinksHandler(
     }
   };
 
+  /** A tightening's snapshot; undefined when the id is not a tightening's, 'unreadable' when it is damaged. */
+  const loadTightening = async (remediationId: string): Promise<TightenSnapshot | 'unreadable' | undefined> => {
+    const text = await deps.store.get(tightenSnapshotKey(remediationId));
+    if (text === undefined) return undefined;
+    try {
+      return openTightenSnapshot(text, remediationId);
+    } catch (error) {
+      log.error('snapshot unavailable for a link page', { remediationId, error: errorName(error) });
+      return 'unreadable';
+    }
+  };
+
   async function getApproval(request: LinkRequest): Promise<HttpAnswer> {
     const approval = await deps.ledger.getApproval(request.id);
     if (!approval) return refuse('approval', unknownLink(), 'unknown id');
@@ -181,6 +195,12 @@ export function createLinksHandler(
       return approvalStatePage(approval.status, detail);
     }
     if (approval.status === 'expired' || approval.expiresAt < now) return approvalStatePage('expired', detail);
+    const csrf = csrfToken('approval', request.id, approval.taskToken);
+    // A tightening (tighten) has its own snapshot and page.
+    const tightening = await loadTightening(approval.remediationId);
+    if (tightening === 'unreadable') return planUnavailable();
+    if (tightening)
+      return tightenApprovalPage({ snapshot: tightening, expiresAt: approval.expiresAt, now, csrfToken: csrf });
     const loaded = await loadPlan(approval.remediationId);
     if (!loaded) return planUnavailable();
     return approvalPage({
@@ -188,7 +208,7 @@ export function createLinksHandler(
       ...(loaded.record ? { record: loaded.record } : {}),
       expiresAt: approval.expiresAt,
       now,
-      csrfToken: csrfToken('approval', request.id, approval.taskToken),
+      csrfToken: csrf,
     });
   }
 

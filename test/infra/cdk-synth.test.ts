@@ -18,7 +18,8 @@ describe('npx cdk synth', () => {
       cwd: repo,
       env,
       encoding: 'utf8',
-      timeout: 120_000,
+      // 30 functions bundled (the tighten workflow's included) on a shared 2-core machine.
+      timeout: 300_000,
     });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     const template = JSON.parse(readFileSync(join(out, 'DefaultSgRemediation.template.json'), 'utf8'));
@@ -28,5 +29,5 @@ describe('npx cdk synth', () => {
     expect(types.filter((type) => type === 'AWS::StepFunctions::StateMachine')).toHaveLength(4);
     expect(types.filter((type) => type === 'AWS::Lambda::Function').length).toBeGreaterThanOrEqual(20);
     expect(readFileSync(join(out, 'DefaultSgRemediationMemberRole.template.json'), 'utf8')).toContain('AWS::IAM::Role');
-  });
+  }, 320_000);
 });
