@@ -252,7 +252,7 @@ export function createLinksHandler(
     switch (outcome) {
       case 'approved':
       case 'rejected':
-        return decidedPage(outcome);
+        return decidedPage(outcome, (await loadTightening(approval.remediationId)) ? 'tighten' : 'migration');
       case 'unknown':
         return refuse('approval', unknownLink(), 'unknown id');
       case 'expired':

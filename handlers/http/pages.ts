@@ -491,7 +491,29 @@ export function approvalStatePage(
 }
 
 /** The answer after a decision was recorded and sent to the workflow. */
-export function decidedPage(decision: 'approved' | 'rejected'): HttpAnswer {
+export function decidedPage(
+  decision: 'approved' | 'rejected',
+  kind: 'migration' | 'tighten' = 'migration',
+): HttpAnswer {
+  if (kind === 'tighten')
+    return answer(
+      200,
+      decision === 'approved'
+        ? message(
+            'Approved',
+            'ok',
+            html`<strong>Approved: the copy will be tightened.</strong>`,
+            para(
+              html`The workflow adds the proposed rules, checks the copy again, then revokes the broad rules and verifies that every observed connection is still allowed. A notice is sent by email when it is done.`,
+            ),
+          )
+        : message(
+            'Rejected',
+            'ok',
+            html`<strong>Rejected: nothing was changed.</strong>`,
+            para(html`The copy keeps its rules. A notice is sent by email.`),
+          ),
+    );
   return decision === 'approved'
     ? answer(
         200,

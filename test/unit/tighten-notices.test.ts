@@ -16,9 +16,10 @@ import {
   tightenDrift,
   tightenSnapshotKey,
 } from '../../handlers/core/tighten.ts';
+import { createLinksHandler } from '../../handlers/http/links.ts';
 import { tightenApprovalPage } from '../../handlers/http/pages.ts';
 import type { Notification } from '../../handlers/ports.ts';
-import { tightenApprovalNotice } from '../../handlers/steps/approval.ts';
+import { requestTightening, tightenApprovalNotice } from '../../handlers/steps/approval.ts';
 import { notify } from '../../handlers/steps/report.ts';
 
 const COPY = 'sg-0c0ffee0c0ffee001';
@@ -130,6 +131,83 @@ describe('the approval page and notice of a tightening', () => {
       await notify({ remediationId: 'tgt-1', target: { ...target, groupId: COPY }, event: 'tightened' }, deps);
       expect(sent[1]?.subject).toBe(`Copy tightened to least privilege: ${COPY}`);
       expect(sent[1]?.message).toContain('rollback --remediation tgt-1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** An API Gateway HTTP API payload 2.0 event of the approval route. */
+function linkEvent(method: 'GET' | 'POST', id: string, body?: string) {
+  const host = 'abc123.execute-api.us-east-1.amazonaws.com';
+  return {
+    version: '2.0',
+    routeKey: `${method} /approvals/{id}`,
+    rawPath: `/approvals/${id}`,
+    rawQueryString: '',
+    headers: {
+      host,
+      'user-agent': 'Mozilla/5.0',
+      ...(method === 'POST'
+        ? {
+            'content-type': 'application/x-www-form-urlencoded',
+            origin: 'null',
+            'sec-fetch-site': 'same-origin',
+            'sec-fetch-mode': 'navigate',
+          }
+        : {}),
+    },
+    pathParameters: { id },
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'abc123',
+      domainName: host,
+      domainPrefix: 'abc123',
+      http: {
+        method,
+        path: `/approvals/${id}`,
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.9',
+        userAgent: 'Mozilla/5.0',
+      },
+      requestId: 'req-1',
+      routeKey: `${method} /approvals/{id}`,
+      stage: '$default',
+      time: '01/May/2024:12:00:00 +0000',
+      timeEpoch: Date.now(),
+    },
+    ...(body === undefined ? {} : { body, isBase64Encoded: false }),
+  };
+}
+
+describe('the approval link of a tightening', () => {
+  it('serves the tightening page, and approving settles the wait and says the copy will be tightened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsr-tighten-link-'));
+    try {
+      const deps = createLocalDeps({ storeDir: dir, notifier: { publish: async () => {} } });
+      await deps.store.put(tightenSnapshotKey('tgt-1'), JSON.stringify(sealTightenSnapshot(body())));
+      const target = { accountId: '111122223333', region: 'us-east-1', groupId: COPY };
+      const { approvalId } = await requestTightening(
+        { remediationId: 'tgt-1', target, taskToken: `AQCE${'t'.repeat(60)}` },
+        deps,
+      );
+      const succeeded: string[] = [];
+      const handle = createLinksHandler(
+        deps,
+        { succeed: async (token) => void succeeded.push(token), fail: async () => {} },
+        { start: async () => ({ executionArn: 'arn:aws:states:us-east-1:111122223333:execution:x:y' }) },
+      );
+      const page = await handle(linkEvent('GET', approvalId));
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('Approve tightening the copy to least privilege?');
+      expect(page.body).toContain('No longer allowed (traffic model, by peer and port)');
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+      const decided = await handle(
+        linkEvent('POST', approvalId, new URLSearchParams({ csrf, decision: 'approve' }).toString()),
+      );
+      expect(decided.statusCode).toBe(200);
+      expect(decided.body).toContain('the copy will be tightened');
+      expect(succeeded).toHaveLength(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
