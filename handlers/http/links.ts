@@ -226,6 +226,8 @@ export function createLinksHandler(
     }
     const decision = decisionField.data.decision === 'approve' ? 'approved' : 'rejected';
 
+    // Read before deciding: once the decision is sent, the page answers at once (the run waits for the answer).
+    const kind = (await loadTightening(approval.remediationId)) ? 'tighten' : 'migration';
     let outcome: Awaited<ReturnType<typeof decideApproval>>['outcome'];
     try {
       ({ outcome } = await decideApproval(request.id, decision, deps, callbacks));
@@ -252,7 +254,7 @@ export function createLinksHandler(
     switch (outcome) {
       case 'approved':
       case 'rejected':
-        return decidedPage(outcome, (await loadTightening(approval.remediationId)) ? 'tighten' : 'migration');
+        return decidedPage(outcome, kind);
       case 'unknown':
         return refuse('approval', unknownLink(), 'unknown id');
       case 'expired':
