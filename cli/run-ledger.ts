@@ -34,7 +34,7 @@ export interface RunOwner {
 export type OwnedLock = LockHolder & Partial<RunOwner> & { takenAt?: string };
 
 export interface Ending {
-  machine: 'remediate' | 'rollback' | 'unlock';
+  machine: 'remediate' | 'rollback' | 'unlock' | 'tighten';
   outcome: string;
   at: string;
   pid: number;

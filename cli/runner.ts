@@ -1,7 +1,7 @@
 /**
  * The local runner: executes the very ASL files that CDK deploys with `aws-local-stepfunctions`, binding every Task
  * to its step in-process, supplying task tokens, settling the approval wait, and running the rollback state machine
- * where the remediation starts it.
+ * where the remediation or the tightening starts it.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ if (!('withResolvers' in Promise)) {
 
 const STATE_MACHINE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'state-machine');
 
-export type MachineName = 'remediate' | 'rollback';
+export type MachineName = 'remediate' | 'rollback' | 'tighten';
 
 type Retrier = {
   ErrorEquals: string[];
@@ -138,6 +138,14 @@ const FORWARD_STEPS = new Set([
   'Recheck',
   'Strip',
   'Verify',
+  'ParseTighten',
+  'ProposeTightening',
+  'SaveTightening',
+  'RequestTightening',
+  'AddProposedRules',
+  'RecheckTightening',
+  'RevokeBroadRules',
+  'VerifyTightening',
 ]);
 
 /** What a forward step fails with once the process is ending. */
@@ -306,11 +314,13 @@ export function newExecutionName(prefix: string): string {
   return `${prefix}-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
+const EXECUTION_PREFIXES: Record<MachineName, string> = { remediate: 'rem', rollback: 'rb', tighten: 'tgt' };
+
 const validatedDefinitions = new Set<string>();
 
 export async function runMachine(machine: MachineName, input: unknown, options: RunOptions): Promise<ExecutionResult> {
   const definition = loadDefinition(machine);
-  const executionName = options.executionName ?? newExecutionName(machine === 'remediate' ? 'rem' : 'rb');
+  const executionName = options.executionName ?? newExecutionName(EXECUTION_PREFIXES[machine]);
   const children: ExecutionResult[] = [];
   const pendingTokens = new Map<string, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   const callbacks: TaskCallbacks = {

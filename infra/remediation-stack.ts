@@ -17,6 +17,7 @@ import {
   rollbackLinkPk,
 } from '../handlers/adapters/aws/dynamodb-ledger.ts';
 import { planKey, snapshotKey } from '../handlers/core/snapshot.ts';
+import { tightenDraftKey, tightenSnapshotKey } from '../handlers/core/tighten.ts';
 import type { StepName } from '../handlers/steps/index.ts';
 import type { Config } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -55,6 +56,8 @@ export const STORE_KEYS: Record<StoreArea, string> = {
   plans: planKey('*'),
   snapshots: snapshotKey('*'),
   'snapshot-revisions': snapshotKey('*', 2),
+  'tighten-plans': tightenDraftKey('*'),
+  tightenings: tightenSnapshotKey('*'),
 };
 
 export interface RemediationStackProps extends StackProps {
@@ -252,6 +255,7 @@ export class RemediationStack extends Stack {
       stateMachines: {
         Remediation: this.workflows.remediation,
         Rollback: this.workflows.rollback,
+        Tighten: this.workflows.tighten,
         RollbackFromFinding: this.triggers.rollbackFromFinding,
       },
       functions: {
@@ -269,6 +273,11 @@ export class RemediationStack extends Stack {
     });
     new CfnOutput(this, 'RemediationStateMachineArn', { value: this.workflows.remediation.stateMachineArn });
     new CfnOutput(this, 'RollbackStateMachineArn', { value: this.workflows.rollback.stateMachineArn });
+    new CfnOutput(this, 'TightenStateMachineArn', {
+      value: this.workflows.tighten.stateMachineArn,
+      description:
+        'Tightens a remediation\'s copy from its flow logs: start it with {"target": {"accountId", "region", "groupId"}}',
+    });
     new CfnOutput(this, 'NotificationTopicArn', { value: topic.topicArn });
     new CfnOutput(this, 'SnapshotBucketName', { value: storage.snapshots.bucketName });
     new CfnOutput(this, 'LedgerTableName', { value: storage.ledger.tableName });
@@ -329,12 +338,12 @@ export class RemediationStack extends Stack {
       [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link'], LEDGER_KEYS.digest],
     );
     fn.allowLedger(ledger, ['UpdateItem', 'PutItem'], [LEDGER_KEYS.approval, LEDGER_KEYS['rollback-link']]);
-    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots]);
+    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots, STORE_KEYS.tightenings]);
     fn.allowStatement(
       new iam.PolicyStatement({
-        sid: 'SettleTheApprovalWaitOfTheRemediationMachineOnly',
+        sid: 'SettleTheApprovalWaitOfTheRemediationAndTightenMachinesOnly',
         actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [this.workflows.remediation.stateMachineArn],
+        resources: [this.workflows.remediation.stateMachineArn, this.workflows.tighten.stateMachineArn],
       }),
     );
     fn.allowStatement(

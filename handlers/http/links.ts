@@ -16,6 +16,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { SfnRollbackStarter, SfnTaskCallbacks } from '../adapters/aws/sfn.ts';
 import type { Snapshot } from '../core/snapshot.ts';
+import { openTightenSnapshot, type TightenSnapshot, tightenSnapshotKey } from '../core/tighten.ts';
 import { depsFromEnv } from '../lambda/runtime.ts';
 import {
   EXECUTION_ENDED,
@@ -45,6 +46,7 @@ import {
   rollbackPage,
   rollbackStartedPage,
   rollbackStatePage,
+  tightenApprovalPage,
   unknownLink,
   unsupportedMediaType,
 } from './pages.ts';
@@ -192,6 +194,18 @@ export function createLinksHandler(
     }
   };
 
+  /** A tightening's snapshot; undefined when the id is not a tightening's, 'unreadable' when it is damaged. */
+  const loadTightening = async (remediationId: string): Promise<TightenSnapshot | 'unreadable' | undefined> => {
+    const text = await deps.store.get(tightenSnapshotKey(remediationId));
+    if (text === undefined) return undefined;
+    try {
+      return openTightenSnapshot(text, remediationId);
+    } catch (error) {
+      log.error('snapshot unavailable for a link page', { remediationId, error: errorName(error) });
+      return 'unreadable';
+    }
+  };
+
   async function getApproval(request: LinkRequest): Promise<HttpAnswer> {
     const approval = await deps.ledger.getApproval(request.id);
     if (!approval) return refuse('approval', unknownLink(), 'unknown id');
@@ -201,6 +215,12 @@ export function createLinksHandler(
       return approvalStatePage(approval.status, detail);
     }
     if (approval.status === 'expired' || approval.expiresAt < now) return approvalStatePage('expired', detail);
+    const csrf = csrfToken('approval', request.id, approval.taskToken);
+    // A tightening (tighten) has its own snapshot and page.
+    const tightening = await loadTightening(approval.remediationId);
+    if (tightening === 'unreadable') return planUnavailable();
+    if (tightening)
+      return tightenApprovalPage({ snapshot: tightening, expiresAt: approval.expiresAt, now, csrfToken: csrf });
     const loaded = await loadPlan(approval.remediationId);
     if (!loaded) return planUnavailable();
     return approvalPage({
@@ -208,7 +228,7 @@ export function createLinksHandler(
       ...(loaded.record ? { record: loaded.record } : {}),
       expiresAt: approval.expiresAt,
       now,
-      csrfToken: csrfToken('approval', request.id, approval.taskToken),
+      csrfToken: csrf,
     });
   }
 
@@ -226,6 +246,8 @@ export function createLinksHandler(
     }
     const decision = decisionField.data.decision === 'approve' ? 'approved' : 'rejected';
 
+    // Read before deciding: once the decision is sent, the page answers at once (the run waits for the answer).
+    const kind = (await loadTightening(approval.remediationId)) ? 'tighten' : 'migration';
     let outcome: Awaited<ReturnType<typeof decideApproval>>['outcome'];
     try {
       ({ outcome } = await decideApproval(request.id, decision, deps, callbacks));
@@ -252,7 +274,7 @@ export function createLinksHandler(
     switch (outcome) {
       case 'approved':
       case 'rejected':
-        return decidedPage(outcome);
+        return decidedPage(outcome, kind);
       case 'unknown':
         return refuse('approval', unknownLink(), 'unknown id');
       case 'expired':

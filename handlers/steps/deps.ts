@@ -1,4 +1,5 @@
 /** What every step needs from the outside world, injected: AWS adapters in Lambda, local ones in the CLI and tests. */
+import type { FlowLogFinder } from '../adapters/flow-logs/sources.ts';
 import type {
   Ec2Port,
   Ec2Target,
@@ -74,6 +75,8 @@ export interface Deps {
   serviceQuotas(target: Ec2Target): ServiceQuotasPort;
   /** CloudFormation in the same account and region: the re-check reads the stacks the plan names (core/stacks.ts). */
   stacks(target: Ec2Target): StacksPort;
+  /** Where the tighten workflow reads a VPC's flow logs (handlers/adapters/flow-logs/sources.ts). */
+  flowLogs(target: Ec2Target): FlowLogFinder;
   store: ObjectStore;
   ledger: Ledger;
   notifier: Notifier;

@@ -5,9 +5,11 @@ import { describePlan } from '../core/messages.ts';
 import { boundedList, cleanSubject, composeNotice, linkHostLine, NOTICE_LIST_LIMIT } from '../core/notices.ts';
 import type { Plan } from '../core/plan.ts';
 import { snapshotKey } from '../core/snapshot.ts';
+import { describeTightening, openTightenSnapshot, type TightenSnapshot, tightenSnapshotKey } from '../core/tighten.ts';
+import { plainText } from '../core/untrusted.ts';
 import { createRollbackLink } from '../http/rollback-links.ts';
 import type { DigestOutcomeEvent, Notification } from '../ports.ts';
-import { parseInput, remediationIdSchema, targetSchema } from './common.ts';
+import { parseInput, remediationIdSchema, replacementGroupIdSchema, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
 import { joinDigest } from './digest-window.ts';
 
@@ -42,8 +44,10 @@ export async function updateFinding(raw: unknown, deps: Deps): Promise<{ updated
 const notifySchema = z.object({
   remediationId: remediationIdSchema,
   target: targetSchema.partial().optional(),
-  event: z.enum(['blocked', 'remediated', 'rolled-back', 'failed', 'rejected']),
+  event: z.enum(['blocked', 'remediated', 'rolled-back', 'failed', 'rejected', 'tightened']),
   reasons: z.array(z.string()).optional(),
+  /** The copy a remediation made: the completion notice says how to tighten it. */
+  replacementGroupId: replacementGroupIdSchema.nullish(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 
@@ -53,6 +57,17 @@ const SUBJECTS = {
   'rolled-back': 'EC2.2 remediation rolled back',
   failed: 'EC2.2 remediation failed',
   rejected: 'EC2.2 remediation rejected and rolled back',
+  tightened: 'Copy tightened to least privilege',
+} as const;
+
+/** A tightening's notices (tighten): its own subjects, so that no one takes one for the migration's. */
+const TIGHTEN_SUBJECTS = {
+  blocked: 'Tightening blocked, nothing changed',
+  remediated: 'Copy tightened to least privilege',
+  tightened: 'Copy tightened to least privilege',
+  'rolled-back': 'Tightening rolled back',
+  failed: 'Tightening failed',
+  rejected: 'Tightening rejected, nothing changed',
 } as const;
 
 /** Readable reasons from a Step Functions error (core/failures.ts), the first one naming the error. */
@@ -71,6 +86,7 @@ const REASONS_TITLES = {
   'rolled-back': 'Interfaces deleted since the remediation, so not moved back',
   failed: 'Why',
   rejected: 'Why',
+  tightened: 'Notes',
 } as const;
 
 /** The outcomes a batch window folds into its digest; a failure is always mailed at once. */
@@ -83,6 +99,8 @@ export interface Outcome {
   event: OutcomeEvent;
   target?: { accountId?: string | undefined; region?: string | undefined; groupId?: string | undefined } | undefined;
   reasons: string[];
+  /** The copy a remediation made: the completion notice says how to tighten it. */
+  replacementGroupId?: string | null | undefined;
 }
 
 /**
@@ -91,11 +109,15 @@ export interface Outcome {
  */
 export async function notify(raw: unknown, deps: Deps): Promise<{ sent: boolean; digest?: true }> {
   const input = parseInput(notifySchema, raw);
+  const tightenText = await deps.store.get(tightenSnapshotKey(input.remediationId));
+  if (tightenText !== undefined)
+    return notifyTightening(input, openTightenSnapshot(tightenText, input.remediationId), deps);
   const outcome: Outcome = {
     remediationId: input.remediationId,
     event: input.event,
     target: input.target,
     reasons: [...(input.reasons ?? []), ...reasonsFromError(input.error)],
+    replacementGroupId: input.replacementGroupId,
   };
   // Deployed, a completion carries a single-use rollback link; locally, the command that does the same.
   const link =
@@ -152,6 +174,8 @@ export async function outcomeNotice(
       );
     }
   }
+  if (input.event === 'remediated' && input.replacementGroupId && input.target?.accountId)
+    head.push(...tightenTheCopy(input.replacementGroupId, input.target, Boolean(deps.settings.linkBaseUrl)));
   head.push(`Remediation id: ${input.remediationId}`);
   // A blocked plan's reasons are the notice's reasons: listed once, first.
   const body = [
@@ -173,4 +197,49 @@ export async function outcomeNotice(
     subject: cleanSubject(`${SUBJECTS[input.event]}: ${groupId}`),
     message: composeNotice({ head, body, where }),
   };
+}
+
+/**
+ * The completion notice's way to the next step of CIS 5.4: tighten the copy to what its flow logs show. Deployed, the
+ * tighten state machine's input; locally, the command.
+ */
+function tightenTheCopy(
+  copyId: string,
+  target: { accountId?: string | undefined; region?: string | undefined },
+  deployed: boolean,
+): string[] {
+  const input = JSON.stringify({ target: { accountId: target.accountId, region: target.region, groupId: copyId } });
+  return [
+    deployed
+      ? `Tighten the copy to least privilege from its flow logs: start this deployment's Tighten state machine with ${input} (it asks for approval first).`
+      : `Tighten the copy to least privilege from its flow logs: npm run cli -- tighten --group ${copyId} --state STATE --flow-logs FILE… --approve prompt`,
+  ];
+}
+
+/** A tightening's notice: its own subject, the change in words and as a traffic diff, the way to roll it back. */
+async function notifyTightening(
+  input: z.infer<typeof notifySchema>,
+  snapshot: TightenSnapshot,
+  deps: Deps,
+): Promise<{ sent: true }> {
+  const reasons = [...(input.reasons ?? []), ...reasonsFromError(input.error)];
+  const where = `the full change is in the snapshot ${tightenSnapshotKey(snapshot.tightenId)}`;
+  const head = [`${TIGHTEN_SUBJECTS[input.event]}: ${snapshot.groupId} in ${snapshot.accountId} ${snapshot.region}.`];
+  if (input.event === 'tightened')
+    head.push(
+      `To undo it: npm run cli -- rollback --remediation ${snapshot.tightenId} (or start the rollback state machine with {"remediationId": "${snapshot.tightenId}"}).`,
+    );
+  head.push(`Tightening id: ${snapshot.tightenId}`);
+  const body = [
+    ...(reasons.length > 0
+      ? ['', `${REASONS_TITLES[input.event]} (${reasons.length}):`, ...boundedList(reasons, where)]
+      : []),
+    '',
+    ...describeTightening(snapshot, NOTICE_LIST_LIMIT).map((line) => plainText(line)),
+  ];
+  await deps.notifier.publish({
+    subject: cleanSubject(`${TIGHTEN_SUBJECTS[input.event]}: ${snapshot.groupId}`),
+    message: composeNotice({ head, body, where }),
+  });
+  return { sent: true };
 }

@@ -76,14 +76,14 @@ describe('the step functions', () => {
       const env = environmentOf(step);
       expect(Object.keys(env)).toEqual(expect.arrayContaining(['SNAPSHOT_BUCKET', 'LEDGER_TABLE', 'TOPIC_ARN']));
       expect(env.APPROVAL_TIMEOUT_SECONDS).toBe(String(72 * 3600));
-      expect('LINK_BASE_URL' in env, step).toBe(step === 'RequestApproval' || step === 'Notify');
+      expect('LINK_BASE_URL' in env, step).toBe(['RequestApproval', 'RequestTightening', 'Notify'].includes(step));
       expect('MEMBER_ROLE_NAME' in env, step).toBe(EC2_STEPS.includes(step));
       if (EC2_STEPS.includes(step)) expect(env.MEMBER_ROLE_NAME).toBe(`DefaultSgRemediationMember-${step}`);
     }
   });
 
   it('time out before the Task that calls them does (so a slow call is a retryable Sandbox.Timedout)', () => {
-    for (const machine of ['remediate', 'rollback'] as const) {
+    for (const machine of ['remediate', 'rollback', 'tighten'] as const) {
       const visit = (states: Record<string, Record<string, unknown>>) => {
         for (const state of Object.values(states)) {
           const inner = (state.ItemProcessor ?? state.Iterator) as { States: typeof states } | undefined;
@@ -103,10 +103,11 @@ describe('the state machines', () => {
   const machines = {
     remediate: 'WorkflowsRemediation',
     rollback: 'WorkflowsRollback',
+    tighten: 'WorkflowsTighten',
   } as const;
 
   it('are Standard workflows logging ALL to an encrypted log group, with X-Ray tracing', () => {
-    s.remediationTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    s.remediationTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     for (const machine of Object.values(s.remediationTemplate.findResources('AWS::StepFunctions::StateMachine'))) {
       expect(machine.Properties).toMatchObject({
         StateMachineType: 'STANDARD',
@@ -461,7 +462,7 @@ describe('notifications and alarms', () => {
     const alarms = Object.values(s.remediationTemplate.findResources('AWS::CloudWatch::Alarm'));
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
       const machines = alarms.filter((alarm) => alarm.Properties.MetricName === metric);
-      expect(machines, metric).toHaveLength(3);
+      expect(machines, metric).toHaveLength(4);
     }
     expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 3);
     expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
@@ -549,8 +550,18 @@ describe('the member role stack', () => {
     expect(member).toEqual(accountCallsOfStep(step));
   });
 
-  it('the read-only steps’ member roles can only read: Discover, Verify, LoadRollback, VerifyRollback, Watch', () => {
-    expect([...READ_ONLY_STEPS].sort()).toEqual(['Discover', 'LoadRollback', 'Verify', 'VerifyRollback', 'Watch']);
+  it("the read-only steps’ member roles can only read: Discover, Verify, LoadRollback, VerifyRollback, Watch, and the tightening's proposal, re-check and verifications", () => {
+    expect([...READ_ONLY_STEPS].sort()).toEqual([
+      'Discover',
+      'LoadRollback',
+      'ProposeTightening',
+      'RecheckTightening',
+      'Verify',
+      'VerifyCopyRules',
+      'VerifyRollback',
+      'VerifyTightening',
+      'Watch',
+    ]);
     for (const step of READ_ONLY_STEPS) {
       const [id] = memberRoleOf(step);
       const actions = roleStatements(s.memberTemplate, id).flatMap(actionsOf);
