@@ -23,7 +23,8 @@ export interface FlowLogsGrant {
   wildcards: { finding: string; reason: string }[];
 }
 
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** An S3 bucket name (general purpose buckets: 3–63 lowercase letters, digits, dots and hyphens). */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function flowLogsGrant(
   options: FlowLogsGrantOptions = {},

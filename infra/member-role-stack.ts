@@ -74,7 +74,10 @@ export class MemberRoleStack extends Stack {
           ...secondConditions,
         }),
       });
-      const grant = accountGrant(STEP_SPECS[step].access);
+      // The same flow log buckets as the step's own role: a central logging bucket is named in both stacks' config.
+      const grant = accountGrant(STEP_SPECS[step].access, undefined, undefined, {
+        flowLogBuckets: config.flowLogBuckets,
+      });
       for (const statement of grant.statements) role.addToPrincipalPolicy(statement);
       for (const { finding, reason } of grant.wildcards) {
         Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });

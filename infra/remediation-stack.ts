@@ -289,7 +289,7 @@ export class RemediationStack extends Stack {
   private grantStepAccess(fn: HandlerFunction, step: StepName): void {
     const access = STEP_SPECS[step].access;
     const { snapshots, ledger } = this.storage;
-    if (EC2_STEPS.includes(step)) fn.allowAccountCalls(access);
+    if (EC2_STEPS.includes(step)) fn.allowAccountCalls(access, { flowLogBuckets: this.config.flowLogBuckets });
     if (access.ledger) {
       fn.allowLedger(
         ledger,

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { definitionText, LOCAL_SUBSTITUTION, loadDefinition } from '../../cli/runner.ts';
 import { steps } from '../../handlers/steps/index.ts';
 import { LINK_ROUTES, LINK_THROTTLE } from '../../infra/constructs/links.ts';
+import { flowLogsGrant } from '../../infra/flow-logs-policy.ts';
 import { CUSTOM_ACTIONS } from '../../infra/patterns.ts';
 import { EC2_STEPS, READ_ONLY_STEPS, STEP_NAMES, STEP_SPECS } from '../../infra/steps.ts';
 import { actionsOf, logicalId, roleStatements, type Statement, type Synthesized, synthesize } from './synth.ts';
@@ -493,16 +494,22 @@ describe('the member role stack', () => {
     return found[0] as [string, Role];
   };
   /** A step's calls in the finding's account, as its own role in the remediation account has them. */
+  // The flow log reads (infra/flow-logs-policy.ts) are account calls too, told by their Sid: their logs: and s3:
+  // actions would otherwise be confused with the function's own log group and the store.
+  const flowLogSids = new Set(flowLogsGrant().statements.map((statement) => statement.sid));
   const accountCallsOfStep = (step: string) =>
     roleStatements(s.remediationTemplate, logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`)).filter(
       (statement) =>
+        flowLogSids.has(statement.Sid) ||
         actionsOf(statement).every((action) =>
           /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas|cloudformation|ecs|redshift|dms|codebuild|batch|eks):/.test(
             action,
           ),
         ),
     );
-  const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get|BatchGet)[A-Za-z]*$/.test(action);
+  // StartQuery runs a Logs Insights query: it only reads log events (assumed Read access level, not looked up).
+  const isRead = (action: string) =>
+    /^[a-z0-9-]+:(Describe|List|Get|BatchGet)[A-Za-z]*$/.test(action) || action === 'logs:StartQuery';
 
   it('has one role per step that calls the finding’s account, named <memberRoleName>-<Step>', () => {
     expect(
