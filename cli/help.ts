@@ -7,9 +7,11 @@ export const COMMAND_HELP = {
   plan: `  plan       (--group SG | --finding EVENT.json) (--state FILE | --region REGION) [--verbose] [--json]
              What a remediation would do. Reads only. Honours the opt-out tag (default-sg-remediation:exclude) as remediate does.
              --finding takes a Security Hub event (ASFF or OCSF), a direct input, or a test/fixtures/events file.
-  plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
+  plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--report DIR] [--json]
              Audits every VPC default group in reach: in use / empty / compliant / blocked /
-             excluded / unreachable, with counts. Reads only. Progress on stderr.`,
+             excluded / unreachable, with counts. Reads only. Progress on stderr.
+             --report DIR also writes DIR/audit.html (self-contained: counts, chart, every group
+             with its reasons) and DIR/audit.csv, for a security team.`,
   remediate: `  remediate  (--group SG | --finding EVENT.json) [--state FILE | --region REGION]
              [--approve auto|reject|prompt|web] [--store DIR] [--out FILE] [--json]
              Runs the remediation state machine. --approve defaults to prompt (on a terminal);

@@ -108,6 +108,7 @@ const OPTIONS = {
   approve: { type: 'string' },
   store: { type: 'string' },
   out: { type: 'string' },
+  report: { type: 'string' },
   remediation: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

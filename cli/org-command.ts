@@ -25,6 +25,7 @@ import {
 } from './org.ts';
 import { awsReach } from './org-aws.ts';
 import { loadStateFiles, type Scope, type StateFile, simulatedReach } from './org-states.ts';
+import { prepareReportDir, writeReports } from './report-files.ts';
 
 export interface OrgFlags {
   state?: string[];
@@ -37,6 +38,8 @@ export interface OrgFlags {
   group?: string;
   finding?: string;
   region?: string;
+  /** plan --all-regions: the directory for the CSV and HTML reports. */
+  report?: string;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -71,6 +74,12 @@ export function refuseOrgFlags(flags: OrgFlags): void {
     throw new InvalidInputError([
       `${used.map((flag) => `--${flag}`).join(' and ')} go with plan --all-regions or remediate --all-empty.`,
     ]);
+  refuseReport(flags);
+}
+
+/** The audit's report is written by `plan --all-regions` only. */
+export function refuseReport(flags: OrgFlags): void {
+  if (flags.report !== undefined) throw new InvalidInputError(['--report goes with plan --all-regions.']);
 }
 
 async function reachOf(flags: OrgFlags, scope: Scope): Promise<{ reach: OrgReach; files?: StateFile[] }> {
@@ -105,10 +114,18 @@ export async function planAllRegions(flags: OrgFlags, io: Io): Promise<CliResult
   const scope = scopeOf(flags, 'plan --all-regions');
   if (flags.out) throw new InvalidInputError(['plan --all-regions reads only; it takes no --out.']);
   if (flags.approve) throw new InvalidInputError(['plan --all-regions reads only; it takes no --approve.']);
+  // Checked (and made) before the audit: a report that cannot be written is known before anything is read.
+  const reportDir = flags.report === undefined ? undefined : await prepareReportDir(flags.report);
   const { reach, files } = await reachOf(flags, scope);
   const groups = await audit(reach, io);
   const summary = summarizeAudit(groups);
-  if (!flags.json) io.stdout(`${[...auditTable(groups), '', auditSummaryLine(summary)].join('\n')}\n`);
+  // Written even when nothing was reached: the report then says why, account by account.
+  const report = reportDir ? await writeReports(reportDir, { groups, summary }, new Date()) : undefined;
+  if (!flags.json) {
+    const lines = [...auditTable(groups), '', auditSummaryLine(summary)];
+    if (report) lines.push(`Report: ${report.html} and ${report.csv}`);
+    io.stdout(`${lines.join('\n')}\n`);
+  }
   const ec2Calls = callsOf(files);
   const unread = nothingReached(groups);
   return {
@@ -116,6 +133,7 @@ export async function planAllRegions(flags: OrgFlags, io: Io): Promise<CliResult
     ...(unread ? { error: 'Unreachable', reasons: unread } : {}),
     groups,
     summary,
+    ...(report ? { report } : {}),
     ...(ec2Calls ? { ec2Calls } : {}),
   };
 }
@@ -168,6 +186,7 @@ async function askOnce(count: number, io: Io): Promise<Decision> {
  */
 export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliResult> {
   const scope = scopeOf(flags, 'remediate --all-empty');
+  refuseReport(flags);
   const decision = await batchDecision(flags, io);
   const simulated = Boolean(flags.state && flags.state.length > 0);
   if (flags.out && !simulated) throw new InvalidInputError(['--out needs --state (it writes the simulated states).']);
