@@ -27,7 +27,7 @@ import { COMMANDS, commandHelp, isCommand, PROGRAM, USAGE } from './help.ts';
 import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
-import { moveProgress } from './progress.ts';
+import { moveProgress, rollbackMoves } from './progress.ts';
 import {
   currentOwner,
   isWaiting,
@@ -545,6 +545,10 @@ async function rollback(flags: Flags, io: Io): Promise<CliResult> {
       ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
     });
     const executionName = newExecutionName('rb');
+    const progress =
+      io.stderrTty && !flags.json
+        ? moveProgress(io.stderr, Date.now, await rollbackMoves(deps, remediationId, target.groupId))
+        : undefined;
     const run = () =>
       runMachine(
         'rollback',
@@ -552,7 +556,12 @@ async function rollback(flags: Flags, io: Io): Promise<CliResult> {
         {
           deps,
           executionName,
-          onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
+          onStep: flags.json
+            ? undefined
+            : (event) => {
+                io.stdout(`${narrateStep(event)}\n`);
+                progress?.(event);
+              },
           ...(io.endings ? { signal: io.endings.signal } : {}),
         },
       );
