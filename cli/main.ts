@@ -29,6 +29,7 @@ import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
 import { moveProgress, rollbackMoves } from './progress.ts';
 import {
+  commandLine,
   currentOwner,
   isWaiting,
   ledgerPath,
@@ -429,17 +430,6 @@ async function remediate(flags: Flags, io: Io): Promise<CliResult> {
       ...(simulator ? { ec2Calls: simulator.callCounts() } : {}),
     };
   });
-}
-
-/** The flags as typed, for the ledger's record of who ran what (no secrets: the flags carry none). */
-function commandLine(command: string, flags: Flags): string {
-  const parts = [command];
-  for (const [name, value] of Object.entries(flags)) {
-    if (value === undefined || value === false) continue;
-    if (value === true) parts.push(`--${name}`);
-    else for (const one of Array.isArray(value) ? value : [value]) parts.push(`--${name}`, String(one));
-  }
-  return parts.join(' ');
 }
 
 /**

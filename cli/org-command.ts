@@ -26,6 +26,8 @@ import {
 import { awsReach } from './org-aws.ts';
 import { loadStateFiles, type Scope, type StateFile, simulatedReach } from './org-states.ts';
 import { prepareReportDir, writeReports } from './report-files.ts';
+import { commandLine, currentOwner, RunLedger } from './run-ledger.ts';
+import type { ExecutionResult } from './runner.ts';
 
 export interface OrgFlags {
   state?: string[];
@@ -180,6 +182,54 @@ async function askOnce(count: number, io: Io): Promise<Decision> {
 }
 
 /**
+ * The batch's ledger, one owner per account and region (its state file and where its final state goes), so each
+ * group's lock says who holds it and each run's ending is recorded on its remediation as a single run's is
+ * (cli/run-ledger.ts): remediated, rejected, or failed and rolled back, with what interrupted it.
+ */
+function batchLedgers(store: string, command: string, files: StateFile[] | undefined, out: string | undefined) {
+  const byPlace = new Map<string, { ledger: RunLedger; rollbackState?: string }>();
+  const of = (place: Place) => {
+    const key = `${place.accountId}/${place.region}`;
+    let found = byPlace.get(key);
+    if (!found) {
+      const file = files?.find(
+        ({ simulator }) => simulator.accountId === place.accountId && simulator.region === place.region,
+      );
+      const stateFile = file ? resolve(file.path) : undefined;
+      const outFile = file && out ? resolve(out, basename(file.path)) : undefined;
+      found = {
+        ledger: new RunLedger(store, currentOwner(command, { stateFile, outFile })),
+        ...((outFile ?? stateFile) ? { rollbackState: outFile ?? stateFile } : {}),
+      };
+      byPlace.set(key, found);
+    }
+    return found;
+  };
+  return {
+    of,
+    async recordEnding(place: Place, groupId: string, execution: ExecutionResult, cause: string | undefined) {
+      const { ledger, rollbackState } = of(place);
+      const succeeded = execution.status === 'SUCCEEDED';
+      const output = execution.output ?? {};
+      const remediationId = String((succeeded && output.remediationId) || execution.executionName);
+      await ledger.recordEnding(
+        remediationId,
+        {
+          machine: 'remediate',
+          outcome: succeeded ? String(output.outcome) : 'failed',
+          executionName: execution.executionName,
+          ...(execution.error ? { error: execution.error } : {}),
+          ...(cause ? { interruptedBy: cause } : {}),
+          ...(succeeded ? {} : { rolledBack: execution.children.some((child) => child.status === 'SUCCEEDED') }),
+          ...(rollbackState ? { stateFile: rollbackState } : {}),
+        },
+        { ...place, groupId },
+      );
+    },
+  };
+}
+
+/**
  * `remediate --all-empty`: audits, then strips every `empty` default group through the remediation state machine,
  * one batch decision applied to each run's approval wait. With several state files, `--out DIR` writes each final
  * state as DIR/<its file name>.
@@ -229,10 +279,9 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
     };
   }
 
-  const base = createLocalDeps({
-    storeDir: resolve(flags.store ?? '.remediation'),
-    notifier: { publish: async () => {} },
-  });
+  const store = resolve(flags.store ?? '.remediation');
+  const base = createLocalDeps({ storeDir: store, notifier: { publish: async () => {} } });
+  const ledgers = batchLedgers(store, commandLine('remediate', { ...flags }), files, flags.out);
   const mutatingPacers = new Map<string, Pace>();
   // Each bucket's share per account and region, as in the Lambda handlers (PACING_SHARE, docs/decisions.md).
   const pacingShare = Number(process.env.PACING_SHARE) || DEFAULT_PACING_SHARE;
@@ -243,7 +292,14 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
       pace = simulated ? noPacing : pacer(systemClock, pacingShare);
       mutatingPacers.set(key, pace);
     }
-    return { ...base, ec2: reach.ec2, services: reach.services, serviceQuotas: reach.serviceQuotas, pace };
+    return {
+      ...base,
+      ledger: ledgers.of(place).ledger,
+      ec2: reach.ec2,
+      services: reach.services,
+      serviceQuotas: reach.serviceQuotas,
+      pace,
+    };
   };
   const progress = progressReporter(io.stderr, Boolean(io.stderrTty));
   let results: Awaited<ReturnType<typeof remediateEmptyGroups>>;
@@ -253,6 +309,7 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
         depsFor,
         decision: decision === 'prompt' ? 'approved' : decision,
         ...(io.endings ? { signal: io.endings.signal } : {}),
+        afterRun: (place, groupId, execution) => ledgers.recordEnding(place, groupId, execution, io.endings?.cause()),
         onGroup: (done, total, row) =>
           progress.update(done, total, `${row.groupId} (${row.accountId} ${row.region}): ${row.outcome ?? row.result}`),
       });
