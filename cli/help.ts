@@ -61,6 +61,7 @@ const OPTIONS_HELP = `Options
   --out FILE     with --state: write the final simulated state to FILE (same shape)
   --store DIR    where snapshots and the ledger are kept between runs (default .remediation/)
   --verbose      plan: list every interface, not only the counts by owner kind
+  --report DIR   plan --all-regions: also write DIR/audit.html and DIR/audit.csv (made if missing)
   --json         print exactly one JSON object on stdout`;
 
 const EXIT_CODES =
