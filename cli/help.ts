@@ -1,5 +1,5 @@
 /** The command line's help: one text per command (`help COMMAND`, `COMMAND --help`) and the whole usage. */
-import { TIGHTEN_USAGE } from './tighten.ts';
+import { TIGHTEN_USAGE } from './tighten-usage.ts';
 
 export const PROGRAM = 'npx default-sg-remediation';
 
