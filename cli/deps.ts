@@ -128,6 +128,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
     log: options.log ?? silentLogger,
     settings,
     now: clock ? () => new Date(clock.now()) : () => new Date(),
+    clock: clock ?? systemClock,
     randomId,
     pace: clock ? pacer(clock, settings.pacingShare) : simulator ? noPacing : pacer(systemClock, settings.pacingShare),
   };
