@@ -192,6 +192,30 @@ export function byLocation(a: AuditedGroup, b: AuditedGroup): number {
 export const MAX_AUDIT_BATCHES = 2000;
 /** Accounts per audit at most: their ids travel in the state (15 bytes each, 150 KB here, under 256 KiB). */
 export const MAX_AUDIT_ACCOUNTS = 10_000;
+/**
+ * The 17 commercial regions enabled by default in every account (the others are opt-in:
+ * https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html): the audit's regions unless the
+ * deployment names others.
+ */
+export const DEFAULT_AUDIT_REGIONS: readonly string[] = [
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+];
 /** Regions per audit at most (AWS has fewer than 40 commercial regions). */
 export const MAX_AUDIT_REGIONS = 40;
 /**
@@ -213,7 +237,7 @@ export function auditPartKey(auditId: string, batch: number | '*'): string {
 
 export type AuditReportFormat = 'json' | 'csv' | 'html';
 
-export function auditReportKey(auditId: string, format: AuditReportFormat): string {
+export function auditReportKey(auditId: string, format: AuditReportFormat | '*'): string {
   return `audits/${auditId}/report.${format}`;
 }
 
