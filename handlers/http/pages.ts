@@ -6,12 +6,17 @@
  * `html` template tag, which escapes it (markup, and control and bidi characters); only fragments built by this
  * module are inserted as markup. The pages show the whole plan: no list is cut here, unlike in the notices.
  */
+
+import { escapeHtml, html, SafeHtml } from '../core/html.ts';
 import { describeRule } from '../core/messages.ts';
 import type { Plan } from '../core/plan.ts';
 import { stackTemplateChange } from '../core/stacks.ts';
-import { escapeUnsafe, quote } from '../core/untrusted.ts';
+import { quote } from '../core/untrusted.ts';
 import type { RemediationRecord } from '../ports.ts';
 import { CSRF_FIELD } from './csrf.ts';
+
+// The escaping tag lives in core (the audit report uses it too); the pages' callers and tests import it from here.
+export { escapeHtml, html, SafeHtml };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Answers
@@ -40,43 +45,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 export function answer(statusCode: number, page: SafeHtml, extraHeaders: Record<string, string> = {}): HttpAnswer {
   return { statusCode, headers: { ...SECURITY_HEADERS, ...extraHeaders }, body: page.value, isBase64Encoded: false };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Escaping
-
-/** Markup built by this module (never from data directly). */
-export class SafeHtml {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/**
- * Text as HTML: markup characters escaped, and every control, bidirectional or invisible character shown as a
- * visible escape (`\u{202E}`): a name from the account can neither reorder nor hide what the page says around it.
- */
-export function escapeHtml(text: string): string {
-  return escapeUnsafe(text).replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
-}
-
-function fragment(value: unknown): string {
-  if (value instanceof SafeHtml) return value.value;
-  if (Array.isArray(value)) return value.map(fragment).join('');
-  if (value === undefined || value === null || value === false) return '';
-  return escapeHtml(String(value));
-}
-
-/** A template tag: literal parts are markup, every interpolated value is escaped unless it is {@link SafeHtml}. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
-  let out = strings[0] ?? '';
-  values.forEach((value, index) => {
-    out += fragment(value) + (strings[index + 1] ?? '');
-  });
-  return new SafeHtml(out);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
