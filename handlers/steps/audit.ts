@@ -21,6 +21,8 @@ import {
 import { InvalidInputError } from '../core/errors.ts';
 import { cleanSubject, composeNotice } from '../core/notices.ts';
 import { type Inventory, type Plan, planRemediation } from '../core/plan.ts';
+import { renderAuditCsv } from '../core/report/csv.ts';
+import { renderAuditHtml } from '../core/report/html.ts';
 import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../ports.ts';
 import { parseInput } from './common.ts';
 import type { Deps, Settings } from './deps.ts';
@@ -342,11 +344,11 @@ export interface AuditReport extends AuditResult {
   generatedAt: string;
 }
 
-/**
- * The report's formats besides JSON, each rendered from the same result (the renderers of handlers/core/report/,
- * docs/decisions.md "The organization audit, deployed").
- */
-const RENDERERS: [Exclude<AuditReportFormat, 'json'>, (report: AuditReport) => string][] = [];
+/** The report's formats besides JSON, each rendered from the same result (handlers/core/report/). */
+const RENDERERS: [Exclude<AuditReportFormat, 'json'>, (report: AuditReport) => string][] = [
+  ['csv', (report) => renderAuditCsv(report)],
+  ['html', (report) => renderAuditHtml(report, { generatedAt: new Date(report.generatedAt) })],
+];
 
 /**
  * "Write the audit report": reads every batch's part (a batch whose part is missing — its function failed after

@@ -175,8 +175,18 @@ describe('the organization audit state machine', () => {
     expect(result.output).toEqual({
       auditId: 'audit-test-1',
       summary: report.summary,
-      reports: expect.objectContaining({ json: 'audits/audit-test-1/report.json' }),
+      reports: {
+        json: 'audits/audit-test-1/report.json',
+        csv: 'audits/audit-test-1/report.csv',
+        html: 'audits/audit-test-1/report.html',
+      },
     });
+    // The CSV and the HTML are the same rows: a line per row after the header, and each group on the page.
+    const csv = (await org.deps.store.get(auditReportKey('audit-test-1', 'csv'))) as string;
+    expect(csv.trimEnd().split(/\r?\n/)).toHaveLength(report.groups.length + 1);
+    const page = (await org.deps.store.get(auditReportKey('audit-test-1', 'html'))) as string;
+    expect(page).toMatch(/^<!doctype html>/i);
+    for (const row of report.groups) if (row.groupId) expect(page).toContain(row.groupId);
 
     expect(org.notices).toHaveLength(1);
     const [notice] = org.notices;
