@@ -75,13 +75,18 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
   });
 
   it('prints exactly one JSON object with --json', () => {
-    const run = spawnSync('npx', ['tsx', 'cli/bench/run.ts', '--json', '--sizes', '0', '--no-plot'], {
-      cwd: repo,
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      'npx',
+      ['tsx', 'cli/bench/run.ts', '--json', '--sizes', '0', '--org-accounts', '2', '--no-plot'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    );
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'sizes', 'verifyLambda']);
+    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'org', 'sizes', 'verifyLambda']);
+    expect(report.org).toMatchObject({ accounts: 2, regions: 17, groups: 34, failedExecutions: 0 });
     expect(report.mixed.outcome).toBe('remediated');
     expect(report.verifyLambda).toEqual({
       memoryMb: STEP_SPECS.Verify.memoryMb,
