@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { definitionText } from '../../cli/runner.ts';
+import { definitionText, loadDefinition } from '../../cli/runner.ts';
 import { buildApp } from '../../infra/build.ts';
 import { ConfigError, loadConfig } from '../../infra/config.ts';
-import { AUDIT_STEP_NAMES } from '../../infra/steps.ts';
+import { AUDIT_STEP_NAMES, AUDIT_STEP_SPECS } from '../../infra/steps.ts';
 import {
   actionsOf,
   logicalId,
@@ -67,6 +67,31 @@ describe('the organization audit, off by default', () => {
     expect(() => loadConfig((key) => ({ audit: 'true', auditSchedule: 'every day' })[key])).toThrow(/auditSchedule:/);
     expect(() => loadConfig((key) => ({ audit: 'true', auditAccounts: '1234' })[key])).toThrow(/auditAccounts/);
     expect(loadConfig((key) => ({ audit: 'true' })[key]).auditRegions).toHaveLength(17);
+  });
+});
+
+describe('the audit definition', () => {
+  it('every Task has a Comment, a timeout its function beats, Retry with backoff and a Catch', () => {
+    const visit = (states: Record<string, Record<string, unknown>>): number => {
+      let tasks = 0;
+      for (const [name, state] of Object.entries(states)) {
+        const inner = state.ItemProcessor as { States: typeof states } | undefined;
+        if (inner) tasks += visit(inner.States);
+        expect(typeof state.Comment, name).toBe('string');
+        if (state.Type !== 'Task') continue;
+        tasks++;
+        const step = /function:(\w+)$/.exec(String(state.Resource))?.[1] as keyof typeof AUDIT_STEP_SPECS;
+        expect(AUDIT_STEP_SPECS[step]?.timeoutSeconds, name).toBeLessThan(state.TimeoutSeconds as number);
+        const retry = state.Retry as { BackoffRate?: number; JitterStrategy?: string }[];
+        expect(
+          retry.every((retrier) => (retrier.BackoffRate ?? 0) > 1),
+          name,
+        ).toBe(true);
+        expect((state.Catch as unknown[]).length, name).toBeGreaterThan(0);
+      }
+      return tasks;
+    };
+    expect(visit(loadDefinition('audit').States as Record<string, Record<string, unknown>>)).toBe(5);
   });
 });
 
