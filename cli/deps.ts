@@ -8,6 +8,7 @@ import { SdkStacks } from '../handlers/adapters/aws/cloudformation.ts';
 import { SdkEc2 } from '../handlers/adapters/aws/ec2.ts';
 import { SdkServiceQuotas } from '../handlers/adapters/aws/service-quotas.ts';
 import { SdkServices } from '../handlers/adapters/aws/services.ts';
+import { reportThrottledAttempts } from '../handlers/adapters/aws/throttle-feedback.ts';
 import { systemClock } from '../handlers/adapters/clock.ts';
 import { ConsoleNotifier } from '../handlers/adapters/local/console-notifier.ts';
 import { DirectoryStore } from '../handlers/adapters/local/directory-store.ts';
@@ -30,7 +31,7 @@ import type {
   StacksPort,
 } from '../handlers/ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../handlers/steps/deps.ts';
-import { noPacing, pacer } from '../handlers/steps/pacing.ts';
+import { noPacing, pacer, reportingThrottles } from '../handlers/steps/pacing.ts';
 
 export interface LocalDepsOptions {
   /** The simulator; without it, the real EC2 API through the standard credential chain. */
@@ -63,6 +64,9 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
   const stacks = new Map<string, StacksPort>();
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
   const clock = options.clock;
+  // Adaptive (steps/pacing.ts): on the virtual clock against the simulator, on the real one against AWS.
+  const pace = clock ? pacer(clock) : simulator ? noPacing : pacer(systemClock);
+  const pacedSimulator = simulator && reportingThrottles(simulator, pace);
   return {
     services(target) {
       if (simulator) {
@@ -110,13 +114,13 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
             `The finding is for account ${target.accountId} in ${target.region}, but the state file simulates account ${simulator.accountId} in ${simulator.region}.`,
           ]);
         }
-        return simulator;
+        return pacedSimulator ?? simulator;
       }
       const key = target.region;
       let client = clients.get(key);
       if (!client) {
         // The SDK honours AWS_ENDPOINT_URL (LocalStack, moto) and the standard credential chain.
-        client = new SdkEc2(new EC2Client({ region: target.region }));
+        client = new SdkEc2(reportThrottledAttempts(new EC2Client({ region: target.region }), pace.throttled));
         clients.set(key, client);
       }
       return client;
@@ -130,6 +134,6 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
     now: clock ? () => new Date(clock.now()) : () => new Date(),
     clock: clock ?? systemClock,
     randomId,
-    pace: clock ? pacer(clock, settings.pacingShare) : simulator ? noPacing : pacer(systemClock, settings.pacingShare),
+    pace,
   };
 }

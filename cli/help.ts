@@ -6,7 +6,8 @@ export const PROGRAM = 'npx default-sg-remediation';
 export const COMMAND_HELP = {
   plan: `  plan       (--group SG | --finding EVENT.json) (--state FILE | --region REGION) [--verbose] [--json]
              What a remediation would do. Reads only. Honours the opt-out tag (default-sg-remediation:exclude) as remediate does.
-             --finding takes a Security Hub event (ASFF or OCSF), a direct input, or a test/fixtures/events file.
+             --finding takes a Security Hub event (ASFF or OCSF), a direct input, or a test/fixtures/events file;
+             a custom action on several findings (up to 20) plans each group once, with one summary.
   plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
              Audits every VPC default group in reach: in use / empty / compliant / blocked /
              excluded / unreachable, with counts. Reads only. Progress on stderr.`,
@@ -15,6 +16,7 @@ export const COMMAND_HELP = {
              Runs the remediation state machine. --approve defaults to prompt (on a terminal);
              web serves the approval page on 127.0.0.1 (random port) and prints its link on stderr.
              Ctrl-C, a hang-up, SIGTERM or a closed stdout roll back what it changed and release the lock.
+             A --finding event with several findings runs each group once, one after the other, one summary.
   remediate  --all-empty [--accounts ID,…] [--regions R,…] [--state FILE|DIR …]
              [--approve auto|reject|prompt] [--store DIR] [--out DIR] [--json]
              Strips every unused default group (no members, no references), each through the
@@ -24,6 +26,11 @@ export const COMMAND_HELP = {
              Runs the rollback state machine from the stored snapshot. With --state, give the file the
              remediation left (its --out; "list" names it): another one is refused before any lock.
              Takes over the lock of its own remediation when that run's process is gone.`,
+  capture: `  capture    (--group SG | --vpc VPC) [--region REGION] [--out FILE] [--json]
+             Writes a state file of the group's VPC from the real account (read-only describes): its groups,
+             interfaces and tags, the groups that reference them, peering, prefix lists, quotas, and every
+             owner service's records in the VPC. Checked as --state reads it; written whole or not at all.
+             Without --out the state goes to stdout.`,
   status: `  status     [--store DIR] [--json]
              What holds a lock now, per group: running, waiting for approval, gone, or a failed
              rollback; its age, next step and how to undo it. Reads only.`,
@@ -52,7 +59,8 @@ const OPTIONS_HELP = `Options
                  (--region or AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL honoured; paced as the deployed functions)
   --state DIR    (--all-regions, --all-empty) every *.json in DIR; --state may be repeated. One file per
                  account and region: its first group's OwnerId and SecurityGroupArn region
-  --region       the region of a single-group run on a real account (default AWS_REGION)
+  --region       the region of a single-group run or a capture on a real account (default AWS_REGION)
+  --vpc VPC      capture: the VPC to capture (instead of --group)
   --accounts     without --state: accounts reached by assuming the role MEMBER_ROLE_NAME names (default
                  DefaultSgRemediationMember); default the current credentials' account
   --regions      default every region DescribeRegions lists (or, with --state, every state's region)

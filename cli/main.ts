@@ -20,9 +20,11 @@ import { plainText } from '../handlers/core/untrusted.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
 import { lockKey, targetSchema } from '../handlers/steps/common.ts';
 import { readInventory, withinRunAllowance } from '../handlers/steps/discover.ts';
+import { summary as captureSummary, runCapture } from './capture.ts';
 import { runDemo } from './demo.ts';
 import { createLocalDeps } from './deps.ts';
 import type { Endings } from './endings.ts';
+import { batchResult, batchSummary, type FindingRun, findingBatchOf } from './finding-batch.ts';
 import { COMMANDS, commandHelp, isCommand, PROGRAM, USAGE } from './help.ts';
 import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
@@ -54,7 +56,8 @@ export type Outcome =
   | 'planned'
   | 'not-approved'
   | 'listed'
-  | 'unlocked';
+  | 'unlocked'
+  | 'captured';
 
 export interface CliResult {
   outcome: Outcome;
@@ -98,6 +101,7 @@ const defaultIo: Io = processIo();
 
 const OPTIONS = {
   group: { type: 'string' },
+  vpc: { type: 'string' },
   finding: { type: 'string' },
   state: { type: 'string', multiple: true },
   'all-regions': { type: 'boolean' },
@@ -270,50 +274,85 @@ async function plan(flags: Flags, io: Io): Promise<CliResult> {
   if (flags['all-regions']) return planAllRegions(flags, io);
   if (Boolean(flags.group) === Boolean(flags.finding))
     throw new InvalidInputError(['plan needs exactly one of --group SG or --finding EVENT.json.']);
+  const event = flags.finding ? await readFinding(flags.finding) : undefined;
+  // Several findings (a custom action): every group planned, one summary (cli/finding-batch.ts).
+  const batch = findingBatchOf(event);
+  if (batch)
+    return withEc2(flags, async (simulator) => {
+      const results: CliResult[] = [];
+      for (const run of batch.runs) {
+        if (!flags.json) io.stdout(`\n== ${run.target.groupId} (${run.target.accountId} ${run.target.region}) ==\n`);
+        results.push(await refusedAsResult(() => planGroup(flags, io, simulator, run.target)));
+      }
+      return batchResult(batch, results, []);
+    });
   // A finding names its account, Region and group; it is read as the deployed rule reads it (handlers/core/finding.ts).
-  const parsed = flags.finding ? parseRemediationInput(await readFinding(flags.finding)) : undefined;
+  const parsed = event === undefined ? undefined : parseRemediationInput(event);
   if (parsed?.kind === 'invalid') throw new InvalidInputError(parsed.reasons.map((reason) => `--finding: ${reason}`));
   if (parsed?.kind === 'skip') return { outcome: 'skipped', reasons: [parsed.reason] };
-  return withEc2(flags, async (simulator) => {
-    const target = targetSchema.safeParse(
+  return withEc2(flags, async (simulator) =>
+    planGroup(
+      flags,
+      io,
+      simulator,
       parsed?.kind === 'target'
-        ? { accountId: parsed.target.accountId, region: parsed.target.region, groupId: parsed.target.groupId }
+        ? parsed.target
         : {
             accountId: simulator?.accountId ?? (await accountOf(regionOf(flags))),
             region: simulator?.region ?? regionOf(flags),
-            groupId: flags.group,
+            groupId: String(flags.group),
           },
-    );
-    if (!target.success) throw new InvalidInputError([`--group must look like sg-0123456789abcdef0.`]);
-    const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
-    // As Discover reads it: the VPC's tags too, so the opt-out tag on the VPC is seen (handlers/steps/discover.ts).
-    const inventory = await readInventory(deps.ec2(target.data), target.data, {
-      vpcTags: Boolean(deps.settings.excludeTag),
-      services: deps.services(target.data),
-      serviceQuotas: deps.serviceQuotas(target.data),
-    });
-    const planned = withinRunAllowance(
-      planRemediation(inventory, {
-        remediationId: 'plan',
-        batchSize: deps.settings.batchSize,
-        excludeTag: deps.settings.excludeTag,
-      }),
-      deps.settings,
-    );
-    // The summary by owner kind, and each list to its first 20: a 1,205-interface plan is a page, not 1,231 lines.
-    const words = flags.verbose
-      ? describePlan(planned)
-      : describePlan(planned, { limit: NOTICE_LIST_LIMIT, where: 'run with --verbose (or --json) for all' });
-    if (!flags.json) io.stdout(`${words.join('\n')}\n`);
-    const outcome: Outcome =
-      planned.status === 'ready' ? 'planned' : planned.status === 'excluded' ? 'skipped' : planned.status;
-    return {
-      outcome,
-      groupId: planned.defaultGroupId,
-      ...(planned.reasons.length > 0 ? { reasons: planned.reasons } : {}),
-      plan: { ...planned, remediationId: undefined },
-    };
+    ),
+  );
+}
+
+/** One group's failure in a batch, as its result: the others still run. */
+async function refusedAsResult(run: () => Promise<CliResult>): Promise<CliResult> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    return { outcome: 'failed', error: 'InvalidInput', reasons: error.reasons };
+  }
+}
+
+/** What a remediation of one group would do, as Discover reads it. */
+async function planGroup(
+  flags: Flags,
+  io: Io,
+  simulator: Ec2Simulator | undefined,
+  named: { accountId: string; region: string; groupId: string },
+): Promise<CliResult> {
+  const target = targetSchema.safeParse({ accountId: named.accountId, region: named.region, groupId: named.groupId });
+  if (!target.success) throw new InvalidInputError([`--group must look like sg-0123456789abcdef0.`]);
+  const deps = createLocalDeps({ simulator, storeDir: resolve(flags.store ?? '.remediation') });
+  // As Discover reads it: the VPC's tags too, so the opt-out tag on the VPC is seen (handlers/steps/discover.ts).
+  const inventory = await readInventory(deps.ec2(target.data), target.data, {
+    vpcTags: Boolean(deps.settings.excludeTag),
+    services: deps.services(target.data),
+    serviceQuotas: deps.serviceQuotas(target.data),
   });
+  const planned = withinRunAllowance(
+    planRemediation(inventory, {
+      remediationId: 'plan',
+      batchSize: deps.settings.batchSize,
+      excludeTag: deps.settings.excludeTag,
+    }),
+    deps.settings,
+  );
+  // The summary by owner kind, and each list to its first 20: a 1,205-interface plan is a page, not 1,231 lines.
+  const words = flags.verbose
+    ? describePlan(planned)
+    : describePlan(planned, { limit: NOTICE_LIST_LIMIT, where: 'run with --verbose (or --json) for all' });
+  if (!flags.json) io.stdout(`${words.join('\n')}\n`);
+  const outcome: Outcome =
+    planned.status === 'ready' ? 'planned' : planned.status === 'excluded' ? 'skipped' : planned.status;
+  return {
+    outcome,
+    groupId: planned.defaultGroupId,
+    ...(planned.reasons.length > 0 ? { reasons: planned.reasons } : {}),
+    plan: { ...planned, remediationId: undefined },
+  };
 }
 
 /** Where a run keeps its ledger and snapshots, absolute. */
@@ -356,78 +395,103 @@ async function remediate(flags: Flags, io: Io): Promise<CliResult> {
     throw new InvalidInputError(['remediate needs exactly one of --group SG or --finding EVENT.json.']);
   const approver = approverOf(flags, io);
   const finding = flags.finding ? await readFinding(flags.finding) : undefined;
+  // Several findings (a custom action): one run per group, one after the other, one summary (cli/finding-batch.ts).
+  const batch = findingBatchOf(finding);
   return withEc2(flags, async (simulator) => {
-    const target = finding
-      ? undefined
-      : {
-          accountId: simulator?.accountId ?? (await accountOf(regionOf(flags))),
-          region: simulator?.region ?? regionOf(flags),
-          groupId: String(flags.group),
-        };
-    const stateFile = flags.state?.[0] ? resolve(flags.state[0]) : undefined;
-    const outFile = flags.out ? resolve(flags.out) : undefined;
-    const store = storeOf(flags);
-    const ledger = new RunLedger(store, currentOwner(commandLine('remediate', flags), { stateFile, outFile }));
-    const deps = createLocalDeps({
-      simulator,
-      storeDir: store,
-      ledger,
-      ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
-    });
-    // --approve web: the link goes to stderr (the terminal), so that stdout stays one JSON object with --json.
-    const web = approver === 'web' ? createWebApproval(deps, { print: io.stderr }) : undefined;
-    const executionName = newExecutionName('rem');
-    const progress = io.stderrTty && !flags.json ? moveProgress(io.stderr) : undefined;
-    const run = () =>
-      runMachine('remediate', finding ?? target, {
-        deps,
-        executionName,
-        approver: web ? web.approver : (approver as Approver),
-        onStep: flags.json
-          ? undefined
-          : (event) => {
-              io.stdout(`${narrateStep(event)}\n`);
-              progress?.(event);
-            },
-        ...(io.endings ? { signal: io.endings.signal } : {}),
-      });
-    let execution: ExecutionResult;
-    try {
-      execution = io.endings ? await io.endings.holding(run) : await run();
-    } finally {
-      await web?.close();
+    if (!batch) return remediateOne(flags, io, simulator, approver, finding);
+    const results: CliResult[] = [];
+    const notStarted: FindingRun[] = [];
+    for (const run of batch.runs) {
+      // Once the process is ending (Ctrl-C, a hang-up…), the run in flight rolls back and no other starts.
+      if (io.endings?.cause()) {
+        notStarted.push(run);
+        continue;
+      }
+      if (!flags.json) io.stdout(`\n== ${run.target.groupId} (${run.target.accountId} ${run.target.region}) ==\n`);
+      results.push(await remediateOne(flags, io, simulator, approver, run.input));
     }
-    const result = resultOf(execution);
-    const record = await ledger.getRemediation(executionName);
-    const where = record ?? target;
-    // The state a rollback must be given: the final simulated state (--out); without --out it was not kept.
-    const rollbackState = outFile ?? stateFile;
-    const hint =
-      where && (!simulator || outFile)
-        ? rollbackCommand(executionName, { stateFile: rollbackState, region: where.region, store })
-        : undefined;
-    const cause = io.endings?.cause();
-    await ledger.recordEnding(
-      executionName,
-      {
-        machine: 'remediate',
-        outcome: result.outcome,
-        executionName,
-        ...(typeof result.error === 'string' ? { error: result.error } : {}),
-        ...(cause ? { interruptedBy: cause } : {}),
-        ...(result.rolledBack !== undefined ? { rolledBack: Boolean(result.rolledBack) } : {}),
-        ...(rollbackState ? { stateFile: rollbackState } : {}),
-      },
-      target,
-    );
-    await tellEnding(io, ledger, executionName, where, result, hint);
-    return {
-      ...result,
-      ...(hint && result.outcome === 'remediated' ? { rollbackCommand: hint } : {}),
-      ...(simulator && !outFile && result.outcome === 'remediated' ? { stateSaved: false } : {}),
-      ...(simulator ? { ec2Calls: simulator.callCounts() } : {}),
-    };
+    return batchResult(batch, results, notStarted);
   });
+}
+
+/** One remediation run: a group (--group) or one finding's group, through the remediation state machine. */
+async function remediateOne(
+  flags: Flags,
+  io: Io,
+  simulator: Ec2Simulator | undefined,
+  approver: Approver | 'web',
+  finding: unknown,
+): Promise<CliResult> {
+  const target = finding
+    ? undefined
+    : {
+        accountId: simulator?.accountId ?? (await accountOf(regionOf(flags))),
+        region: simulator?.region ?? regionOf(flags),
+        groupId: String(flags.group),
+      };
+  const stateFile = flags.state?.[0] ? resolve(flags.state[0]) : undefined;
+  const outFile = flags.out ? resolve(flags.out) : undefined;
+  const store = storeOf(flags);
+  const ledger = new RunLedger(store, currentOwner(commandLine('remediate', flags), { stateFile, outFile }));
+  const deps = createLocalDeps({
+    simulator,
+    storeDir: store,
+    ledger,
+    ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
+  });
+  // --approve web: the link goes to stderr (the terminal), so that stdout stays one JSON object with --json.
+  const web = approver === 'web' ? createWebApproval(deps, { print: io.stderr }) : undefined;
+  const executionName = newExecutionName('rem');
+  const progress = io.stderrTty && !flags.json ? moveProgress(io.stderr) : undefined;
+  const run = () =>
+    runMachine('remediate', finding ?? target, {
+      deps,
+      executionName,
+      approver: web ? web.approver : (approver as Approver),
+      onStep: flags.json
+        ? undefined
+        : (event) => {
+            io.stdout(`${narrateStep(event)}\n`);
+            progress?.(event);
+          },
+      ...(io.endings ? { signal: io.endings.signal } : {}),
+    });
+  let execution: ExecutionResult;
+  try {
+    execution = io.endings ? await io.endings.holding(run) : await run();
+  } finally {
+    await web?.close();
+  }
+  const result = resultOf(execution);
+  const record = await ledger.getRemediation(executionName);
+  const where = record ?? target;
+  // The state a rollback must be given: the final simulated state (--out); without --out it was not kept.
+  const rollbackState = outFile ?? stateFile;
+  const hint =
+    where && (!simulator || outFile)
+      ? rollbackCommand(executionName, { stateFile: rollbackState, region: where.region, store })
+      : undefined;
+  const cause = io.endings?.cause();
+  await ledger.recordEnding(
+    executionName,
+    {
+      machine: 'remediate',
+      outcome: result.outcome,
+      executionName,
+      ...(typeof result.error === 'string' ? { error: result.error } : {}),
+      ...(cause ? { interruptedBy: cause } : {}),
+      ...(result.rolledBack !== undefined ? { rolledBack: Boolean(result.rolledBack) } : {}),
+      ...(rollbackState ? { stateFile: rollbackState } : {}),
+    },
+    target,
+  );
+  await tellEnding(io, ledger, executionName, where, result, hint);
+  return {
+    ...result,
+    ...(hint && result.outcome === 'remediated' ? { rollbackCommand: hint } : {}),
+    ...(simulator && !outFile && result.outcome === 'remediated' ? { stateSaved: false } : {}),
+    ...(simulator ? { ec2Calls: simulator.callCounts() } : {}),
+  };
 }
 
 /** The flags as typed, for the ledger's record of who ran what (no secrets: the flags carry none). */
@@ -585,6 +649,10 @@ function printResult(result: CliResult, json: boolean | undefined, io: Io): void
     io.stdout(`${JSON.stringify(result)}\n`);
     return;
   }
+  if (Array.isArray(result.runs)) {
+    io.stdout(`${batchSummary(result).join('\n')}\n`);
+    return;
+  }
   // status, list and unlock have said what they found.
   if (result.outcome === 'listed' || result.outcome === 'unlocked') return;
   const lines = [`\nOutcome: ${result.outcome}${result.remediationId ? ` (remediation ${result.remediationId})` : ''}`];
@@ -620,6 +688,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return 0;
     }
     const flags = parseFlags(args);
+    if (flags.vpc !== undefined && command !== 'capture')
+      throw new InvalidInputError([`--vpc goes with capture; ${command} takes --group.`]);
     let result: CliResult;
     switch (command) {
       case 'plan':
@@ -644,6 +714,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           Boolean(flags.json),
         );
         break;
+      case 'capture': {
+        const { group, vpc, region, out, json: asJson, ...rest } = flags;
+        const others = Object.keys(rest).filter((name) => rest[name as keyof typeof rest] !== undefined);
+        const captured = await runCapture({ group, vpc, region, out, json: asJson, others }, io);
+        // Without --out the state itself went to stdout.
+        if (captured.state === undefined)
+          io.stdout(asJson ? `${JSON.stringify(captured)}\n` : `${captureSummary(captured)}\n`);
+        return 0;
+      }
       case 'demo':
         return await runDemo(io);
       case 'tighten':

@@ -5,13 +5,14 @@
  *
  *   tighten --state FILE --group sg-… [--flow-logs FILE …] [--log-format '${version} …'] [--window-days 30]
  *           [--end 2026-12-01T00:00:00Z] [--json]
+ *   tighten --group sg-… [--region R] [--flow-logs auto | s3://bucket/folder | cloudwatch:LOG-GROUP | FILE …] …
+ *           (a real account: the state read live, the flow logs found or named; cli/flow-log-sources.ts)
  *
  * Exit codes as the other commands: 0 proposed (or nothing to tighten), 2 invalid input naming the field, 1 else.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { FileFlowLogSource } from '../handlers/adapters/flow-logs/lines.ts';
 import { readSources } from '../handlers/adapters/flow-logs/sources.ts';
 import type { Ec2State } from '../handlers/core/ec2-shapes.ts';
 import { FlowAggregator } from '../handlers/core/flow-logs/aggregate.ts';
@@ -25,12 +26,26 @@ import {
   propose,
 } from '../handlers/core/flow-logs/propose.ts';
 import { compareTraffic } from '../handlers/core/reachability.ts';
+import {
+  awsAccountOf,
+  FlowLogsInputError,
+  type FlowLogsSpec,
+  type LiveAccountOf,
+  liveRegion,
+  namedLogGroupMissing,
+  parseFlowLogsSpec,
+  readLiveState,
+  selectSources,
+} from './flow-log-sources.ts';
 
 export const TIGHTEN_USAGE = `  tighten    --group SG --state FILE [--flow-logs FILE …] [--log-format FORMAT] [--window-days N]
              [--end ISO-TIME] [--json]
              Least-privilege rules for a group from VPC Flow Logs (plain or .gz files, S3 layout
              with its header line, or --log-format for files without one): the proposal, what will
              no longer be allowed, and how much of the window the logs cover. Reads only.
+  tighten    --group SG [--region R] [--flow-logs auto | s3://BUCKET/FOLDER | cloudwatch:LOG-GROUP | FILE …]
+             The same on a real account: the state read live, the group's flow logs found with
+             DescribeFlowLogs (auto, the default) or the destination named.
 `;
 
 export interface TightenIo {
@@ -41,6 +56,7 @@ export interface TightenIo {
 const OPTIONS = {
   group: { type: 'string' },
   state: { type: 'string' },
+  region: { type: 'string' },
   'flow-logs': { type: 'string', multiple: true },
   'log-format': { type: 'string' },
   'window-days': { type: 'string' },
@@ -77,8 +93,13 @@ async function readState(path: string): Promise<Ec2State> {
 }
 
 /** Runs `tighten` with its arguments (after the command name); answers the exit code. */
-export async function runTighten(args: string[], io: TightenIo): Promise<number> {
+export async function runTighten(
+  args: string[],
+  io: TightenIo,
+  accountOf: LiveAccountOf = awsAccountOf,
+): Promise<number> {
   const json = args.includes('--json');
+  let spec: FlowLogsSpec | undefined;
   try {
     let flags: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
     try {
@@ -89,8 +110,8 @@ export async function runTighten(args: string[], io: TightenIo): Promise<number>
     if (!flags.group) throw new TightenInputError('--group: required (the group to tighten, e.g. the copy sg-…)');
     if (!/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/.test(flags.group))
       throw new TightenInputError('--group: not a security group id (sg- and 8 or 17 hex digits)');
-    if (!flags.state)
-      throw new TightenInputError('--state: required (reading a live account is not available for tighten yet)');
+    if (flags.state && flags.region !== undefined)
+      throw new TightenInputError('--region: goes with a real account; the state file names its own');
     const days = flags['window-days'] === undefined ? DEFAULT_WINDOW_DAYS : Number(flags['window-days']);
     if (!Number.isInteger(days) || days < 1 || days > 366)
       throw new TightenInputError('--window-days: a whole number of days from 1 to 366');
@@ -104,17 +125,21 @@ export async function runTighten(args: string[], io: TightenIo): Promise<number>
         throw new TightenInputError(`--log-format: ${(error as Error).message}`);
       }
     }
-    const files = flags['flow-logs'] ?? [];
-    for (const file of files) {
-      const info = await stat(file).catch(() => undefined);
-      if (!info?.isFile()) throw new TightenInputError(`--flow-logs: ${file} is not a readable file`);
-    }
+    spec = await parseFlowLogsSpec(flags['flow-logs'] ?? [], !flags.state);
+    const live = flags.state ? undefined : await accountOf(liveRegion(flags.region));
+    const { state, vpcId } = live
+      ? await readLiveState(live, flags.group)
+      : { state: await readState(flags.state as string), vpcId: undefined };
 
-    const state = await readState(flags.state);
     const end = Math.floor(endMs / 1000);
     const window = { start: end - days * 86400, end };
-    const aggregator = new FlowAggregator({ interfaces: membersOf(state, flags.group), window });
-    if (files.length > 0) await readSources([new FileFlowLogSource(files, layout)], aggregator, window);
+    const members = membersOf(state, flags.group);
+    const aggregator = new FlowAggregator({ interfaces: members, window });
+    const selected = await selectSources(spec, {
+      ...(layout ? { layout } : {}),
+      ...(live && vpcId ? { live: { account: live, vpcId, interfaceIds: [...members.keys()] } } : {}),
+    });
+    await readSources(selected.sources, aggregator, window);
     const observations = aggregator.observations();
     const proposal = propose(state, flags.group, observations);
     const after = tightenedState(state, proposal);
@@ -132,6 +157,7 @@ export async function runTighten(args: string[], io: TightenIo): Promise<number>
       noLongerAllowed: traffic.differences.filter((line) => !line.endsWith('denied before, allowed after')),
       newlyAllowed: traffic.differences.filter((line) => line.endsWith('denied before, allowed after')),
       window: proposal.window,
+      flowLogs: { sources: selected.sources.map((source) => source.label), notes: selected.notes },
       warnings: proposal.warnings,
       counts: proposal.counts,
       guarantee: {
@@ -144,9 +170,13 @@ export async function runTighten(args: string[], io: TightenIo): Promise<number>
     if (json) io.stdout(`${JSON.stringify(result)}\n`);
     else io.stdout(words(result));
     return 0;
-  } catch (error) {
+  } catch (caught) {
+    const error = (spec && namedLogGroupMissing(caught, spec)) ?? caught;
     const invalid =
-      error instanceof TightenInputError || error instanceof ProposalInputError || error instanceof FlowLogFormatError;
+      error instanceof TightenInputError ||
+      error instanceof FlowLogsInputError ||
+      error instanceof ProposalInputError ||
+      error instanceof FlowLogFormatError;
     const reason = (error as Error).message;
     if (json)
       io.stdout(
@@ -164,6 +194,7 @@ function words(result: {
   revoke: string[];
   noLongerAllowed: string[];
   window: { from: string; to: string; days: number; coveredDays: number };
+  flowLogs: { sources: string[]; notes: string[] };
   warnings: string[];
   guarantee: { observedConnectionsKept: number; portSpaceBefore: number; portSpaceAfter: number };
 }): string {
@@ -185,6 +216,13 @@ function words(result: {
         `between interfaces shrinks by ${shrink.toFixed(5)} %.`,
     );
   }
+  const { sources, notes } = result.flowLogs;
+  if (sources.length > 0 || notes.length > 0)
+    lines.push(
+      '',
+      `Flow logs read: ${sources.length > 0 ? sources.join('; ') : 'none'}`,
+      ...notes.map((x) => `  - ${x}`),
+    );
   if (result.warnings.length > 0) lines.push('', 'Warnings:', ...result.warnings.map((x) => `  - ${x}`));
   lines.push('', 'Nothing was changed (tighten only proposes, for now).');
   return `${lines.join('\n')}\n`;

@@ -4,6 +4,7 @@
  */
 import type {
   Filter,
+  FlowLog,
   IpPermission,
   ManagedPrefixList,
   NetworkInterface,
@@ -59,6 +60,18 @@ export interface Ec2Port {
     NextToken?: string;
     MaxResults?: number;
   }): Promise<{ Tags?: TagDescription[]; NextToken?: string }>;
+  /**
+   * The flow logs of the account's VPCs, subnets and interfaces (filters `resource-id`, `traffic-type`,
+   * `log-destination-type`, …; MaxResults 5-1000): where tighten reads traffic from
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeFlowLogs.html). The SDK names the filter list
+   * `Filter`, not `Filters`.
+   */
+  describeFlowLogs(input: {
+    Filter?: Filter[];
+    FlowLogIds?: string[];
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ FlowLogs?: FlowLog[]; NextToken?: string }>;
   createSecurityGroup(input: {
     GroupName: string;
     Description: string;

@@ -140,8 +140,9 @@ export const configSchema = z.object({
    */
   mutatingConcurrency: integer(0, 100).default(2),
   /**
-   * Percent of each EC2 API token bucket's refill rate one remediation's mutating calls may use (PACING_SHARE of the
-   * functions; docs/decisions.md "Rate limits and scale"). Concurrent runs in one account and Region add up.
+   * Percent of each EC2 API token bucket's refill rate the time budgets (run allowance, rollback timeout) count on
+   * being left to one remediation (PACING_SHARE of the functions). The pacer itself adapts to what the account leaves
+   * free (docs/decisions.md "Adaptive pacing").
    */
   pacingPercent: integer(1, 100).default(50),
   /**

@@ -1,5 +1,5 @@
 /**
- * The fewest EC2 calls a plan needs, and the least simulated time the pacing budget allows for them.
+ * The fewest EC2 calls a plan needs, and the least simulated time a pacer within the buckets needs for them.
  *
  * Mutating calls — each one irreducible with the EC2 API:
  *  - with a replacement: one CreateSecurityGroup; the copy's rules in one Authorize call per direction that has rules
@@ -22,8 +22,11 @@
  * Reads the design adds on top (each batch reads its interfaces before swapping, the copy is read back after it is
  * created, the VPC's tags for the opt-out) are overhead the benchmark measures against this bound.
  */
+
+import { DEFAULT_ADAPTIVE_OPTIONS } from '../../handlers/core/adaptive-rate.ts';
 import type { NetworkInterface } from '../../handlers/core/ec2-shapes.ts';
 import { type Plan, replacementRulesDuringMove } from '../../handlers/core/plan.ts';
+import { bucketOf } from '../../handlers/core/rate-limits.ts';
 import { type Direction, minus, type Rule, referencesGroup, rulesOf } from '../../handlers/core/rules.ts';
 import { stackOfTags } from '../../handlers/core/stacks.ts';
 import { pacedRate } from '../../handlers/steps/pacing.ts';
@@ -37,7 +40,7 @@ export interface LowerBound {
   /** Calls by action. */
   byAction: Record<string, number>;
   total: number;
-  /** Seconds: the busiest bucket's calls at the paced rate (buckets are independent, so they may overlap). */
+  /** Seconds: the busiest bucket's calls past the burst at the free rate (buckets are independent, they overlap). */
   floorSeconds: number;
 }
 
@@ -67,7 +70,7 @@ export function instancesWithoutStackTag(members: readonly NetworkInterface[]): 
 export function lowerBound(
   plan: Plan,
   counts: { referencingGroups: number; ipv6?: boolean; instancesWithoutStackTag?: number },
-  pacingShare: number,
+  freeShare: number,
 ): LowerBound {
   const calls: Record<string, number> = {};
   const add = (action: string, count = 1) => {
@@ -124,19 +127,21 @@ export function lowerBound(
     }
   }
   const total = Object.values(calls).reduce((sum, count) => sum + count, 0);
-  return { byAction: calls, total, floorSeconds: pacingFloor(calls, pacingShare) };
+  return { byAction: calls, total, floorSeconds: pacingFloor(calls, freeShare) };
 }
 
 /**
- * The pacer spaces each bucket's calls 1 / (share × refill) apart from the first one, with no burst, and buckets
- * are independent: `n` calls of one action need at least (n − 1) / rate seconds, and the run at least as long as its
- * busiest bucket. Describes are not paced.
+ * The least time any pacer that keeps within the bucket needs when `freeShare` of each bucket's refill is left to it
+ * (1: the full-rate floor; 0.5 beside a neighbour spending half): of `n` calls of one action, the pacer's share of the
+ * burst goes at once (half the bucket's capacity, core/adaptive-rate.ts), the rest at the free rate; buckets are
+ * independent, so the run needs at least as long as its busiest bucket. Describes are not paced.
  */
-export function pacingFloor(calls: Record<string, number>, share: number): number {
+export function pacingFloor(calls: Record<string, number>, freeShare: number): number {
   let floor = 0;
   for (const [action, count] of Object.entries(calls)) {
     if (/^(Describe|List|Get|Search)/.test(action) || count < 1) continue;
-    floor = Math.max(floor, (count - 1) / pacedRate(action, share));
+    const burst = Math.max(1, Math.floor(bucketOf(action).limits.capacity * DEFAULT_ADAPTIVE_OPTIONS.burstShare));
+    floor = Math.max(floor, Math.max(0, count - burst) / pacedRate(action, freeShare));
   }
   return floor;
 }

@@ -12,11 +12,13 @@
  * reads I2 needs, before the plan (Discover) and after approval (Re-check): one list call each for a service whose
  * resources are listed in the VPC (`listedInVpc`: Lambda, the launch sources, ECS, CodeBuild, Batch), one describe
  * per resource each for the others. Verify's and the rollback's reads are overhead the benchmark measures against it. */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
+import { DEFAULT_ADAPTIVE_OPTIONS } from '../../handlers/core/adaptive-rate.ts';
 import {
   LISTED_SERVICES,
   moveActionOf,
@@ -102,7 +104,8 @@ export async function benchMixed(
     const text = await deps.store.get(snapshotKey(result.executionName));
     if (text === undefined) throw new Error('mixed-owner VPC: no snapshot was saved');
     const { plan, inventory } = openSnapshot(text, { remediationId: result.executionName });
-    const share = deps.settings.pacingShare;
+    // The full-rate floor: the adaptive pacer may take all of each bucket's refill when the account leaves it free.
+    const share = 1;
     const ec2Bound = lowerBound(
       plan,
       {
@@ -119,7 +122,9 @@ export async function benchMixed(
       const reads = LISTED_SERVICES.includes(module.service) ? 2 : 2 * moves.length;
       const first = moves[0];
       const bucket = first ? moveBucketOf(moveActionOf(first.resource.kind)) : undefined;
-      const floorSeconds = bucket && moves.length > 1 ? (moves.length - 1) / (bucket.refillPerSecond * share) : 0;
+      // Half the bucket's burst at once (core/adaptive-rate.ts), the rest at the refill.
+      const burst = bucket ? Math.max(1, Math.floor(bucket.capacity * DEFAULT_ADAPTIVE_OPTIONS.burstShare)) : 0;
+      const floorSeconds = bucket ? Math.max(0, moves.length - burst) / (bucket.refillPerSecond * share) : 0;
       floor = Math.max(floor, floorSeconds);
       report[module.service] = {
         resources: moves.length,

@@ -1,7 +1,10 @@
 /**
  * The benchmark's plot, drawn by hand as SVG (no plotting dependency): simulated time and EC2 calls against the
- * number of interfaces, both axes logarithmic, with the pacing floor and the lower bound of calls as dashed lines.
+ * number of interfaces, both axes logarithmic, with the full-rate floor and the lower bound of calls as dashed lines;
+ * the mixed-owner VPC's calls per service; the runs beside a neighbour (neighbour.ts).
  */
+import { NEIGHBOUR_PANEL_HEIGHT, type NeighbourReport, neighbourPanel } from './neighbour.ts';
+
 export interface PlotPoint {
   interfaces: number;
   ec2Calls: number;
@@ -126,10 +129,16 @@ function mixedPanel(mixed: MixedPoint): string {
 ${bars}`;
 }
 
-export function benchPlot(points: PlotPoint[], pacingShare: number, mixed?: MixedPoint): string {
+export function benchPlot(
+  points: PlotPoint[],
+  pacingShare: number,
+  mixed?: MixedPoint,
+  neighbours: NeighbourReport[] = [],
+): string {
   const sorted = [...points].sort((a, b) => a.interfaces - b.interfaces);
   const right = PANEL.left + PANEL.width + PANEL.gap;
-  const height = mixed ? HEIGHT + MIXED_HEIGHT : HEIGHT;
+  const base = mixed ? HEIGHT + MIXED_HEIGHT : HEIGHT;
+  const height = neighbours.length > 0 ? base + NEIGHBOUR_PANEL_HEIGHT : base;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="#fff"/>
 ${panel(
@@ -139,7 +148,7 @@ ${panel(
   sorted,
   (p) => p.simulatedSeconds,
   (p) => p.floorSeconds,
-  ['measured', `pacing floor (${Math.round(pacingShare * 100)} % of refill)`],
+  ['measured', `floor (${Math.round(pacingShare * 100)} % of refill, past half the burst)`],
 )}
 ${panel(
   right,
@@ -151,6 +160,7 @@ ${panel(
   ['measured', 'lower bound'],
 )}
 ${mixed ? mixedPanel(mixed) : ''}
+${neighbours.length > 0 ? neighbourPanel(neighbours, base + 50, PANEL.left, WIDTH - 2 * PANEL.left) : ''}
 </svg>
 `;
 }

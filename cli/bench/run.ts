@@ -13,7 +13,7 @@ import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
 import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
 import { MAX_AUDIT_ACCOUNTS } from '../../handlers/steps/audit.ts';
-import { DEFAULT_SETTINGS, type Settings } from '../../handlers/steps/deps.ts';
+import type { Settings } from '../../handlers/steps/deps.ts';
 import type { StepName } from '../../handlers/steps/index.ts';
 import { STEP_SPECS } from '../../infra/steps.ts';
 import { defaultGroupOf, generateVpc, mulberry32 } from '../../test/support/generate-vpc.ts';
@@ -23,6 +23,7 @@ import { bundleSizes } from './bundles.ts';
 import { costUsd } from './cost.ts';
 import { instancesWithoutStackTag, lowerBound } from './lower-bound.ts';
 import { benchMixed, type MixedReport } from './mixed.ts';
+import { benchNeighbours, type NeighbourReport, neighbourTable } from './neighbour.ts';
 import { benchOrg, ORG_ACCOUNTS, type OrgReport, orgPlot, orgTable } from './org.ts';
 import { benchPlot } from './plot.ts';
 import { measureVerify } from './verify-cost.ts';
@@ -69,6 +70,8 @@ export interface BenchReport {
   sizes: SizeReport[];
   /** The mixed-owner VPC (mixed.ts): instances plus every owner service, calls per service against their bounds. */
   mixed: MixedReport;
+  /** The largest size again, without and beside a neighbour spending half of each bucket (neighbour.ts). */
+  neighbour: NeighbourReport[];
   bundles: Record<string, number>;
   /** The deployed Verify function's settings (infra/steps.ts), which the verification columns must stay inside. */
   verifyLambda: { memoryMb: number; timeoutSeconds: number };
@@ -122,7 +125,8 @@ export async function benchSize(interfaces: number, settings: Partial<Settings> 
         referencingGroups: snapshot.inventory.referencingGroups.length,
         instancesWithoutStackTag: instancesWithoutStackTag(snapshot.inventory.members),
       },
-      deps.settings.pacingShare,
+      // The full-rate floor: the whole refill is free (no neighbour in these runs).
+      1,
     );
     const invocations = executions.flatMap((execution) =>
       execution.metrics.invocations.map((call) => ({
@@ -185,9 +189,11 @@ export async function runBench(
   }
   const verify = STEP_SPECS.Verify;
   const mixed = await benchMixed(MIXED_INSTANCES, MIXED_PER_SERVICE, options.settings);
+  const neighbour = await benchNeighbours(Math.max(0, ...sizes));
   return {
     sizes: reports,
     mixed,
+    neighbour,
     bundles: await bundleSizes(ROOT),
     verifyLambda: { memoryMb: verify.memoryMb, timeoutSeconds: verify.timeoutSeconds },
     org: await benchOrg(options.orgAccounts),
@@ -238,6 +244,7 @@ function table(report: BenchReport): string {
     `${rows.map(line).join('\n')}\n\nVerify function: ${verify.memoryMb} MB, ${verify.timeoutSeconds} s timeout ` +
     `(verify columns: the step alone in a child process, peak = its whole RSS)\n\n` +
     mixedText +
+    neighbourTable(report.neighbour) +
     `Lambda bundles (minified, SDK from the runtime):\n${bundles}\n`
   );
 }
@@ -280,7 +287,7 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   if (!argv.includes('--no-plot')) {
-    writeFileSync(join(ROOT, 'docs', 'bench.svg'), benchPlot(report.sizes, DEFAULT_SETTINGS.pacingShare, report.mixed));
+    writeFileSync(join(ROOT, 'docs', 'bench.svg'), benchPlot(report.sizes, 1, report.mixed, report.neighbour));
     writeFileSync(join(ROOT, 'docs', 'bench-org.svg'), orgPlot(report.org));
   }
   if (json) {

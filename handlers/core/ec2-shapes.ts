@@ -187,6 +187,43 @@ export interface Filter {
   Values: string[];
 }
 
+/** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DestinationOptionsResponse.html */
+export interface DestinationOptionsResponse {
+  /** `plain-text` (the default) or `parquet`. */
+  FileFormat?: string;
+  HiveCompatiblePartitions?: boolean;
+  PerHourPartition?: boolean;
+}
+
+/** A flow log, as DescribeFlowLogs answers it (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_FlowLog.html). */
+export interface FlowLog {
+  FlowLogId?: string;
+  /** `ACTIVE`. */
+  FlowLogStatus?: string;
+  /** The VPC, subnet, network interface (or transit gateway, attachment) it records. */
+  ResourceId?: string;
+  /** `ACCEPT`, `REJECT` or `ALL`. */
+  TrafficType?: string;
+  /** `cloud-watch-logs`, `s3` or `kinesis-data-firehose`. */
+  LogDestinationType?: string;
+  /** The destination's ARN: `arn:aws:s3:::bucket[/prefix]`, a log group's or a delivery stream's. */
+  LogDestination?: string;
+  LogGroupName?: string;
+  /** `${field} ${field} …`; absent or the default fields for the default format (version 2). */
+  LogFormat?: string;
+  /** `SUCCESS` or `FAILED`. */
+  DeliverLogsStatus?: string;
+  DeliverLogsErrorMessage?: string;
+  DeliverLogsPermissionArn?: string;
+  /** The role that lets the service publish to another account. */
+  DeliverCrossAccountRole?: string;
+  /** 60 or 600 seconds. */
+  MaxAggregationInterval?: number;
+  DestinationOptions?: DestinationOptionsResponse;
+  CreationTime?: Date | string;
+  Tags?: Tag[];
+}
+
 /** The state file of the simulator and of `--out`: `describe-security-groups` + `describe-network-interfaces` output. */
 export interface Ec2State {
   SecurityGroups: SecurityGroup[];

@@ -13,8 +13,8 @@
  *    DescribeSecurityGroupReferences 20 / 5;
  *  - an empty bucket answers `RequestLimitExceeded`.
  *
- * Pure: the simulator models the buckets with it, and the pacer (handlers/steps/pacing.ts) paces each bucket to a
- * share of its refill rate.
+ * Pure: the simulator models the buckets with it (and a neighbour spending part of them, the account's other client),
+ * and the pacer (handlers/steps/pacing.ts, core/adaptive-rate.ts) paces each bucket within its burst and refill.
  */
 
 export type RateCategory =
@@ -149,23 +149,41 @@ export class TokenBucket {
   }
 }
 
-/** Token buckets per account, Region and bucket key. */
+/**
+ * Another client of the account (its own automation, a deployment) spending `share` of the refill of every bucket, one
+ * call every 1 / (share × refill) seconds from the limiter's start, evenly — so alone, at a share up to 1, it is never
+ * refused. A refused call is counted and not retried (its next one keeps its schedule).
+ */
+export interface Neighbour {
+  share: number;
+}
+
+/** Token buckets per account, Region and bucket key; optionally shared with a neighbour. */
 export class RateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
   private throttled: Record<string, number> = {};
+  private readonly start: number;
+  /** Per bucket: the neighbour's next call (ms), and the limits it was created with. */
+  private readonly neighbourNext = new Map<string, number>();
+  private readonly limitsOf = new Map<string, BucketLimits>();
+  private neighbourRefused = 0;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly neighbour?: Neighbour,
+  ) {
+    if (neighbour && !(neighbour.share > 0 && neighbour.share <= 1))
+      throw new RangeError(`The neighbour's share must be in (0, 1]: ${neighbour.share}`);
+    this.start = now();
+  }
 
   /** True when the request may go; false when its bucket is empty (the caller answers RequestLimitExceeded). */
   admit(scope: { accountId: string; region: string }, action: string, request?: unknown): boolean {
     const { key, limits } = bucketOf(action, request);
     const scoped = `${scope.accountId}/${scope.region}/${key}`;
     const time = this.now();
-    let bucket = this.buckets.get(scoped);
-    if (!bucket) {
-      bucket = new TokenBucket(limits, time);
-      this.buckets.set(scoped, bucket);
-    }
+    const bucket = this.bucket(scoped, limits, time);
+    this.neighbourUntil(scoped, bucket, time);
     if (bucket.take(time)) return true;
     this.throttled[action] = (this.throttled[action] ?? 0) + 1;
     return false;
@@ -174,5 +192,42 @@ export class RateLimiter {
   /** Requests refused so far, by action. */
   throttledCounts(): Record<string, number> {
     return { ...this.throttled };
+  }
+
+  /** The neighbour's calls refused so far (its schedule played up to now in every bucket it shares with us). */
+  neighbourThrottles(): number {
+    const time = this.now();
+    for (const [scoped, bucket] of this.buckets) this.neighbourUntil(scoped, bucket, time);
+    return this.neighbourRefused;
+  }
+
+  /** What the neighbour's calls would have met over the same time and buckets without anyone else: refusals. */
+  neighbourThrottlesAlone(): number {
+    if (!this.neighbour) return 0;
+    const until = this.now();
+    const alone = new RateLimiter(() => this.start, this.neighbour);
+    for (const [scoped, limits] of this.limitsOf)
+      alone.neighbourUntil(scoped, alone.bucket(scoped, limits, this.start), until);
+    return alone.neighbourRefused;
+  }
+
+  private bucket(scoped: string, limits: BucketLimits, time: number): TokenBucket {
+    let bucket = this.buckets.get(scoped);
+    if (!bucket) {
+      // With a neighbour the bucket exists from the start, and it has been spending from it since.
+      bucket = new TokenBucket(limits, this.neighbour ? this.start : time);
+      this.buckets.set(scoped, bucket);
+      this.limitsOf.set(scoped, limits);
+    }
+    return bucket;
+  }
+
+  /** Plays the neighbour's calls on `bucket` up to `time` (included), counting the refused ones. */
+  private neighbourUntil(scoped: string, bucket: TokenBucket, time: number): void {
+    if (!this.neighbour) return;
+    const interval = 1000 / (this.neighbour.share * bucket.limits.refillPerSecond);
+    let next = this.neighbourNext.get(scoped) ?? this.start + interval / 2;
+    for (; next <= time; next += interval) if (!bucket.take(next)) this.neighbourRefused++;
+    this.neighbourNext.set(scoped, next);
   }
 }

@@ -20,6 +20,7 @@ import { SecurityHubFindings } from '../adapters/aws/securityhub-findings.ts';
 import { SdkServiceQuotas } from '../adapters/aws/service-quotas.ts';
 import { SdkServices } from '../adapters/aws/services.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
+import { reportThrottledAttempts } from '../adapters/aws/throttle-feedback.ts';
 import { systemClock } from '../adapters/clock.ts';
 import { createLogger } from '../adapters/logger.ts';
 import type { Ec2Port, Ec2Target, ServiceQuotasPort, ServicesPort, StacksPort } from '../ports.ts';
@@ -115,17 +116,24 @@ function ownAccountOf(sts: STSClient): () => Promise<string | undefined> {
   };
 }
 
-/** EC2 for a finding's account (also used by the organization-wide command line runs). */
+/**
+ * EC2 for a finding's account (also used by the organization-wide command line runs); every attempt EC2 refuses for
+ * its rate is reported to `throttled` (the pacer's, Pace.throttled).
+ */
 export function ec2Factory(
   env: NodeJS.ProcessEnv,
   sts: STSClient = new STSClient({}),
   ownAccount: () => Promise<string | undefined> = ownAccountOf(sts),
+  throttled?: (action: string) => void,
 ) {
   return accountFactory<Ec2Port>(
     env,
     sts,
     ownAccount,
-    (region, credentials) => new SdkEc2(new EC2Client({ region, ...(credentials ? { credentials } : {}) })),
+    (region, credentials) =>
+      new SdkEc2(
+        reportThrottledAttempts(new EC2Client({ region, ...(credentials ? { credentials } : {}) }), throttled),
+      ),
   );
 }
 
@@ -177,8 +185,10 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
   const sts = new STSClient({});
   const ownAccount = ownAccountOf(sts);
   const settings = settingsFromEnv(env);
+  // Per container: a warm container keeps its pace (and what it learnt of the account's load) across invocations.
+  const pace = pacer(systemClock);
   return {
-    ec2: ec2Factory(env, sts, ownAccount),
+    ec2: ec2Factory(env, sts, ownAccount, pace.throttled),
     services: servicesFactory(env, sts, ownAccount),
     serviceQuotas: serviceQuotasFactory(env, sts, ownAccount),
     stacks: stacksFactory(env, sts, ownAccount),
@@ -191,8 +201,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     now: () => new Date(),
     clock: systemClock,
     randomId: () => randomBytes(18).toString('base64url'),
-    // Per container: a warm container keeps its pace across invocations of the same step.
-    pace: pacer(systemClock, settings.pacingShare),
+    pace,
   };
 }
 

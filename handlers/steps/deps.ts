@@ -12,7 +12,7 @@ import type {
   ServicesPort,
   StacksPort,
 } from '../ports.ts';
-import { DEFAULT_PACING_SHARE } from './pacing.ts';
+import { DEFAULT_PACING_SHARE, type Pace } from './pacing.ts';
 
 export interface Settings {
   /** Interfaces moved per Map iteration. */
@@ -81,7 +81,8 @@ export interface Deps {
   randomId(): string;
   /**
    * Called before each mutating call with the call's action name (EC2's, or an owner service's move action as IAM
-   * names it), to stay under that action's token bucket (pacing.ts).
+   * names it), to stay under that action's token bucket; told of the calls refused for their rate when it adapts
+   * (pacing.ts).
    */
-  pace(action: string): Promise<void>;
+  pace: Pace;
 }

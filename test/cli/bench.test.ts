@@ -70,8 +70,8 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
     expect(empty.ec2CallsByAction.ModifyNetworkInterfaceAttribute).toBeUndefined();
     expect(ten.ec2CallsByAction.ModifyNetworkInterfaceAttribute).toBe(10);
     expect(ten.references).toBe(1);
-    // 10 moves paced at 2.5/s need at least 3.6 s of simulated time.
-    expect(ten.floorSeconds).toBeCloseTo(3.6, 5);
+    // 10 moves fit in the half of ModifyNetworkInterfaceAttribute's 100-token burst the pacer may spend at once.
+    expect(ten.floorSeconds).toBe(0);
   });
 
   it('prints exactly one JSON object with --json', () => {
@@ -85,8 +85,27 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
     );
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'org', 'sizes', 'verifyLambda']);
+    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'neighbour', 'org', 'sizes', 'verifyLambda']);
     expect(report.org).toMatchObject({ accounts: 2, regions: 17, groups: 34, failedExecutions: 0 });
+    // The largest size again, without a neighbour and beside one spending half of each bucket (neighbour.ts).
+    expect(report.neighbour.map((run: { share: number }) => run.share)).toEqual([0, 0.5]);
+    for (const run of report.neighbour) {
+      expect(Object.keys(run).sort()).toEqual(
+        [
+          'failedExecutions',
+          'floorSeconds',
+          'interfaces',
+          'neighbourThrottlesAlone',
+          'neighbourThrottlesWithRun',
+          'outcome',
+          'ratio',
+          'runThrottles',
+          'seconds',
+          'share',
+        ].sort(),
+      );
+      expect(run.failedExecutions).toBe(0);
+    }
     expect(report.mixed.outcome).toBe('remediated');
     expect(report.verifyLambda).toEqual({
       memoryMb: STEP_SPECS.Verify.memoryMb,
@@ -130,7 +149,8 @@ describe('lower bound and pacing floor', () => {
     expect(bound.byAction.AuthorizeSecurityGroupEgress).toBe(2);
     expect(bound.byAction.AuthorizeSecurityGroupIngress).toBe(1 + 2 + 1);
     expect(bound.total).toBe(Object.values(bound.byAction).reduce((sum, count) => sum + count, 0));
-    expect(bound.floorSeconds).toBeCloseTo(1199 / 2.5, 5);
+    // Half the 100-token burst at once, the other 1,150 at half the refill (the share free beside a neighbour).
+    expect(bound.floorSeconds).toBeCloseTo(1150 / 2.5, 5);
   });
 
   it('counts one DescribeTags per 200 instances for their stacks, as many as Discover makes', async () => {
@@ -146,13 +166,16 @@ describe('lower bound and pacing floor', () => {
     expect(simulator.callCounts().DescribeTags).toBe(bound.byAction.DescribeTags);
   });
 
-  it('is the busiest bucket at its paced rate, describes unpaced', () => {
-    expect(
-      pacingFloor(
-        { ModifyNetworkInterfaceAttribute: 11, AuthorizeSecurityGroupIngress: 3, DescribeSecurityGroups: 99 },
-        0.5,
-      ),
-    ).toBe(4);
+  it('is the busiest bucket past half its burst at the free rate, describes unpaced', () => {
+    const calls = {
+      ModifyNetworkInterfaceAttribute: 161,
+      AuthorizeSecurityGroupIngress: 40,
+      DescribeSecurityGroups: 999,
+    };
+    // ModifyNetworkInterfaceAttribute: 100 tokens, 5/s → (161 − 50) / 5; AuthorizeSecurityGroupIngress: 50, 5/s.
+    expect(pacingFloor(calls, 1)).toBeCloseTo(111 / 5, 9);
+    expect(pacingFloor(calls, 0.5)).toBeCloseTo(111 / 2.5, 9);
+    expect(pacingFloor({ AuthorizeSecurityGroupIngress: 40 }, 1)).toBeCloseTo(15 / 5, 9);
     expect(pacingFloor({}, 0.5)).toBe(0);
   });
 
@@ -177,7 +200,25 @@ describe('lower bound and pacing floor', () => {
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('Simulated time');
     expect(svg).toContain('EC2 API calls');
-    expect(svg).toContain('pacing floor (50 % of refill)');
+    expect(svg).toContain('floor (50 % of refill, past half the burst)');
+    expect(svg).not.toContain('beside a neighbour');
+    const run = {
+      interfaces: 100,
+      seconds: 21,
+      floorSeconds: 20,
+      ratio: 1.05,
+      neighbourThrottlesAlone: 0,
+      runThrottles: 1,
+      failedExecutions: 0,
+      outcome: 'remediated',
+    };
+    const beside = benchPlot([], 1, undefined, [
+      { ...run, share: 0, neighbourThrottlesWithRun: 0 },
+      { ...run, share: 0.5, neighbourThrottlesWithRun: 3 },
+    ]);
+    expect(beside).toContain('100 interfaces beside a neighbour');
+    expect(beside).toContain('neighbour spending 50 % of each bucket');
+    expect(beside).toContain('× 1.05 of the floor; neighbour refused 3 (alone 0)');
   });
 });
 
@@ -205,9 +246,10 @@ describe('the runner on a virtual clock', () => {
       );
       expect(result.status).toBe('SUCCEEDED');
       expect(result.metrics.retries).toBe(1);
-      // The move's retrier: IntervalSeconds 2, full jitter → 0.75 × 2 s; the two moves are paced 400 ms apart.
-      expect(clock.now()).toBeGreaterThanOrEqual(1500);
-      expect(clock.now()).toBeLessThan(1500 + 5000);
+      // The move's retrier: IntervalSeconds 2, full jitter → 0.75 × 2 s. The pacer heard of the refusal too: it
+      // waits for the bucket to hold half its burst and a bunch again (55 tokens at 5 per second, 11 s).
+      expect(clock.now()).toBeGreaterThanOrEqual(11_000);
+      expect(clock.now()).toBeLessThan(1500 + 11_000 + 1000);
       const moves = result.metrics.invocations.filter((call) => call.step === 'MoveInterfaces');
       expect(moves).toHaveLength(2);
     } finally {
@@ -247,10 +289,13 @@ describe('the mixed-owner VPC', () => {
       expect(row.calls, service).toBeGreaterThanOrEqual(row.lowerBound);
     }
     expect(mixed.ec2Calls).toBeGreaterThanOrEqual(mixed.ec2LowerBound);
-    // The run's floor is its slowest bucket's (ModifyVpcEndpoint's refill of 0.3/s); the run cannot beat it.
+    // The run's floor is its slowest bucket's past half its burst — with 3 per service, the services whose bucket is
+    // assumed at 1 call per second (ECS among them), not ModifyVpcEndpoint's 0.3/s, whose 4-token burst takes 2 of 3
+    // moves at once; the run cannot beat it.
     const floors = Object.values(mixed.services).map((row) => row.floorSeconds);
     expect(mixed.floorSeconds).toBe(Math.max(...floors));
-    expect(mixed.floorSeconds).toBe(mixed.services['vpc-endpoints'].floorSeconds);
+    expect(mixed.floorSeconds).toBe(mixed.services.ecs.floorSeconds);
+    expect(mixed.services['vpc-endpoints'].floorSeconds).toBeCloseTo(1 / 0.3, 1);
     // ECS: per service the read, UpdateService and at least one read of its deployment.
     expect(mixed.services.ecs.calls).toBeGreaterThanOrEqual(3 * 3);
     expect(mixed.simulatedSeconds).toBeGreaterThanOrEqual(mixed.floorSeconds);

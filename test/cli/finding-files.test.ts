@@ -48,12 +48,16 @@ describe('plan --finding with the files as they are', () => {
     expect(run.json.reasons).toHaveLength(1);
   });
 
-  it.each(fixtures('bad-'))('the fixture %s is refused, exit 2, naming what is wrong', async (file) => {
-    const run = await runCli('plan', '--state', STATE, '--finding', join(FIXTURES, file), '--json');
-    expect(run.code).toBe(2);
-    expect(run.json.error).toBe('InvalidInput');
-    expect(run.json.reasons.length).toBeGreaterThan(0);
-  });
+  // bad-two-findings.json is refused per execution; the command line runs it as a batch (finding-batch.test.ts).
+  it.each(fixtures('bad-').filter((file) => file !== 'bad-two-findings.json'))(
+    'the fixture %s is refused, exit 2, naming what is wrong',
+    async (file) => {
+      const run = await runCli('plan', '--state', STATE, '--finding', join(FIXTURES, file), '--json');
+      expect(run.code).toBe(2);
+      expect(run.json.error).toBe('InvalidInput');
+      expect(run.json.reasons.length).toBeGreaterThan(0);
+    },
+  );
 
   it('plan takes exactly one of --group and --finding', async () => {
     const both = await runCli(

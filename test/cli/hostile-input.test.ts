@@ -66,8 +66,10 @@ interface EventFixture {
   expect: { kind: 'invalid' | 'skip' | 'target' };
   input: unknown;
 }
+/** Refused per execution, but the command line runs a custom action on several findings as a batch (finding-batch.test.ts). */
+const BATCHES = new Set(['bad-two-findings.json']);
 const eventFixtures = readdirSync(events)
-  .filter((file) => /^(bad|skip)-.*\.json$/.test(file))
+  .filter((file) => /^(bad|skip)-.*\.json$/.test(file) && !BATCHES.has(file))
   .sort()
   .map((file) => ({ file, ...(JSON.parse(read(join(events, file))) as EventFixture) }));
 

@@ -58,7 +58,7 @@ describe('tighten (read-only)', () => {
       [['--state', sample.state], /--group: required/],
       [['--state', sample.state, '--group', 'sg-xyz'], /--group: not a security group id/],
       [['--state', sample.state, '--group', 'sg-0123456789abcdef0'], /group sg-0123456789abcdef0 is not in the state/],
-      [['--group', sample.groupId], /--state: required/],
+      [['--group', sample.groupId, '--region', 'nowhere'], /--region: not a region/],
       [
         ['--state', sample.state, '--group', sample.groupId, '--flow-logs', join(dir(), 'none.log')],
         /--flow-logs: .*none\.log is not a readable file/,

@@ -5,6 +5,7 @@ import {
   CreateTagsCommand,
   DeleteSecurityGroupCommand,
   DeleteTagsCommand,
+  DescribeFlowLogsCommand,
   DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
@@ -101,6 +102,11 @@ describe('SdkEc2', () => {
         'describeTags',
         { Filters: [{ Name: 'resource-id', Values: ['i-0123456789abcdef0'] }], MaxResults: 1000 },
         DescribeTagsCommand,
+      ],
+      [
+        'describeFlowLogs',
+        { Filter: [{ Name: 'resource-id', Values: ['vpc-07e1f2a3b4c5d6e7f'] }], MaxResults: 1000 },
+        DescribeFlowLogsCommand,
       ],
       [
         'describeManagedPrefixLists',

@@ -10,6 +10,7 @@ import {
   CreateTagsCommand,
   DeleteSecurityGroupCommand,
   DeleteTagsCommand,
+  DescribeFlowLogsCommand,
   DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupReferencesCommand,
@@ -65,6 +66,10 @@ export class SdkEc2 implements Ec2Port {
 
   describeTags(input: Input<'describeTags'>): Output<'describeTags'> {
     return this.send(new DescribeTagsCommand(input));
+  }
+
+  describeFlowLogs(input: Input<'describeFlowLogs'>): Output<'describeFlowLogs'> {
+    return this.send(new DescribeFlowLogsCommand(input));
   }
 
   createSecurityGroup(input: Input<'createSecurityGroup'>): Output<'createSecurityGroup'> {

@@ -3,7 +3,9 @@
  * `<account>_vpcflowlogs_<region>_<flow-log-id>_<yyyymmddTHHmmZ>_<hash>.log.gz`, each starting with a header line
  * naming its fields (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html). Lists one day prefix
  * at a time (per-hour partitions sit under the day) and streams each object through gunzip: never more than one
- * object's chunk in memory. Hive-compatible prefixes (`aws-account-id=…/`) are not read (not done: say so when asked).
+ * object's chunk in memory. With Hive-compatible prefixes (DestinationOptions.HiveCompatiblePartitions) the day is
+ * `[prefix/]AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/aws-region=<region>/year=yyyy/month=mm/day=dd/`
+ * (`hour=HH/` under it), as the same page gives it. Parquet objects (`.log.parquet`) are not read: the finder says so.
  */
 
 import { Readable } from 'node:stream';
@@ -21,18 +23,23 @@ export interface S3FlowLogLocation {
   region: string;
   /** Only objects of this flow log (`fl-…`), when several logs write to the same place. */
   flowLogId?: string;
+  /** Hive-compatible prefixes (`aws-account-id=…/aws-service=vpcflowlogs/…`). */
+  hive?: boolean;
 }
 
 /** The day prefixes a window touches, oldest first. */
 export function dayPrefixes(location: S3FlowLogLocation, window: { start: number; end: number }): string[] {
-  const base = `${location.prefix ? `${location.prefix.replace(/\/+$/, '')}/` : ''}AWSLogs/${location.accountId}/vpcflowlogs/${location.region}/`;
+  const folder = location.prefix ? `${location.prefix.replace(/\/+$/, '')}/` : '';
+  const base = location.hive
+    ? `${folder}AWSLogs/aws-account-id=${location.accountId}/aws-service=vpcflowlogs/aws-region=${location.region}/`
+    : `${folder}AWSLogs/${location.accountId}/vpcflowlogs/${location.region}/`;
   const prefixes: string[] = [];
   for (let day = Math.floor(window.start / DAY) * DAY; day <= window.end; day += DAY) {
     const date = new Date(day * 1000);
     const yyyy = date.getUTCFullYear();
     const mm = String(date.getUTCMonth() + 1).padStart(2, '0');
     const dd = String(date.getUTCDate()).padStart(2, '0');
-    prefixes.push(`${base}${yyyy}/${mm}/${dd}/`);
+    prefixes.push(location.hive ? `${base}year=${yyyy}/month=${mm}/day=${dd}/` : `${base}${yyyy}/${mm}/${dd}/`);
   }
   return prefixes;
 }

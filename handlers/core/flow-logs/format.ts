@@ -88,6 +88,18 @@ export const RECOMMENDED_LOG_FORMAT = logFormatOf([
   'flow-direction',
 ]);
 
+/**
+ * The command that turns flow logs on for a VPC with the recommended format, all traffic, 1-minute aggregation, to an
+ * S3 bucket the person names (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-create-flow-log.html).
+ */
+export function createFlowLogsCommand(vpcId: string | undefined): string {
+  return (
+    `aws ec2 create-flow-logs --resource-type VPC --resource-ids ${vpcId ?? '<vpc-id>'} --traffic-type ALL ` +
+    `--log-destination-type s3 --log-destination arn:aws:s3:::<bucket> --max-aggregation-interval 60 ` +
+    `--log-format '${RECOMMENDED_LOG_FORMAT}'`
+  );
+}
+
 /** The fields a proposal cannot do without. */
 const REQUIRED_FIELDS: readonly FlowLogField[] = [
   'interface-id',

@@ -22,7 +22,7 @@ import type { Ec2State, IpPermission } from '../ec2-shapes.ts';
 import { parseCidr, parseIpv4, parseIpv6 } from '../reachability.ts';
 import { dedupe, implode, type Peer, type Rule, ruleKey, rulesOf } from '../rules.ts';
 import { type Evidence, type FlowBucket, isPrivateIpv4, type Observations } from './aggregate.ts';
-import { RECOMMENDED_LOG_FORMAT } from './format.ts';
+import { createFlowLogsCommand } from './format.ts';
 
 export const DEFAULT_WINDOW_DAYS = 30;
 /** Under this many days of logs, the proposal warns that weekly or rarer traffic may be missing. */
@@ -538,9 +538,7 @@ function windowWarnings(
   if (counts.accepted + counts.noData + counts.rejected === 0) {
     warnings.push(
       `no flow log records of the group's interfaces in the window: turn flow logs on with the recommended format, e.g. ` +
-        `aws ec2 create-flow-logs --resource-type VPC --resource-ids ${vpcId ?? '<vpc-id>'} --traffic-type ALL ` +
-        `--log-destination-type s3 --log-destination arn:aws:s3:::<bucket> --max-aggregation-interval 60 ` +
-        `--log-format '${RECOMMENDED_LOG_FORMAT}'`,
+        createFlowLogsCommand(vpcId),
     );
     return warnings;
   }

@@ -128,11 +128,15 @@ export function moveActionOf(kind: ResourceKind): string {
  * The pace of one move with `action` (an owner service's move action): its service's bucket, a move counted as the
  * calls it makes on it. Undefined for actions no owner service moves with.
  */
-export function moveBucketOf(action: string): { key: string; refillPerSecond: number } | undefined {
+export function moveBucketOf(action: string): { key: string; capacity: number; refillPerSecond: number } | undefined {
   for (const module of OWNER_MODULES) {
     const move = Object.values(module.resources).find((info) => info.moveAction === action);
     if (move)
-      return { key: module.rateLimit.key, refillPerSecond: module.rateLimit.refillPerSecond / move.callsPerMove };
+      return {
+        key: module.rateLimit.key,
+        capacity: module.rateLimit.capacity / move.callsPerMove,
+        refillPerSecond: module.rateLimit.refillPerSecond / move.callsPerMove,
+      };
   }
   return undefined;
 }

@@ -118,6 +118,59 @@ describe('the simulator with throttling on', () => {
   });
 });
 
+describe('a neighbour spending part of the buckets', () => {
+  const state = generateVpc({ interfaces: 3, references: 1 });
+  const groupId = defaultGroupOf(state);
+
+  it('spends its share of each bucket from the start, evenly, and is never refused alone', () => {
+    let now = 0;
+    const limiter = new RateLimiter(() => now, { share: 0.5 });
+    // ModifyNetworkInterfaceAttribute (100 tokens, 5 per second): after an hour of the neighbour alone at 2.5 per
+    // second, the bucket is still full for us…
+    now = 3_600_000;
+    let admitted = 0;
+    while (limiter.admit(SCOPE, 'ModifyNetworkInterfaceAttribute')) admitted++;
+    expect(admitted).toBe(100);
+    expect(limiter.neighbourThrottlesAlone()).toBe(0);
+  });
+
+  it('counts its refusals when our calls empty the bucket it shares, as EC2 counts ours', () => {
+    let now = 0;
+    const limiter = new RateLimiter(() => now, { share: 0.5 });
+    // We take the whole refill (5 per second) of a full bucket: the neighbour's 2.5 per second drain it in 40 s,
+    // then about a third of all calls are refused, the neighbour's among them.
+    for (now = 50; now <= 120_000; now += 200) limiter.admit(SCOPE, 'ModifyNetworkInterfaceAttribute');
+    const theirs = limiter.neighbourThrottles();
+    expect(theirs).toBeGreaterThan(10);
+    expect(limiter.neighbourThrottlesAlone()).toBe(0);
+    const ours = limiter.throttledCounts().ModifyNetworkInterfaceAttribute ?? 0;
+    // Over 80 s of contention 2.5 calls a second too many: about 200 refused between the two of us.
+    expect(theirs + ours).toBeGreaterThan(150);
+    expect(theirs + ours).toBeLessThan(250);
+  });
+
+  it("is the simulator's option, and spends nothing when absent", async () => {
+    const clock = new VirtualClock(0);
+    const simulator = Ec2Simulator.fromState(state, { throttling: { clock, neighbour: { share: 1 } } });
+    clock.advance(60_000);
+    // The neighbour takes the whole refill of the unfiltered describe bucket: we get what is left of its burst.
+    let served = 0;
+    for (let i = 0; i < 60; i++) {
+      try {
+        await simulator.describeSecurityGroups({ GroupIds: [groupId] });
+        served++;
+      } catch {}
+    }
+    // Its last call came half an interval ago and took a token the refill has not brought back yet.
+    expect(served).toBe(49);
+    expect(() => new RateLimiter(() => 0, { share: 0 })).toThrow(RangeError);
+    expect(Ec2Simulator.fromState(state, { throttling: { clock } }).neighbourThrottles()).toEqual({
+      withRun: 0,
+      alone: 0,
+    });
+  });
+});
+
 describe('the virtual clock', () => {
   it('advances on sleep without waiting, and concurrent sleepers overlap', async () => {
     const clock = new VirtualClock(0);

@@ -34,6 +34,18 @@ describe('S3 flow log objects', () => {
     ]);
   });
 
+  it('lists the Hive-compatible day prefixes (flow-logs-s3-path.html) when the log uses them', () => {
+    expect(
+      dayPrefixes(
+        { bucket: 'logs', prefix: 'flows', accountId: '111122223333', region: 'eu-west-1', hive: true },
+        WINDOW,
+      ),
+    ).toEqual([
+      'flows/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=30/',
+      'flows/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=12/day=01/',
+    ]);
+  });
+
   it('streams every .log.gz object of each day (pages followed), header line included, other flow logs left out', async () => {
     const s3 = mockClient(S3Client);
     const base = 'AWSLogs/111122223333/vpcflowlogs/us-east-1';
@@ -117,7 +129,11 @@ describe('CloudWatch Logs (Logs Insights)', () => {
     const insights = insightsOver(events);
     const aggregator = new FlowAggregator({ interfaces: new Map([[ENI, ['10.0.0.5']]]), window: WINDOW });
     await readSources(
-      [new CloudWatchFlowLogSource(insights, '/vpc/flow-logs', parseLogFormat(DEFAULT_LOG_FORMAT), async () => {})],
+      [
+        new CloudWatchFlowLogSource(insights, '/vpc/flow-logs', parseLogFormat(DEFAULT_LOG_FORMAT), {
+          sleep: async () => {},
+        }),
+      ],
       aggregator,
       WINDOW,
     );

@@ -14,6 +14,7 @@ import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { ResourceMoveFailedError } from '../../owner-services.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import { type CapturedRecords, type CaptureScope, namesGroupOf } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 const STACK_TAG = 'aws:cloudformation:stack-name';
@@ -81,3 +82,21 @@ export class SdkBatchOwner implements OwnerAdapter {
 }
 
 export const sdkBatchOwner = (config: SdkOwnerConfig): OwnerAdapter => new SdkBatchOwner(new BatchClient(config));
+
+/**
+ * `computeEnvironments` for `capture`: DescribeComputeEnvironments, 100 a page, those naming a group of the VPC (an
+ * environment names its subnets and groups, not its VPC).
+ * https://docs.aws.amazon.com/batch/latest/APIReference/API_DescribeComputeEnvironments.html
+ */
+export async function captureBatch(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new BatchClient(config), 'JSON');
+  const found: Record<string, unknown>[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await send(new DescribeComputeEnvironmentsCommand({ nextToken, maxResults: 100 }));
+    for (const environment of page.computeEnvironments ?? [])
+      if (namesGroupOf(scope, environment.computeResources?.securityGroupIds)) found.push({ ...environment });
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return { computeEnvironments: found };
+}

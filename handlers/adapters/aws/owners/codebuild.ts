@@ -12,6 +12,7 @@ import {
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import { type CapturedRecords, type CaptureScope, slices } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 const STACK_TAG = 'aws:cloudformation:stack-name';
@@ -82,3 +83,24 @@ export class SdkCodeBuildOwner implements OwnerAdapter {
 
 export const sdkCodeBuildOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new SdkCodeBuildOwner(new CodeBuildClient(config));
+
+/**
+ * `projects` for `capture`: ListProjects (paged), BatchGetProjects 100 names a call, those whose VPC configuration is
+ * the VPC. https://docs.aws.amazon.com/codebuild/latest/APIReference/API_BatchGetProjects.html
+ */
+export async function captureCodeBuild(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new CodeBuildClient(config), 'JSON');
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await send(new ListProjectsCommand({ nextToken }));
+    names.push(...(page.projects ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const found: Record<string, unknown>[] = [];
+  for (const batch of slices(names, 100)) {
+    const { projects } = await send(new BatchGetProjectsCommand({ names: batch }));
+    for (const project of projects ?? []) if (project.vpcConfig?.vpcId === scope.vpcId) found.push({ ...project });
+  }
+  return { projects: found };
+}

@@ -11,6 +11,7 @@ import {
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 function stateOf(instance: ReplicationInstance): ResourceState {
@@ -78,3 +79,20 @@ export class SdkDmsOwner implements OwnerAdapter {
 
 export const sdkDmsOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new SdkDmsOwner(new DatabaseMigrationServiceClient(config));
+
+/**
+ * `ReplicationInstances` for `capture`: DescribeReplicationInstances, 100 a page, those whose subnet group is in the
+ * VPC. https://docs.aws.amazon.com/dms/latest/APIReference/API_DescribeReplicationInstances.html
+ */
+export async function captureDms(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new DatabaseMigrationServiceClient(config), 'JSON');
+  const found: Record<string, unknown>[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await send(new DescribeReplicationInstancesCommand({ Marker: marker, MaxRecords: 100 }));
+    for (const instance of page.ReplicationInstances ?? [])
+      if (instance.ReplicationSubnetGroup?.VpcId === scope.vpcId) found.push({ ...instance });
+    marker = page.Marker;
+  } while (marker);
+  return { ReplicationInstances: found };
+}

@@ -28,6 +28,7 @@ import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { ResourceMoveFailedError } from '../../owner-services.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import { type CapturedRecords, type CaptureScope, namesGroupOf, slices } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 const STACK_TAG = 'aws:cloudformation:stack-name';
@@ -222,3 +223,56 @@ export class SdkEcsOwner implements OwnerAdapter {
 }
 
 export const sdkEcsOwner = (config: SdkOwnerConfig): OwnerAdapter => new SdkEcsOwner(new ECSClient(config));
+
+/**
+ * `services` and `tasks` for `capture`: in every cluster (ListClusters), the services naming a group of the VPC
+ * (ListServices, DescribeServices 10 a call with their tags) and the running tasks whose interface is in the VPC
+ * (ListTasks, DescribeTasks 100 a call). https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
+ */
+export async function captureEcs(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new ECSClient(config), 'JSON');
+  const list = async (page: (nextToken: string | undefined) => Promise<{ arns?: string[]; nextToken?: string }>) => {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const answer = await page(nextToken);
+      arns.push(...(answer.arns ?? []));
+      nextToken = answer.nextToken;
+    } while (nextToken);
+    return arns;
+  };
+  const services: Record<string, unknown>[] = [];
+  const tasks: Record<string, unknown>[] = [];
+  const clusters = await list(async (nextToken) => {
+    const page = await send(new ListClustersCommand({ nextToken, maxResults: 100 }));
+    return { arns: page.clusterArns ?? [], ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  });
+  for (const cluster of clusters) {
+    const serviceArns = await list(async (nextToken) => {
+      const page = await send(new ListServicesCommand({ cluster, nextToken, maxResults: 100 }));
+      return { arns: page.serviceArns ?? [], ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    });
+    for (const batch of slices(serviceArns, 10)) {
+      const page = await send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
+      for (const service of page.services ?? [])
+        if (namesGroupOf(scope, service.networkConfiguration?.awsvpcConfiguration?.securityGroups))
+          services.push({ ...service });
+    }
+    const taskArns = await list(async (nextToken) => {
+      const page = await send(new ListTasksCommand({ cluster, nextToken, maxResults: 100 }));
+      return { arns: page.taskArns ?? [], ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    });
+    for (const batch of slices(taskArns, 100)) {
+      const page = await send(new DescribeTasksCommand({ cluster, tasks: batch }));
+      for (const task of page.tasks ?? []) {
+        const interfaces = (task.attachments ?? []).flatMap((attachment) =>
+          (attachment.details ?? []).flatMap((detail) =>
+            detail.name === 'networkInterfaceId' && detail.value ? [detail.value] : [],
+          ),
+        );
+        if (interfaces.some((id) => scope.interfaceIds.has(id))) tasks.push({ ...task });
+      }
+    }
+  }
+  return { services, tasks };
+}

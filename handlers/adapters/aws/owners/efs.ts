@@ -1,5 +1,6 @@
 /** EFS mount targets over the SDK: ModifyMountTargetSecurityGroups replaces the whole list, at once. */
 import {
+  DescribeFileSystemsCommand,
   DescribeMountTargetSecurityGroupsCommand,
   DescribeMountTargetsCommand,
   EFSClient,
@@ -8,6 +9,7 @@ import {
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 export class SdkMountTargetOwner implements OwnerAdapter {
@@ -36,3 +38,39 @@ export class SdkMountTargetOwner implements OwnerAdapter {
 
 export const sdkMountTargetOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new SdkMountTargetOwner(new EFSClient(config));
+
+/**
+ * `MountTargets` for `capture`: every file system (DescribeFileSystems, 100 a page), its mount targets in the VPC
+ * (DescribeMountTargets, paged) and each one's groups (DescribeMountTargetSecurityGroups), kept on the record as the
+ * local model reads them. https://docs.aws.amazon.com/efs/latest/ug/API_DescribeMountTargets.html
+ */
+export async function captureMountTargets(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new EFSClient(config), 'JSON');
+  const found: Record<string, unknown>[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await send(new DescribeFileSystemsCommand({ Marker: marker, MaxItems: 100 }));
+    for (const fileSystem of page.FileSystems ?? []) {
+      let targetsMarker: string | undefined;
+      do {
+        const targets = await send(
+          new DescribeMountTargetsCommand({
+            FileSystemId: fileSystem.FileSystemId,
+            Marker: targetsMarker,
+            MaxItems: 100,
+          }),
+        );
+        for (const target of targets.MountTargets ?? []) {
+          if (target.VpcId !== scope.vpcId) continue;
+          const groups = await send(
+            new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: target.MountTargetId }),
+          );
+          found.push({ ...target, SecurityGroups: groups.SecurityGroups ?? [] });
+        }
+        targetsMarker = targets.NextMarker;
+      } while (targetsMarker);
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return { MountTargets: found };
+}

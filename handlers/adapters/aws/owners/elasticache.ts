@@ -12,6 +12,7 @@ import {
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import { type CapturedRecords, type CaptureScope, namesGroupOf } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 export class SdkElastiCacheOwner implements OwnerAdapter {
@@ -75,3 +76,41 @@ export class SdkElastiCacheOwner implements OwnerAdapter {
 
 export const sdkElastiCacheOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new SdkElastiCacheOwner(new ElastiCacheClient(config));
+
+/**
+ * `CacheClusters` and `ReplicationGroups` for `capture`: the nodes on a group of the VPC (DescribeCacheClusters, 100
+ * a page) and the replication groups they belong to (DescribeReplicationGroups, 100 a page).
+ * https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DescribeCacheClusters.html
+ */
+export async function captureElastiCache(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new ElastiCacheClient(config), 'XML');
+  const clusters: Record<string, unknown>[] = [];
+  const groupIds = new Set<string>();
+  let marker: string | undefined;
+  do {
+    const page = await send(new DescribeCacheClustersCommand({ Marker: marker, MaxRecords: 100 }));
+    for (const node of page.CacheClusters ?? []) {
+      if (
+        !namesGroupOf(
+          scope,
+          (node.SecurityGroups ?? []).map((g) => g.SecurityGroupId),
+        )
+      )
+        continue;
+      clusters.push({ ...node });
+      if (node.ReplicationGroupId) groupIds.add(node.ReplicationGroupId);
+    }
+    marker = page.Marker;
+  } while (marker);
+  const replicationGroups: Record<string, unknown>[] = [];
+  if (groupIds.size > 0) {
+    let next: string | undefined;
+    do {
+      const page = await send(new DescribeReplicationGroupsCommand({ Marker: next, MaxRecords: 100 }));
+      for (const group of page.ReplicationGroups ?? [])
+        if (group.ReplicationGroupId && groupIds.has(group.ReplicationGroupId)) replicationGroups.push({ ...group });
+      next = page.Marker;
+    } while (next);
+  }
+  return { CacheClusters: clusters, ReplicationGroups: replicationGroups };
+}

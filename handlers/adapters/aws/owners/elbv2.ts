@@ -7,6 +7,7 @@ import {
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 export class SdkLoadBalancerOwner implements OwnerAdapter {
@@ -38,3 +39,19 @@ export class SdkLoadBalancerOwner implements OwnerAdapter {
 
 export const sdkLoadBalancerOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new SdkLoadBalancerOwner(new ElasticLoadBalancingV2Client(config));
+
+/**
+ * `LoadBalancers` for `capture`: DescribeLoadBalancers, 400 a page (Marker / NextMarker), those in the VPC.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html
+ */
+export async function captureLoadBalancers(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new ElasticLoadBalancingV2Client(config), 'XML');
+  const found: Record<string, unknown>[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: 400 }));
+    for (const lb of page.LoadBalancers ?? []) if (lb.VpcId === scope.vpcId) found.push({ ...lb });
+    marker = page.NextMarker;
+  } while (marker);
+  return { LoadBalancers: found };
+}

@@ -4,19 +4,25 @@
  */
 import type { OwnerService } from '../../../core/owners/index.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
-import { sdkBatchOwner } from './batch.ts';
-import { sdkCodeBuildOwner } from './codebuild.ts';
+import { captureBatch, sdkBatchOwner } from './batch.ts';
+import type { OwnerCapture } from './capture-scope.ts';
+import { captureCodeBuild, sdkCodeBuildOwner } from './codebuild.ts';
 import type { SdkOwnerConfig } from './config.ts';
-import { sdkDmsOwner } from './dms.ts';
-import { sdkEcsOwner } from './ecs.ts';
-import { sdkMountTargetOwner } from './efs.ts';
-import { sdkElastiCacheOwner } from './elasticache.ts';
-import { sdkLoadBalancerOwner } from './elbv2.ts';
-import { sdkLambdaOwner } from './lambda.ts';
-import { sdkLaunchConfigurationOwner, sdkLaunchTemplateOwner } from './launch-sources.ts';
-import { sdkRdsOwner } from './rds.ts';
-import { sdkRedshiftOwner } from './redshift.ts';
-import { sdkVpcEndpointOwner } from './vpc-endpoints.ts';
+import { captureDms, sdkDmsOwner } from './dms.ts';
+import { captureEcs, sdkEcsOwner } from './ecs.ts';
+import { captureMountTargets, sdkMountTargetOwner } from './efs.ts';
+import { captureElastiCache, sdkElastiCacheOwner } from './elasticache.ts';
+import { captureLoadBalancers, sdkLoadBalancerOwner } from './elbv2.ts';
+import { captureLambda, sdkLambdaOwner } from './lambda.ts';
+import {
+  captureLaunchConfigurations,
+  captureLaunchTemplates,
+  sdkLaunchConfigurationOwner,
+  sdkLaunchTemplateOwner,
+} from './launch-sources.ts';
+import { captureRds, sdkRdsOwner } from './rds.ts';
+import { captureRedshift, sdkRedshiftOwner } from './redshift.ts';
+import { captureVpcEndpoints, sdkVpcEndpointOwner } from './vpc-endpoints.ts';
 
 export const SDK_OWNERS = {
   lambda: sdkLambdaOwner,
@@ -34,4 +40,26 @@ export const SDK_OWNERS = {
   batch: sdkBatchOwner,
 } satisfies Record<OwnerService, (config: SdkOwnerConfig) => OwnerAdapter>;
 
+/**
+ * What `capture` reads of each service for one VPC, under the state file's keys its local model reads
+ * (handlers/adapters/local/owners/): a service missing here is a compile error, so a state file can always hold
+ * every owner the simulator understands.
+ */
+export const SDK_CAPTURES = {
+  lambda: captureLambda,
+  rds: captureRds,
+  elbv2: captureLoadBalancers,
+  efs: captureMountTargets,
+  'vpc-endpoints': captureVpcEndpoints,
+  elasticache: captureElastiCache,
+  'ec2-launch-templates': captureLaunchTemplates,
+  'autoscaling-launch-configurations': captureLaunchConfigurations,
+  ecs: captureEcs,
+  redshift: captureRedshift,
+  dms: captureDms,
+  codebuild: captureCodeBuild,
+  batch: captureBatch,
+} satisfies Record<OwnerService, OwnerCapture>;
+
+export type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 export type { SdkOwnerConfig } from './config.ts';

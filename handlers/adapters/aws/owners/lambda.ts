@@ -14,6 +14,7 @@ import { stackEntry } from '../../../core/stacks.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { ResourceMoveFailedError } from '../../owner-services.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 export class SdkLambdaOwner implements OwnerAdapter {
@@ -96,3 +97,28 @@ export class SdkLambdaOwner implements OwnerAdapter {
 }
 
 export const sdkLambdaOwner = (config: SdkOwnerConfig): OwnerAdapter => new SdkLambdaOwner(new LambdaClient(config));
+
+/**
+ * `Functions` for `capture`: ListFunctions (every version, 50 a page) in the VPC, each function's tags from ListTags
+ * merged in as the local model reads them (ListFunctions answers none; a published version has no tags of its own).
+ * https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html, API_ListTags.html
+ */
+export async function captureLambda(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new LambdaClient(config), 'JSON');
+  const functions: Record<string, unknown>[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50, FunctionVersion: 'ALL' }));
+    for (const fn of page.Functions ?? []) {
+      if (fn.VpcConfig?.VpcId !== scope.vpcId) continue;
+      const published = fn.Version !== undefined && fn.Version !== '$LATEST';
+      const tags =
+        !published && fn.FunctionArn
+          ? (await send(new ListTagsCommand({ Resource: fn.FunctionArn.replace(/:\$LATEST$/, '') }))).Tags
+          : undefined;
+      functions.push({ ...fn, ...(tags && Object.keys(tags).length > 0 ? { Tags: tags } : {}) });
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return { Functions: functions };
+}

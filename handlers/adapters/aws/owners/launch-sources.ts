@@ -24,6 +24,7 @@ import {
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, EKSClient, ListClustersCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { groupsOfData } from '../../../core/owners/ec2-launch-templates.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import {
   type AutoScalingGroupRecord,
@@ -38,6 +39,7 @@ import {
   type SpotFleetRecord,
 } from '../../launch-sources.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import { type CapturedRecords, type CaptureScope, namesGroupOf } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 export class SdkLaunchSourceApi implements LaunchSourceApi {
@@ -276,3 +278,98 @@ export const sdkLaunchTemplateOwner = (config: SdkOwnerConfig): OwnerAdapter => 
 
 export const sdkLaunchConfigurationOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new LaunchConfigurationOwner(api(config));
+
+type TemplateSpec = { LaunchTemplateId?: string | undefined; LaunchTemplateName?: string | undefined } | undefined;
+
+/** Whether a launch template specification names one of `templates` (by id or by name, as either may be given). */
+function namesTemplateIn(spec: TemplateSpec, templates: readonly { id: string; name?: string | undefined }[]): boolean {
+  return (
+    spec !== undefined &&
+    templates.some(
+      (t) => spec.LaunchTemplateId === t.id || (t.name !== undefined && spec.LaunchTemplateName === t.name),
+    )
+  );
+}
+
+/**
+ * The launch templates for `capture`: every template (DescribeLaunchTemplates, 200 a page) with a version naming a
+ * group of the VPC, with all its versions (DescribeLaunchTemplateVersions, paged), and what launches from them: the
+ * Auto Scaling groups, EC2 Fleets, Spot Fleet requests and EKS node groups naming them.
+ */
+export async function captureLaunchTemplates(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const source = api(config);
+  const templates: LaunchTemplateRecord[] = [];
+  const versions: LaunchTemplateVersionRecord[] = [];
+  for (const template of await source.describeLaunchTemplates()) {
+    const all = await source.describeLaunchTemplateVersions(template.LaunchTemplateId);
+    if (!all.some((version) => namesGroupOf(scope, groupsOfData(version.LaunchTemplateData ?? {})))) continue;
+    templates.push(template);
+    // The version records name their template, as DescribeLaunchTemplateVersions answers them.
+    const names = {
+      LaunchTemplateId: template.LaunchTemplateId,
+      ...(template.LaunchTemplateName ? { LaunchTemplateName: template.LaunchTemplateName } : {}),
+    };
+    versions.push(...all.map((version) => ({ ...names, ...version })));
+  }
+  if (templates.length === 0) return {};
+  const kept = templates.map((t) => ({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }));
+  const groups = (await source.describeAutoScalingGroups()).filter(
+    (group) =>
+      namesTemplateIn(group.LaunchTemplate, kept) ||
+      namesTemplateIn(group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification, kept),
+  );
+  const fleets = (await source.describeFleets()).filter((fleet) =>
+    (fleet.LaunchTemplateConfigs ?? []).some((c) => namesTemplateIn(c.LaunchTemplateSpecification, kept)),
+  );
+  const spotFleets = (await source.describeSpotFleetRequests()).filter((request) =>
+    (request.SpotFleetRequestConfig?.LaunchTemplateConfigs ?? []).some((c) =>
+      namesTemplateIn(c.LaunchTemplateSpecification, kept),
+    ),
+  );
+  const nodegroups = (await source.describeNodegroups()).filter((nodegroup) =>
+    namesTemplateIn(
+      nodegroup.launchTemplate && {
+        LaunchTemplateId: nodegroup.launchTemplate.id,
+        LaunchTemplateName: nodegroup.launchTemplate.name,
+      },
+      kept,
+    ),
+  );
+  return records({
+    LaunchTemplates: templates,
+    LaunchTemplateVersions: versions,
+    AutoScalingGroups: groups,
+    Fleets: fleets,
+    SpotFleetRequestConfigs: spotFleets,
+    nodegroups,
+  });
+}
+
+/**
+ * The launch configurations for `capture`: those naming a group of the VPC (DescribeLaunchConfigurations, 100 a page)
+ * and the Auto Scaling groups launching from them.
+ */
+export async function captureLaunchConfigurations(
+  config: SdkOwnerConfig,
+  scope: CaptureScope,
+): Promise<CapturedRecords> {
+  const source = api(config);
+  const configurations = (await source.describeLaunchConfigurations()).filter((lc) =>
+    namesGroupOf(scope, lc.SecurityGroups),
+  );
+  if (configurations.length === 0) return {};
+  const names = new Set(configurations.map((lc) => lc.LaunchConfigurationName));
+  const groups = (await source.describeAutoScalingGroups()).filter(
+    (group) => group.LaunchConfigurationName !== undefined && names.has(group.LaunchConfigurationName),
+  );
+  return records({ LaunchConfigurations: configurations, AutoScalingGroups: groups });
+}
+
+/** The typed records as the state file's keys hold them; empty lists left out. */
+function records(byKey: Record<string, readonly object[]>): CapturedRecords {
+  return Object.fromEntries(
+    Object.entries(byKey)
+      .filter(([, list]) => list.length > 0)
+      .map(([key, list]) => [key, list.map((record) => ({ ...record }) as Record<string, unknown>)]),
+  );
+}

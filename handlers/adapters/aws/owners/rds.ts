@@ -13,6 +13,7 @@ import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import { stackEntry } from '../../../core/stacks.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 export class SdkRdsOwner implements OwnerAdapter {
@@ -88,3 +89,35 @@ export class SdkRdsOwner implements OwnerAdapter {
 }
 
 export const sdkRdsOwner = (config: SdkOwnerConfig): OwnerAdapter => new SdkRdsOwner(new RDSClient(config));
+
+/**
+ * `DBInstances` and `DBClusters` for `capture`: the instances whose subnet group is in the VPC (TagList included) and
+ * the clusters they are members of, each describe paged 100 at a time (Marker).
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html, API_DescribeDBClusters.html
+ */
+export async function captureRds(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new RDSClient(config), 'XML');
+  const instances: Record<string, unknown>[] = [];
+  const clusterIds = new Set<string>();
+  let marker: string | undefined;
+  do {
+    const page = await send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }));
+    for (const instance of page.DBInstances ?? []) {
+      if (instance.DBSubnetGroup?.VpcId !== scope.vpcId) continue;
+      instances.push({ ...instance });
+      if (instance.DBClusterIdentifier) clusterIds.add(instance.DBClusterIdentifier);
+    }
+    marker = page.Marker;
+  } while (marker);
+  const clusters: Record<string, unknown>[] = [];
+  if (clusterIds.size > 0) {
+    let next: string | undefined;
+    do {
+      const page = await send(new DescribeDBClustersCommand({ Marker: next, MaxRecords: 100 }));
+      for (const cluster of page.DBClusters ?? [])
+        if (cluster.DBClusterIdentifier && clusterIds.has(cluster.DBClusterIdentifier)) clusters.push({ ...cluster });
+      next = page.Marker;
+    } while (next);
+  }
+  return { DBInstances: instances, DBClusters: clusters };
+}

@@ -6,6 +6,7 @@ import { type Cluster, DescribeClustersCommand, ModifyClusterCommand, RedshiftCl
 import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 const STACK_TAG = 'aws:cloudformation:stack-name';
@@ -67,3 +68,19 @@ export class SdkRedshiftOwner implements OwnerAdapter {
 
 export const sdkRedshiftOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new SdkRedshiftOwner(new RedshiftClient(config));
+
+/**
+ * `Clusters` for `capture`: DescribeClusters, 100 a page, those in the VPC.
+ * https://docs.aws.amazon.com/redshift/latest/APIReference/API_DescribeClusters.html
+ */
+export async function captureRedshift(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new RedshiftClient(config), 'XML');
+  const found: Record<string, unknown>[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await send(new DescribeClustersCommand({ Marker: marker, MaxRecords: 100 }));
+    for (const cluster of page.Clusters ?? []) if (cluster.VpcId === scope.vpcId) found.push({ ...cluster });
+    marker = page.Marker;
+  } while (marker);
+  return { Clusters: found };
+}

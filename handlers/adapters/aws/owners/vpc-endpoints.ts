@@ -4,6 +4,7 @@ import type { ResourceRef, ResourceState } from '../../../core/resources.ts';
 import { stackEntry } from '../../../core/stacks.ts';
 import type { OwnerAdapter } from '../../../ports.ts';
 import { explainingSend } from '../sdk-errors.ts';
+import type { CapturedRecords, CaptureScope } from './capture-scope.ts';
 import type { SdkOwnerConfig } from './config.ts';
 
 export class SdkVpcEndpointOwner implements OwnerAdapter {
@@ -48,3 +49,25 @@ export class SdkVpcEndpointOwner implements OwnerAdapter {
 
 export const sdkVpcEndpointOwner = (config: SdkOwnerConfig): OwnerAdapter =>
   new SdkVpcEndpointOwner(new EC2Client(config));
+
+/**
+ * `VpcEndpoints` for `capture`: DescribeVpcEndpoints filtered on the VPC, 1,000 a page.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpoints.html
+ */
+export async function captureVpcEndpoints(config: SdkOwnerConfig, scope: CaptureScope): Promise<CapturedRecords> {
+  const send = explainingSend(new EC2Client(config), 'XML');
+  const found: Record<string, unknown>[] = [];
+  let token: string | undefined;
+  do {
+    const page = await send(
+      new DescribeVpcEndpointsCommand({
+        Filters: [{ Name: 'vpc-id', Values: [scope.vpcId] }],
+        MaxResults: 1000,
+        NextToken: token,
+      }),
+    );
+    for (const endpoint of page.VpcEndpoints ?? []) found.push({ ...endpoint });
+    token = page.NextToken;
+  } while (token);
+  return { VpcEndpoints: found };
+}

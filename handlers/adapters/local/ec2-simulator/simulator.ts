@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type {
   Ec2State,
+  FlowLog,
   IpPermission,
   ManagedPrefixList,
   NetworkInterface,
@@ -21,7 +22,7 @@ import type {
 } from '../../../core/ec2-shapes.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import { DOCUMENTED_DEFAULTS, prefixListWeight, quotaUsage } from '../../../core/quotas.ts';
-import { RateLimiter } from '../../../core/rate-limits.ts';
+import { type Neighbour, RateLimiter } from '../../../core/rate-limits.ts';
 import type { Direction } from '../../../core/rules.ts';
 import type { Clock, Ec2Port } from '../../../ports.ts';
 import { ec2Errors } from './errors.ts';
@@ -53,6 +54,7 @@ export type Ec2Action =
   | 'DescribeVpcs'
   | 'DescribeManagedPrefixLists'
   | 'DescribeTags'
+  | 'DescribeFlowLogs'
   | 'CreateSecurityGroup'
   | 'DeleteSecurityGroup'
   | 'AuthorizeSecurityGroupIngress'
@@ -101,9 +103,10 @@ export interface SimulatorOptions {
   ipv6VpcIds?: string[];
   /**
    * EC2's request throttling (token buckets per account, Region and action, handlers/core/rate-limits.ts), timed by
-   * this clock (a virtual one in the benchmark). Off by default: no call is ever throttled.
+   * this clock (a virtual one in the benchmark). Off by default: no call is ever throttled. With `neighbour`, another
+   * client of the account spends that share of every bucket's refill (core/rate-limits.ts, `Neighbour`).
    */
-  throttling?: { clock: Pick<Clock, 'now'> };
+  throttling?: { clock: Pick<Clock, 'now'>; neighbour?: Neighbour };
 }
 
 /** Fault injection: `before` may throw (an error answer, nothing applied); `after` may throw (a crash after the call took effect). */
@@ -121,6 +124,17 @@ const DEFAULT_REGION = 'us-east-1';
 const PREFIX_LIST_FILTERS = new Set(['owner-id', 'prefix-list-id', 'prefix-list-name']);
 
 const TAG_FILTERS = new Set(['key', 'resource-id', 'resource-type', 'value']);
+
+/** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeFlowLogs.html, `Filter.N` (and `tag:<key>`). */
+const FLOW_LOG_FILTERS = new Set([
+  'deliver-log-status',
+  'log-destination-type',
+  'flow-log-id',
+  'log-group-name',
+  'resource-id',
+  'traffic-type',
+  'tag-key',
+]);
 
 const GROUP_FILTERS = new Set([
   'description',
@@ -245,7 +259,7 @@ export class Ec2Simulator implements Ec2Port {
     this.ids = new IdFactory(options.seed, (id) => this.groups.has(id) || this.ruleIdTaken(id));
     this.peerings = new Peerings(loaded.peeringConnections, (pcxId) => this.pairStatuses(pcxId));
     const clock = options.throttling?.clock;
-    if (clock) this.limiter = new RateLimiter(() => clock.now());
+    if (clock) this.limiter = new RateLimiter(() => clock.now(), options.throttling?.neighbour);
   }
 
   /** Validates a state (describe-security-groups + describe-network-interfaces output); throws InvalidInputError naming each problem. */
@@ -293,6 +307,11 @@ export class Ec2Simulator implements Ec2Port {
   /** Calls refused with RequestLimitExceeded, by action (empty when throttling is off). */
   throttledCounts(): Record<string, number> {
     return this.limiter?.throttledCounts() ?? {};
+  }
+
+  /** The neighbour's calls refused so far, and over the same time without this account's other calls. */
+  neighbourThrottles(): { withRun: number; alone: number } {
+    return { withRun: this.limiter?.neighbourThrottles() ?? 0, alone: this.limiter?.neighbourThrottlesAlone() ?? 0 };
   }
 
   /**
@@ -527,6 +546,15 @@ export class Ec2Simulator implements Ec2Port {
             if (pcx !== undefined && row.VpcPeeringConnectionId === undefined) row.VpcPeeringConnectionId = pcx;
           }
         }
+        // Rows the state records for groups it does not hold (a captured account's view of other accounts' VPCs).
+        const recorded = Array.isArray(this.extras.SecurityGroupReferences)
+          ? (this.extras.SecurityGroupReferences as SecurityGroupReference[])
+          : [];
+        for (const row of recorded)
+          if (row.GroupId === target.GroupId && row.ReferencingVpcId && !byVpc.has(row.ReferencingVpcId)) {
+            byVpc.set(row.ReferencingVpcId, row);
+            rows.push(structuredClone(row));
+          }
       }
       return { SecurityGroupReferenceSet: rows };
     });
@@ -585,6 +613,53 @@ export class Ec2Simulator implements Ec2Port {
         maxResultsRange: [5, 1000],
       });
       const output: { Tags: TagDescription[]; NextToken?: string } = { Tags: structuredClone(page) };
+      if (nextToken !== undefined) output.NextToken = nextToken;
+      return output;
+    });
+  }
+
+  /**
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeFlowLogs.html — the state's `FlowLogs` (`aws
+   * ec2 describe-flow-logs` output, as they are), in order; `FlowLogIds` and the filters `deliver-log-status`,
+   * `log-destination-type`, `flow-log-id`, `log-group-name`, `resource-id`, `traffic-type`, `tag:<key>`, `tag-key`
+   * (any other name is InvalidParameterValue); MaxResults 5-1000 (the range the reference gave for this call). A
+   * FlowLogIds entry the state does not have is answered as no row, not an error (assumed: the reference names no
+   * NotFound error for this call).
+   */
+  describeFlowLogs(input: Input<'describeFlowLogs'>): Promise<Output<'describeFlowLogs'>> {
+    return this.call('DescribeFlowLogs', input, (request) => {
+      const logs = Array.isArray(this.extras.FlowLogs) ? (this.extras.FlowLogs as FlowLog[]) : [];
+      const ids = request?.FlowLogIds ?? [];
+      const wanted = ids.length > 0 ? new Set(ids) : undefined;
+      const matches = compileFilters(
+        request?.Filter,
+        (log: FlowLog, name) =>
+          name === 'deliver-log-status'
+            ? str(log.DeliverLogsStatus)
+            : name === 'log-destination-type'
+              ? str(log.LogDestinationType)
+              : name === 'flow-log-id'
+                ? str(log.FlowLogId)
+                : name === 'log-group-name'
+                  ? str(log.LogGroupName)
+                  : name === 'resource-id'
+                    ? str(log.ResourceId)
+                    : name === 'traffic-type'
+                      ? str(log.TrafficType)
+                      : tagValues(log.Tags, name),
+        FLOW_LOG_FILTERS,
+      );
+      const { page, nextToken } = paginate(
+        logs.filter((log) => (!wanted || wanted.has(log.FlowLogId ?? '')) && matches(log)),
+        {
+          action: 'DescribeFlowLogs',
+          query: { ids: [...(wanted ?? [])].sort(), filters: request?.Filter ?? [] },
+          maxResults: request?.MaxResults,
+          nextToken: request?.NextToken,
+          maxResultsRange: [5, 1000],
+        },
+      );
+      const output: { FlowLogs: FlowLog[]; NextToken?: string } = { FlowLogs: page };
       if (nextToken !== undefined) output.NextToken = nextToken;
       return output;
     });

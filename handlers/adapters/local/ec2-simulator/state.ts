@@ -96,12 +96,53 @@ const networkInterface = z.looseObject({
   TagSet: z.array(tag).optional(),
 });
 
+/**
+ * `aws ec2 describe-flow-logs` output (`FlowLogs`): what DescribeFlowLogs answers
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_FlowLog.html). The fields the simulator filters on and
+ * tighten decides by are checked against the values the reference lists.
+ */
+const flowLog = z.looseObject({
+  FlowLogId: z.string().regex(/^fl-[0-9a-f]+$/, 'must look like fl-…'),
+  ResourceId: z.string().min(1, 'must not be empty'),
+  FlowLogStatus: z.string().optional(),
+  TrafficType: z.enum(['ACCEPT', 'REJECT', 'ALL']).optional(),
+  LogDestinationType: z.enum(['cloud-watch-logs', 's3', 'kinesis-data-firehose']).optional(),
+  LogDestination: z.string().optional(),
+  LogGroupName: z.string().optional(),
+  LogFormat: z.string().optional(),
+  DeliverLogsStatus: z.enum(['SUCCESS', 'FAILED']).optional(),
+  MaxAggregationInterval: z.union([z.literal(60), z.literal(600)]).optional(),
+  DestinationOptions: z
+    .looseObject({
+      FileFormat: z.enum(['plain-text', 'parquet']).optional(),
+      HiveCompatiblePartitions: z.boolean().optional(),
+      PerHourPartition: z.boolean().optional(),
+    })
+    .optional(),
+  Tags: z.array(tag).optional(),
+});
+
 const stateSchema = z.looseObject({
   SecurityGroups: z.array(securityGroup),
+  FlowLogs: z.array(flowLog).optional(),
   NetworkInterfaces: z.array(networkInterface).optional(),
   PrefixLists: z.array(prefixList).optional(),
   Quotas: z.array(serviceQuota).optional(),
   VpcPeeringConnections: z.array(peeringConnectionSchema).optional(),
+  /**
+   * `aws ec2 describe-security-group-references` rows the file's groups do not account for (`capture` keeps those
+   * naming a VPC the account does not own: they stand for groups it cannot describe); answered besides the derived ones.
+   */
+  SecurityGroupReferences: z
+    .array(
+      z.looseObject({
+        GroupId: sgId,
+        ReferencingVpcId: vpcId,
+        VpcPeeringConnectionId: z.string().optional(),
+        TransitGatewayId: z.string().optional(),
+      }),
+    )
+    .optional(),
   /** `aws ec2 describe-tags` output: the tags of resources the simulator has no record of (instances). */
   Tags: z
     .array(
