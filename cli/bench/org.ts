@@ -12,6 +12,7 @@
 import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import { ServiceQuotasSimulator } from '../../handlers/adapters/local/service-quotas-simulator.ts';
 import { ServiceSimulator } from '../../handlers/adapters/local/service-simulator.ts';
+import { DEFAULT_ADAPTIVE_OPTIONS } from '../../handlers/core/adaptive-rate.ts';
 import type { AuditSummary } from '../../handlers/core/audit.ts';
 import { bucketOf } from '../../handlers/core/rate-limits.ts';
 import type { Clock, Ec2Port, Ec2Target, ObjectStore } from '../../handlers/ports.ts';
@@ -142,18 +143,26 @@ function memoryStore(): ObjectStore & { objects: Map<string, string> } {
 }
 
 /**
- * The audit's floor for one account/region: its calls on each describe bucket spaced at the audit's share of the
- * bucket's refill, the first one free, (n − 1) / (share × refill); buckets are independent, so the busiest one's.
+ * The audit's floor for one account/region, as its pacer allows (handlers/steps/pacing.ts, core/adaptive-rate.ts):
+ * on each describe bucket, the calls beyond the pacer's share of the burst spaced at the audit's share of the refill,
+ * max(0, n − burstShare × capacity) / (share × refill); buckets are independent, so the busiest one's.
  */
 export function placeFloorSeconds(calls: Record<string, number>): number {
-  const perBucket = new Map<string, { calls: number; rate: number }>();
+  const perBucket = new Map<string, { calls: number; burst: number; rate: number }>();
   for (const [action, count] of Object.entries(calls)) {
-    const key = bucketOf(action).key;
-    const bucket = perBucket.get(key) ?? { calls: 0, rate: pacedRate(action, AUDIT_PACING_SHARE) };
+    const { key, limits } = bucketOf(action);
+    const bucket = perBucket.get(key) ?? {
+      calls: 0,
+      burst: limits.capacity * DEFAULT_ADAPTIVE_OPTIONS.burstShare,
+      rate: pacedRate(action, AUDIT_PACING_SHARE),
+    };
     bucket.calls += count;
     perBucket.set(key, bucket);
   }
-  return Math.max(0, ...[...perBucket.values()].map((bucket) => (bucket.calls - 1) / bucket.rate));
+  return Math.max(
+    0,
+    ...[...perBucket.values()].map((bucket) => Math.max(0, bucket.calls - bucket.burst) / bucket.rate),
+  );
 }
 
 /**

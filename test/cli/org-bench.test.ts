@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { benchOrg, EventClock, groupKindOf, makespanFloor, orgPlot, placeFloorSeconds } from '../../cli/bench/org.ts';
+import { bucketOf } from '../../handlers/core/rate-limits.ts';
 import { AUDIT_PACING_SHARE } from '../../handlers/steps/audit.ts';
 import { pacedRate } from '../../handlers/steps/pacing.ts';
 
@@ -16,9 +17,14 @@ describe('the organization benchmark', () => {
   });
 
   it('floors a place at its busiest describe bucket at a quarter of its refill, and a schedule at its makespan bound', () => {
-    // 11 calls are 10 gaps at the rate the audit's pacer allows the bucket (a quarter of the refill it reads).
+    // The pacer spends half of a bucket's burst, then a quarter of its refill: the calls beyond half the capacity
+    // each take a gap at that rate; 3 calls are within it.
     const gap = 1 / pacedRate('DescribeSecurityGroups', AUDIT_PACING_SHARE);
-    expect(placeFloorSeconds({ DescribeSecurityGroups: 11, DescribeNetworkInterfaces: 3 })).toBeCloseTo(10 * gap);
+    const half = bucketOf('DescribeSecurityGroups').limits.capacity / 2;
+    expect(placeFloorSeconds({ DescribeSecurityGroups: 60, DescribeNetworkInterfaces: 3 })).toBeCloseTo(
+      (60 - half) * gap,
+    );
+    expect(placeFloorSeconds({ DescribeSecurityGroups: 11, DescribeNetworkInterfaces: 3 })).toBe(0);
     expect(placeFloorSeconds({})).toBe(0);
     expect(makespanFloor([1, 1, 1, 1], 2)).toBe(2);
     expect(makespanFloor([5, 1], 40)).toBe(5);
