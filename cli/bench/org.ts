@@ -434,6 +434,12 @@ function customActionEvent(groups: { accountId: string; region: string; groupId?
   };
 }
 
+/** "× 1.03", or why there is no ratio: both are 0 when every call fits the pacer's burst (no wait to simulate). */
+function ratioText(report: OrgReport): string {
+  if (report.auditFloorSeconds > 0) return `× ${(report.auditSeconds / report.auditFloorSeconds).toFixed(2)}`;
+  return report.auditSeconds === 0 ? 'no pacing wait: every call within the burst' : 'floor 0';
+}
+
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -453,7 +459,7 @@ export function orgPlot(report: OrgReport): string {
   const y = (count: number) => box.top + box.height - (count / maxY) * box.height;
   const steps = done.map((seconds, index) => `${x(seconds).toFixed(1)},${y(index + 1).toFixed(1)}`).join(' ');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((share) => share * maxX);
-  const title = `Organization audit: ${report.accounts} accounts × ${report.regions} regions (${report.groups} default groups), simulated ${report.auditSeconds.toFixed(1)} s, floor ${report.auditFloorSeconds.toFixed(1)} s (× ${(report.auditSeconds / Math.max(report.auditFloorSeconds, 1e-9)).toFixed(2)})`;
+  const title = `Organization audit: ${report.accounts} accounts × ${report.regions} regions (${report.groups} default groups), simulated ${report.auditSeconds.toFixed(1)} s, floor ${report.auditFloorSeconds.toFixed(1)} s (${ratioText(report)})`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${width / 2}" y="22" text-anchor="middle" font-size="12">${escapeXml(title)}</text>
@@ -477,7 +483,7 @@ export function orgTable(report: OrgReport): string {
   const s = report.statuses;
   return [
     `Organization: ${report.accounts} accounts × ${report.regions} regions, ${report.groups} default groups (${s.empty} empty, ${s['in use']} in use, ${s.blocked} blocked, ${s.unreachable} unreachable)`,
-    `  audit ${report.auditSeconds.toFixed(1)} s simulated, floor ${report.auditFloorSeconds.toFixed(1)} s (× ${(report.auditSeconds / Math.max(report.auditFloorSeconds, 1e-9)).toFixed(3)}); ${report.ec2Calls} EC2 calls, ${report.throttledCalls} throttled`,
+    `  audit ${report.auditSeconds.toFixed(1)} s simulated, floor ${report.auditFloorSeconds.toFixed(1)} s (${ratioText(report)}); ${report.ec2Calls} EC2 calls, ${report.throttledCalls} throttled`,
     `  executions ${report.executions} (1 audit, ${report.remediationExecutions} remediations from ${report.actionEvents} custom action events), Lambda invocations ${report.lambdaInvocations}`,
     `  notices ${report.notices} (audit ${report.auditNotices}, dispatch ${report.dispatchNotices}, one digest per batch window: ${report.batches} window(s) of ${BATCH_WINDOW_SECONDS / 60} min)`,
     `  history ${report.historyEvents} events, largest payload ${report.maxPayloadBytes} B, cost $${report.costUsd.toFixed(4)}, report JSON ${report.reportBytes.json} B / CSV ${report.reportBytes.csv} B / HTML ${report.reportBytes.html} B, wall ${report.wallSeconds.toFixed(1)} s`,
