@@ -10,6 +10,8 @@ import { SdkServiceQuotas } from '../handlers/adapters/aws/service-quotas.ts';
 import { SdkServices } from '../handlers/adapters/aws/services.ts';
 import { reportThrottledAttempts } from '../handlers/adapters/aws/throttle-feedback.ts';
 import { systemClock } from '../handlers/adapters/clock.ts';
+import { UNCONFIGURED_FLOW_LOG_FINDER } from '../handlers/adapters/flow-logs/finders.ts';
+import type { FlowLogFinder } from '../handlers/adapters/flow-logs/sources.ts';
 import { ConsoleNotifier } from '../handlers/adapters/local/console-notifier.ts';
 import { DirectoryStore } from '../handlers/adapters/local/directory-store.ts';
 import type { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
@@ -48,6 +50,8 @@ export interface LocalDepsOptions {
   clock?: Clock;
   /** The ledger; default the file ledger in `storeDir`. */
   ledger?: Ledger;
+  /** Where `tighten` reads flow logs (the files named on the command line); default none configured. */
+  flowLogs?: FlowLogFinder;
 }
 
 /** 144 random bits, URL-safe: approval ids and lock tokens. */
@@ -124,6 +128,11 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
         clients.set(key, client);
       }
       return client;
+    },
+    flowLogs(target) {
+      // Same account and region checks as ec2(): the files describe the state file's VPC.
+      if (simulator) this.ec2(target);
+      return options.flowLogs ?? UNCONFIGURED_FLOW_LOG_FINDER;
     },
     store: new DirectoryStore(options.storeDir),
     ledger: options.ledger ?? new FileLedger(join(options.storeDir, 'ledger.json')),

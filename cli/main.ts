@@ -29,8 +29,9 @@ import { COMMANDS, commandHelp, isCommand, PROGRAM, USAGE } from './help.ts';
 import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
-import { moveProgress } from './progress.ts';
+import { moveProgress, rollbackMoves } from './progress.ts';
 import {
+  commandLine,
   currentOwner,
   isWaiting,
   ledgerPath,
@@ -112,6 +113,7 @@ const OPTIONS = {
   approve: { type: 'string' },
   store: { type: 'string' },
   out: { type: 'string' },
+  report: { type: 'string' },
   remediation: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -494,17 +496,6 @@ async function remediateOne(
   };
 }
 
-/** The flags as typed, for the ledger's record of who ran what (no secrets: the flags carry none). */
-function commandLine(command: string, flags: Flags): string {
-  const parts = [command];
-  for (const [name, value] of Object.entries(flags)) {
-    if (value === undefined || value === false) continue;
-    if (value === true) parts.push(`--${name}`);
-    else for (const one of Array.isArray(value) ? value : [value]) parts.push(`--${name}`, String(one));
-  }
-  return parts.join(' ');
-}
-
 /**
  * A rollback's checks before it takes any lock: the remediation is in this store's ledger, the state file (or the
  * account and region) is the one it ran on, and the lock on the group is free, or held by its own remediation whose run
@@ -608,6 +599,10 @@ async function rollback(flags: Flags, io: Io): Promise<CliResult> {
       ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
     });
     const executionName = newExecutionName('rb');
+    const progress =
+      io.stderrTty && !flags.json
+        ? moveProgress(io.stderr, Date.now, await rollbackMoves(deps, remediationId, target.groupId))
+        : undefined;
     const run = () =>
       runMachine(
         'rollback',
@@ -615,7 +610,12 @@ async function rollback(flags: Flags, io: Io): Promise<CliResult> {
         {
           deps,
           executionName,
-          onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
+          onStep: flags.json
+            ? undefined
+            : (event) => {
+                io.stdout(`${narrateStep(event)}\n`);
+                progress?.(event);
+              },
           ...(io.endings ? { signal: io.endings.signal } : {}),
         },
       );

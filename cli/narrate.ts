@@ -29,6 +29,20 @@ const SUMMARIES: Record<string, (output: Output) => string> = {
   LoadRollback: (o) => `snapshot intact; replacement ${o.replacementGroupId ?? 'none'}`,
   RestoreRules: (o) => `${o.added} rule(s) put back`,
   RemoveReplacement: (o) => `${o.removed} twin rule(s) revoked${o.deleted ? ', replacement deleted' : ''}`,
+  ParseTighten: (o) =>
+    `${(o.target as Output).groupId}, flow logs of the ${(o.window as Output).days} days to ${(o.window as Output).end}`,
+  ProposeTightening: (o) =>
+    o.tighten
+      ? `${o.add} rule(s) to add, ${o.revoke} to revoke; every observed flow stays allowed`
+      : 'nothing to tighten',
+  SaveTightening: (o) => `${o.key} (sha256 ${String(o.checksum).slice(0, 12)}…)`,
+  RequestTightening: (o) => `approval requested, expires ${new Date(Number(o.expiresAt) * 1000).toISOString()}`,
+  AddProposedRules: (o) => `${o.added} rule(s) added`,
+  RecheckTightening: () => 'the group is as the proposal saw it',
+  RevokeBroadRules: (o) => `${o.removed} rule(s) revoked`,
+  VerifyTightening: (o) => `exactly the proposal; ${o.connectionsKept} observed connection(s) still allowed`,
+  RestoreCopyRules: (o) => `${o.added} rule(s) put back, ${o.removed} added rule(s) revoked`,
+  VerifyCopyRules: () => "the copy's rules match the snapshot",
   VerifyRollback: (o) =>
     `matches the snapshot${(o.interfacesGone as string[]).length ? `; gone since: ${(o.interfacesGone as string[]).join(', ')}` : ''}`,
 };

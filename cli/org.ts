@@ -122,6 +122,8 @@ export interface BulkOptions {
   onGroup?: (done: number, total: number, result: RemediatedGroup) => void;
   /** Aborted when the process is ending (cli/endings.ts): the run in progress rolls back, no further group starts. */
   signal?: AbortSignal;
+  /** Called when a group's run has ended, however it ended, before the next one starts (the ledger's ending). */
+  afterRun?: (place: Place, groupId: string, execution: ExecutionResult) => Promise<void>;
 }
 
 function bulkResultOf(
@@ -216,6 +218,7 @@ export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOp
           },
         },
       );
+      await options.afterRun?.(place, groupId, execution);
       results.push(report({ ...base, ...bulkResultOf(execution, guardReason) }));
     }
     return results;

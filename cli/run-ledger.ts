@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { FileLedger } from '../handlers/adapters/local/file-ledger.ts';
 import type {
   ApprovalRecord,
+  DigestEntry,
+  DigestRecord,
   Ledger,
   LockHolder,
   LockResult,
@@ -32,7 +34,7 @@ export interface RunOwner {
 export type OwnedLock = LockHolder & Partial<RunOwner> & { takenAt?: string };
 
 export interface Ending {
-  machine: 'remediate' | 'rollback' | 'unlock';
+  machine: 'remediate' | 'rollback' | 'unlock' | 'tighten';
   outcome: string;
   at: string;
   pid: number;
@@ -50,6 +52,17 @@ export interface Ending {
 }
 
 export type RecordWithEndings = RemediationRecord & { endings?: Ending[] };
+
+/** The flags as typed, for the ledger's record of who ran what (no secrets: the flags carry none). */
+export function commandLine(command: string, flags: Record<string, unknown>): string {
+  const parts = [command];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) parts.push(`--${name}`);
+    else for (const one of Array.isArray(value) ? value : [value]) parts.push(`--${name}`, String(one));
+  }
+  return parts.join(' ');
+}
 
 export function currentOwner(command: string, files: { stateFile?: string; outFile?: string } = {}): RunOwner {
   return {
@@ -119,6 +132,21 @@ export class RunLedger implements Ledger {
   }
   claimRollbackLink(linkId: string, nowEpochSeconds: number) {
     return this.file.claimRollbackLink(linkId, nowEpochSeconds);
+  }
+  joinDigestWindow(windowStart: number, entry: DigestEntry, expiresAt: number): Promise<boolean> {
+    return this.file.joinDigestWindow(windowStart, entry, expiresAt);
+  }
+  openDigestWindows(): Promise<number[]> {
+    return this.file.openDigestWindows();
+  }
+  closeDigestWindow(windowStart: number, expiresAt: number): Promise<DigestEntry[] | undefined> {
+    return this.file.closeDigestWindow(windowStart, expiresAt);
+  }
+  putDigest(record: DigestRecord): Promise<void> {
+    return this.file.putDigest(record);
+  }
+  getDigest(digestId: string): Promise<DigestRecord | undefined> {
+    return this.file.getDigest(digestId);
   }
 
   /**

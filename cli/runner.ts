@@ -1,7 +1,7 @@
 /**
  * The local runner: executes the very ASL files that CDK deploys with `aws-local-stepfunctions`, binding every Task
  * to its step in-process, supplying task tokens, settling the approval wait, and running the rollback state machine
- * where the remediation starts it.
+ * where the remediation or the tightening starts it.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ if (!('withResolvers' in Promise)) {
 
 const STATE_MACHINE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'state-machine');
 
-export type MachineName = 'remediate' | 'rollback' | 'audit';
+export type MachineName = 'remediate' | 'rollback' | 'tighten' | 'audit';
 
 type Retrier = {
   ErrorEquals: string[];
@@ -139,6 +139,14 @@ const FORWARD_STEPS = new Set([
   'Recheck',
   'Strip',
   'Verify',
+  'ParseTighten',
+  'ProposeTightening',
+  'SaveTightening',
+  'RequestTightening',
+  'AddProposedRules',
+  'RecheckTightening',
+  'RevokeBroadRules',
+  'VerifyTightening',
 ]);
 
 /** What a forward step fails with once the process is ending. */
@@ -309,7 +317,12 @@ export function newExecutionName(prefix: string): string {
 
 const validatedDefinitions = new Set<string>();
 
-const EXECUTION_PREFIXES: Record<MachineName, string> = { remediate: 'rem', rollback: 'rb', audit: 'audit' };
+const EXECUTION_PREFIXES: Record<MachineName, string> = {
+  remediate: 'rem',
+  rollback: 'rb',
+  tighten: 'tgt',
+  audit: 'audit',
+};
 
 /** The step a Task's Resource names: a remediation or rollback step, or one of the organization audit's. */
 function stepNamed(step: string): Step | undefined {
@@ -435,6 +448,9 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
         try {
           return await withinTimeout(seconds, async () => {
             const settled = new Promise((resolve, reject) => pendingTokens.set(payload.taskToken, { resolve, reject }));
+            // A decision can settle it while the approver is still answering (a page deciding several runs at once):
+            // it is awaited below; this only keeps Node from calling the rejection unhandled in between.
+            settled.catch(() => undefined);
             const { approvalId } = (await runStep(step, payload)) as { approvalId: string };
             const decision = options.approver
               ? await Promise.race([

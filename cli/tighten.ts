@@ -1,12 +1,13 @@
 /**
- * `tighten` (issue 14), read-only for now: least-privilege rules for a group (the remediation's copy) from flow logs,
- * the change in words and as a traffic-model diff (what will no longer be allowed, by peer and port), and the
- * guarantee checked. Nothing is applied: no approval, no change, so `--approve`, `--store` and `--out` are refused.
+ * `tighten` (issue 14): least-privilege rules for a group (the remediation's copy) from flow logs, the change in words
+ * and as a traffic-model diff (what will no longer be allowed, by peer and port), and the guarantee checked. Without
+ * `--approve` nothing is changed; with it the proposal is applied through the tighten state machine
+ * (cli/tighten-apply.ts).
  *
  *   tighten --state FILE --group sg-… [--flow-logs FILE …] [--log-format '${version} …'] [--window-days 30]
- *           [--end 2026-12-01T00:00:00Z] [--json]
+ *           [--end 2026-12-01T00:00:00Z] [--approve auto|reject|prompt|web --store DIR --out FILE] [--json]
  *   tighten --group sg-… [--region R] [--flow-logs auto | s3://bucket/folder | cloudwatch:LOG-GROUP | FILE …] …
- *           (a real account: the state read live, the flow logs found or named; cli/flow-log-sources.ts)
+ *           (a real account, read only: the state read live, the flow logs found or named; cli/flow-log-sources.ts)
  *
  * Exit codes as the other commands: 0 proposed (or nothing to tighten), 2 invalid input naming the field, 1 else.
  */
@@ -37,21 +38,21 @@ import {
   readLiveState,
   selectSources,
 } from './flow-log-sources.ts';
+import { ApplyInputError, type ApplyIo, applyTighten } from './tighten-apply.ts';
 
 export const TIGHTEN_USAGE = `  tighten    --group SG --state FILE [--flow-logs FILE …] [--log-format FORMAT] [--window-days N]
-             [--end ISO-TIME] [--json]
+             [--end ISO-TIME] [--approve auto|reject|prompt|web [--store DIR] [--out FILE]] [--json]
              Least-privilege rules for a group from VPC Flow Logs (plain or .gz files, S3 layout
              with its header line, or --log-format for files without one): the proposal, what will
-             no longer be allowed, and how much of the window the logs cover. Reads only.
+             no longer be allowed, and how much of the window the logs cover. Reads only, unless
+             --approve: then applies it (snapshot, approval, add, re-check, revoke, verify) with
+             its own id that rollback --remediation undoes.
   tighten    --group SG [--region R] [--flow-logs auto | s3://BUCKET/FOLDER | cloudwatch:LOG-GROUP | FILE …]
              The same on a real account: the state read live, the group's flow logs found with
-             DescribeFlowLogs (auto, the default) or the destination named.
+             DescribeFlowLogs (auto, the default) or the destination named. Reads only.
 `;
 
-export interface TightenIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+export type TightenIo = ApplyIo;
 
 const OPTIONS = {
   group: { type: 'string' },
@@ -62,6 +63,9 @@ const OPTIONS = {
   'window-days': { type: 'string' },
   end: { type: 'string' },
   json: { type: 'boolean' },
+  approve: { type: 'string' },
+  store: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 const stateSchema = z.object({
@@ -126,6 +130,37 @@ export async function runTighten(
       }
     }
     spec = await parseFlowLogsSpec(flags['flow-logs'] ?? [], !flags.state);
+    if (flags.approve === undefined) {
+      if (flags.store !== undefined) throw new TightenInputError('--store: goes with --approve (applying)');
+      if (flags.out !== undefined) throw new TightenInputError('--out: goes with --approve (applying)');
+    } else {
+      // Applying runs the tighten machine on a state file's simulation; on a real account tighten only proposes.
+      if (!flags.state || spec.kind !== 'files')
+        throw new TightenInputError(
+          '--approve: applying needs --state FILE and flow log files (on a real account tighten only proposes)',
+        );
+      try {
+        return await applyTighten(
+          {
+            group: flags.group,
+            stateFile: flags.state,
+            files: spec.paths,
+            ...(layout ? { layout } : {}),
+            windowDays: days,
+            endMs,
+            approve: flags.approve,
+            ...(flags.store !== undefined ? { store: flags.store } : {}),
+            ...(flags.out !== undefined ? { out: flags.out } : {}),
+            json,
+            command: ['tighten', ...args].join(' '),
+          },
+          io,
+        );
+      } catch (error) {
+        if (error instanceof ApplyInputError) throw new TightenInputError(error.message);
+        throw error;
+      }
+    }
     const live = flags.state ? undefined : await accountOf(liveRegion(flags.region));
     const { state, vpcId } = live
       ? await readLiveState(live, flags.group)
@@ -224,6 +259,6 @@ function words(result: {
       ...notes.map((x) => `  - ${x}`),
     );
   if (result.warnings.length > 0) lines.push('', 'Warnings:', ...result.warnings.map((x) => `  - ${x}`));
-  lines.push('', 'Nothing was changed (tighten only proposes, for now).');
+  lines.push('', 'Nothing was changed: add --approve (with --store and --out) to apply it.');
   return `${lines.join('\n')}\n`;
 }

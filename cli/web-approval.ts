@@ -7,7 +7,8 @@
  * the approver then answers `'decided'` (the runner does not decide a second time). The server stops when the run ends.
  *
  * A tiny adapter turns a node:http request into an API Gateway HTTP API (payload format 2.0) event and the handler's
- * answer back into a response. Only `/approvals/{id}` is served: rollback links are not issued by local runs.
+ * answer back into a response. `/approvals/{id}` and `/digests/{id}` (a batch window's digest, when runs of one process
+ * share this server: steps/digest.ts) are served; rollback links are not issued by local runs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +21,8 @@ import type { Approver } from './runner.ts';
 /** The loopback address the page is served on: reachable from this machine only. */
 export const WEB_APPROVAL_HOST = '127.0.0.1';
 
-/** Largest request body read (the handler accepts 4 KiB; ours is under 200 bytes). */
-const MAX_BODY_BYTES = 16 * 1024;
+/** Largest request body read (the handler accepts 4 KiB, 64 KiB for a digest's form). */
+const MAX_BODY_BYTES = 128 * 1024;
 
 /** How long `close` lets a request in flight finish before it cuts the connections. */
 const CLOSE_GRACE_MS = 2000;
@@ -42,7 +43,7 @@ export interface ApiGatewayV2Event {
   isBase64Encoded: false;
 }
 
-const APPROVAL_PATH = /^\/approvals\/([^/]+)\/?$/;
+const LINK_PATH = /^\/(approvals|digests)\/([^/]+)\/?$/;
 
 /** The request line, headers and body of a node:http request. */
 export interface PlainRequest {
@@ -54,12 +55,12 @@ export interface PlainRequest {
 }
 
 /**
- * The API Gateway v2 event for a request to `/approvals/{id}`, or undefined for any other path. Header names are
+ * The API Gateway v2 event for a request to `/approvals/{id}` or `/digests/{id}`, or undefined for any other path. Header names are
  * lower-case (node:http already does so); repeated headers are joined with ", " as API Gateway does.
  */
 export function eventOf(request: PlainRequest): ApiGatewayV2Event | undefined {
   const url = new URL(request.url, 'http://local.invalid');
-  const match = APPROVAL_PATH.exec(url.pathname);
+  const match = LINK_PATH.exec(url.pathname);
   if (!match) return undefined;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -69,11 +70,11 @@ export function eventOf(request: PlainRequest): ApiGatewayV2Event | undefined {
   const method = request.method.toUpperCase();
   return {
     version: '2.0',
-    routeKey: `${method} /approvals/{id}`,
+    routeKey: `${method} /${match[1]}/{id}`,
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
     headers,
-    pathParameters: { id: match[1] ?? '' },
+    pathParameters: { id: match[2] ?? '' },
     requestContext: {
       ...(headers.host ? { domainName: headers.host } : {}),
       http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.sourceIp ?? '' },
@@ -101,7 +102,7 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A node:http listener answering `/approvals/{id}` with `handler`; every other path is an unknown link (404). */
+/** A node:http listener answering `/approvals/{id}` and `/digests/{id}` with `handler`; every other path is an unknown link (404). */
 export function nodeListener(
   handler: LinksHandler,
   options: { allowedHosts: () => readonly string[] },

@@ -269,6 +269,42 @@ export interface RollbackLinkRecord {
   executionArn?: string;
 }
 
+/**
+ * One run's line in an approval digest (docs/decisions.md, "One decision per batch"): a run waiting for its approval,
+ * or the outcome of a run (done, blocked, rejected) that a batch reports together. Account, region and plan come from the run's snapshot.
+ */
+export type DigestEntry =
+  | { kind: 'approval'; remediationId: string; approvalId: string }
+  | {
+      kind: 'outcome';
+      event: DigestOutcomeEvent;
+      remediationId: string;
+      accountId: string;
+      region: string;
+      groupId: string;
+      /** The completion's rollback link (deployed runs). */
+      rollbackLinkId?: string;
+      /** Why it was blocked, or what the re-check found (at most a notice's list). */
+      reasons?: string[];
+    };
+
+/** Outcomes a digest reports: done (no approval was needed, or it was approved), blocked, rejected, rolled back. */
+export type DigestOutcomeEvent = 'remediated' | 'blocked' | 'rejected' | 'rolled-back';
+
+/** A digest sent for a closed window: `/digests/<digestId>` lists its entries and decides its approvals. */
+export interface DigestRecord {
+  /** Opaque id carried by the link (≥128 random bits). */
+  digestId: string;
+  /** Epoch seconds: the start of the window the entries joined. */
+  windowStart: number;
+  entries: DigestEntry[];
+  createdAt: string;
+  /** Epoch seconds: the latest deadline of its approvals (after it the page only reports). */
+  expiresAt: number;
+  /** Random key of the page's anti-CSRF token (csrf.ts), like a rollback link's. */
+  csrfSecret: string;
+}
+
 /** The ledger: locks, remediation records, approvals and rollback links (DynamoDB table or a local JSON file). */
 export interface Ledger {
   /**
@@ -301,6 +337,17 @@ export interface Ledger {
     linkId: string,
     nowEpochSeconds: number,
   ): Promise<{ claimed: boolean; record?: RollbackLinkRecord }>;
+  /**
+   * Adds `entry` to the window starting at `windowStart` and lists the window as open. False when the window's digest
+   * was already sent (the entry came late, or the window is full): the caller then sends its own notice.
+   */
+  joinDigestWindow(windowStart: number, entry: DigestEntry, expiresAt: number): Promise<boolean>;
+  /** The start of every window whose digest is not sent yet. */
+  openDigestWindows(): Promise<number[]>;
+  /** Closes the window once (of two callers, one wins) and answers its entries; undefined if it was closed before. */
+  closeDigestWindow(windowStart: number, expiresAt: number): Promise<DigestEntry[] | undefined>;
+  putDigest(record: DigestRecord): Promise<void>;
+  getDigest(digestId: string): Promise<DigestRecord | undefined>;
 }
 
 export interface Notification {

@@ -106,6 +106,11 @@ export const configSchema = z.object({
     .default('DefaultSgRemediationMember'),
   /** `always` wait for a person; `when-in-use`: a group nothing uses or references is stripped without waiting. */
   approval: z.enum(['always', 'when-in-use']).default('always'),
+  /**
+   * The batch window of approval digests, in minutes (docs/decisions.md, "One decision per batch"): the approval
+   * requests and outcomes of one window go out as one notice. 0: each run mails its own at once, no digest sender.
+   */
+  approvalDigestMinutes: integer(0, 60).default(5),
   /** A tag (key) on a VPC or on its default group that opts it out of remediation. */
   excludeTag: z
     .string()

@@ -8,14 +8,23 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { approvalPk, lockPk, remediationPk, rollbackLinkPk } from '../handlers/adapters/aws/dynamodb-ledger.ts';
+import {
+  approvalPk,
+  digestPk,
+  digestWindowPk,
+  lockPk,
+  remediationPk,
+  rollbackLinkPk,
+} from '../handlers/adapters/aws/dynamodb-ledger.ts';
 import { planKey, snapshotKey } from '../handlers/core/snapshot.ts';
+import { tightenDraftKey, tightenSnapshotKey } from '../handlers/core/tighten.ts';
 import { auditPartKey, auditReportKey } from '../handlers/steps/audit.ts';
 import type { StepName } from '../handlers/steps/index.ts';
 import type { Config } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { OrganizationAudit } from './constructs/audit.ts';
 import { DeadLetters } from './constructs/dead-letters.ts';
+import { Digests } from './constructs/digests.ts';
 import { HandlerFunction } from './constructs/handler-function.ts';
 import { newKey } from './constructs/keys.ts';
 import { Links } from './constructs/links.ts';
@@ -41,6 +50,8 @@ export const LEDGER_KEYS: Record<LedgerItem, string> = {
   remediation: remediationPk('*'),
   approval: approvalPk('*'),
   'rollback-link': rollbackLinkPk('*'),
+  'digest-window': digestWindowPk('*'),
+  digest: digestPk('*'),
 };
 
 /** Store key pattern of each area (`plans/*.json`, `snapshots/*.json`). */
@@ -50,6 +61,8 @@ export const STORE_KEYS: Record<StoreArea, string> = {
   'snapshot-revisions': snapshotKey('*', 2),
   'audit-parts': auditPartKey('*', '*'),
   'audit-reports': auditReportKey('*', '*'),
+  'tighten-plans': tightenDraftKey('*'),
+  tightenings: tightenSnapshotKey('*'),
 };
 
 export interface RemediationStackProps extends StackProps {
@@ -73,6 +86,8 @@ export class RemediationStack extends Stack {
   readonly watcher?: Watcher;
   /** The organization audit's machine, functions and schedule, with `audit` on. */
   readonly audit?: OrganizationAudit;
+  /** The digest sender and its schedule, with `approvalDigestMinutes` > 0. */
+  readonly digests?: Digests;
 
   constructor(scope: Construct, id: string, props: RemediationStackProps) {
     super(scope, id, props);
@@ -121,6 +136,7 @@ export class RemediationStack extends Stack {
       EXCLUDE_TAG: config.excludeTag,
       LINK_EXPIRY_DAYS: String(config.linkExpiryDays),
       PACING_SHARE: String(config.pacingPercent / 100),
+      APPROVAL_DIGEST_SECONDS: String(config.approvalDigestMinutes * 60),
     };
 
     const steps = {} as Record<StepName, HandlerFunction>;
@@ -212,6 +228,22 @@ export class RemediationStack extends Stack {
     );
     this.dispatchFunction.allowPublish(topic, this.notifications.key);
 
+    if (config.approvalDigestMinutes > 0) {
+      const sender = new HandlerFunction(this, 'SendDigests', {
+        entry: 'handlers/lambda/send-digests.ts',
+        description:
+          'Approval digests: closes each passed batch window once and sends its one notice (a digest, or the notice of its only run).',
+        timeout: Duration.seconds(120),
+        memorySize: 512,
+        deadLetterQueue: this.deadLetters.queue,
+        environment: { ...baseEnvironment, LINK_BASE_URL: this.links.baseUrl },
+        logKey: this.logKey,
+        logRetention,
+      });
+      this.grantDigestAccess(sender);
+      this.digests = new Digests(this, 'Digests', { function: sender, deadLetters: this.deadLetters.queue });
+    }
+
     this.triggers = new Triggers(this, 'Triggers', {
       remediation: this.workflows.remediation,
       dispatcher: this.dispatchFunction.function,
@@ -242,6 +274,7 @@ export class RemediationStack extends Stack {
       stateMachines: {
         Remediation: this.workflows.remediation,
         Rollback: this.workflows.rollback,
+        Tighten: this.workflows.tighten,
         RollbackFromFinding: this.triggers.rollbackFromFinding,
         ...(this.audit ? { Audit: this.audit.machine } : {}),
       },
@@ -250,6 +283,7 @@ export class RemediationStack extends Stack {
         ...Object.fromEntries(Object.entries(this.audit?.steps ?? {}).map(([step, fn]) => [step, fn.function])),
         Links: this.linksFunction.function,
         DispatchFindings: this.dispatchFunction.function,
+        ...(this.digests ? { SendDigests: this.digests.sender.function } : {}),
       },
       deadLetters: this.deadLetters.queue,
     });
@@ -260,6 +294,11 @@ export class RemediationStack extends Stack {
     });
     new CfnOutput(this, 'RemediationStateMachineArn', { value: this.workflows.remediation.stateMachineArn });
     new CfnOutput(this, 'RollbackStateMachineArn', { value: this.workflows.rollback.stateMachineArn });
+    new CfnOutput(this, 'TightenStateMachineArn', {
+      value: this.workflows.tighten.stateMachineArn,
+      description:
+        'Tightens a remediation\'s copy from its flow logs: start it with {"target": {"accountId", "region", "groupId"}}',
+    });
     new CfnOutput(this, 'NotificationTopicArn', { value: topic.topicArn });
     new CfnOutput(this, 'SnapshotBucketName', { value: storage.snapshots.bucketName });
     new CfnOutput(this, 'LedgerTableName', { value: storage.ledger.tableName });
@@ -292,20 +331,39 @@ export class RemediationStack extends Stack {
   }
 
   /**
+   * The digest sender (handlers/steps/digest.ts sendDigests): reads the open windows and closes each once
+   * (GetItem, UpdateItem on `digest-window#…`), stores the digest (PutItem `digest#…`), reads the runs' approvals,
+   * records and rollback links and their snapshots, and publishes the notice.
+   */
+  private grantDigestAccess(fn: HandlerFunction): void {
+    const { ledger, snapshots } = this.storage;
+    fn.allowLedger(ledger, ['GetItem', 'UpdateItem'], [LEDGER_KEYS['digest-window']]);
+    fn.allowLedger(ledger, ['PutItem'], [LEDGER_KEYS.digest]);
+    fn.allowLedger(ledger, ['GetItem'], [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link']]);
+    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots]);
+    fn.allowListObjects(snapshots);
+    fn.allowPublish(this.notifications.topic, this.notifications.key);
+  }
+
+  /**
    * The links handler (handlers/http/links.ts): reads approvals, remediation records and rollback links; decides an
    * approval or claims a rollback link once (UpdateItem), records the outcome (PutItem); reads the snapshot for the
    * page; settles the approval wait of the remediation machine; starts the rollback machine.
    */
   private grantLinksAccess(fn: HandlerFunction): void {
     const { ledger, snapshots } = this.storage;
-    fn.allowLedger(ledger, ['GetItem'], [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link']]);
+    fn.allowLedger(
+      ledger,
+      ['GetItem'],
+      [LEDGER_KEYS.approval, LEDGER_KEYS.remediation, LEDGER_KEYS['rollback-link'], LEDGER_KEYS.digest],
+    );
     fn.allowLedger(ledger, ['UpdateItem', 'PutItem'], [LEDGER_KEYS.approval, LEDGER_KEYS['rollback-link']]);
-    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots]);
+    fn.allowReadObjects(snapshots, [STORE_KEYS.snapshots, STORE_KEYS.tightenings]);
     fn.allowStatement(
       new iam.PolicyStatement({
-        sid: 'SettleTheApprovalWaitOfTheRemediationMachineOnly',
+        sid: 'SettleTheApprovalWaitOfTheRemediationAndTightenMachinesOnly',
         actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [this.workflows.remediation.stateMachineArn],
+        resources: [this.workflows.remediation.stateMachineArn, this.workflows.tighten.stateMachineArn],
       }),
     );
     fn.allowStatement(

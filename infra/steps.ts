@@ -7,7 +7,8 @@
  *   - the ledger: `handlers/adapters/aws/dynamodb-ledger.ts` (acquireLock → PutItem + GetItem on `lock#…`,
  *     releaseLock → DeleteItem on `lock#…`, putRemediation → PutItem, getRemediation → GetItem on `remediation#…`,
  *     putApproval → PutItem on `approval#…`, putRollbackLink → PutItem on `rollback-link#…`);
- *   - the store: `handlers/core/snapshot.ts` keys (`plans/<id>.json`, `snapshots/<id>.json`);
+ *   - the store: `handlers/core/snapshot.ts` keys (`plans/<id>.json`, `snapshots/<id>.json`), and a tightening's
+ *     (`handlers/core/tighten.ts`: `tighten-plans/<id>.json`, `tightenings/<id>.json`);
  *   - SNS Publish (requestApproval, notify) and Security Hub BatchUpdateFindings (updateFinding).
  * Timeouts stay below the `TimeoutSeconds` of every Task that calls the function (test/infra/workflows.test.ts checks
  * it), so a slow call ends as a retryable `Sandbox.Timedout` rather than a state timeout with the function still
@@ -49,9 +50,16 @@ export type Ec2Write =
   | 'unmark-default';
 
 export type LedgerAction = 'PutItem' | 'GetItem' | 'UpdateItem' | 'DeleteItem';
-export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link';
+export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link' | 'digest-window' | 'digest';
 /** Key areas of the store: plans, snapshots (any revision), and only the later revisions the re-check writes. */
-export type StoreArea = 'plans' | 'snapshots' | 'snapshot-revisions' | 'audit-parts' | 'audit-reports';
+export type StoreArea =
+  | 'plans'
+  | 'snapshots'
+  | 'snapshot-revisions'
+  | 'tighten-plans'
+  | 'tightenings'
+  | 'audit-parts'
+  | 'audit-reports';
 
 export interface Access {
   ec2Read?: Ec2Read[];
@@ -207,14 +215,17 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
   },
   RequestApproval: {
     entry: 'request-approval',
-    description: 'Stores the task token under an opaque approval id and mails the approval link.',
+    description:
+      'Stores the task token under an opaque approval id and mails the approval link, or joins the batch window of the digest.',
     timeoutSeconds: 50,
     memoryMb: 512,
     mutating: false,
     links: true,
     access: {
       readObjects: ['snapshots'],
-      ledger: { actions: ['PutItem'], items: ['approval'] },
+      // joinDigestWindow (handlers/steps/digest-window.ts): UpdateItem on `digest-window#…`; one grant per step, so
+      // PutItem and UpdateItem both cover the two kinds.
+      ledger: { actions: ['PutItem', 'UpdateItem'], items: ['approval', 'digest-window'] },
       publish: true,
     },
   },
@@ -279,22 +290,23 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     mutating: false,
     links: true,
     access: {
-      readObjects: ['snapshots'],
+      readObjects: ['snapshots', 'tightenings'],
       listObjects: true,
       publish: true,
-      // createRollbackLink (handlers/http/rollback-links.ts) stores the completion notice's rollback link.
-      ledger: { actions: ['PutItem'], items: ['rollback-link'] },
+      // createRollbackLink (handlers/http/rollback-links.ts) stores the completion notice's rollback link;
+      // joinDigestWindow (handlers/steps/digest-window.ts) adds the outcome to its batch window.
+      ledger: { actions: ['PutItem', 'UpdateItem'], items: ['rollback-link', 'digest-window'] },
     },
   },
   LoadRollback: {
     entry: 'load-rollback',
-    description: 'Loads and checks the snapshot of a remediation and finds its copy.',
+    description: 'Loads and checks the snapshot of a remediation (or a tightening) and finds its copy.',
     timeoutSeconds: 50,
     memoryMb: 512,
     mutating: false,
     access: {
       ec2Read: ['DescribeSecurityGroups'],
-      readObjects: ['snapshots'],
+      readObjects: ['snapshots', 'tightenings'],
       listObjects: true,
       ledger: { actions: ['GetItem'], items: ['remediation'] },
     },
@@ -346,6 +358,108 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
       ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'],
       readObjects: ['snapshots'],
       services: { read: true },
+    },
+  },
+  ParseTighten: {
+    entry: 'parse-tighten',
+    description: 'Validates a tighten request: the group (the copy) and the flow log window.',
+    timeoutSeconds: 20,
+    memoryMb: 256,
+    mutating: false,
+    access: {},
+  },
+  ProposeTightening: {
+    entry: 'propose-tightening',
+    description: "Reads the VPC and the copy's flow logs and proposes least-privilege rules; changes nothing.",
+    timeoutSeconds: 840,
+    memoryMb: 1769,
+    mutating: false,
+    access: {
+      ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'],
+      writeObjects: ['tighten-plans'],
+    },
+  },
+  SaveTightening: {
+    entry: 'save-tightening',
+    description: "Seals the proposal and the copy's rules into the tightening's snapshot, written once.",
+    timeoutSeconds: 50,
+    memoryMb: 512,
+    mutating: false,
+    access: {
+      readObjects: ['tighten-plans', 'tightenings'],
+      writeObjects: ['tightenings'],
+      listObjects: true,
+      ledger: { actions: ['PutItem'], items: ['remediation'] },
+    },
+  },
+  RequestTightening: {
+    entry: 'request-tightening',
+    description: 'Stores the task token under an opaque approval id and mails the tightening with its traffic diff.',
+    timeoutSeconds: 50,
+    memoryMb: 512,
+    mutating: false,
+    links: true,
+    access: { readObjects: ['tightenings'], ledger: { actions: ['PutItem'], items: ['approval'] }, publish: true },
+  },
+  AddProposedRules: {
+    entry: 'add-proposed-rules',
+    description: 'Authorizes the proposed rules on the copy, before any rule is revoked.',
+    timeoutSeconds: 240,
+    memoryMb: 512,
+    mutating: true,
+    access: {
+      ec2Read: ['DescribeSecurityGroups'],
+      ec2Write: ['replacement-rules'],
+      readObjects: ['tightenings'],
+      ledger: { actions: ['PutItem'], items: ['remediation'] },
+    },
+  },
+  RecheckTightening: {
+    entry: 'recheck-tightening',
+    description: "Stops the tightening when the copy's rules or members changed since the proposal.",
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    mutating: false,
+    access: { ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'], readObjects: ['tightenings'] },
+  },
+  RevokeBroadRules: {
+    entry: 'revoke-broad-rules',
+    description: "Revokes the copy's rules the proposal does not keep.",
+    timeoutSeconds: 240,
+    memoryMb: 512,
+    mutating: true,
+    access: { ec2Read: ['DescribeSecurityGroups'], ec2Write: ['replacement-rules'], readObjects: ['tightenings'] },
+  },
+  VerifyTightening: {
+    entry: 'verify-tightening',
+    description: "Checks the copy's rules are the proposal's and every observed connection is still allowed.",
+    timeoutSeconds: 240,
+    memoryMb: 1769,
+    mutating: false,
+    access: {
+      ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'],
+      readObjects: ['tightenings'],
+      ledger: { actions: ['PutItem'], items: ['remediation'] },
+    },
+  },
+  RestoreCopyRules: {
+    entry: 'restore-copy-rules',
+    description: "Rollback of a tightening: puts the copy's rules of before back, then revokes the tightening's own.",
+    timeoutSeconds: 240,
+    memoryMb: 512,
+    mutating: true,
+    access: { ec2Read: ['DescribeSecurityGroups'], ec2Write: ['replacement-rules'], readObjects: ['tightenings'] },
+  },
+  VerifyCopyRules: {
+    entry: 'verify-copy-rules',
+    description: "Compares the copy's rules with the tightening's snapshot after a rollback.",
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    mutating: false,
+    access: {
+      ec2Read: ['DescribeSecurityGroups'],
+      readObjects: ['tightenings'],
+      ledger: { actions: ['PutItem'], items: ['remediation'] },
     },
   },
   Watch: {

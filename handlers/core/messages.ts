@@ -50,7 +50,7 @@ export function describeRule(rule: Rule, names: Record<string, string> = {}): st
 }
 
 /** Who owns the interfaces, in the words of the "By owner" line. */
-const OWNER_KIND_WORDS: Record<OwnerKind, string> = {
+export const OWNER_KIND_WORDS: Record<OwnerKind, string> = {
   'ec2-instance': 'EC2 instance',
   'detached-interface': 'not attached',
   'nat-gateway': 'NAT gateway',

@@ -3,7 +3,7 @@
  *
  * 1. **A per-page token** in a hidden field: `HMAC-SHA256(key, "<kind>:<link id>")`, base64url. The key is a secret
  *    that is stored in the ledger next to the link and never leaves it: an approval's Step Functions task token, a
- *    rollback link's random `csrfSecret`. Nothing to configure or rotate (no `LINK_SIGNING_SECRET`), the same in Lambda
+ *    rollback link's or a digest's random `csrfSecret`. Nothing to configure or rotate (no `LINK_SIGNING_SECRET`), the same in Lambda
  *    and locally, and a token is only good for its own link. A page of another site cannot read our page (no CORS, no
  *    framing), so it cannot learn the token.
  * 2. **Fetch metadata and Origin**: a POST whose `Sec-Fetch-Site` says it comes from another site, or whose `Origin`
@@ -14,7 +14,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type LinkKind = 'approval' | 'rollback';
+export type LinkKind = 'approval' | 'rollback' | 'digest';
 
 /** A link's opaque id: base64url, 20–64 characters (the ids issued are 24: 144 random bits). */
 export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{20,64}$/;

@@ -5,6 +5,9 @@
  *   POST /approvals/{id}   decision=approve|reject, once (ledger conditional update → SendTaskSuccess/Failure)
  *   GET  /rollbacks/{id}   what rollback restores and a button; changes nothing
  *   POST /rollbacks/{id}   claims the link once and starts the rollback state machine
+ *   GET  /digests/{id}     every run of one batch window, by account and region; changes nothing
+ *   POST /digests/{id}     decision=approve-all|approve-selected|reject-all (+ select=<index>…): each waiting run
+ *                          decided once, as on its own approval page (steps/digest.ts decideDigest)
  *
  * This module validates the event and talks to the ports; the pages (and their status codes) are in `pages.ts`, the
  * cross-site defences in `csrf.ts`. Link ids, task tokens and CSRF tokens are never logged.
@@ -13,6 +16,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { SfnRollbackStarter, SfnTaskCallbacks } from '../adapters/aws/sfn.ts';
 import type { Snapshot } from '../core/snapshot.ts';
+import { openTightenSnapshot, type TightenSnapshot, tightenSnapshotKey } from '../core/tighten.ts';
 import { depsFromEnv } from '../lambda/runtime.ts';
 import {
   EXECUTION_ENDED,
@@ -24,7 +28,9 @@ import {
 import { decideApproval } from '../steps/approval.ts';
 import { loadSnapshot } from '../steps/common.ts';
 import type { Deps } from '../steps/deps.ts';
+import { type DigestChoice, decideDigest, digestLines, latestPerRun } from '../steps/digest.ts';
 import { CSRF_FIELD, crossSiteReason, csrfToken, csrfTokenValid, LINK_ID_PATTERN, type LinkKind } from './csrf.ts';
+import { digestDecidedPage, digestPage, SELECT_FIELD } from './digest-pages.ts';
 import {
   approvalPage,
   approvalStatePage,
@@ -40,6 +46,7 @@ import {
   rollbackPage,
   rollbackStartedPage,
   rollbackStatePage,
+  tightenApprovalPage,
   unknownLink,
   unsupportedMediaType,
 } from './pages.ts';
@@ -48,6 +55,8 @@ export type { HttpAnswer } from './pages.ts';
 
 /** Largest form body accepted (ours is under 200 bytes). */
 const MAX_BODY = 4096;
+/** A digest's form names each selected run (`select=<index>`, about 12 bytes): room for thousands. */
+const DIGEST_MAX_BODY = 64 * 1024;
 
 /** The part of an API Gateway HTTP API payload 2.0 event that the links use. Other fields are ignored. */
 const eventSchema = z.object({
@@ -61,7 +70,7 @@ const eventSchema = z.object({
   }),
   body: z
     .string()
-    .max(MAX_BODY * 2)
+    .max(DIGEST_MAX_BODY * 2)
     .optional(),
   isBase64Encoded: z.boolean().optional(),
 });
@@ -69,8 +78,9 @@ const eventSchema = z.object({
 export type LinksEvent = z.input<typeof eventSchema>;
 export type LinksHandler = (event: unknown) => Promise<HttpAnswer>;
 
-const ROUTE_KEY = /^[A-Z]+ \/(approvals|rollbacks)\/\{id\}$/;
-const RAW_PATH = /\/(approvals|rollbacks)\/([^/]*)\/?$/;
+const ROUTE_KEY = /^[A-Z]+ \/(approvals|rollbacks|digests)\/\{id\}$/;
+const RAW_PATH = /\/(approvals|rollbacks|digests)\/([^/]*)\/?$/;
+const KINDS: Record<string, LinkKind> = { approvals: 'approval', rollbacks: 'rollback', digests: 'digest' };
 
 interface LinkRequest {
   method: 'GET' | 'POST';
@@ -98,7 +108,7 @@ function parseEvent(raw: unknown): Parsed {
   const byPath = RAW_PATH.exec(event.rawPath);
   const kindName = byRoute?.[1] ?? byPath?.[1];
   if (!kindName) return { answer: unknownLink(), reason: 'no link route' };
-  const kind: LinkKind = kindName === 'approvals' ? 'approval' : 'rollback';
+  const kind = KINDS[kindName] as LinkKind;
   const id = event.pathParameters?.id ?? byPath?.[2] ?? '';
   if (!LINK_ID_PATTERN.test(id)) return { answer: unknownLink(), reason: 'malformed link id' };
 
@@ -107,7 +117,9 @@ function parseEvent(raw: unknown): Parsed {
 
   let body = event.body ?? '';
   if (event.isBase64Encoded) body = Buffer.from(body, 'base64').toString('utf8');
-  if (body.length > MAX_BODY) return { answer: badRequest('The form is too large.'), reason: 'body too large' };
+  if (body.length > (kind === 'digest' ? DIGEST_MAX_BODY : MAX_BODY)) {
+    return { answer: badRequest('The form is too large.'), reason: 'body too large' };
+  }
 
   return {
     request: { method, kind, id, headers, host: headers.host ?? event.requestContext.domainName, body },
@@ -117,10 +129,15 @@ function parseEvent(raw: unknown): Parsed {
 const approvalFormSchema = z.object({ decision: z.enum(['approve', 'reject']) });
 const rollbackFormSchema = z.object({ action: z.literal('rollback').optional() });
 
-type Form = { fields: Record<string, string> } | { answer: HttpAnswer; reason: string };
+const digestFormSchema = z.object({ decision: z.enum(['approve-all', 'approve-selected', 'reject-all']) });
 
-/** The checks every POST passes before the ledger is read: same site, a urlencoded form, each field once. */
-function readForm(request: LinkRequest): Form {
+type Form = { fields: Record<string, string>; repeated: string[] } | { answer: HttpAnswer; reason: string };
+
+/**
+ * The checks every POST passes before the ledger is read: same site, a urlencoded form, each field once — except
+ * `repeatable` (a digest's checkboxes), whose values are collected in order.
+ */
+function readForm(request: LinkRequest, repeatable?: string): Form {
   const crossSite = crossSiteReason(request.headers, request.host);
   if (crossSite) return { answer: crossSiteRefused(), reason: `cross-site: ${crossSite}` };
   const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
@@ -128,11 +145,16 @@ function readForm(request: LinkRequest): Form {
     return { answer: unsupportedMediaType(), reason: 'not a urlencoded form' };
   }
   const fields: Record<string, string> = Object.create(null);
+  const repeated: string[] = [];
   for (const [name, value] of new URLSearchParams(request.body)) {
+    if (name === repeatable) {
+      repeated.push(value);
+      continue;
+    }
     if (Object.hasOwn(fields, name)) return { answer: badRequest('A field is repeated.'), reason: 'repeated field' };
     fields[name] = value;
   }
-  return { fields };
+  return { fields, repeated };
 }
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -172,6 +194,18 @@ export function createLinksHandler(
     }
   };
 
+  /** A tightening's snapshot; undefined when the id is not a tightening's, 'unreadable' when it is damaged. */
+  const loadTightening = async (remediationId: string): Promise<TightenSnapshot | 'unreadable' | undefined> => {
+    const text = await deps.store.get(tightenSnapshotKey(remediationId));
+    if (text === undefined) return undefined;
+    try {
+      return openTightenSnapshot(text, remediationId);
+    } catch (error) {
+      log.error('snapshot unavailable for a link page', { remediationId, error: errorName(error) });
+      return 'unreadable';
+    }
+  };
+
   async function getApproval(request: LinkRequest): Promise<HttpAnswer> {
     const approval = await deps.ledger.getApproval(request.id);
     if (!approval) return refuse('approval', unknownLink(), 'unknown id');
@@ -181,6 +215,12 @@ export function createLinksHandler(
       return approvalStatePage(approval.status, detail);
     }
     if (approval.status === 'expired' || approval.expiresAt < now) return approvalStatePage('expired', detail);
+    const csrf = csrfToken('approval', request.id, approval.taskToken);
+    // A tightening (tighten) has its own snapshot and page.
+    const tightening = await loadTightening(approval.remediationId);
+    if (tightening === 'unreadable') return planUnavailable();
+    if (tightening)
+      return tightenApprovalPage({ snapshot: tightening, expiresAt: approval.expiresAt, now, csrfToken: csrf });
     const loaded = await loadPlan(approval.remediationId);
     if (!loaded) return planUnavailable();
     return approvalPage({
@@ -188,7 +228,7 @@ export function createLinksHandler(
       ...(loaded.record ? { record: loaded.record } : {}),
       expiresAt: approval.expiresAt,
       now,
-      csrfToken: csrfToken('approval', request.id, approval.taskToken),
+      csrfToken: csrf,
     });
   }
 
@@ -206,6 +246,8 @@ export function createLinksHandler(
     }
     const decision = decisionField.data.decision === 'approve' ? 'approved' : 'rejected';
 
+    // Read before deciding: once the decision is sent, the page answers at once (the run waits for the answer).
+    const kind = (await loadTightening(approval.remediationId)) ? 'tighten' : 'migration';
     let outcome: Awaited<ReturnType<typeof decideApproval>>['outcome'];
     try {
       ({ outcome } = await decideApproval(request.id, decision, deps, callbacks));
@@ -232,7 +274,7 @@ export function createLinksHandler(
     switch (outcome) {
       case 'approved':
       case 'rejected':
-        return decidedPage(outcome);
+        return decidedPage(outcome, kind);
       case 'unknown':
         return refuse('approval', unknownLink(), 'unknown id');
       case 'expired':
@@ -253,6 +295,54 @@ export function createLinksHandler(
         return refuse('approval', page, 'already decided');
       }
     }
+  }
+
+  async function getDigest(request: LinkRequest): Promise<HttpAnswer> {
+    const digest = await deps.ledger.getDigest(request.id);
+    if (!digest) return refuse('digest', unknownLink(), 'unknown id');
+    return digestPage({
+      lines: await digestLines(deps, latestPerRun(digest.entries)),
+      now: seconds(deps.now()),
+      csrfToken: csrfToken('digest', request.id, digest.csrfSecret),
+    });
+  }
+
+  async function postDigest(request: LinkRequest): Promise<HttpAnswer> {
+    const form = readForm(request, SELECT_FIELD);
+    if ('answer' in form) return refuse('digest', form.answer, form.reason);
+    const digest = await deps.ledger.getDigest(request.id);
+    if (!digest) return refuse('digest', unknownLink(), 'unknown id');
+    if (!csrfTokenValid('digest', request.id, digest.csrfSecret, form.fields[CSRF_FIELD])) {
+      return refuse('digest', crossSiteRefused(), 'missing or wrong CSRF token');
+    }
+    const decision = digestFormSchema.safeParse(form.fields);
+    if (!decision.success) {
+      return refuse(
+        'digest',
+        badRequest('The decision must be approve-all, approve-selected or reject-all.'),
+        'bad decision',
+      );
+    }
+    // Each selected run by its index among the page's lines; anything else is refused whole.
+    const runs = latestPerRun(digest.entries);
+    const selected: string[] = [];
+    for (const value of form.repeated) {
+      const entry = /^\d{1,6}$/.test(value) ? runs[Number(value)] : undefined;
+      if (entry?.kind !== 'approval') {
+        return refuse('digest', badRequest('A selected run is not one of this batch.'), 'bad selection');
+      }
+      selected.push(entry.remediationId);
+    }
+    const choice: DigestChoice =
+      decision.data.decision === 'approve-selected'
+        ? { decision: 'approve-selected', selected }
+        : { decision: decision.data.decision };
+    const lines = await digestLines(deps, runs);
+    const groups = new Map(lines.map((line) => [line.entry.remediationId, line.groupId]));
+    const results = await decideDigest(deps, callbacks, digest, choice);
+    return digestDecidedPage(
+      results.map((result) => ({ ...result, groupId: groups.get(result.remediationId) ?? '?' })),
+    );
   }
 
   async function getRollback(request: LinkRequest): Promise<HttpAnswer> {
@@ -336,6 +426,9 @@ export function createLinksHandler(
       if (request.kind === 'approval') {
         return request.method === 'GET' ? await getApproval(request) : await postApproval(request);
       }
+      if (request.kind === 'digest') {
+        return request.method === 'GET' ? await getDigest(request) : await postDigest(request);
+      }
       return request.method === 'GET' ? await getRollback(request) : await postRollback(request);
     } catch (error) {
       log.error('link request failed', {
@@ -378,7 +471,7 @@ export function linksHandlerFromEnv(env: NodeJS.ProcessEnv = process.env): Links
 
 let lambdaHandler: LinksHandler | undefined;
 
-/** The Lambda entry for the HTTP API routes `GET|POST /approvals/{id}` and `GET|POST /rollbacks/{id}`. */
+/** The Lambda entry for the HTTP API routes `GET|POST /approvals/{id}`, `/rollbacks/{id}` and `/digests/{id}`. */
 export async function handler(event: unknown): Promise<HttpAnswer> {
   lambdaHandler ??= linksHandlerFromEnv(process.env);
   return lambdaHandler(event);

@@ -7,10 +7,12 @@
  * module are inserted as markup. The pages show the whole plan: no list is cut here, unlike in the notices.
  */
 
+import { describeRule as describeProposedRule } from '../core/flow-logs/propose.ts';
 import { escapeHtml, html, SafeHtml } from '../core/html.ts';
 import { describeRule } from '../core/messages.ts';
 import type { Plan } from '../core/plan.ts';
 import { stackTemplateChange } from '../core/stacks.ts';
+import type { TightenSnapshot } from '../core/tighten.ts';
 import { quote } from '../core/untrusted.ts';
 import type { RemediationRecord } from '../ports.ts';
 import { CSRF_FIELD } from './csrf.ts';
@@ -83,7 +85,7 @@ button.stop{background:transparent;color:var(--bad);border:2px solid var(--bad)}
 footer{margin:2rem 0 1rem;padding-top:.75rem;border-top:1px solid var(--line);font-size:.85rem;color:var(--muted)}
 `;
 
-function layout(title: string, body: SafeHtml): SafeHtml {
+export function layout(title: string, body: SafeHtml): SafeHtml {
   return html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -131,16 +133,16 @@ export function relativeTime(epochSeconds: number, nowEpochSeconds: number): str
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-function time(epochSeconds: number, nowEpochSeconds: number): SafeHtml {
+export function time(epochSeconds: number, nowEpochSeconds: number): SafeHtml {
   const iso = new Date(epochSeconds * 1000).toISOString();
   return html`<time datetime="${iso}">${formatTime(epochSeconds)}</time> (${relativeTime(epochSeconds, nowEpochSeconds)})`;
 }
 
-function id(value: string | undefined): SafeHtml {
+export function id(value: string | undefined): SafeHtml {
   return value ? html`<code>${value}</code>` : html`<span class="muted">—</span>`;
 }
 
-function note(tone: 'ok' | 'warn' | 'bad' | 'info', body: SafeHtml): SafeHtml {
+export function note(tone: 'ok' | 'warn' | 'bad' | 'info', body: SafeHtml): SafeHtml {
   return tone === 'info' ? html`<div class="note">${body}</div>` : html`<div class="note ${tone}">${body}</div>`;
 }
 
@@ -318,6 +320,76 @@ ${planNotes(plan)}
   return answer(200, layout('Approve EC2.2 remediation', body));
 }
 
+export interface TightenApprovalView {
+  snapshot: TightenSnapshot;
+  expiresAt: number;
+  now: number;
+  csrfToken: string;
+}
+
+/**
+ * The page behind a tightening's approval link (issue 14): the copy, the flow log window and what it covers, the
+ * rules before and after, what will no longer be allowed (the traffic model's diff, by peer and port), the warnings,
+ * and the two buttons. Nothing has been changed before the decision. Every list in full.
+ */
+export function tightenApprovalPage(view: TightenApprovalView): HttpAnswer {
+  const { snapshot } = view;
+  const { proposal } = snapshot;
+  const w = proposal.window;
+  const list = (items: string[], empty: string) =>
+    items.length === 0
+      ? html`<p class="muted">${empty}</p>`
+      : html`<ul>${items.map((item) => html`<li>${item}</li>`)}</ul>`;
+  const before = snapshot.rulesBefore.map((rule) => describeProposedRule({ rule }));
+  const shrink = snapshot.portSpace.before > 0 ? (1 - snapshot.portSpace.after / snapshot.portSpace.before) * 100 : 0;
+  const body = html`<h1>Approve tightening the copy to least privilege?</h1>
+<p>The copy of the default group that a remediation made still allows everything the default group allowed. Its flow logs show what its ${snapshot.members.length} member interface(s) actually use; approving replaces the copy's rules with those. <strong>Nothing has been changed so far.</strong></p>
+<dl>
+<dt>Account</dt><dd>${id(snapshot.accountId)}</dd>
+<dt>Region</dt><dd>${id(snapshot.region)}</dd>
+<dt>VPC</dt><dd>${id(snapshot.vpcId)}</dd>
+<dt>Group (the copy)</dt><dd>${id(snapshot.groupId)}</dd>
+<dt>Tightening</dt><dd>${id(snapshot.tightenId)}</dd>
+<dt>Flow logs</dt><dd>${w.from} to ${w.to}: ${w.days} days, ${w.coveredDays} covered</dd>
+</dl>
+${note('warn', html`<strong>Decide by ${time(view.expiresAt, view.now)}.</strong> Without a decision by then, nothing is changed.`)}
+
+<h2>What approval will do</h2>
+<ol>
+<li>add the ${proposal.add.length} proposed rule(s) first, so that no moment allows less than the end state;</li>
+<li>check again that the copy's rules and members are as the proposal saw them (if not, put the added rules back and stop);</li>
+<li>revoke the ${proposal.revoke.length} broad rule(s);</li>
+<li>verify on the live state that every one of the ${snapshot.connections.length} observed connections is still allowed, else put everything back.</li>
+</ol>
+
+<h2>The copy's rules</h2>
+<div class="cols">
+<div class="col"><h3>Before (${before.length})</h3>${list(before, 'No rules.')}</div>
+<div class="col"><h3>After approval (${proposal.rules.length})</h3>${list(
+    proposal.rules.map((rule) => describeProposedRule(rule)),
+    'No rules.',
+  )}</div>
+</div>
+
+<h2>No longer allowed (traffic model, by peer and port)</h2>
+${list(snapshot.noLongerAllowed, 'Nothing.')}
+<p>The allowed port space between interfaces shrinks by ${(Math.floor(shrink * 100) / 100).toFixed(2)} % (rounded down).</p>
+
+<h2>Warnings (${proposal.warnings.length})</h2>
+${list(proposal.warnings, 'None.')}
+
+<h2>Your decision</h2>
+<form method="post">
+<input type="hidden" name="${CSRF_FIELD}" value="${view.csrfToken}">
+<div class="buttons">
+<button type="submit" class="go" name="decision" value="approve">Approve: tighten the copy</button>
+<button type="submit" class="stop" name="decision" value="reject">Reject: change nothing</button>
+</div>
+</form>
+<p class="muted">Opening this page changed nothing. The decision counts once; the link cannot be used again after it.</p>`;
+  return answer(200, layout('Approve tightening', body));
+}
+
 export type ApprovalState = 'approved' | 'rejected' | 'expired' | 'unknown' | 'ended';
 
 const DECIDED_TEXT = {
@@ -386,7 +458,29 @@ export function approvalStatePage(
 }
 
 /** The answer after a decision was recorded and sent to the workflow. */
-export function decidedPage(decision: 'approved' | 'rejected'): HttpAnswer {
+export function decidedPage(
+  decision: 'approved' | 'rejected',
+  kind: 'migration' | 'tighten' = 'migration',
+): HttpAnswer {
+  if (kind === 'tighten')
+    return answer(
+      200,
+      decision === 'approved'
+        ? message(
+            'Approved',
+            'ok',
+            html`<strong>Approved: the copy will be tightened.</strong>`,
+            para(
+              html`The workflow adds the proposed rules, checks the copy again, then revokes the broad rules and verifies that every observed connection is still allowed. A notice is sent by email when it is done.`,
+            ),
+          )
+        : message(
+            'Rejected',
+            'ok',
+            html`<strong>Rejected: nothing was changed.</strong>`,
+            para(html`The copy keeps its rules. A notice is sent by email.`),
+          ),
+    );
   return decision === 'approved'
     ? answer(
         200,
@@ -558,12 +652,17 @@ export function rollbackNotStartedPage(remediationId: string): HttpAnswer {
 // ---------------------------------------------------------------------------------------------------------------
 // Generic pages
 
-function para(content: SafeHtml): SafeHtml {
+export function para(content: SafeHtml): SafeHtml {
   return html`<p>${content}</p>`;
 }
 
 /** A short page: a title, a lead sentence in a coloured box, and further blocks (each already a `<p>` or similar). */
-function message(title: string, tone: 'ok' | 'warn' | 'bad' | 'info', lead: SafeHtml, ...blocks: SafeHtml[]): SafeHtml {
+export function message(
+  title: string,
+  tone: 'ok' | 'warn' | 'bad' | 'info',
+  lead: SafeHtml,
+  ...blocks: SafeHtml[]
+): SafeHtml {
   return layout(
     title,
     html`<h1>${title}</h1>

@@ -22,6 +22,7 @@ import { SdkServices } from '../adapters/aws/services.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { reportThrottledAttempts } from '../adapters/aws/throttle-feedback.ts';
 import { systemClock } from '../adapters/clock.ts';
+import { UNCONFIGURED_FLOW_LOG_FINDER } from '../adapters/flow-logs/finders.ts';
 import { createLogger } from '../adapters/logger.ts';
 import type { Ec2Port, Ec2Target, ServiceQuotasPort, ServicesPort, StacksPort } from '../ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../steps/deps.ts';
@@ -45,6 +46,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     runAllowanceSeconds: number('RUN_ALLOWANCE_SECONDS', DEFAULT_SETTINGS.runAllowanceSeconds),
     pacingShare: Math.min(1, number('PACING_SHARE', DEFAULT_SETTINGS.pacingShare)),
     linkExpiryDays: number('LINK_EXPIRY_DAYS', DEFAULT_SETTINGS.linkExpiryDays),
+    // 0 is a value here (no digest), not a missing one.
+    digestWindowSeconds:
+      env.APPROVAL_DIGEST_SECONDS !== undefined && /^\d+$/.test(env.APPROVAL_DIGEST_SECONDS)
+        ? Number(env.APPROVAL_DIGEST_SECONDS)
+        : DEFAULT_SETTINGS.digestWindowSeconds,
     approvalMode: env.APPROVAL_MODE === 'when-in-use' ? 'when-in-use' : 'always',
     excludeTag: env.EXCLUDE_TAG || DEFAULT_SETTINGS.excludeTag,
     ...(env.LINK_BASE_URL ? { linkBaseUrl: env.LINK_BASE_URL } : {}),
@@ -192,6 +198,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     services: servicesFactory(env, sts, ownAccount),
     serviceQuotas: serviceQuotasFactory(env, sts, ownAccount),
     stacks: stacksFactory(env, sts, ownAccount),
+    // The AWS finder (DescribeFlowLogs → S3 / CloudWatch Logs) plugs in here; until then propose says it is missing.
+    flowLogs: () => UNCONFIGURED_FLOW_LOG_FINDER,
     store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),
     ledger: new DynamoDbLedger(new DynamoDBClient({}), required(env, 'LEDGER_TABLE')),
     notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),

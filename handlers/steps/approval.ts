@@ -3,9 +3,13 @@ import { describePlan } from '../core/messages.ts';
 import { cleanSubject, composeNotice, linkHostLine, NO_LINKS_LINE, NOTICE_LIST_LIMIT } from '../core/notices.ts';
 import type { Plan } from '../core/plan.ts';
 import { snapshotKey } from '../core/snapshot.ts';
+import { describeTightening, type TightenSnapshot, tightenSnapshotKey } from '../core/tighten.ts';
+import { plainText } from '../core/untrusted.ts';
 import type { Notification, TaskCallbacks } from '../ports.ts';
 import { loadSnapshot, parseInput, replacementGroupIdSchema, runSchema } from './common.ts';
 import type { Deps } from './deps.ts';
+import { joinDigest } from './digest-window.ts';
+import { loadTightenSnapshot } from './tighten.ts';
 
 const requestSchema = runSchema.extend({
   taskToken: z.string().min(1).max(2048),
@@ -30,8 +34,11 @@ export async function requestApproval(raw: unknown, deps: Deps): Promise<{ appro
     expiresAt,
     createdAt: now.toISOString(),
   });
-  await deps.notifier.publish(approvalNotice(plan, { ...input, approvalId, expiresAt }, deps.settings.linkBaseUrl));
-  deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt });
+  // With digests on, the batch window's one notice asks for it (steps/digest.ts); else, or when it came late, this one.
+  const inDigest = await joinDigest(deps, { kind: 'approval', remediationId: input.remediationId, approvalId });
+  if (!inDigest)
+    await deps.notifier.publish(approvalNotice(plan, { ...input, approvalId, expiresAt }, deps.settings.linkBaseUrl));
+  deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt, inDigest });
   return { approvalId, expiresAt };
 }
 
@@ -77,6 +84,67 @@ export function approvalNotice(
           : 'Nothing has been changed so far.',
       ],
       body: ['', ...describePlan(plan, { limit: NOTICE_LIST_LIMIT, where })],
+      where,
+    }),
+  };
+}
+
+/**
+ * "Wait for approval of the tightening": as requestApproval, with the tightening's own notice. Its own approval id and
+ * record: approving a migration never approves a tightening, nor the reverse.
+ */
+export async function requestTightening(raw: unknown, deps: Deps): Promise<{ approvalId: string; expiresAt: number }> {
+  const input = parseInput(requestSchema, raw);
+  const snapshot = await loadTightenSnapshot(deps, input.remediationId);
+  const now = deps.now();
+  const approvalId = deps.randomId();
+  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.approvalTimeoutSeconds;
+  await deps.ledger.putApproval({
+    approvalId,
+    remediationId: input.remediationId,
+    taskToken: input.taskToken,
+    status: 'pending',
+    expiresAt,
+    createdAt: now.toISOString(),
+  });
+  await deps.notifier.publish(tightenApprovalNotice(snapshot, { approvalId, expiresAt }, deps.settings.linkBaseUrl));
+  deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt });
+  return { approvalId, expiresAt };
+}
+
+/**
+ * The tightening's approval request: the summary, the link (deployed) or the command line (local), the deadline; then
+ * the change in words and as a traffic-model diff — what will no longer be allowed, by peer and port — every list
+ * bounded (the page shows all of it).
+ */
+export function tightenApprovalNotice(
+  snapshot: TightenSnapshot,
+  request: { approvalId: string; expiresAt: number },
+  linkBaseUrl: string | undefined,
+): Notification {
+  const deadline = new Date(request.expiresAt * 1000).toISOString();
+  const links = linkBaseUrl
+    ? [
+        `Review and decide: ${linkBaseUrl.replace(/\/$/, '')}/approvals/${request.approvalId}`,
+        linkHostLine(linkBaseUrl),
+      ]
+    : [
+        'Review and decide: this local run is decided on the command line (--approve auto|reject|prompt|web).',
+        NO_LINKS_LINE,
+      ];
+  const where = linkBaseUrl
+    ? 'the full change is on the approval page'
+    : `the full change is in the snapshot ${tightenSnapshotKey(snapshot.tightenId)}`;
+  return {
+    subject: cleanSubject(`Approve tightening ${snapshot.groupId} (${snapshot.accountId} ${snapshot.region})`),
+    message: composeNotice({
+      head: [
+        `Tightening ${snapshot.tightenId} of ${snapshot.groupId} is waiting for your approval.`,
+        ...links,
+        `Reject it, or let it expire at ${deadline}, and nothing is changed. Nothing has been changed so far.`,
+        'Once approved: the proposed rules are added first, the group is checked again, then the broad rules are revoked; any failure puts the rules back.',
+      ],
+      body: ['', ...describeTightening(snapshot, NOTICE_LIST_LIMIT).map((line) => plainText(line))],
       where,
     }),
   };

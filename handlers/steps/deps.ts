@@ -1,4 +1,5 @@
 /** What every step needs from the outside world, injected: AWS adapters in Lambda, local ones in the CLI and tests. */
+import type { FlowLogFinder } from '../adapters/flow-logs/sources.ts';
 import type {
   Clock,
   Ec2Port,
@@ -33,6 +34,11 @@ export interface Settings {
   excludeTag?: string;
   /** How long a rollback link in the completion notice works. */
   linkExpiryDays: number;
+  /**
+   * The batch window of approval digests, in seconds (docs/decisions.md, "One decision per batch"): approval requests
+   * and outcome reports of the same window go out as one notice. 0: every run sends its own, at once.
+   */
+  digestWindowSeconds: number;
   /** Share (0–1] of each EC2 token bucket's refill rate that the workflow's mutating calls may use (pacing.ts). */
   pacingShare: number;
 }
@@ -57,6 +63,8 @@ export const DEFAULT_SETTINGS: Settings = {
   pacingShare: DEFAULT_PACING_SHARE,
   approvalMode: 'always',
   linkExpiryDays: 30,
+  // Off for the command line's single runs; the deployment turns it on (infra/config.ts approvalDigestWindow).
+  digestWindowSeconds: 0,
   excludeTag: 'default-sg-remediation:exclude',
 };
 
@@ -68,6 +76,8 @@ export interface Deps {
   serviceQuotas(target: Ec2Target): ServiceQuotasPort;
   /** CloudFormation in the same account and region: the re-check reads the stacks the plan names (core/stacks.ts). */
   stacks(target: Ec2Target): StacksPort;
+  /** Where the tighten workflow reads a VPC's flow logs (handlers/adapters/flow-logs/sources.ts). */
+  flowLogs(target: Ec2Target): FlowLogFinder;
   store: ObjectStore;
   ledger: Ledger;
   notifier: Notifier;

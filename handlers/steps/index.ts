@@ -1,8 +1,8 @@
 /**
- * Every Task of both state machines, by the name its Resource uses in the ASL files: `${DiscoverFunctionArn}` is
+ * Every Task of the state machines (remediate, rollback, tighten), by the name its Resource uses in the ASL files: `${DiscoverFunctionArn}` is
  * bound to `steps.Discover`, in Lambda and in the local runner alike; and the watcher, which EventBridge invokes.
  */
-import { requestApproval } from './approval.ts';
+import { requestApproval, requestTightening } from './approval.ts';
 import type { Deps } from './deps.ts';
 import { discover } from './discover.ts';
 import { recheck, strip, verify } from './finish.ts';
@@ -12,6 +12,17 @@ import { parseFinding } from './parse.ts';
 import { notify, updateFinding } from './report.ts';
 import { loadRollback, moveBack, removeReplacement, restoreRules, verifyRollback } from './rollback.ts';
 import { saveSnapshot } from './snapshot.ts';
+import {
+  addProposedRules,
+  parseTighten,
+  proposeTightening,
+  recheckTightening,
+  restoreCopyRules,
+  revokeBroadRules,
+  saveTightening,
+  verifyCopyRules,
+  verifyTightening,
+} from './tighten.ts';
 import { watch } from './watch.ts';
 
 export type Step = (input: unknown, deps: Deps) => Promise<unknown>;
@@ -36,6 +47,16 @@ export const steps = {
   MoveBack: moveBack,
   RemoveReplacement: removeReplacement,
   VerifyRollback: verifyRollback,
+  ParseTighten: parseTighten,
+  ProposeTightening: proposeTightening,
+  SaveTightening: saveTightening,
+  RequestTightening: requestTightening,
+  AddProposedRules: addProposedRules,
+  RecheckTightening: recheckTightening,
+  RevokeBroadRules: revokeBroadRules,
+  VerifyTightening: verifyTightening,
+  RestoreCopyRules: restoreCopyRules,
+  VerifyCopyRules: verifyCopyRules,
   Watch: watch,
 } satisfies Record<string, Step>;
 

@@ -12,6 +12,7 @@ import { type Plan, twinOf } from '../core/plan.ts';
 import { RESOURCE_NOT_FOUND_CODES, resourceKey } from '../core/resources.ts';
 import { minus, type Rule, referencesGroup, ruleKey, rulesOf } from '../core/rules.ts';
 import { type Snapshot, snapshotKey } from '../core/snapshot.ts';
+import { tightenSnapshotKey } from '../core/tighten.ts';
 import { quote } from '../core/untrusted.ts';
 import type { Ec2Port, ServicesPort } from '../ports.ts';
 import {
@@ -34,6 +35,7 @@ import {
   unmarkGroup,
 } from './ec2-ops.ts';
 import { findReplacement, type MoveOutput, swapGroups, twinsByGroup } from './migrate.ts';
+import { loadTightenSnapshot } from './tighten.ts';
 
 const loadSchema = z.object({
   remediationId: remediationIdSchema,
@@ -42,6 +44,8 @@ const loadSchema = z.object({
 });
 
 export interface RollbackContext {
+  /** What is rolled back: a migration (remediate) or a tightening (tighten), whose snapshot is kept apart. */
+  kind: 'migration' | 'tighten';
   remediationId: string;
   target: z.infer<typeof targetSchema>;
   replacementGroupId: string | null;
@@ -63,6 +67,19 @@ const STRIP_STATUSES = new Set(['stripping', 'stripped']);
 /** "Load the snapshot": refuses a missing, damaged or foreign snapshot before anything is touched. */
 export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackContext> {
   const input = parseInput(loadSchema, raw);
+  if ((await deps.store.get(tightenSnapshotKey(input.remediationId))) !== undefined) {
+    const snapshot = await loadTightenSnapshot(deps, input.remediationId);
+    return {
+      kind: 'tighten',
+      remediationId: input.remediationId,
+      target: { accountId: snapshot.accountId, region: snapshot.region, groupId: snapshot.groupId },
+      replacementGroupId: null,
+      batchIndexes: [],
+      lockToken: input.lockToken ?? null,
+      snapshotRevision: 1,
+      stripped: false,
+    };
+  }
   const record = await deps.ledger.getRemediation(input.remediationId);
   const approved = await loadSnapshot(deps, input.remediationId, record?.groupId);
   // The latest revision is the basis: a re-check that migrated drift wrote revision 2 before changing anything.
@@ -86,6 +103,7 @@ export async function loadRollback(raw: unknown, deps: Deps): Promise<RollbackCo
   };
   const replacement = plan.replacementNeeded ? await findReplacement(deps.ec2(target), plan) : undefined;
   return {
+    kind: 'migration',
     remediationId: input.remediationId,
     target,
     replacementGroupId: replacement?.GroupId ?? null,

@@ -1,6 +1,6 @@
 /**
  * The approval and rollback links: an HTTP API (API Gateway v2) in front of the links function
- * (`handlers/http/links.ts`): `GET|POST /approvals/{id}` and `GET|POST /rollbacks/{id}`. The `$default` stage is
+ * (`handlers/http/links.ts`): `GET|POST /approvals/{id}`, `GET|POST /rollbacks/{id}` and `GET|POST /digests/{id}`. The `$default` stage is
  * throttled (people click these links; nothing else should call them) and writes JSON access logs that name the
  * route, never the path: the id in the path is the capability the link grants.
  *
@@ -24,6 +24,8 @@ export const LINK_ROUTES = [
   { method: apigwv2.HttpMethod.POST, path: '/approvals/{id}' },
   { method: apigwv2.HttpMethod.GET, path: '/rollbacks/{id}' },
   { method: apigwv2.HttpMethod.POST, path: '/rollbacks/{id}' },
+  { method: apigwv2.HttpMethod.GET, path: '/digests/{id}' },
+  { method: apigwv2.HttpMethod.POST, path: '/digests/{id}' },
 ] as const;
 
 export interface LinksProps {

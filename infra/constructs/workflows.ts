@@ -1,11 +1,11 @@
 /**
- * The two state machines, from the very files the local runner executes (`state-machine/*.asl.json`, via
+ * The three state machines (remediate, rollback, tighten), from the very files the local runner executes (`state-machine/*.asl.json`, via
  * `DefinitionBody.fromFile`), with `definitionSubstitutions` binding every `${<Step>FunctionArn}` to that step's
  * function and `${RollbackStateMachineArn}` to the rollback machine. A placeholder that names no step stops the
  * synth. Standard workflows (the approval wait lasts days), logging ALL to an encrypted log group, X-Ray tracing.
  *
- * Each machine's role may invoke exactly the functions its definition names; the remediation machine may also run
- * the rollback machine as a `.sync` child (StartExecution, and DescribeExecution / StopExecution on its executions,
+ * Each machine's role may invoke exactly the functions its definition names; the remediation and tighten machines may
+ * also run the rollback machine as a `.sync` child (StartExecution, and DescribeExecution / StopExecution on its executions,
  * and the EventBridge rule Step Functions uses to learn that a child finished:
  * https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html).
  */
@@ -24,6 +24,7 @@ import { PROJECT_ROOT } from './handler-function.ts';
 export const MACHINE_FILES = {
   remediate: join(PROJECT_ROOT, 'state-machine', 'remediate.asl.json'),
   rollback: join(PROJECT_ROOT, 'state-machine', 'rollback.asl.json'),
+  tighten: join(PROJECT_ROOT, 'state-machine', 'tighten.asl.json'),
   audit: join(PROJECT_ROOT, 'state-machine', 'audit.asl.json'),
 } as const;
 
@@ -65,37 +66,48 @@ export interface WorkflowsProps {
 export class Workflows extends Construct {
   readonly remediation: sfn.StateMachine;
   readonly rollback: sfn.StateMachine;
+  /** Tightens a remediation's copy from its flow logs (issue 14); started with `{ "target": { … the copy } }`. */
+  readonly tighten: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
-    this.rollback = machineFromFile(this, 'Rollback', {
-      ...props,
-      file: MACHINE_FILES.rollback,
-      description: 'Rolls an EC2.2 remediation back.',
-    });
-    this.remediation = machineFromFile(this, 'Remediation', {
-      ...props,
-      file: MACHINE_FILES.remediate,
-      others: { RollbackStateMachineArn: this.rollback.stateMachineArn },
-      description: 'Remediates Security Hub EC2.2 on a VPC default security group.',
-    });
+    this.rollback = this.machine('Rollback', MACHINE_FILES.rollback, props, {}, 'Rolls an EC2.2 remediation back.');
+    this.remediation = this.machine(
+      'Remediation',
+      MACHINE_FILES.remediate,
+      props,
+      { RollbackStateMachineArn: this.rollback.stateMachineArn },
+      'Remediates Security Hub EC2.2 on a VPC default security group.',
+    );
 
+    this.tighten = this.machine(
+      'Tighten',
+      MACHINE_FILES.tighten,
+      props,
+      { RollbackStateMachineArn: this.rollback.stateMachineArn },
+      "Tightens a remediation's copy to least privilege from its VPC Flow Logs, with approval and rollback.",
+    );
+    for (const parent of [this.remediation, this.tighten]) this.allowRollbackChild(parent);
+  }
+
+  /** The parent may run the rollback machine as a `.sync` child, and nothing else. */
+  private allowRollbackChild(parent: sfn.StateMachine): void {
     const rollbackExecutions = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${this.rollback.stateMachineName}:*`;
-    this.remediation.addToRolePolicy(
+    parent.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'StartTheRollbackMachine',
         actions: ['states:StartExecution'],
         resources: [this.rollback.stateMachineArn],
       }),
     );
-    this.remediation.addToRolePolicy(
+    parent.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'FollowRollbackExecutions',
         actions: ['states:DescribeExecution', 'states:StopExecution'],
         resources: [rollbackExecutions],
       }),
     );
-    this.remediation.addToRolePolicy(
+    parent.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'SyncIntegrationEventRule',
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
@@ -105,7 +117,7 @@ export class Workflows extends Construct {
       }),
     );
     const rollbackName = this.node.tryFindChild('Rollback')?.node.defaultChild as sfn.CfnStateMachine;
-    Validations.of(this.remediation).acknowledge({
+    Validations.of(parent).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${this.logicalIdOf(rollbackName)}.Name>:*]`,
       reason:
         'A .sync child execution is named at run time; the grant covers executions of the rollback machine only (DescribeExecution, StopExecution), as the Step Functions .sync integration requires.',
@@ -114,6 +126,16 @@ export class Workflows extends Construct {
 
   private logicalIdOf(resource: sfn.CfnStateMachine): string {
     return Stack.of(this).getLogicalId(resource);
+  }
+
+  private machine(
+    id: string,
+    file: string,
+    props: WorkflowsProps,
+    others: Record<string, string>,
+    description: string,
+  ): sfn.StateMachine {
+    return machineFromFile(this, id, { ...props, file, others, description });
   }
 }
 

@@ -69,7 +69,8 @@ describe('tighten (read-only)', () => {
         ['--state', sample.state, '--group', sample.groupId, '--log-format', logFormatOf(['version', 'nope'])],
         /--log-format: .*unknown flow log field "nope"/,
       ],
-      [['--state', sample.state, '--group', sample.groupId, '--approve', 'auto'], /Unknown option '--approve'/],
+      [['--state', sample.state, '--group', sample.groupId, '--approve', 'maybe'], /--approve: auto, reject/],
+      [['--state', sample.state, '--group', sample.groupId, '--store', dir()], /--store: goes with --approve/],
     ];
     for (const [args, message] of cases) {
       const run = await runCli('tighten', ...args, '--json');

@@ -263,9 +263,20 @@ describe('the node:http → API Gateway v2 adapter', () => {
     });
   });
 
-  it('serves only /approvals/{id}', () => {
-    for (const url of ['/', '/rollbacks/abcdefghijklmnopqrstuvwx', '/approvals/', '/approvals/a/b', '/favicon.ico']) {
+  it('serves only /approvals/{id} and /digests/{id}', () => {
+    for (const url of [
+      '/',
+      '/rollbacks/abcdefghijklmnopqrstuvwx',
+      '/approvals/',
+      '/approvals/a/b',
+      '/digests/',
+      '/favicon.ico',
+    ]) {
       expect(eventOf({ method: 'GET', url, headers: {}, body: '' })).toBeUndefined();
     }
+    expect(eventOf({ method: 'GET', url: '/digests/abcdefghijklmnopqrstuvwx', headers: {}, body: '' })).toMatchObject({
+      routeKey: 'GET /digests/{id}',
+      pathParameters: { id: 'abcdefghijklmnopqrstuvwx' },
+    });
   });
 });

@@ -83,7 +83,7 @@ export interface Scenario {
 export interface FaultPoint {
   scenario: string;
   /** Which execution the call belongs to in the fault-free run: the remediation, or the rollback that follows it. */
-  phase: 'remediate' | 'rollback';
+  phase: 'remediate' | 'rollback' | 'tighten';
   /**
    * Index of the call in the session (remediation and rollback calls counted together, from 0): EC2's calls and the
    * owner services' changes (`service:UpdateService`, …) in the order they were made.
@@ -95,6 +95,8 @@ export interface FaultPoint {
 
 export type Ending =
   | 'remediated-then-rolled-back'
+  | 'tightened-then-rolled-back'
+  | 'unchanged'
   | 'compliant'
   | 'blocked'
   | 'failed-and-rolled-back'

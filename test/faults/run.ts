@@ -3,7 +3,8 @@
  * call of every scenario (see ./faults.ts) and reports how many runs recovered. Exit 1 on any failure, 2 on bad options.
  */
 import { parseArgs } from 'node:util';
-import { type FaultReport, runFaults } from './faults.ts';
+import { type FaultReport, type RunOptions, runFaults } from './faults.ts';
+import { mergeReports, runTightenFaults } from './tighten-faults.ts';
 
 function usage(message: string): never {
   process.stderr.write(
@@ -34,7 +35,7 @@ try {
 
 const started = Date.now();
 const json = values.json === true;
-const report: FaultReport = await runFaults({
+const options: RunOptions = {
   ...(values.sample === undefined ? {} : { sample: positiveInteger(values.sample, 'sample') }),
   ...(values.seed === undefined ? {} : { seed: positiveInteger(values.seed, 'seed') }),
   ...(values.scenario === undefined ? {} : { scenario: values.scenario }),
@@ -49,7 +50,9 @@ const report: FaultReport = await runFaults({
         if (done % 25 === 0 || done === total)
           process.stderr.write(`\r${done}/${total} fault points${done === total ? '\n' : ''}`);
       },
-});
+};
+// The migration's scenarios, then the tighten workflow's (scenario `tighten`, ./tighten-faults.ts).
+const report: FaultReport = mergeReports(await runFaults(options), await runTightenFaults(options));
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
 if (json) {

@@ -16,6 +16,7 @@ describe('the configuration', () => {
       approvalTimeout: { text: '72 hours', seconds: 72 * 3600 },
       memberRoleName: 'DefaultSgRemediationMember',
       approval: 'always',
+      approvalDigestMinutes: 5,
       excludeTag: 'default-sg-remediation:exclude',
       linkExpiryDays: 30,
       logRetentionDays: 365,

@@ -141,7 +141,15 @@ const EXPECTED: Record<string, string[]> = {
   ],
   AddReferences: [...ADD, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
   MoveInterfaces: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME, ...SERVICES_MOVE],
-  RequestApproval: ['dynamodb:PutItem', 's3:GetObject', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+  // UpdateItem: joining the batch window of the approval digest (handlers/steps/digest-window.ts).
+  RequestApproval: [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    's3:GetObject',
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+  ],
   Recheck: [
     ...ADD,
     ...REVOKE,
@@ -162,12 +170,31 @@ const EXPECTED: Record<string, string[]> = {
   Strip: [...REVOKE, DESCRIBE_GROUPS, 'ec2:CreateTags', 'dynamodb:PutItem', 's3:GetObject', ASSUME],
   Verify: [DESCRIBE_ENIS, DESCRIBE_REFS, DESCRIBE_GROUPS, 'ec2:DescribeVpcs', 's3:GetObject', ASSUME, ...SERVICES_READ],
   UpdateFinding: ['securityhub:BatchUpdateFindings'],
-  Notify: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+  Notify: [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    's3:GetObject',
+    's3:ListBucket',
+    'sns:Publish',
+    'kms:Decrypt',
+    'kms:GenerateDataKey',
+  ],
   LoadRollback: [DESCRIBE_GROUPS, 'dynamodb:GetItem', 's3:GetObject', 's3:ListBucket', ASSUME],
   RestoreRules: [...ADD, DESCRIBE_GROUPS, 'ec2:CreateTags', 'ec2:DeleteTags', 's3:GetObject', ASSUME],
   MoveBack: [DESCRIBE_ENIS, 'ec2:ModifyNetworkInterfaceAttribute', 's3:GetObject', ASSUME, ...SERVICES_MOVE],
   RemoveReplacement: [...REVOKE, DESCRIBE_GROUPS, 'ec2:DeleteSecurityGroup', 's3:GetObject', ASSUME],
   VerifyRollback: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME, ...SERVICES_READ],
+  // The tighten workflow (issue 14): it changes only the copy's rules (groups carrying the remediation's tag).
+  ParseTighten: [],
+  ProposeTightening: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:PutObject', ASSUME],
+  SaveTightening: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject'],
+  RequestTightening: ['dynamodb:PutItem', 's3:GetObject', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
+  AddProposedRules: [...ADD, ...REVOKE, DESCRIBE_GROUPS, 'dynamodb:PutItem', 's3:GetObject', ASSUME],
+  RecheckTightening: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
+  RevokeBroadRules: [...ADD, ...REVOKE, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
+  VerifyTightening: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 'dynamodb:PutItem', 's3:GetObject', ASSUME],
+  RestoreCopyRules: [...ADD, ...REVOKE, DESCRIBE_GROUPS, 's3:GetObject', ASSUME],
+  VerifyCopyRules: [DESCRIBE_GROUPS, 'dynamodb:PutItem', 's3:GetObject', ASSUME],
   // The watcher reads the groups a call touched and mails the topic; events it cannot handle go to the DLQ.
   Watch: [DESCRIBE_GROUPS, ASSUME, 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage'],
 };
@@ -219,9 +246,14 @@ describe('each step function may do exactly what its handler calls', () => {
       SaveSnapshot: ['remediation#*'],
       CreateReplacement: ['remediation#*'],
       Strip: ['remediation#*'],
-      RequestApproval: ['approval#*'],
+      RequestApproval: ['approval#*', 'digest-window#*'],
       LoadRollback: ['remediation#*'],
-      Notify: ['rollback-link#*'],
+      Notify: ['rollback-link#*', 'digest-window#*'],
+      SaveTightening: ['remediation#*'],
+      RequestTightening: ['approval#*'],
+      AddProposedRules: ['remediation#*'],
+      VerifyTightening: ['remediation#*'],
+      VerifyCopyRules: ['remediation#*'],
     };
     for (const step of STEP_NAMES) {
       const ledger = stepStatements(step).filter((statement) => actionsOf(statement)[0]?.startsWith('dynamodb:'));
@@ -232,13 +264,13 @@ describe('each step function may do exactly what its handler calls', () => {
     }
   });
 
-  it('object access is limited to the plans/ and snapshots/ keys', () => {
+  it("object access is limited to the plans/ and snapshots/ keys, and a tightening's", () => {
     for (const step of STEP_NAMES) {
       for (const statement of stepStatements(step)) {
         if (!actionsOf(statement).some((action) => /^s3:(Get|Put)Object$/.test(action))) continue;
         for (const resource of resourcesOf(statement)) {
           const suffix = (resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1];
-          expect(suffix, step).toMatch(/^\/(plans|snapshots)\/\*(\.v2)?\.json$/);
+          expect(suffix, step).toMatch(/^\/(plans|snapshots|tighten-plans|tightenings)\/\*(\.v2)?\.json$/);
         }
       }
     }
@@ -596,8 +628,9 @@ describe('"*" and policy sizes', () => {
 });
 
 describe('Step Functions callbacks and AssumeRole', () => {
-  it('only the links function may SendTaskSuccess / SendTaskFailure, on the remediation state machine only', () => {
+  it('only the links function may SendTaskSuccess / SendTaskFailure, on the remediation and tighten machines only', () => {
     const remediation = logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsRemediation');
+    const tighten = logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsTighten');
     const statements = allStatements(s.remediationTemplate).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('states:SendTask')),
     );
@@ -607,7 +640,7 @@ describe('Step Functions callbacks and AssumeRole', () => {
       'states:SendTaskSuccess',
       'states:SendTaskFailure',
     ]);
-    expect(statements[0]?.statement.Resource).toEqual({ Ref: remediation });
+    expect(statements[0]?.statement.Resource).toEqual([{ Ref: remediation }, { Ref: tighten }]);
   });
 
   it('the links function reads and decides approvals and rollback links, and starts the rollback machine', () => {

@@ -29,9 +29,9 @@ const environmentOf = (step: string) =>
   ).Variables;
 
 describe('the step functions', () => {
-  it('exist for exactly the steps of handlers/steps/index.ts, plus the links function and the dispatcher', () => {
+  it('exist for exactly the steps of handlers/steps/index.ts, plus the links function, the dispatcher and the digest sender', () => {
     expect([...STEP_NAMES].sort()).toEqual(Object.keys(steps).sort());
-    s.remediationTemplate.resourceCountIs('AWS::Lambda::Function', STEP_NAMES.length + 2);
+    s.remediationTemplate.resourceCountIs('AWS::Lambda::Function', STEP_NAMES.length + 3);
   });
 
   it('run Node.js 22 on arm64 with X-Ray, JSON logs to their own log group, source maps, and their entry', () => {
@@ -76,14 +76,14 @@ describe('the step functions', () => {
       const env = environmentOf(step);
       expect(Object.keys(env)).toEqual(expect.arrayContaining(['SNAPSHOT_BUCKET', 'LEDGER_TABLE', 'TOPIC_ARN']));
       expect(env.APPROVAL_TIMEOUT_SECONDS).toBe(String(72 * 3600));
-      expect('LINK_BASE_URL' in env, step).toBe(step === 'RequestApproval' || step === 'Notify');
+      expect('LINK_BASE_URL' in env, step).toBe(['RequestApproval', 'RequestTightening', 'Notify'].includes(step));
       expect('MEMBER_ROLE_NAME' in env, step).toBe(EC2_STEPS.includes(step));
       if (EC2_STEPS.includes(step)) expect(env.MEMBER_ROLE_NAME).toBe(`DefaultSgRemediationMember-${step}`);
     }
   });
 
   it('time out before the Task that calls them does (so a slow call is a retryable Sandbox.Timedout)', () => {
-    for (const machine of ['remediate', 'rollback'] as const) {
+    for (const machine of ['remediate', 'rollback', 'tighten'] as const) {
       const visit = (states: Record<string, Record<string, unknown>>) => {
         for (const state of Object.values(states)) {
           const inner = (state.ItemProcessor ?? state.Iterator) as { States: typeof states } | undefined;
@@ -103,10 +103,11 @@ describe('the state machines', () => {
   const machines = {
     remediate: 'WorkflowsRemediation',
     rollback: 'WorkflowsRollback',
+    tighten: 'WorkflowsTighten',
   } as const;
 
   it('are Standard workflows logging ALL to an encrypted log group, with X-Ray tracing', () => {
-    s.remediationTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    s.remediationTemplate.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     for (const machine of Object.values(s.remediationTemplate.findResources('AWS::StepFunctions::StateMachine'))) {
       expect(machine.Properties).toMatchObject({
         StateMachineType: 'STANDARD',
@@ -266,17 +267,18 @@ describe('the triggers', () => {
   });
 
   it('have no findings rule while autoRemediate is off (the default)', () => {
-    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 2);
-    const patterns = Object.values(s.remediationTemplate.findResources('AWS::Events::Rule')).map(
-      (rule) => rule.Properties.EventPattern['detail-type'][0],
-    );
+    // The two custom actions' rules and the digest sender's schedule.
+    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 3);
+    const patterns = Object.values(s.remediationTemplate.findResources('AWS::Events::Rule'))
+      .filter((rule) => rule.Properties.EventPattern)
+      .map((rule) => rule.Properties.EventPattern['detail-type'][0]);
     expect(patterns).not.toContain('Security Hub Findings - Imported');
   });
 
   it('have no watcher rule while watch is off (the default); the watcher function is there, with its dead-letter queue', () => {
-    const patterns = Object.values(s.remediationTemplate.findResources('AWS::Events::Rule')).map(
-      (rule) => rule.Properties.EventPattern['detail-type'][0],
-    );
+    const patterns = Object.values(s.remediationTemplate.findResources('AWS::Events::Rule'))
+      .filter((rule) => rule.Properties.EventPattern)
+      .map((rule) => rule.Properties.EventPattern['detail-type'][0]);
     expect(patterns).not.toContain('AWS API Call via CloudTrail');
     const watch = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'WatchStepFunction');
     const props = s.remediationTemplate.toJSON().Resources[watch].Properties;
@@ -296,8 +298,55 @@ describe('the triggers', () => {
   });
 });
 
+describe('the approval digests', () => {
+  it('the sender runs every minute, closes windows and sends one notice: exactly those grants, its DLQ', () => {
+    const fn = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'SendDigestsFunction');
+    s.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+    const props = s.remediationTemplate.toJSON().Resources[fn].Properties;
+    expect(props.Environment.Variables).toMatchObject({
+      APPROVAL_DIGEST_SECONDS: '300',
+      LINK_BASE_URL: { 'Fn::GetAtt': [expect.stringMatching(/^LinksApi/), 'ApiEndpoint'] },
+    });
+    const role = logicalId(s.remediationTemplate, 'AWS::IAM::Role', 'SendDigestsRole');
+    const statements = Object.values(s.remediationTemplate.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
+      .flatMap(
+        (policy) =>
+          policy.Properties.PolicyDocument.Statement as {
+            Action: string | string[];
+            Condition?: Record<string, Record<string, unknown>>;
+          }[],
+      );
+    const ledger = Object.fromEntries(
+      statements
+        .filter((statement) => [statement.Action].flat()[0]?.startsWith('dynamodb:'))
+        .map((statement) => [
+          [statement.Action].flat().join(' '),
+          statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'],
+        ]),
+    );
+    expect(ledger).toEqual({
+      'dynamodb:GetItem dynamodb:UpdateItem': ['digest-window#*'],
+      'dynamodb:PutItem': ['digest#*'],
+      'dynamodb:GetItem': ['approval#*', 'remediation#*', 'rollback-link#*'],
+    });
+    const actions = new Set(statements.flatMap((statement) => [statement.Action].flat()));
+    for (const action of actions) expect(action).not.toMatch(/^(ec2|states|securityhub):/);
+    expect(actions).toContain('sns:Publish');
+  });
+
+  it('every function that joins a window gets the window length', () => {
+    for (const step of ['RequestApproval', 'Notify']) {
+      expect(environmentOf(step).APPROVAL_DIGEST_SECONDS, step).toBe('300');
+    }
+  });
+});
+
 describe('the links API', () => {
-  it('routes GET and POST of /approvals/{id} and /rollbacks/{id} to the links function (payload 2.0)', () => {
+  it('routes GET and POST of /approvals/{id}, /rollbacks/{id} and /digests/{id} to the links function (payload 2.0)', () => {
     const linksFunction = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'LinksHandlerFunction');
     s.remediationTemplate.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
@@ -413,9 +462,9 @@ describe('notifications and alarms', () => {
     const alarms = Object.values(s.remediationTemplate.findResources('AWS::CloudWatch::Alarm'));
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
       const machines = alarms.filter((alarm) => alarm.Properties.MetricName === metric);
-      expect(machines, metric).toHaveLength(3);
+      expect(machines, metric).toHaveLength(4);
     }
-    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 2);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 3);
     expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
       1,
     );
@@ -501,8 +550,18 @@ describe('the member role stack', () => {
     expect(member).toEqual(accountCallsOfStep(step));
   });
 
-  it('the read-only steps’ member roles can only read: Discover, Verify, LoadRollback, VerifyRollback, Watch', () => {
-    expect([...READ_ONLY_STEPS].sort()).toEqual(['Discover', 'LoadRollback', 'Verify', 'VerifyRollback', 'Watch']);
+  it("the read-only steps’ member roles can only read: Discover, Verify, LoadRollback, VerifyRollback, Watch, and the tightening's proposal, re-check and verifications", () => {
+    expect([...READ_ONLY_STEPS].sort()).toEqual([
+      'Discover',
+      'LoadRollback',
+      'ProposeTightening',
+      'RecheckTightening',
+      'Verify',
+      'VerifyCopyRules',
+      'VerifyRollback',
+      'VerifyTightening',
+      'Watch',
+    ]);
     for (const step of READ_ONLY_STEPS) {
       const [id] = memberRoleOf(step);
       const actions = roleStatements(s.memberTemplate, id).flatMap(actionsOf);

@@ -18,6 +18,7 @@ beforeAll(() => {
     externalId: 'dsgr-external-1',
     organizationId: 'o-abcdefghij',
     approvalTimeout: '2 days',
+    approvalDigestMinutes: '0',
     approval: 'when-in-use',
     memberRoleName: 'OrgSgFixer',
     mutatingConcurrency: '0',
@@ -25,7 +26,23 @@ beforeAll(() => {
 });
 
 describe('with every switch set', () => {
+  it('approvalDigestMinutes 0: no digest sender, no schedule; every run mails its own notice at once', () => {
+    expect(
+      Object.keys(s.remediationTemplate.findResources('AWS::Lambda::Function')).filter((id) =>
+        id.startsWith('SendDigests'),
+      ),
+    ).toEqual([]);
+    for (const rule of Object.values(s.remediationTemplate.findResources('AWS::Events::Rule'))) {
+      expect(rule.Properties.ScheduleExpression).toBeUndefined();
+    }
+    const approval = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'RequestApprovalStepFunction');
+    expect(
+      s.remediationTemplate.toJSON().Resources[approval].Properties.Environment.Variables.APPROVAL_DIGEST_SECONDS,
+    ).toBe('0');
+  });
+
   it('autoRemediate: new FAILED EC2.2 findings start the remediation machine', () => {
+    // The custom actions', the findings' and the watcher's rules (approvalDigestMinutes 0: no digest schedule).
     s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 4);
     s.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: FINDING_IMPORTED_PATTERN,

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalDeps } from '../../cli/deps.ts';
-import { type ExecutionResult, runMachine, type StepEvent } from '../../cli/runner.ts';
+import { type ExecutionResult, type MachineName, runMachine, type StepEvent } from '../../cli/runner.ts';
+import type { FlowLogFinder } from '../../handlers/adapters/flow-logs/sources.ts';
 import {
   type Ec2Action,
   Ec2Simulator,
@@ -91,8 +92,18 @@ export interface RemediateOptions extends MachineOptions {
   groupId?: string;
 }
 
+export interface TightenOptions extends MachineOptions {
+  approve?: Decision | 'never';
+  onApproval?: (simulator: Ec2Simulator) => void | Promise<void>;
+  /** The flow log window: its end (ISO) and length; default the sample's end and 30 days. */
+  windowEnd?: string;
+  windowDays?: number;
+}
+
 export interface SessionOptions {
   simulator?: SimulatorOptions;
+  /** Where the tighten machine reads flow logs. */
+  flowLogs?: FlowLogFinder;
   settings?: Partial<Settings>;
   /** Fault injection, run after the harness records the call. */
   hooks?: SimulatorHooks;
@@ -111,6 +122,8 @@ export interface Session {
   setServiceHooks(hooks: ServiceHooks): void;
   remediate(options?: RemediateOptions): Promise<ExecutionResult>;
   rollback(remediationId: string, options?: MachineOptions): Promise<ExecutionResult>;
+  /** Runs the tighten machine on `groupId` (the session's `flowLogs`), approved unless told otherwise. */
+  tighten(groupId: string, options?: TightenOptions): Promise<ExecutionResult>;
   /** Mutating EC2 calls made so far (failed ones included), by action. */
   mutatingCalls(): Record<string, number>;
   mutatingCallCount(): number;
@@ -152,6 +165,7 @@ export function createSession(state: Ec2State, options: SessionOptions = {}): Se
       },
     },
     ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.flowLogs ? { flowLogs: options.flowLogs } : {}),
   });
   let userHooks: SimulatorHooks = options.hooks ?? {};
   simulator.setHooks({
@@ -166,7 +180,7 @@ export function createSession(state: Ec2State, options: SessionOptions = {}): Se
 
   /** Runs a machine; an exception thrown by `onStep` (an assertion) is rethrown after the run, not fed to the machine. */
   const run = async (
-    machine: 'remediate' | 'rollback',
+    machine: MachineName,
     input: unknown,
     machineOptions: MachineOptions & Pick<RemediateOptions, 'onApproval'>,
     approve: Decision | 'never' | undefined,
@@ -225,6 +239,14 @@ export function createSession(state: Ec2State, options: SessionOptions = {}): Se
     },
     rollback(remediationId, machineOptions = {}) {
       return run('rollback', { remediationId }, machineOptions, undefined);
+    },
+    tighten(groupId, tightenOptions = {}) {
+      const input = {
+        target: directInput(simulator, groupId),
+        windowEnd: tightenOptions.windowEnd ?? '2026-12-01T00:00:00Z',
+        windowDays: tightenOptions.windowDays ?? 30,
+      };
+      return run('tighten', input, tightenOptions, tightenOptions.approve ?? 'approved');
     },
     mutatingCalls() {
       return Object.fromEntries(Object.entries(simulator.callCounts()).filter(([action]) => isMutating(action)));

@@ -9,6 +9,8 @@ import {
 import type {
   ApprovalRecord,
   ApprovalStatus,
+  DigestEntry,
+  DigestRecord,
   Ledger,
   LockHolder,
   LockResult,
@@ -35,6 +37,9 @@ export const lockPk = (lockKey: string) => `lock#${lockKey}`;
 export const remediationPk = (remediationId: string) => `remediation#${remediationId}`;
 export const approvalPk = (approvalId: string) => `approval#${approvalId}`;
 export const rollbackLinkPk = (linkId: string) => `rollback-link#${linkId}`;
+/** A batch window of approval digests (`digest-window#<start>`), and the list of open ones (`digest-window#open`). */
+export const digestWindowPk = (windowStart: number | '*' | 'open') => `digest-window#${windowStart}`;
+export const digestPk = (digestId: string) => `digest#${digestId}`;
 
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
@@ -120,6 +125,30 @@ function toApproval(item: Item): ApprovalRecord {
 }
 
 const ROLLBACK_LINK_STATUSES: readonly string[] = ['pending', 'used', 'expired'] satisfies RollbackLinkStatus[];
+
+function parseEntry(pk: string, text: string): DigestEntry {
+  try {
+    const entry = JSON.parse(text) as DigestEntry;
+    if (entry.kind === 'approval' || entry.kind === 'outcome') return entry;
+  } catch {
+    // reported below
+  }
+  throw new LedgerItemError(pk, 'a digest entry is not one this adapter writes');
+}
+
+function toDigest(item: Item): DigestRecord {
+  const pk = readString(item, 'pk');
+  const entries = JSON.parse(readString(item, 'entries')) as unknown;
+  if (!Array.isArray(entries)) throw new LedgerItemError(pk, 'entries is not a list');
+  return {
+    digestId: readString(item, 'digestId'),
+    windowStart: readNumber(item, 'windowStart'),
+    entries: entries.map((entry) => parseEntry(pk, JSON.stringify(entry))),
+    createdAt: readString(item, 'createdAt'),
+    expiresAt: readNumber(item, 'expiresAt'),
+    csrfSecret: readString(item, 'csrfSecret'),
+  };
+}
 
 function toRollbackLink(item: Item): RollbackLinkRecord {
   const status = readString(item, 'status');
@@ -380,6 +409,112 @@ export class DynamoDbLedger implements Ledger {
       if (record.status === 'pending' && record.expiresAt < nowEpochSeconds) record.status = 'expired';
       return { claimed: false, record };
     }
+  }
+
+  /**
+   * The window is listed as open first, then the entry joins it (a string set of JSON entries: a retried join adds
+   * nothing twice): a crash between the two leaves an open window without the entry, which the sender closes empty.
+   * An item is at most 400 KB (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html):
+   * a window that full refuses the entry with a ValidationException, and the run sends its own notice.
+   */
+  async joinDigestWindow(windowStart: number, entry: DigestEntry, expiresAt: number): Promise<boolean> {
+    await this.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: S(digestWindowPk('open')) },
+        UpdateExpression: 'ADD windows :start',
+        ExpressionAttributeValues: { ':start': { NS: [String(windowStart)] } },
+      }),
+    );
+    try {
+      await this.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(digestWindowPk(windowStart)) },
+          UpdateExpression:
+            'SET #status = if_not_exists(#status, :open), windowStart = :start, expiresAt = :expiresAt, #ttl = :ttl ADD entries :entry',
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :open',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':open': S('open'),
+            ':start': N(windowStart),
+            ':expiresAt': N(expiresAt),
+            ':ttl': N(expiresAt + TTL_GRACE_SECONDS),
+            ':entry': { SS: [JSON.stringify(entry)] },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      if ((error as { name?: unknown }).name === 'ValidationException') return false;
+      throw error;
+    }
+  }
+
+  async openDigestWindows(): Promise<number[]> {
+    const item = await this.getItem(digestWindowPk('open'));
+    return (item?.windows?.NS ?? []).map(Number).sort((a, b) => a - b);
+  }
+
+  async closeDigestWindow(windowStart: number, expiresAt: number): Promise<DigestEntry[] | undefined> {
+    const pk = digestWindowPk(windowStart);
+    let entries: DigestEntry[] | undefined;
+    try {
+      const output = await this.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(pk) },
+          UpdateExpression: 'SET #status = :sent, windowStart = :start, #ttl = if_not_exists(#ttl, :ttl)',
+          ConditionExpression: 'attribute_not_exists(#status) OR #status = :open',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':sent': S('sent'),
+            ':open': S('open'),
+            ':start': N(windowStart),
+            ':ttl': N(expiresAt + TTL_GRACE_SECONDS),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      entries = (output.Attributes?.entries?.SS ?? []).map((text) => parseEntry(pk, text));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    await this.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: S(digestWindowPk('open')) },
+        UpdateExpression: 'DELETE windows :start',
+        ExpressionAttributeValues: { ':start': { NS: [String(windowStart)] } },
+      }),
+    );
+    return entries;
+  }
+
+  async putDigest(record: DigestRecord): Promise<void> {
+    await this.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: S(digestPk(record.digestId)),
+          ...strings({
+            digestId: record.digestId,
+            createdAt: record.createdAt,
+            csrfSecret: record.csrfSecret,
+            entries: JSON.stringify(record.entries),
+          }),
+          windowStart: N(record.windowStart),
+          expiresAt: N(record.expiresAt),
+          ttl: N(record.expiresAt + TTL_GRACE_SECONDS),
+        },
+      }),
+    );
+  }
+
+  async getDigest(digestId: string): Promise<DigestRecord | undefined> {
+    const item = await this.getItem(digestPk(digestId));
+    return item === undefined ? undefined : toDigest(item);
   }
 
   private async getItem(pk: string): Promise<Item | undefined> {

@@ -3,6 +3,8 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type {
   ApprovalRecord,
+  DigestEntry,
+  DigestRecord,
   Ledger,
   LockHolder,
   LockResult,
@@ -35,6 +37,15 @@ interface State {
   remediations: Map<string, RemediationRecord>;
   approvals: Map<string, ApprovalRecord>;
   rollbackLinks: Map<string, RollbackLinkRecord>;
+  digestWindows: Map<string, DigestWindow>;
+  digests: Map<string, DigestRecord>;
+}
+
+/** A batch window of approval digests: open while runs join it, sent once its digest went out. */
+interface DigestWindow {
+  status: 'open' | 'sent';
+  entries: DigestEntry[];
+  expiresAt: number;
 }
 
 interface FileShape {
@@ -44,6 +55,9 @@ interface FileShape {
   approvals: Record<string, ApprovalRecord>;
   /** Absent in files written before rollback links existed. */
   rollbackLinks?: Record<string, RollbackLinkRecord>;
+  /** Absent in files written before approval digests existed. */
+  digestWindows?: Record<string, DigestWindow>;
+  digests?: Record<string, DigestRecord>;
 }
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -195,6 +209,48 @@ export class FileLedger implements Ledger {
     });
   }
 
+  async joinDigestWindow(windowStart: number, entry: DigestEntry, expiresAt: number): Promise<boolean> {
+    return this.change((state) => {
+      const key = String(windowStart);
+      const window = state.digestWindows.get(key) ?? { status: 'open', entries: [], expiresAt };
+      if (window.status !== 'open') return { result: false, changed: false };
+      window.entries.push({ ...entry });
+      window.expiresAt = Math.max(window.expiresAt, expiresAt);
+      state.digestWindows.set(key, window);
+      return { result: true, changed: true };
+    });
+  }
+
+  async openDigestWindows(): Promise<number[]> {
+    const { digestWindows } = await this.read();
+    return [...digestWindows]
+      .filter(([, window]) => window.status === 'open')
+      .map(([key]) => Number(key))
+      .sort((a, b) => a - b);
+  }
+
+  async closeDigestWindow(windowStart: number, expiresAt: number): Promise<DigestEntry[] | undefined> {
+    return this.change<DigestEntry[] | undefined>((state) => {
+      const key = String(windowStart);
+      const window = state.digestWindows.get(key);
+      if (window?.status === 'sent') return { result: undefined, changed: false };
+      const entries = window?.entries ?? [];
+      state.digestWindows.set(key, { status: 'sent', entries, expiresAt: Math.max(window?.expiresAt ?? 0, expiresAt) });
+      return { result: entries, changed: true };
+    });
+  }
+
+  async putDigest(record: DigestRecord): Promise<void> {
+    await this.change((state) => {
+      state.digests.set(record.digestId, structuredClone(record));
+      return { result: undefined, changed: true };
+    });
+  }
+
+  async getDigest(digestId: string): Promise<DigestRecord | undefined> {
+    return (await this.read()).digests.get(digestId);
+  }
+
   /** Runs `update` on the current state under the lock, and writes the state back if it says it changed. */
   private change<T>(update: (state: State) => { result: T; changed: boolean }): Promise<T> {
     const run = async (): Promise<T> => {
@@ -239,7 +295,14 @@ export class FileLedger implements Ledger {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if (hasCode(error, 'ENOENT')) {
-        return { locks: new Map(), remediations: new Map(), approvals: new Map(), rollbackLinks: new Map() };
+        return {
+          locks: new Map(),
+          remediations: new Map(),
+          approvals: new Map(),
+          rollbackLinks: new Map(),
+          digestWindows: new Map(),
+          digests: new Map(),
+        };
       }
       throw error;
     }
@@ -255,6 +318,8 @@ export class FileLedger implements Ledger {
       remediations: section<RemediationRecord>('remediations'),
       approvals: section<ApprovalRecord>('approvals'),
       rollbackLinks: section<RollbackLinkRecord>('rollbackLinks'),
+      digestWindows: section<DigestWindow>('digestWindows'),
+      digests: section<DigestRecord>('digests'),
     };
   }
 
@@ -273,6 +338,8 @@ export class FileLedger implements Ledger {
       remediations: Object.fromEntries(state.remediations),
       approvals: Object.fromEntries(state.approvals),
       rollbackLinks: Object.fromEntries(state.rollbackLinks),
+      digestWindows: Object.fromEntries(state.digestWindows),
+      digests: Object.fromEntries(state.digests),
     };
     const temporary = `${this.path}.${randomUUID()}.tmp`;
     try {

@@ -421,3 +421,58 @@ describe('DynamoDbLedger rollback links', () => {
     await expect(ledger().getRollbackLink('rl-1')).rejects.toMatchObject({ name: 'LedgerItemMalformed' });
   });
 });
+
+describe('DynamoDbLedger digest windows', () => {
+  beforeEach(() => ddb.reset());
+  const entry = { kind: 'approval' as const, remediationId: 'r-1', approvalId: 'ap-1' };
+
+  it('joins: lists the window as open first, then adds the entry while the window is open', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    expect(await ledger().joinDigestWindow(600, entry, 5000)).toBe(true);
+    const calls = ddb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input);
+    expect(calls[0]).toMatchObject({
+      Key: { pk: { S: 'digest-window#open' } },
+      UpdateExpression: 'ADD windows :start',
+      ExpressionAttributeValues: { ':start': { NS: ['600'] } },
+    });
+    expect(calls[1]).toMatchObject({
+      Key: { pk: { S: 'digest-window#600' } },
+      ConditionExpression: 'attribute_not_exists(pk) OR #status = :open',
+      ExpressionAttributeValues: { ':entry': { SS: [JSON.stringify(entry)] }, ':ttl': { N: String(5000 + WEEK) } },
+    });
+  });
+
+  it('a join to a window already sent, or too large, is refused (the run mails its own notice)', async () => {
+    ddb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    expect(await ledger().joinDigestWindow(600, entry, 5000)).toBe(false);
+    ddb.reset();
+    const tooLarge = new DynamoDBServiceException({
+      name: 'ValidationException',
+      $fault: 'client',
+      $metadata: {},
+      message: 'Item size has exceeded the maximum allowed size',
+    });
+    ddb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(tooLarge);
+    expect(await ledger().joinDigestWindow(600, entry, 5000)).toBe(false);
+  });
+
+  it('closes a window once: the winner gets the entries, the other nothing; both unlist it', async () => {
+    ddb
+      .on(UpdateItemCommand, { Key: { pk: { S: 'digest-window#600' } } })
+      .resolvesOnce({ Attributes: { entries: { SS: [JSON.stringify(entry)] } } })
+      .rejectsOnce(conditionFailed());
+    ddb.on(UpdateItemCommand, { Key: { pk: { S: 'digest-window#open' } } }).resolves({});
+    expect(await ledger().closeDigestWindow(600, 5000)).toEqual([entry]);
+    expect(await ledger().closeDigestWindow(600, 5000)).toBeUndefined();
+    const unlisted = ddb
+      .commandCalls(UpdateItemCommand)
+      .filter((call) => call.args[0].input.Key?.pk?.S === 'digest-window#open');
+    expect(unlisted).toHaveLength(2);
+    expect(unlisted[0]?.args[0].input.UpdateExpression).toBe('DELETE windows :start');
+  });
+
+  it('reads the open windows, in order', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: { pk: { S: 'digest-window#open' }, windows: { NS: ['900', '600'] } } });
+    expect(await ledger().openDigestWindows()).toEqual([600, 900]);
+  });
+});

@@ -322,3 +322,36 @@ describe('FileLedger rollback links', () => {
     expect(saved.rollbackLinks['rl-1']).toEqual(link);
   });
 });
+
+describe('FileLedger digest windows', () => {
+  const entry = (id: string) => ({ kind: 'approval' as const, remediationId: `r-${id}`, approvalId: `ap-${id}` });
+
+  it('collects entries of an open window; closing answers them once; a late join is refused', async () => {
+    const ledger = new FileLedger(file);
+    expect(await ledger.openDigestWindows()).toEqual([]);
+    expect(await ledger.joinDigestWindow(600, entry('a'), 5000)).toBe(true);
+    expect(await ledger.joinDigestWindow(600, entry('b'), 5000)).toBe(true);
+    expect(await ledger.joinDigestWindow(900, entry('c'), 5000)).toBe(true);
+    expect(await ledger.openDigestWindows()).toEqual([600, 900]);
+    const closing = [new FileLedger(file), new FileLedger(file)].map((each) => each.closeDigestWindow(600, 5000));
+    const answers = await Promise.all(closing);
+    expect(answers.filter((answer) => answer !== undefined)).toEqual([[entry('a'), entry('b')]]);
+    expect(await ledger.openDigestWindows()).toEqual([900]);
+    expect(await ledger.joinDigestWindow(600, entry('late'), 5000)).toBe(false);
+  });
+
+  it('keeps a digest by id', async () => {
+    const ledger = new FileLedger(file);
+    const digest = {
+      digestId: 'd'.repeat(24),
+      windowStart: 600,
+      entries: [entry('a')],
+      createdAt: '2025-01-01T00:00:00.000Z',
+      expiresAt: 9000,
+      csrfSecret: 's'.repeat(43),
+    };
+    await ledger.putDigest(digest);
+    expect(await new FileLedger(file).getDigest(digest.digestId)).toEqual(digest);
+    expect(await ledger.getDigest('x'.repeat(24))).toBeUndefined();
+  });
+});
