@@ -141,6 +141,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
     log: options.log ?? silentLogger,
     settings,
     now: clock ? () => new Date(clock.now()) : () => new Date(),
+    clock: clock ?? systemClock,
     randomId,
     pace,
   };

@@ -207,6 +207,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     log: createLogger({ service: 'default-sg-remediation', step }),
     settings,
     now: () => new Date(),
+    clock: systemClock,
     randomId: () => randomBytes(18).toString('base64url'),
     pace,
   };
