@@ -37,10 +37,17 @@ export const ORG_REGIONS = DEFAULT_AUDIT_REGIONS.length;
 /** Findings per "Remediate EC2.2" custom action event: Security Hub sends at most 20 selected findings in one. */
 export const FINDINGS_PER_ACTION = 20;
 /**
- * The approval digest's batch window (its notices go out once per window, epoch-aligned: handlers/core/digest.ts of
- * the digest branch). Assumed here: 15 minutes; the windows counted are those the dispatched runs start in.
+ * The approval digest's batch window: its notices go out once per window, epoch-aligned (handlers/core/digest.ts,
+ * digestWindowStart), 5 minutes by default (infra/config.ts approvalDigestMinutes). The windows counted are those the
+ * dispatched runs start in.
  */
-export const BATCH_WINDOW_SECONDS = 15 * 60;
+export const BATCH_WINDOW_SECONDS = 5 * 60;
+/**
+ * The round trip of one EC2 Describe call from a function in the same Region, on the virtual clock. Assumed (EC2
+ * documents no latency; tens to a few hundred milliseconds is what SDK traces show): without it an account/region's
+ * few calls all fit in the pacer's burst, and the audit and its floor would both be 0 s — a ratio of nothing.
+ */
+export const EC2_CALL_LATENCY_MS = 100;
 /** The dispatcher function's memory (infra/remediation-stack.ts DispatchFindings). */
 const DISPATCH_MEMORY_MB = 256;
 
@@ -145,9 +152,11 @@ function memoryStore(): ObjectStore & { objects: Map<string, string> } {
 /**
  * The audit's floor for one account/region, as its pacer allows (handlers/steps/pacing.ts, core/adaptive-rate.ts):
  * on each describe bucket, the calls beyond the pacer's share of the burst spaced at the audit's share of the refill,
- * max(0, n − burstShare × capacity) / (share × refill); buckets are independent, so the busiest one's.
+ * max(0, n − burstShare × capacity) / (share × refill); buckets are independent, so the busiest one's. The calls
+ * of one account/region go one after the other, so no less than their round trips either (`latencyMs` each).
  */
-export function placeFloorSeconds(calls: Record<string, number>): number {
+export function placeFloorSeconds(calls: Record<string, number>, latencyMs = 0): number {
+  const roundTrips = (Object.values(calls).reduce((sum, count) => sum + count, 0) * latencyMs) / 1000;
   const perBucket = new Map<string, { calls: number; burst: number; rate: number }>();
   for (const [action, count] of Object.entries(calls)) {
     const { key, limits } = bucketOf(action);
@@ -160,7 +169,7 @@ export function placeFloorSeconds(calls: Record<string, number>): number {
     perBucket.set(key, bucket);
   }
   return Math.max(
-    0,
+    roundTrips,
     ...[...perBucket.values()].map((bucket) => Math.max(0, bucket.calls - bucket.burst) / bucket.rate),
   );
 }
@@ -255,6 +264,7 @@ export async function benchOrg(accounts = ORG_ACCOUNTS, regionCount = ORG_REGION
         const action = method.replace(/^./, (first) => first.toUpperCase());
         return async (input: unknown) => {
           counts[action] = (counts[action] ?? 0) + 1;
+          await clock.sleep(EC2_CALL_LATENCY_MS);
           try {
             return await call.call(port, input);
           } catch (error) {
@@ -301,7 +311,7 @@ export async function benchOrg(accounts = ORG_ACCOUNTS, regionCount = ORG_REGION
   // The floor: each account/region's paced describes; an account's regions side by side (PLACES_AT_ONCE of them),
   // the accounts 40 at a time.
   const placeFloors = new Map<string, number>();
-  for (const [key, counts] of calls) placeFloors.set(key, placeFloorSeconds(counts));
+  for (const [key, counts] of calls) placeFloors.set(key, placeFloorSeconds(counts, EC2_CALL_LATENCY_MS));
   const accountFloors = accountIds.map((accountId) =>
     makespanFloor(
       regions.map((region) => placeFloors.get(`${accountId}/${region}`) ?? 0),

@@ -26,6 +26,8 @@ describe('the organization benchmark', () => {
     );
     expect(placeFloorSeconds({ DescribeSecurityGroups: 11, DescribeNetworkInterfaces: 3 })).toBe(0);
     expect(placeFloorSeconds({})).toBe(0);
+    // One call after the other: never less than their round trips.
+    expect(placeFloorSeconds({ DescribeSecurityGroups: 11, DescribeNetworkInterfaces: 3 }, 100)).toBeCloseTo(1.4);
     expect(makespanFloor([1, 1, 1, 1], 2)).toBe(2);
     expect(makespanFloor([5, 1], 40)).toBe(5);
   });
