@@ -52,6 +52,11 @@ export interface LocalDepsOptions {
   ledger?: Ledger;
   /** Where `tighten` reads flow logs (the files named on the command line); default none configured. */
   flowLogs?: FlowLogFinder;
+  /**
+   * A real account's EC2, already built for this account and region (a live `tighten` reads the VPC and its flow
+   * logs through it before the run); paced and told of refusals like the SDK client this would build.
+   */
+  accountEc2?: Ec2Port;
 }
 
 /** 144 random bits, URL-safe: approval ids and lock tokens. */
@@ -71,6 +76,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
   // Adaptive (steps/pacing.ts): on the virtual clock against the simulator, on the real one against AWS.
   const pace = clock ? pacer(clock) : simulator ? noPacing : pacer(systemClock);
   const pacedSimulator = simulator && reportingThrottles(simulator, pace);
+  const accountEc2 = options.accountEc2 && reportingThrottles(options.accountEc2, pace);
   return {
     services(target) {
       if (simulator) {
@@ -120,6 +126,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
         }
         return pacedSimulator ?? simulator;
       }
+      if (accountEc2) return accountEc2;
       const key = target.region;
       let client = clients.get(key);
       if (!client) {

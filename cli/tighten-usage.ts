@@ -7,6 +7,7 @@ export const TIGHTEN_USAGE = `  tighten    --group SG --state FILE [--flow-logs 
              --approve: then applies it (snapshot, approval, add, re-check, revoke, verify) with
              its own id that rollback --remediation undoes.
   tighten    --group SG [--region R] [--flow-logs auto | s3://BUCKET/FOLDER | cloudwatch:LOG-GROUP | FILE …]
+             [--approve auto|reject|prompt|web [--store DIR]]
              The same on a real account: the state read live, the group's flow logs found with
-             DescribeFlowLogs (auto, the default) or the destination named. Reads only.
+             DescribeFlowLogs (auto, the default) or the destination named; --approve applies it there.
 `;
