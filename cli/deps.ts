@@ -57,6 +57,8 @@ export interface LocalDepsOptions {
    * logs through it before the run); paced and told of refusals like the SDK client this would build.
    */
   accountEc2?: Ec2Port;
+  /** The organization's active accounts for an audit of all of them; without it, an organization audit is refused. */
+  organizationAccounts?: readonly string[];
 }
 
 /** 144 random bits, URL-safe: approval ids and lock tokens. */
@@ -140,6 +142,18 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
       // Same account and region checks as ec2(): the files describe the state file's VPC.
       if (simulator) this.ec2(target);
       return options.flowLogs ?? UNCONFIGURED_FLOW_LOG_FINDER;
+    },
+    organization() {
+      const accounts = options.organizationAccounts;
+      return {
+        async activeAccounts() {
+          if (!accounts)
+            throw new InvalidInputError([
+              'scope.accounts: "organization" needs AWS Organizations; a local run names its accounts.',
+            ]);
+          return [...accounts];
+        },
+      };
     },
     store: new DirectoryStore(options.storeDir),
     ledger: options.ledger ?? new FileLedger(join(options.storeDir, 'ledger.json')),

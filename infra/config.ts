@@ -164,6 +164,11 @@ export const configSchema = z.object({
     .pipe(z.union([z.literal(''), z.string().regex(SCHEDULE, 'must be rate(N minutes|hours|days) or cron(6 fields)')])),
   /** The accounts a scheduled audit reads; empty: this account only (an on-demand run names its own). */
   auditAccounts: list(/^\d{12}$/, 'a 12-digit account id', MAX_AUDIT_ACCOUNTS).default([]),
+  /**
+   * A scheduled audit reads every ACTIVE account of the organization, listed when it runs (Organizations
+   * ListAccounts: deploy in the management account or a delegated administrator); instead of `auditAccounts`.
+   */
+  auditOrganization: flag.default(false),
   /** The regions a scheduled audit reads: by default the 17 enabled in every account. */
   auditRegions: list(
     /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
@@ -195,10 +200,13 @@ export function loadConfig(context: (key: string) => unknown): Config {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'context'}: ${issue.message}`));
   }
-  const auditOnly = (['auditSchedule', 'auditAccounts'] as const).filter(
-    (key) => raw[key] !== undefined && result.data[key].length > 0,
-  );
+  const auditOnly = (['auditSchedule', 'auditAccounts', 'auditOrganization'] as const).filter((key) => {
+    const value = result.data[key];
+    return raw[key] !== undefined && (typeof value === 'boolean' ? value : value.length > 0);
+  });
   if (!result.data.audit && auditOnly.length > 0)
     throw new ConfigError(auditOnly.map((key) => `${key}: is read only with audit=true (the audit is off)`));
+  if (result.data.auditOrganization && result.data.auditAccounts.length > 0)
+    throw new ConfigError(['auditAccounts: leave it out with auditOrganization=true (the organization names them)']);
   return result.data;
 }

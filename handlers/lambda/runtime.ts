@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -15,6 +16,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { SdkStacks } from '../adapters/aws/cloudformation.ts';
 import { DynamoDbLedger } from '../adapters/aws/dynamodb-ledger.ts';
 import { SdkEc2 } from '../adapters/aws/ec2.ts';
+import { SdkOrganization } from '../adapters/aws/organizations.ts';
 import { S3Store } from '../adapters/aws/s3-store.ts';
 import { SecurityHubFindings } from '../adapters/aws/securityhub-findings.ts';
 import { SdkServiceQuotas } from '../adapters/aws/service-quotas.ts';
@@ -200,6 +202,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     stacks: stacksFactory(env, sts, ownAccount),
     // The AWS finder (DescribeFlowLogs → S3 / CloudWatch Logs) plugs in here; until then propose says it is missing.
     flowLogs: () => UNCONFIGURED_FLOW_LOG_FINDER,
+    // Organizations is a global service answered from us-east-1 (aws partition); the SDK resolves its endpoint.
+    organization: () => new SdkOrganization(new OrganizationsClient({})),
     store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),
     ledger: new DynamoDbLedger(new DynamoDBClient({}), required(env, 'LEDGER_TABLE')),
     notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),

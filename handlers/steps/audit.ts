@@ -252,7 +252,8 @@ const regionsSchema = z
 const scopeSchema = z.object({
   auditId: auditIdSchema,
   scope: z.object({
-    accounts: accountsSchema.min(1).max(MAX_AUDIT_ACCOUNTS),
+    /** The accounts, or "organization": every ACTIVE account of the deployment's organization, listed at run time. */
+    accounts: z.union([accountsSchema.min(1).max(MAX_AUDIT_ACCOUNTS), z.literal('organization')]),
     regions: regionsSchema,
   }),
 });
@@ -270,15 +271,27 @@ export interface AuditScope {
  * account per batch up to {@link MAX_AUDIT_BATCHES} accounts, more per batch beyond, so that the Map stays within the
  * history limit. The batches are all the state carries: 10,000 accounts are about 160 KB of it.
  */
-export async function checkAuditScope(raw: unknown): Promise<AuditScope> {
+export async function checkAuditScope(raw: unknown, deps: Deps): Promise<AuditScope> {
   const input = parseInput(scopeSchema, raw);
-  const accounts = [...new Set(input.scope.accounts)].sort();
+  const named = input.scope.accounts === 'organization' ? await organizationAccounts(deps) : input.scope.accounts;
+  const accounts = [...new Set(named)].sort();
   const regions = [...new Set(input.scope.regions)].sort();
   const batchSize = Math.ceil(accounts.length / MAX_AUDIT_BATCHES);
   const batches = Array.from({ length: Math.ceil(accounts.length / batchSize) }, (_, batch) =>
     accounts.slice(batch * batchSize, (batch + 1) * batchSize),
   );
   return { auditId: input.auditId, regions, batches };
+}
+
+/** The organization's active accounts, as many as the audit takes: more is refused, not cut (a silent cut hides some). */
+async function organizationAccounts(deps: Deps): Promise<string[]> {
+  const accounts = await deps.organization().activeAccounts();
+  if (accounts.length === 0) throw new InvalidInputError(['scope.accounts: the organization has no ACTIVE account']);
+  if (accounts.length > MAX_AUDIT_ACCOUNTS)
+    throw new InvalidInputError([
+      `scope.accounts: the organization has ${accounts.length} ACTIVE accounts, more than the ${MAX_AUDIT_ACCOUNTS} one audit takes; name them in several audits`,
+    ]);
+  return accounts;
 }
 
 const batchSchema = z.object({
@@ -455,7 +468,7 @@ export async function notifyAudit(raw: unknown, deps: Deps): Promise<{ sent: tru
 }
 
 export const auditSteps = {
-  CheckAuditScope: (input: unknown) => checkAuditScope(input),
+  CheckAuditScope: checkAuditScope,
   AuditAccounts: auditAccounts,
   ReportAudit: reportAudit,
   NotifyAudit: notifyAudit,

@@ -9,6 +9,7 @@ import type {
   Logger,
   Notifier,
   ObjectStore,
+  OrganizationPort,
   ServiceQuotasPort,
   ServicesPort,
   StacksPort,
@@ -78,6 +79,8 @@ export interface Deps {
   stacks(target: Ec2Target): StacksPort;
   /** Where the tighten workflow reads a VPC's flow logs (handlers/adapters/flow-logs/sources.ts). */
   flowLogs(target: Ec2Target): FlowLogFinder;
+  /** The organization's accounts, for an audit of all of them (the deployment's own account). */
+  organization(): OrganizationPort;
   store: ObjectStore;
   ledger: Ledger;
   notifier: Notifier;

@@ -67,6 +67,7 @@ export class OrganizationAudit extends Construct {
         ...(usesEc2 ? { roleName: stepRoleName(step, Aws.REGION) } : {}),
       });
       props.grant(fn, spec.access, usesEc2);
+      if (step === 'CheckAuditScope' && config.auditOrganization) fn.allowListOrganizationAccounts();
       if (usesEc2) fn.allowAssumeMemberRole(memberRole, config.organizationId);
       steps[step] = fn;
     }
@@ -87,7 +88,11 @@ export class OrganizationAudit extends Construct {
         targets: [
           new targets.SfnStateMachine(this.machine, {
             input: events.RuleTargetInput.fromObject({
-              accounts: config.auditAccounts.length > 0 ? config.auditAccounts : [Aws.ACCOUNT_ID],
+              accounts: config.auditOrganization
+                ? 'organization'
+                : config.auditAccounts.length > 0
+                  ? config.auditAccounts
+                  : [Aws.ACCOUNT_ID],
               regions: config.auditRegions,
             }),
             deadLetterQueue: props.deadLetters,

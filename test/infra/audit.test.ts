@@ -67,6 +67,10 @@ describe('the organization audit, off by default', () => {
     expect(() => loadConfig((key) => ({ audit: 'true', auditSchedule: 'every day' })[key])).toThrow(/auditSchedule:/);
     expect(() => loadConfig((key) => ({ audit: 'true', auditAccounts: '1234' })[key])).toThrow(/auditAccounts/);
     expect(loadConfig((key) => ({ audit: 'true' })[key]).auditRegions).toHaveLength(17);
+    expect(() => loadConfig((key) => ({ auditOrganization: 'true' })[key])).toThrow(/auditOrganization: .*audit=true/);
+    expect(() =>
+      loadConfig((key) => ({ audit: 'true', auditOrganization: 'true', auditAccounts: '111122223333' })[key]),
+    ).toThrow(/auditAccounts: leave it out with auditOrganization=true/);
   });
 });
 
@@ -192,5 +196,31 @@ describe('the organization audit, switched on', () => {
     );
     const alarms = Object.values(on.remediationTemplate.findResources('AWS::CloudWatch::Alarm'));
     expect(JSON.stringify(alarms)).toContain(machines(on)[0]);
+  });
+
+  it('with auditOrganization, the schedule audits "organization" and only CheckAuditScope may list its accounts', () => {
+    const org = synthesize({
+      audit: 'true',
+      auditSchedule: 'rate(1 day)',
+      auditOrganization: 'true',
+      auditRegions: 'us-east-1',
+    });
+    org.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [Match.objectLike({ Input: JSON.stringify({ accounts: 'organization', regions: ['us-east-1'] }) })],
+    });
+    const statementsOf = (step: string) =>
+      roleStatements(
+        org.remediationTemplate,
+        logicalId(org.remediationTemplate, 'AWS::IAM::Role', `Audit${step}StepRole`),
+      );
+    const list = statementsOf('CheckAuditScope').filter((statement) =>
+      actionsOf(statement).includes('organizations:ListAccounts'),
+    );
+    expect(list.map(actionsOf)).toEqual([['organizations:ListAccounts']]);
+    for (const step of AUDIT_STEP_NAMES.filter((name) => name !== 'CheckAuditScope'))
+      expect(statementsOf(step).flatMap(actionsOf), step).not.toContain('organizations:ListAccounts');
+    // Without it, CheckAuditScope calls nothing (the test above).
+    expect(actionsOfAuditStep('CheckAuditScope')).not.toContain('organizations:ListAccounts');
   });
 });

@@ -25,6 +25,7 @@ describe('the configuration', () => {
       audit: false,
       auditSchedule: '',
       auditAccounts: [],
+      auditOrganization: false,
       auditRegions: [...DEFAULT_AUDIT_REGIONS],
     });
     const deploy = readFileSync('docs/deploy.md', 'utf8');
