@@ -6,7 +6,6 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
@@ -30,6 +29,7 @@ import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './le
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
 import { moveProgress, rollbackMoves } from './progress.ts';
+import { promptApprover } from './prompt-approver.ts';
 import {
   commandLine,
   currentOwner,
@@ -212,24 +212,6 @@ function regionOf(flags: Flags): string {
   return region;
 }
 
-function promptApprover(io: Io): Approver {
-  return async ({ remediationId }) => {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    // Ctrl-C at the prompt reaches readline, not the process: passed on, so it ends the run as any Ctrl-C does.
-    prompt.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
-    try {
-      const answer = await prompt.question(
-        `\nApprove remediation ${remediationId}? Type "approve" to strip the default group, anything else rejects: `,
-        io.endings ? { signal: io.endings.signal } : {},
-      );
-      return answer.trim().toLowerCase() === 'approve' ? 'approved' : 'rejected';
-    } finally {
-      prompt.close();
-      io.stderr('\n');
-    }
-  };
-}
-
 function approverOf(flags: Flags, io: Io): Approver | 'web' {
   const mode = flags.approve ?? (io.interactive ? 'prompt' : undefined);
   if (mode === 'auto' || mode === 'reject') {
@@ -239,7 +221,10 @@ function approverOf(flags: Flags, io: Io): Approver | 'web' {
   if (mode === 'web') return 'web';
   if (mode === 'prompt') {
     if (!io.interactive) throw new InvalidInputError(['--approve prompt needs a terminal.']);
-    return promptApprover(io);
+    return promptApprover(
+      io,
+      (id) => `\nApprove remediation ${id}? Type "approve" to strip the default group, anything else rejects: `,
+    );
   }
   if (mode === undefined) throw new InvalidInputError(['--approve auto|reject is required when not on a terminal.']);
   throw new InvalidInputError([`--approve must be auto, reject, prompt or web, not "${mode.slice(0, 40)}".`]);

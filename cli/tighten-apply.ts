@@ -8,7 +8,6 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { LocalFlowLogFinder } from '../handlers/adapters/flow-logs/finders.ts';
 import type { FlowLogFinder } from '../handlers/adapters/flow-logs/sources.ts';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
@@ -22,6 +21,7 @@ import type { Endings } from './endings.ts';
 import type { LiveAccount } from './flow-log-sources.ts';
 import { rollbackCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
+import { promptApprover } from './prompt-approver.ts';
 import { currentOwner, RunLedger } from './run-ledger.ts';
 import { type Approver, type ExecutionResult, newExecutionName, runMachine } from './runner.ts';
 import { createWebApproval } from './web-approval.ts';
@@ -55,23 +55,6 @@ export interface ApplyOptions {
 export class ApplyInputError extends Error {}
 
 export const APPROVE_MODES = ['auto', 'reject', 'prompt', 'web'] as const;
-
-function promptApprover(io: ApplyIo): Approver {
-  return async ({ remediationId }) => {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    prompt.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
-    try {
-      const answer = await prompt.question(
-        `\nApprove tightening ${remediationId}? Type "approve" to replace the copy's rules with the proposal, anything else rejects: `,
-        io.endings ? { signal: io.endings.signal } : {},
-      );
-      return answer.trim().toLowerCase() === 'approve' ? 'approved' : 'rejected';
-    } finally {
-      prompt.close();
-      io.stderr('\n');
-    }
-  };
-}
 
 async function checkWritable(options: ApplyOptions, store: string): Promise<void> {
   if (options.out) {
@@ -152,7 +135,14 @@ export async function applyTighten(options: ApplyOptions, io: ApplyIo): Promise<
   const decision = options.approve === 'auto' ? 'approved' : 'rejected';
   const web = options.approve === 'web' ? createWebApproval(deps, { print: io.stderr }) : undefined;
   const approver: Approver =
-    web?.approver ?? (options.approve === 'prompt' ? promptApprover(io) : async () => decision);
+    web?.approver ??
+    (options.approve === 'prompt'
+      ? promptApprover(
+          io,
+          (id) =>
+            `\nApprove tightening ${id}? Type "approve" to replace the copy's rules with the proposal, anything else rejects: `,
+        )
+      : async () => decision);
   const target = { ...account, groupId: options.group };
   const executionName = newExecutionName('tgt');
   const run = () =>
