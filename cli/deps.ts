@@ -52,6 +52,13 @@ export interface LocalDepsOptions {
   ledger?: Ledger;
   /** Where `tighten` reads flow logs (the files named on the command line); default none configured. */
   flowLogs?: FlowLogFinder;
+  /**
+   * A real account's EC2, already built for this account and region (a live `tighten` reads the VPC and its flow
+   * logs through it before the run); paced and told of refusals like the SDK client this would build.
+   */
+  accountEc2?: Ec2Port;
+  /** The organization's active accounts for an audit of all of them; without it, an organization audit is refused. */
+  organizationAccounts?: readonly string[];
 }
 
 /** 144 random bits, URL-safe: approval ids and lock tokens. */
@@ -71,6 +78,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
   // Adaptive (steps/pacing.ts): on the virtual clock against the simulator, on the real one against AWS.
   const pace = clock ? pacer(clock) : simulator ? noPacing : pacer(systemClock);
   const pacedSimulator = simulator && reportingThrottles(simulator, pace);
+  const accountEc2 = options.accountEc2 && reportingThrottles(options.accountEc2, pace);
   return {
     services(target) {
       if (simulator) {
@@ -120,6 +128,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
         }
         return pacedSimulator ?? simulator;
       }
+      if (accountEc2) return accountEc2;
       const key = target.region;
       let client = clients.get(key);
       if (!client) {
@@ -134,6 +143,18 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
       if (simulator) this.ec2(target);
       return options.flowLogs ?? UNCONFIGURED_FLOW_LOG_FINDER;
     },
+    organization() {
+      const accounts = options.organizationAccounts;
+      return {
+        async activeAccounts() {
+          if (!accounts)
+            throw new InvalidInputError([
+              'scope.accounts: "organization" needs AWS Organizations; a local run names its accounts.',
+            ]);
+          return [...accounts];
+        },
+      };
+    },
     store: new DirectoryStore(options.storeDir),
     ledger: options.ledger ?? new FileLedger(join(options.storeDir, 'ledger.json')),
     notifier: options.notifier ?? new ConsoleNotifier(),
@@ -141,6 +162,7 @@ export function createLocalDeps(options: LocalDepsOptions): Deps & { findings: N
     log: options.log ?? silentLogger,
     settings,
     now: clock ? () => new Date(clock.now()) : () => new Date(),
+    clock: clock ?? systemClock,
     randomId,
     pace,
   };

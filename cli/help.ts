@@ -1,5 +1,5 @@
 /** The command line's help: one text per command (`help COMMAND`, `COMMAND --help`) and the whole usage. */
-import { TIGHTEN_USAGE } from './tighten.ts';
+import { TIGHTEN_USAGE } from './tighten-usage.ts';
 
 export const PROGRAM = 'npx default-sg-remediation';
 
@@ -8,9 +8,11 @@ export const COMMAND_HELP = {
              What a remediation would do. Reads only. Honours the opt-out tag (default-sg-remediation:exclude) as remediate does.
              --finding takes a Security Hub event (ASFF or OCSF), a direct input, or a test/fixtures/events file;
              a custom action on several findings (up to 20) plans each group once, with one summary.
-  plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--json]
+  plan       --all-regions [--accounts ID,…] [--regions R,…] [--state FILE|DIR …] [--report DIR] [--json]
              Audits every VPC default group in reach: in use / empty / compliant / blocked /
-             excluded / unreachable, with counts. Reads only. Progress on stderr.`,
+             excluded / unreachable, with counts. Reads only. Progress on stderr.
+             --report DIR also writes DIR/audit.html (self-contained: counts, chart, every group
+             with its reasons) and DIR/audit.csv, for a security team.`,
   remediate: `  remediate  (--group SG | --finding EVENT.json) [--state FILE | --region REGION]
              [--approve auto|reject|prompt|web] [--store DIR] [--out FILE] [--json]
              Runs the remediation state machine. --approve defaults to prompt (on a terminal);
@@ -67,6 +69,7 @@ const OPTIONS_HELP = `Options
   --out FILE     with --state: write the final simulated state to FILE (same shape)
   --store DIR    where snapshots and the ledger are kept between runs (default .remediation/)
   --verbose      plan: list every interface, not only the counts by owner kind
+  --report DIR   plan --all-regions: also write DIR/audit.html and DIR/audit.csv (made if missing)
   --json         print exactly one JSON object on stdout`;
 
 const EXIT_CODES =

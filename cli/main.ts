@@ -6,7 +6,6 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
@@ -29,8 +28,10 @@ import { COMMANDS, commandHelp, isCommand, PROGRAM, USAGE } from './help.ts';
 import { listCommand, rollbackCommand, statusCommand, unlockCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
 import { planAllRegions, refuseOrgFlags, remediateAllEmpty } from './org-command.ts';
-import { moveProgress } from './progress.ts';
+import { moveProgress, rollbackMoves } from './progress.ts';
+import { promptApprover } from './prompt-approver.ts';
 import {
+  commandLine,
   currentOwner,
   isWaiting,
   ledgerPath,
@@ -112,6 +113,7 @@ const OPTIONS = {
   approve: { type: 'string' },
   store: { type: 'string' },
   out: { type: 'string' },
+  report: { type: 'string' },
   remediation: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -210,24 +212,6 @@ function regionOf(flags: Flags): string {
   return region;
 }
 
-function promptApprover(io: Io): Approver {
-  return async ({ remediationId }) => {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    // Ctrl-C at the prompt reaches readline, not the process: passed on, so it ends the run as any Ctrl-C does.
-    prompt.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
-    try {
-      const answer = await prompt.question(
-        `\nApprove remediation ${remediationId}? Type "approve" to strip the default group, anything else rejects: `,
-        io.endings ? { signal: io.endings.signal } : {},
-      );
-      return answer.trim().toLowerCase() === 'approve' ? 'approved' : 'rejected';
-    } finally {
-      prompt.close();
-      io.stderr('\n');
-    }
-  };
-}
-
 function approverOf(flags: Flags, io: Io): Approver | 'web' {
   const mode = flags.approve ?? (io.interactive ? 'prompt' : undefined);
   if (mode === 'auto' || mode === 'reject') {
@@ -237,7 +221,10 @@ function approverOf(flags: Flags, io: Io): Approver | 'web' {
   if (mode === 'web') return 'web';
   if (mode === 'prompt') {
     if (!io.interactive) throw new InvalidInputError(['--approve prompt needs a terminal.']);
-    return promptApprover(io);
+    return promptApprover(
+      io,
+      (id) => `\nApprove remediation ${id}? Type "approve" to strip the default group, anything else rejects: `,
+    );
   }
   if (mode === undefined) throw new InvalidInputError(['--approve auto|reject is required when not on a terminal.']);
   throw new InvalidInputError([`--approve must be auto, reject, prompt or web, not "${mode.slice(0, 40)}".`]);
@@ -494,17 +481,6 @@ async function remediateOne(
   };
 }
 
-/** The flags as typed, for the ledger's record of who ran what (no secrets: the flags carry none). */
-function commandLine(command: string, flags: Flags): string {
-  const parts = [command];
-  for (const [name, value] of Object.entries(flags)) {
-    if (value === undefined || value === false) continue;
-    if (value === true) parts.push(`--${name}`);
-    else for (const one of Array.isArray(value) ? value : [value]) parts.push(`--${name}`, String(one));
-  }
-  return parts.join(' ');
-}
-
 /**
  * A rollback's checks before it takes any lock: the remediation is in this store's ledger, the state file (or the
  * account and region) is the one it ran on, and the lock on the group is free, or held by its own remediation whose run
@@ -608,6 +584,10 @@ async function rollback(flags: Flags, io: Io): Promise<CliResult> {
       ...(flags.json ? { notifier: { publish: async () => {} } } : {}),
     });
     const executionName = newExecutionName('rb');
+    const progress =
+      io.stderrTty && !flags.json
+        ? moveProgress(io.stderr, Date.now, await rollbackMoves(deps, remediationId, target.groupId))
+        : undefined;
     const run = () =>
       runMachine(
         'rollback',
@@ -615,7 +595,12 @@ async function rollback(flags: Flags, io: Io): Promise<CliResult> {
         {
           deps,
           executionName,
-          onStep: flags.json ? undefined : (event) => io.stdout(`${narrateStep(event)}\n`),
+          onStep: flags.json
+            ? undefined
+            : (event) => {
+                io.stdout(`${narrateStep(event)}\n`);
+                progress?.(event);
+              },
           ...(io.endings ? { signal: io.endings.signal } : {}),
         },
       );

@@ -7,6 +7,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { systemClock } from '../handlers/adapters/clock.ts';
 import { InvalidInputError } from '../handlers/core/errors.ts';
 import { ec2Factory, serviceQuotasFactory, servicesFactory } from '../handlers/lambda/runtime.ts';
+import { AUDIT_PACING_SHARE } from '../handlers/steps/audit.ts';
 import { type Pace, pacer } from '../handlers/steps/pacing.ts';
 import type { OrgReach, PlaceAccess } from './org.ts';
 import type { Scope } from './org-states.ts';
@@ -16,12 +17,6 @@ import type { Scope } from './org-states.ts';
  * (`<memberRoleName>-<Step>`) and trust only the step functions, so an operator names a role of their own (runbook).
  */
 export const DEFAULT_MEMBER_ROLE_NAME = 'DefaultSgRemediationMember';
-
-/**
- * The audit's share of each describe bucket's refill per account and region: a quarter (5 of the 20 calls/s of
- * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html), so the customer's automation keeps the rest.
- */
-export const AUDIT_PACING_SHARE = 0.25;
 
 export interface AwsReachOptions extends Scope {
   env?: NodeJS.ProcessEnv;

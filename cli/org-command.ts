@@ -25,6 +25,9 @@ import {
 } from './org.ts';
 import { awsReach } from './org-aws.ts';
 import { loadStateFiles, type Scope, type StateFile, simulatedReach } from './org-states.ts';
+import { prepareReportDir, writeReports } from './report-files.ts';
+import { commandLine, currentOwner, RunLedger } from './run-ledger.ts';
+import type { ExecutionResult } from './runner.ts';
 
 export interface OrgFlags {
   state?: string[];
@@ -37,6 +40,8 @@ export interface OrgFlags {
   group?: string;
   finding?: string;
   region?: string;
+  /** plan --all-regions: the directory for the CSV and HTML reports. */
+  report?: string;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -71,6 +76,12 @@ export function refuseOrgFlags(flags: OrgFlags): void {
     throw new InvalidInputError([
       `${used.map((flag) => `--${flag}`).join(' and ')} go with plan --all-regions or remediate --all-empty.`,
     ]);
+  refuseReport(flags);
+}
+
+/** The audit's report is written by `plan --all-regions` only. */
+export function refuseReport(flags: OrgFlags): void {
+  if (flags.report !== undefined) throw new InvalidInputError(['--report goes with plan --all-regions.']);
 }
 
 async function reachOf(flags: OrgFlags, scope: Scope): Promise<{ reach: OrgReach; files?: StateFile[] }> {
@@ -105,10 +116,18 @@ export async function planAllRegions(flags: OrgFlags, io: Io): Promise<CliResult
   const scope = scopeOf(flags, 'plan --all-regions');
   if (flags.out) throw new InvalidInputError(['plan --all-regions reads only; it takes no --out.']);
   if (flags.approve) throw new InvalidInputError(['plan --all-regions reads only; it takes no --approve.']);
+  // Checked (and made) before the audit: a report that cannot be written is known before anything is read.
+  const reportDir = flags.report === undefined ? undefined : await prepareReportDir(flags.report);
   const { reach, files } = await reachOf(flags, scope);
   const groups = await audit(reach, io);
   const summary = summarizeAudit(groups);
-  if (!flags.json) io.stdout(`${[...auditTable(groups), '', auditSummaryLine(summary)].join('\n')}\n`);
+  // Written even when nothing was reached: the report then says why, account by account.
+  const report = reportDir ? await writeReports(reportDir, { groups, summary }, new Date()) : undefined;
+  if (!flags.json) {
+    const lines = [...auditTable(groups), '', auditSummaryLine(summary)];
+    if (report) lines.push(`Report: ${report.html} and ${report.csv}`);
+    io.stdout(`${lines.join('\n')}\n`);
+  }
   const ec2Calls = callsOf(files);
   const unread = nothingReached(groups);
   return {
@@ -116,6 +135,7 @@ export async function planAllRegions(flags: OrgFlags, io: Io): Promise<CliResult
     ...(unread ? { error: 'Unreachable', reasons: unread } : {}),
     groups,
     summary,
+    ...(report ? { report } : {}),
     ...(ec2Calls ? { ec2Calls } : {}),
   };
 }
@@ -162,12 +182,61 @@ async function askOnce(count: number, io: Io): Promise<Decision> {
 }
 
 /**
+ * The batch's ledger, one owner per account and region (its state file and where its final state goes), so each
+ * group's lock says who holds it and each run's ending is recorded on its remediation as a single run's is
+ * (cli/run-ledger.ts): remediated, rejected, or failed and rolled back, with what interrupted it.
+ */
+function batchLedgers(store: string, command: string, files: StateFile[] | undefined, out: string | undefined) {
+  const byPlace = new Map<string, { ledger: RunLedger; rollbackState?: string }>();
+  const of = (place: Place) => {
+    const key = `${place.accountId}/${place.region}`;
+    let found = byPlace.get(key);
+    if (!found) {
+      const file = files?.find(
+        ({ simulator }) => simulator.accountId === place.accountId && simulator.region === place.region,
+      );
+      const stateFile = file ? resolve(file.path) : undefined;
+      const outFile = file && out ? resolve(out, basename(file.path)) : undefined;
+      found = {
+        ledger: new RunLedger(store, currentOwner(command, { stateFile, outFile })),
+        ...((outFile ?? stateFile) ? { rollbackState: outFile ?? stateFile } : {}),
+      };
+      byPlace.set(key, found);
+    }
+    return found;
+  };
+  return {
+    of,
+    async recordEnding(place: Place, groupId: string, execution: ExecutionResult, cause: string | undefined) {
+      const { ledger, rollbackState } = of(place);
+      const succeeded = execution.status === 'SUCCEEDED';
+      const output = execution.output ?? {};
+      const remediationId = String((succeeded && output.remediationId) || execution.executionName);
+      await ledger.recordEnding(
+        remediationId,
+        {
+          machine: 'remediate',
+          outcome: succeeded ? String(output.outcome) : 'failed',
+          executionName: execution.executionName,
+          ...(execution.error ? { error: execution.error } : {}),
+          ...(cause ? { interruptedBy: cause } : {}),
+          ...(succeeded ? {} : { rolledBack: execution.children.some((child) => child.status === 'SUCCEEDED') }),
+          ...(rollbackState ? { stateFile: rollbackState } : {}),
+        },
+        { ...place, groupId },
+      );
+    },
+  };
+}
+
+/**
  * `remediate --all-empty`: audits, then strips every `empty` default group through the remediation state machine,
  * one batch decision applied to each run's approval wait. With several state files, `--out DIR` writes each final
  * state as DIR/<its file name>.
  */
 export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliResult> {
   const scope = scopeOf(flags, 'remediate --all-empty');
+  refuseReport(flags);
   const decision = await batchDecision(flags, io);
   const simulated = Boolean(flags.state && flags.state.length > 0);
   if (flags.out && !simulated) throw new InvalidInputError(['--out needs --state (it writes the simulated states).']);
@@ -210,10 +279,9 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
     };
   }
 
-  const base = createLocalDeps({
-    storeDir: resolve(flags.store ?? '.remediation'),
-    notifier: { publish: async () => {} },
-  });
+  const store = resolve(flags.store ?? '.remediation');
+  const base = createLocalDeps({ storeDir: store, notifier: { publish: async () => {} } });
+  const ledgers = batchLedgers(store, commandLine('remediate', { ...flags }), files, flags.out);
   const mutatingPacers = new Map<string, Pace>();
   // Each bucket's share per account and region, as in the Lambda handlers (PACING_SHARE, docs/decisions.md).
   const pacingShare = Number(process.env.PACING_SHARE) || DEFAULT_PACING_SHARE;
@@ -224,7 +292,14 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
       pace = simulated ? noPacing : pacer(systemClock, pacingShare);
       mutatingPacers.set(key, pace);
     }
-    return { ...base, ec2: reach.ec2, services: reach.services, serviceQuotas: reach.serviceQuotas, pace };
+    return {
+      ...base,
+      ledger: ledgers.of(place).ledger,
+      ec2: reach.ec2,
+      services: reach.services,
+      serviceQuotas: reach.serviceQuotas,
+      pace,
+    };
   };
   const progress = progressReporter(io.stderr, Boolean(io.stderrTty));
   let results: Awaited<ReturnType<typeof remediateEmptyGroups>>;
@@ -234,6 +309,7 @@ export async function remediateAllEmpty(flags: OrgFlags, io: Io): Promise<CliRes
         depsFor,
         decision: decision === 'prompt' ? 'approved' : decision,
         ...(io.endings ? { signal: io.endings.signal } : {}),
+        afterRun: (place, groupId, execution) => ledgers.recordEnding(place, groupId, execution, io.endings?.cause()),
         onGroup: (done, total, row) =>
           progress.update(done, total, `${row.groupId} (${row.accountId} ${row.region}): ${row.outcome ?? row.result}`),
       });

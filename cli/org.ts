@@ -14,19 +14,36 @@ import {
   type Place,
   summarizeAudit,
 } from '../handlers/core/audit.ts';
-import { InvalidInputError } from '../handlers/core/errors.ts';
 import { describeFailure } from '../handlers/core/failures.ts';
-import { type Inventory, type Plan, planRemediation } from '../handlers/core/plan.ts';
 import type { Ec2Port, ServiceQuotasPort, ServicesPort } from '../handlers/ports.ts';
 import type { Decision } from '../handlers/steps/approval.ts';
+import {
+  auditGroup,
+  auditPlace,
+  byLocation,
+  mapBounded,
+  pacedPort,
+  reasonOf,
+  unreachableRow,
+} from '../handlers/steps/audit.ts';
 import type { Deps, Settings } from '../handlers/steps/deps.ts';
-import { type PlanSummary, readInventory } from '../handlers/steps/discover.ts';
-import { describeGroups } from '../handlers/steps/ec2-ops.ts';
+import type { PlanSummary } from '../handlers/steps/discover.ts';
 import type { Pace } from '../handlers/steps/pacing.ts';
 import { type ExecutionResult, runMachine } from './runner.ts';
 
 // The audit's rows and counts are core types (the reports render them); named here too for the command line's modules.
-export { AUDIT_STATUSES, type AuditedGroup, type AuditStatus, type AuditSummary, type Place, summarizeAudit };
+// The per-place audit is the deployed audit's too (handlers/steps/audit.ts).
+export {
+  AUDIT_STATUSES,
+  type AuditedGroup,
+  type AuditStatus,
+  type AuditSummary,
+  auditGroup,
+  mapBounded,
+  type Place,
+  reasonOf,
+  summarizeAudit,
+};
 
 /** An account and region to audit; `unreachable` says why it cannot be (access denied, region not enabled…). */
 export interface PlaceAccess extends Place {
@@ -49,97 +66,6 @@ export interface OrgReach {
   pace(place: Place): Pace;
 }
 
-/**
- * The audit status of a default group from what Discover reads and what the planner decides. Opt-out, compliant
- * and blocked are the planner's; a ready plan is `in use` when interfaces or resources (an idle function, a launch
- * template) use the group or any rule elsewhere
- * references it (even without members: stripping alone would be safe then, but the group is not unused), else `empty`.
- */
-export function auditStatusOf(inventory: Inventory, plan: Plan): { status: AuditStatus; reasons: string[] } {
-  if (plan.status === 'excluded') return { status: 'excluded', reasons: plan.reasons };
-  if (plan.status === 'compliant') return { status: 'compliant', reasons: [] };
-  if (plan.status === 'blocked') return { status: 'blocked', reasons: plan.reasons };
-  const used =
-    plan.replacementNeeded ||
-    inventory.members.length > 0 ||
-    inventory.referencingGroups.length > 0 ||
-    inventory.unreachableReferences.length > 0;
-  return { status: used ? 'in use' : 'empty', reasons: [] };
-}
-
-/** The EC2 error code and message, short: what an operator needs to see why a place was not reached. */
-export function reasonOf(error: unknown): string {
-  const failure = error instanceof Error ? error : new Error(String(error));
-  if (failure instanceof InvalidInputError) return failure.reasons.join(' ');
-  const message = failure.message.replace(/\s+/g, ' ').trim().slice(0, 300);
-  // SDK errors already name their code in the message (handlers/adapters/aws/sdk-errors.ts).
-  return failure.name && failure.name !== 'Error' && !message.includes(failure.name)
-    ? `${failure.name}: ${message}`
-    : message;
-}
-
-/** Every call to the port waits for the pacer of its action's token bucket first. */
-export function pacedPort(ec2: Ec2Port, pace: Pace): Ec2Port {
-  return new Proxy(ec2, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return async (input: unknown) => {
-        await pace(String(property).replace(/^./, (first) => first.toUpperCase()));
-        return value.call(target, input);
-      };
-    },
-  });
-}
-
-/** One default group, read as Discover reads it (VPC tags included, for the opt-out tag) and judged by the planner. */
-export async function auditGroup(
-  ec2: Ec2Port,
-  ports: { services: ServicesPort; serviceQuotas: ServiceQuotasPort },
-  place: Place,
-  groupId: string,
-  settings: Settings,
-) {
-  // With the services, requester-managed members are judged as Discover judges them: their owner can move, or not;
-  // with Service Quotas, rules are counted against the account's quotas.
-  const inventory = await readInventory(
-    ec2,
-    { ...place, groupId },
-    { vpcTags: Boolean(settings.excludeTag), ...ports },
-  );
-  const plan = planRemediation(inventory, {
-    remediationId: 'audit',
-    batchSize: settings.batchSize,
-    excludeTag: settings.excludeTag,
-  });
-  const { status, reasons } = auditStatusOf(inventory, plan);
-  const row: AuditedGroup = {
-    ...place,
-    vpcId: inventory.vpcId,
-    groupId,
-    status,
-    members: inventory.members.length,
-    references: inventory.referencingGroups.length + inventory.unreachableReferences.length,
-    rules: plan.defaultRules.length,
-    reasons,
-  };
-  return row;
-}
-
-/** Runs `work` over `items` with at most `limit` at once, keeping the items' order in the answer. */
-export async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
-
 export interface AuditOptions {
   settings: Settings;
   /** Account/region pairs audited at once (each pair's own calls are sequential). */
@@ -148,56 +74,23 @@ export interface AuditOptions {
   onPlace?: (done: number, total: number, place: PlaceAccess, rows: AuditedGroup[]) => void;
 }
 
-function byLocation(a: AuditedGroup, b: AuditedGroup): number {
-  return (
-    a.accountId.localeCompare(b.accountId) ||
-    a.region.localeCompare(b.region) ||
-    (a.vpcId ?? '').localeCompare(b.vpcId ?? '') ||
-    (a.groupId ?? '').localeCompare(b.groupId ?? '')
-  );
-}
-
-/** The default groups of one account and region (`group-name=default`, paginated). */
-export async function defaultGroupIds(ec2: Ec2Port): Promise<string[]> {
-  const groups = await describeGroups(ec2, [{ Name: 'group-name', Values: ['default'] }]);
-  return groups.flatMap((group) => (group.GroupId && group.VpcId ? [group.GroupId] : []));
-}
-
 /** Audits every default group of every reachable account/region. Reads only. */
 export async function auditOrganization(reach: OrgReach, options: AuditOptions): Promise<AuditedGroup[]> {
   const places = await reach.places();
   let done = 0;
   const perPlace = await mapBounded(places, options.concurrency ?? 4, async (place) => {
     const location = { accountId: place.accountId, region: place.region };
-    const unreachable = (reason: string, groupId?: string): AuditedGroup => ({
-      ...location,
-      ...(groupId ? { groupId } : {}),
-      status: 'unreachable',
-      members: 0,
-      references: 0,
-      rules: 0,
-      reasons: [reason],
-    });
-    let rows: AuditedGroup[];
-    if (place.unreachable) {
-      rows = [unreachable(place.unreachable)];
-    } else {
-      const ec2 = pacedPort(reach.ec2(location), reach.pace(location));
-      try {
-        rows = [];
-        for (const groupId of await defaultGroupIds(ec2)) {
-          try {
-            const ports = { services: reach.services(location), serviceQuotas: reach.serviceQuotas(location) };
-            rows.push(await auditGroup(ec2, ports, location, groupId, options.settings));
-          } catch (error) {
-            // One group that cannot be read (a call denied by a narrower policy) does not hide the others.
-            rows.push(unreachable(reasonOf(error), groupId));
-          }
-        }
-      } catch (error) {
-        rows = [unreachable(reasonOf(error))];
-      }
-    }
+    const rows = place.unreachable
+      ? [unreachableRow(location, place.unreachable)]
+      : await auditPlace(
+          () => ({
+            ec2: pacedPort(reach.ec2(location), reach.pace(location)),
+            services: reach.services(location),
+            serviceQuotas: reach.serviceQuotas(location),
+          }),
+          location,
+          options.settings,
+        );
     options.onPlace?.(++done, places.length, place, rows);
     return rows;
   });
@@ -229,6 +122,8 @@ export interface BulkOptions {
   onGroup?: (done: number, total: number, result: RemediatedGroup) => void;
   /** Aborted when the process is ending (cli/endings.ts): the run in progress rolls back, no further group starts. */
   signal?: AbortSignal;
+  /** Called when a group's run has ended, however it ended, before the next one starts (the ledger's ending). */
+  afterRun?: (place: Place, groupId: string, execution: ExecutionResult) => Promise<void>;
 }
 
 function bulkResultOf(
@@ -323,6 +218,7 @@ export async function remediateEmptyGroups(rows: AuditedGroup[], options: BulkOp
           },
         },
       );
+      await options.afterRun?.(place, groupId, execution);
       results.push(report({ ...base, ...bulkResultOf(execution, guardReason) }));
     }
     return results;

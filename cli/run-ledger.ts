@@ -53,6 +53,17 @@ export interface Ending {
 
 export type RecordWithEndings = RemediationRecord & { endings?: Ending[] };
 
+/** The flags as typed, for the ledger's record of who ran what (no secrets: the flags carry none). */
+export function commandLine(command: string, flags: Record<string, unknown>): string {
+  const parts = [command];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) parts.push(`--${name}`);
+    else for (const one of Array.isArray(value) ? value : [value]) parts.push(`--${name}`, String(one));
+  }
+  return parts.join(' ');
+}
+
 export function currentOwner(command: string, files: { stateFile?: string; outFile?: string } = {}): RunOwner {
   return {
     pid: process.pid,

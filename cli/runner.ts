@@ -11,8 +11,9 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { VirtualClock } from '../handlers/adapters/local/virtual-clock.ts';
 import type { TaskCallbacks } from '../handlers/ports.ts';
 import { type Decision, decideApproval } from '../handlers/steps/approval.ts';
+import { auditSteps, isAuditStepName } from '../handlers/steps/audit.ts';
 import type { Deps } from '../handlers/steps/deps.ts';
-import { isStepName, steps } from '../handlers/steps/index.ts';
+import { isStepName, type Step, steps } from '../handlers/steps/index.ts';
 
 // aws-local-stepfunctions needs Promise.withResolvers (Node ≥ 22); npm scripts run Node 22, this keeps Node 20 working.
 if (!('withResolvers' in Promise)) {
@@ -31,7 +32,7 @@ if (!('withResolvers' in Promise)) {
 
 const STATE_MACHINE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'state-machine');
 
-export type MachineName = 'remediate' | 'rollback' | 'tighten';
+export type MachineName = 'remediate' | 'rollback' | 'tighten' | 'audit';
 
 type Retrier = {
   ErrorEquals: string[];
@@ -314,9 +315,21 @@ export function newExecutionName(prefix: string): string {
   return `${prefix}-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
-const EXECUTION_PREFIXES: Record<MachineName, string> = { remediate: 'rem', rollback: 'rb', tighten: 'tgt' };
-
 const validatedDefinitions = new Set<string>();
+
+const EXECUTION_PREFIXES: Record<MachineName, string> = {
+  remediate: 'rem',
+  rollback: 'rb',
+  tighten: 'tgt',
+  audit: 'audit',
+};
+
+/** The step a Task's Resource names: a remediation or rollback step, or one of the organization audit's. */
+function stepNamed(step: string): Step | undefined {
+  if (isStepName(step)) return steps[step];
+  if (isAuditStepName(step)) return auditSteps[step];
+  return undefined;
+}
 
 export async function runMachine(machine: MachineName, input: unknown, options: RunOptions): Promise<ExecutionResult> {
   const definition = loadDefinition(machine);
@@ -392,7 +405,8 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
       }
     };
     const runStep = async (step: string, stepInput: unknown, seconds?: number) => {
-      if (!isStepName(step)) throw new Error(`${stateName}: no step named ${step}`);
+      const handler = stepNamed(step);
+      if (!handler) throw new Error(`${stateName}: no step named ${step}`);
       const started = performance.now();
       const waitedFrom = clock?.now() ?? 0;
       const record = () =>
@@ -401,7 +415,7 @@ export async function runMachine(machine: MachineName, input: unknown, options: 
       const invoke = (): Promise<unknown> =>
         signal?.aborted && FORWARD_STEPS.has(step)
           ? Promise.reject(interruptedError(signal))
-          : steps[step](stepInput, options.deps);
+          : handler(stepInput, options.deps);
       try {
         const output = await (seconds === undefined ? invoke() : withinTimeout(seconds, invoke));
         record();

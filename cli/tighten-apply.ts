@@ -8,8 +8,8 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { LocalFlowLogFinder } from '../handlers/adapters/flow-logs/finders.ts';
+import type { FlowLogFinder } from '../handlers/adapters/flow-logs/sources.ts';
 import { Ec2Simulator } from '../handlers/adapters/local/ec2-simulator.ts';
 import { describeFailure } from '../handlers/core/failures.ts';
 import type { FlowLogLayout } from '../handlers/core/flow-logs/format.ts';
@@ -18,8 +18,10 @@ import { openTightenSnapshot, tightenSnapshotKey } from '../handlers/core/tighte
 import { plainText } from '../handlers/core/untrusted.ts';
 import { createLocalDeps } from './deps.ts';
 import type { Endings } from './endings.ts';
+import type { LiveAccount } from './flow-log-sources.ts';
 import { rollbackCommand } from './ledger-commands.ts';
 import { narrateStep } from './narrate.ts';
+import { promptApprover } from './prompt-approver.ts';
 import { currentOwner, RunLedger } from './run-ledger.ts';
 import { type Approver, type ExecutionResult, newExecutionName, runMachine } from './runner.ts';
 import { createWebApproval } from './web-approval.ts';
@@ -33,8 +35,11 @@ export interface ApplyIo {
 
 export interface ApplyOptions {
   group: string;
-  stateFile: string;
+  /** The simulated account's state file; without it, `live` (a real account). */
+  stateFile?: string;
   files: string[];
+  /** A real account: its EC2 and the flow logs found there (cli/flow-log-sources.ts). */
+  live?: { account: LiveAccount; flowLogs: FlowLogFinder };
   layout?: FlowLogLayout;
   windowDays: number;
   /** The window's end, epoch ms. */
@@ -50,23 +55,6 @@ export interface ApplyOptions {
 export class ApplyInputError extends Error {}
 
 export const APPROVE_MODES = ['auto', 'reject', 'prompt', 'web'] as const;
-
-function promptApprover(io: ApplyIo): Approver {
-  return async ({ remediationId }) => {
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    prompt.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
-    try {
-      const answer = await prompt.question(
-        `\nApprove tightening ${remediationId}? Type "approve" to replace the copy's rules with the proposal, anything else rejects: `,
-        io.endings ? { signal: io.endings.signal } : {},
-      );
-      return answer.trim().toLowerCase() === 'approve' ? 'approved' : 'rejected';
-    } finally {
-      prompt.close();
-      io.stderr('\n');
-    }
-  };
-}
 
 async function checkWritable(options: ApplyOptions, store: string): Promise<void> {
   if (options.out) {
@@ -86,6 +74,30 @@ async function checkWritable(options: ApplyOptions, store: string): Promise<void
     throw new ApplyInputError(
       `--store: cannot read and write ${store} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     );
+  }
+}
+
+/** The simulated account of the state file, or the real one. */
+async function accountOf(
+  options: ApplyOptions,
+): Promise<{ simulator?: Ec2Simulator; account: { accountId: string; region: string } }> {
+  if (!options.stateFile) {
+    if (!options.live) throw new ApplyInputError('--state: required (or a real account, without --state)');
+    return { account: { accountId: options.live.account.accountId, region: options.live.account.region } };
+  }
+  let text: string;
+  try {
+    text = await readFile(options.stateFile, 'utf8');
+  } catch (error) {
+    throw new ApplyInputError(
+      `--state: cannot read ${options.stateFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  try {
+    const simulator = Ec2Simulator.fromState(JSON.parse(text));
+    return { simulator, account: { accountId: simulator.accountId, region: simulator.region } };
+  } catch (error) {
+    throw new ApplyInputError(`--state: ${options.stateFile} is not a state file (${(error as Error).message})`);
   }
 }
 
@@ -109,35 +121,29 @@ export async function applyTighten(options: ApplyOptions, io: ApplyIo): Promise<
   if (options.approve === 'prompt' && !io.interactive) throw new ApplyInputError('--approve prompt needs a terminal');
   const store = resolve(options.store ?? '.remediation');
   await checkWritable(options, store);
-  let text: string;
-  try {
-    text = await readFile(options.stateFile, 'utf8');
-  } catch (error) {
-    throw new ApplyInputError(
-      `--state: cannot read ${options.stateFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-  let simulator: Ec2Simulator;
-  try {
-    simulator = Ec2Simulator.fromState(JSON.parse(text));
-  } catch (error) {
-    throw new ApplyInputError(`--state: ${options.stateFile} is not a state file (${(error as Error).message})`);
-  }
-  const stateFile = resolve(options.stateFile);
+  const { simulator, account } = await accountOf(options);
+  const stateFile = options.stateFile ? resolve(options.stateFile) : undefined;
   const outFile = options.out ? resolve(options.out) : undefined;
   const ledger = new RunLedger(store, currentOwner(options.command, { stateFile, outFile }));
   const deps = createLocalDeps({
-    simulator,
+    ...(simulator ? { simulator } : { accountEc2: options.live?.account.ec2 }),
     storeDir: store,
     ledger,
-    flowLogs: new LocalFlowLogFinder(options.files, options.layout),
+    flowLogs: options.live?.flowLogs ?? new LocalFlowLogFinder(options.files, options.layout),
     ...(options.json ? { notifier: { publish: async () => {} } } : {}),
   });
   const decision = options.approve === 'auto' ? 'approved' : 'rejected';
   const web = options.approve === 'web' ? createWebApproval(deps, { print: io.stderr }) : undefined;
   const approver: Approver =
-    web?.approver ?? (options.approve === 'prompt' ? promptApprover(io) : async () => decision);
-  const target = { accountId: simulator.accountId, region: simulator.region, groupId: options.group };
+    web?.approver ??
+    (options.approve === 'prompt'
+      ? promptApprover(
+          io,
+          (id) =>
+            `\nApprove tightening ${id}? Type "approve" to replace the copy's rules with the proposal, anything else rejects: `,
+        )
+      : async () => decision);
+  const target = { ...account, groupId: options.group };
   const executionName = newExecutionName('tgt');
   const run = () =>
     runMachine(
@@ -156,7 +162,7 @@ export async function applyTighten(options: ApplyOptions, io: ApplyIo): Promise<
     execution = io.endings ? await io.endings.holding(run) : await run();
   } finally {
     await web?.close();
-    if (outFile) await writeFile(outFile, `${JSON.stringify(simulator.toState(), null, 1)}\n`);
+    if (outFile && simulator) await writeFile(outFile, `${JSON.stringify(simulator.toState(), null, 1)}\n`);
   }
   const result = resultOf(execution);
   const rollbackState = outFile ?? stateFile;
@@ -192,8 +198,8 @@ export async function applyTighten(options: ApplyOptions, io: ApplyIo): Promise<
       : {}),
     ...(result.outcome === 'tightened'
       ? {
-          rollbackCommand: rollbackCommand(executionName, { stateFile: rollbackState, store }),
-          ...(outFile ? {} : { stateSaved: false }),
+          rollbackCommand: rollbackCommand(executionName, { stateFile: rollbackState, region: account.region, store }),
+          ...(outFile || !simulator ? {} : { stateSaved: false }),
         }
       : {}),
   };

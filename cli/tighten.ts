@@ -7,7 +7,8 @@
  *   tighten --state FILE --group sg-… [--flow-logs FILE …] [--log-format '${version} …'] [--window-days 30]
  *           [--end 2026-12-01T00:00:00Z] [--approve auto|reject|prompt|web --store DIR --out FILE] [--json]
  *   tighten --group sg-… [--region R] [--flow-logs auto | s3://bucket/folder | cloudwatch:LOG-GROUP | FILE …] …
- *           (a real account, read only: the state read live, the flow logs found or named; cli/flow-log-sources.ts)
+ *           [--approve … --store DIR] (a real account: the state read live, the flow logs found or named, see
+ *           cli/flow-log-sources.ts; applying reads them again when the run proposes)
  *
  * Exit codes as the other commands: 0 proposed (or nothing to tighten), 2 invalid input naming the field, 1 else.
  */
@@ -39,18 +40,6 @@ import {
   selectSources,
 } from './flow-log-sources.ts';
 import { ApplyInputError, type ApplyIo, applyTighten } from './tighten-apply.ts';
-
-export const TIGHTEN_USAGE = `  tighten    --group SG --state FILE [--flow-logs FILE …] [--log-format FORMAT] [--window-days N]
-             [--end ISO-TIME] [--approve auto|reject|prompt|web [--store DIR] [--out FILE]] [--json]
-             Least-privilege rules for a group from VPC Flow Logs (plain or .gz files, S3 layout
-             with its header line, or --log-format for files without one): the proposal, what will
-             no longer be allowed, and how much of the window the logs cover. Reads only, unless
-             --approve: then applies it (snapshot, approval, add, re-check, revoke, verify) with
-             its own id that rollback --remediation undoes.
-  tighten    --group SG [--region R] [--flow-logs auto | s3://BUCKET/FOLDER | cloudwatch:LOG-GROUP | FILE …]
-             The same on a real account: the state read live, the group's flow logs found with
-             DescribeFlowLogs (auto, the default) or the destination named. Reads only.
-`;
 
 export type TightenIo = ApplyIo;
 
@@ -134,17 +123,29 @@ export async function runTighten(
       if (flags.store !== undefined) throw new TightenInputError('--store: goes with --approve (applying)');
       if (flags.out !== undefined) throw new TightenInputError('--out: goes with --approve (applying)');
     } else {
-      // Applying runs the tighten machine on a state file's simulation; on a real account tighten only proposes.
-      if (!flags.state || spec.kind !== 'files')
+      if (!flags.state && flags.out !== undefined)
         throw new TightenInputError(
-          '--approve: applying needs --state FILE and flow log files (on a real account tighten only proposes)',
+          '--out: writes the simulated state; a real account keeps its own (leave out --out)',
         );
+      // On a real account the flow logs are those found (or named) there, read when the run proposes.
+      const account = flags.state ? undefined : await accountOf(liveRegion(flags.region));
+      const live = account && {
+        account,
+        flowLogs: {
+          find: (scope: { vpcId: string; interfaceIds: readonly string[] }) =>
+            selectSources(spec as FlowLogsSpec, {
+              ...(layout ? { layout } : {}),
+              live: { account, vpcId: scope.vpcId, interfaceIds: [...scope.interfaceIds] },
+            }),
+        },
+      };
       try {
         return await applyTighten(
           {
             group: flags.group,
-            stateFile: flags.state,
-            files: spec.paths,
+            ...(flags.state ? { stateFile: flags.state } : {}),
+            files: spec.kind === 'files' ? spec.paths : [],
+            ...(live ? { live } : {}),
             ...(layout ? { layout } : {}),
             windowDays: days,
             endMs,

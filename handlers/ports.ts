@@ -172,6 +172,12 @@ export interface OwnerAdapter {
  * available, `AccessDeniedException`, …). AWS: handlers/adapters/aws/service-quotas.ts; local:
  * handlers/adapters/local/service-quotas-simulator.ts.
  */
+/** The organization the deployment runs in (AWS Organizations), for an audit of every member account. */
+export interface OrganizationPort {
+  /** Every account of the organization that is ACTIVE (not suspended, closing or closed), by id. */
+  activeAccounts(): Promise<string[]>;
+}
+
 export interface ServiceQuotasPort {
   /** https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetServiceQuota.html */
   getServiceQuota(input: { ServiceCode: string; QuotaCode: string }): Promise<{ Quota?: { Value?: number } }>;

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { MAX_EXECUTION_SECONDS } from '../handlers/core/durations.ts';
+import { DEFAULT_AUDIT_REGIONS, MAX_AUDIT_ACCOUNTS, MAX_AUDIT_REGIONS } from '../handlers/steps/audit.ts';
 import { DEFAULT_RUN_ALLOWANCE_SECONDS } from '../handlers/steps/deps.ts';
 import { BUCKET_NAME as FLOW_LOG_BUCKET_NAME } from './flow-logs-policy.ts';
 import { MEMBER_ROLE_PREFIX_MAX } from './steps.ts';
@@ -46,6 +47,19 @@ const integer = (min: number, max: number) =>
  */
 const MIN_APPROVAL_SECONDS = 5 * 60;
 export const MAX_APPROVAL_SECONDS = MAX_EXECUTION_SECONDS - DEFAULT_RUN_ALLOWANCE_SECONDS;
+
+/** A comma-separated list (`-c`) or a JSON array (`cdk.json`), each item matching `pattern`; duplicates folded. */
+const list = (pattern: RegExp, what: string, max: number) =>
+  z
+    .union([z.array(z.string()), z.string().transform((text) => (text.trim() === '' ? [] : text.split(',')))])
+    .transform((items) => [...new Set(items.map((item) => item.trim()))])
+    .pipe(z.array(z.string().regex(pattern, `each must be ${what}`)).max(max, `at most ${max}`));
+
+/**
+ * An EventBridge schedule expression, `rate(N unit)` or `cron(…)` with six fields
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html); empty: on demand only.
+ */
+const SCHEDULE = /^(rate\(\d{1,5} (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$/;
 
 export const configSchema = z.object({
   /** Who gets the approval requests and notices. Empty: no subscription (subscribe to the topic yourself). */
@@ -154,6 +168,31 @@ export const configSchema = z.object({
     ])
     .pipe(z.array(z.string().regex(FLOW_LOG_BUCKET_NAME, 'must be S3 bucket names (3–63 of a-z, 0-9, . and -)')))
     .default([]),
+  /**
+   * Deploy the organization audit state machine (state-machine/audit.asl.json): every default group of the accounts ×
+   * regions below, read through the `<memberRoleName>-AuditAccounts` member role, the report written to the snapshot
+   * bucket (`audits/<execution>/`) with one summary notice.
+   */
+  audit: flag.default(false),
+  /** When the audit runs by itself (an EventBridge schedule expression); empty: only when started. */
+  auditSchedule: z
+    .string()
+    .trim()
+    .default('')
+    .pipe(z.union([z.literal(''), z.string().regex(SCHEDULE, 'must be rate(N minutes|hours|days) or cron(6 fields)')])),
+  /** The accounts a scheduled audit reads; empty: this account only (an on-demand run names its own). */
+  auditAccounts: list(/^\d{12}$/, 'a 12-digit account id', MAX_AUDIT_ACCOUNTS).default([]),
+  /**
+   * A scheduled audit reads every ACTIVE account of the organization, listed when it runs (Organizations
+   * ListAccounts: deploy in the management account or a delegated administrator); instead of `auditAccounts`.
+   */
+  auditOrganization: flag.default(false),
+  /** The regions a scheduled audit reads: by default the 17 enabled in every account. */
+  auditRegions: list(
+    /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
+    'a region like us-east-1',
+    MAX_AUDIT_REGIONS,
+  ).default([...DEFAULT_AUDIT_REGIONS]),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -179,5 +218,13 @@ export function loadConfig(context: (key: string) => unknown): Config {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'context'}: ${issue.message}`));
   }
+  const auditOnly = (['auditSchedule', 'auditAccounts', 'auditOrganization'] as const).filter((key) => {
+    const value = result.data[key];
+    return raw[key] !== undefined && (typeof value === 'boolean' ? value : value.length > 0);
+  });
+  if (!result.data.audit && auditOnly.length > 0)
+    throw new ConfigError(auditOnly.map((key) => `${key}: is read only with audit=true (the audit is off)`));
+  if (result.data.auditOrganization && result.data.auditAccounts.length > 0)
+    throw new ConfigError(['auditAccounts: leave it out with auditOrganization=true (the organization names them)']);
   return result.data;
 }

@@ -13,18 +13,27 @@
 import { Aws, CfnOutput, CfnParameter, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import type { AuditStepName } from '../handlers/steps/audit.ts';
 import type { StepName } from '../handlers/steps/index.ts';
 import { accountGrant } from './account-grant.ts';
 import type { Config } from './config.ts';
-import { EC2_STEPS, memberRoleNameOf, STEP_SPECS, stepRoleName } from './steps.ts';
+import {
+  AUDIT_EC2_STEPS,
+  AUDIT_STEP_SPECS,
+  EC2_STEPS,
+  memberRoleNameOf,
+  STEP_SPECS,
+  type StepSpec,
+  stepRoleName,
+} from './steps.ts';
 
 export interface MemberRoleStackProps extends StackProps {
   config: Config;
 }
 
 export class MemberRoleStack extends Stack {
-  /** One role per step that calls the finding's account. */
-  readonly roles: Partial<Record<StepName, iam.Role>> = {};
+  /** One role per step that calls the finding's account (and the audit's, with `audit` on). */
+  readonly roles: Partial<Record<StepName | AuditStepName, iam.Role>> = {};
   readonly remediationAccountId: CfnParameter;
   readonly remediationRegion: CfnParameter;
   readonly organizationId?: CfnParameter;
@@ -64,7 +73,12 @@ export class MemberRoleStack extends Stack {
       secondConditions.StringEquals = { ...(secondConditions.StringEquals ?? {}), 'sts:ExternalId': config.externalId };
     }
 
-    for (const step of EC2_STEPS) {
+    // The audit's role exists only where the audit is deployed: a member account trusts no more than it must.
+    const specs: [StepName | AuditStepName, StepSpec][] = [
+      ...EC2_STEPS.map((step): [StepName, StepSpec] => [step, STEP_SPECS[step]]),
+      ...(config.audit ? AUDIT_EC2_STEPS.map((step): [AuditStepName, StepSpec] => [step, AUDIT_STEP_SPECS[step]]) : []),
+    ];
+    for (const [step, spec] of specs) {
       const trusted = `arn:${Aws.PARTITION}:iam::${account}:role/${stepRoleName(step, region)}`;
       const role = new iam.Role(this, `${step}MemberRole`, {
         roleName: memberRoleNameOf(config.memberRoleName, step),
@@ -75,9 +89,7 @@ export class MemberRoleStack extends Stack {
         }),
       });
       // The same flow log buckets as the step's own role: a central logging bucket is named in both stacks' config.
-      const grant = accountGrant(STEP_SPECS[step].access, undefined, undefined, {
-        flowLogBuckets: config.flowLogBuckets,
-      });
+      const grant = accountGrant(spec.access, undefined, undefined, { flowLogBuckets: config.flowLogBuckets });
       for (const statement of grant.statements) role.addToPrincipalPolicy(statement);
       for (const { finding, reason } of grant.wildcards) {
         Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });

@@ -18,9 +18,11 @@ import {
 } from '../handlers/adapters/aws/dynamodb-ledger.ts';
 import { planKey, snapshotKey } from '../handlers/core/snapshot.ts';
 import { tightenDraftKey, tightenSnapshotKey } from '../handlers/core/tighten.ts';
+import { auditPartKey, auditReportKey } from '../handlers/steps/audit.ts';
 import type { StepName } from '../handlers/steps/index.ts';
 import type { Config } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
+import { OrganizationAudit } from './constructs/audit.ts';
 import { DeadLetters } from './constructs/dead-letters.ts';
 import { Digests } from './constructs/digests.ts';
 import { HandlerFunction } from './constructs/handler-function.ts';
@@ -32,6 +34,7 @@ import { Triggers } from './constructs/triggers.ts';
 import { Watcher } from './constructs/watcher.ts';
 import { Workflows } from './constructs/workflows.ts';
 import {
+  type Access,
   EC2_STEPS,
   type LedgerItem,
   memberRoleNameOf,
@@ -56,6 +59,8 @@ export const STORE_KEYS: Record<StoreArea, string> = {
   plans: planKey('*'),
   snapshots: snapshotKey('*'),
   'snapshot-revisions': snapshotKey('*', 2),
+  'audit-parts': auditPartKey('*', '*'),
+  'audit-reports': auditReportKey('*', '*'),
   'tighten-plans': tightenDraftKey('*'),
   tightenings: tightenSnapshotKey('*'),
 };
@@ -81,6 +86,8 @@ export class RemediationStack extends Stack {
   readonly alarms: Alarms;
   /** The watcher's rule, with `watch` on. */
   readonly watcher?: Watcher;
+  /** The organization audit's machine, functions and schedule, with `audit` on. */
+  readonly audit?: OrganizationAudit;
   /** The digest sender and its schedule, with `approvalDigestMinutes` > 0. */
   readonly digests?: Digests;
 
@@ -159,7 +166,7 @@ export class RemediationStack extends Stack {
         logRetention,
         ...(usesEc2 ? { roleName: stepRoleName(step, Aws.REGION) } : {}),
       });
-      this.grantStepAccess(fn, step);
+      this.grantAccess(fn, spec.access, usesEc2);
       if (usesEc2) fn.allowAssumeMemberRole(memberRole, config.organizationId);
       steps[step] = fn;
     }
@@ -279,6 +286,18 @@ export class RemediationStack extends Stack {
       logRetention,
     });
 
+    if (config.audit) {
+      this.audit = new OrganizationAudit(this, 'Audit', {
+        config,
+        environment: baseEnvironment,
+        logKey: this.logKey,
+        logRetention,
+        deadLetters: this.deadLetters.queue,
+        grant: (fn, access, usesEc2) => this.grantAccess(fn, access, usesEc2),
+      });
+      new CfnOutput(this, 'AuditStateMachineArn', { value: this.audit.machine.stateMachineArn });
+    }
+
     this.alarms = new Alarms(this, 'Alarms', {
       topic,
       stateMachines: {
@@ -286,9 +305,11 @@ export class RemediationStack extends Stack {
         Rollback: this.workflows.rollback,
         Tighten: this.workflows.tighten,
         RollbackFromFinding: this.triggers.rollbackFromFinding,
+        ...(this.audit ? { Audit: this.audit.machine } : {}),
       },
       functions: {
         ...Object.fromEntries(STEP_NAMES.map((step) => [step, steps[step].function])),
+        ...Object.fromEntries(Object.entries(this.audit?.steps ?? {}).map(([step, fn]) => [step, fn.function])),
         Links: this.linksFunction.function,
         DispatchFindings: this.dispatchFunction.function,
         DispatchTighten: this.tightenDispatchFunction.function,
@@ -316,11 +337,10 @@ export class RemediationStack extends Stack {
     new CfnOutput(this, 'TightenActionArn', { value: this.triggers.tightenAction.attrActionTargetArn });
   }
 
-  /** Exactly the access of the step's handler (infra/steps.ts). */
-  private grantStepAccess(fn: HandlerFunction, step: StepName): void {
-    const access = STEP_SPECS[step].access;
+  /** Exactly the access of the step's handler (infra/steps.ts); `usesEc2`: it calls the finding's (or audited) account. */
+  private grantAccess(fn: HandlerFunction, access: Access, usesEc2: boolean): void {
     const { snapshots, ledger } = this.storage;
-    if (EC2_STEPS.includes(step)) fn.allowAccountCalls(access, { flowLogBuckets: this.config.flowLogBuckets });
+    if (usesEc2) fn.allowAccountCalls(access, { flowLogBuckets: this.config.flowLogBuckets });
     if (access.ledger) {
       fn.allowLedger(
         ledger,

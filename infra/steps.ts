@@ -14,6 +14,7 @@
  * it), so a slow call ends as a retryable `Sandbox.Timedout` rather than a state timeout with the function still
  * running.
  */
+import type { AuditStepName } from '../handlers/steps/audit.ts';
 import type { StepName } from '../handlers/steps/index.ts';
 import type { ServicesAccess } from './services-policy.ts';
 
@@ -51,7 +52,14 @@ export type Ec2Write =
 export type LedgerAction = 'PutItem' | 'GetItem' | 'UpdateItem' | 'DeleteItem';
 export type LedgerItem = 'lock' | 'remediation' | 'approval' | 'rollback-link' | 'digest-window' | 'digest';
 /** Key areas of the store: plans, snapshots (any revision), and only the later revisions the re-check writes. */
-export type StoreArea = 'plans' | 'snapshots' | 'snapshot-revisions' | 'tighten-plans' | 'tightenings';
+export type StoreArea =
+  | 'plans'
+  | 'snapshots'
+  | 'snapshot-revisions'
+  | 'tighten-plans'
+  | 'tightenings'
+  | 'audit-parts'
+  | 'audit-reports';
 
 export interface Access {
   ec2Read?: Ec2Read[];
@@ -492,7 +500,7 @@ export const EC2_STEPS = STEP_NAMES.filter((name) => {
 });
 
 /** The step's role name: fixed, so that member accounts can trust it by ARN (`region` keeps regions apart). */
-export function stepRoleName(step: StepName, region: string): string {
+export function stepRoleName(step: StepName | AuditStepName, region: string): string {
   return `DefaultSgRemediation-${step}-${region}`;
 }
 
@@ -500,12 +508,66 @@ export function stepRoleName(step: StepName, region: string): string {
  * The step's role in member accounts: `<memberRoleName>-<Step>`, one per step, holding that step's grant only
  * (docs/decisions.md, "Least privilege inside AWS").
  */
-export function memberRoleNameOf(memberRoleName: string, step: StepName): string {
+export function memberRoleNameOf(memberRoleName: string, step: StepName | AuditStepName): string {
   return `${memberRoleName}-${step}`;
 }
 
+/**
+ * The organization audit's steps (state-machine/audit.asl.json), deployed only with `audit` on. Only AuditAccounts
+ * reads the member accounts: Discover's reads, the owners' and the quotas' (the same per-group read), nothing else.
+ */
+export const AUDIT_STEP_SPECS: Record<AuditStepName, StepSpec> = {
+  CheckAuditScope: {
+    entry: 'check-audit-scope',
+    description: "Checks the audit's accounts and regions and cuts the accounts into batches (pure: no AWS calls).",
+    timeoutSeconds: 20,
+    memoryMb: 256,
+    mutating: false,
+    access: {},
+  },
+  AuditAccounts: {
+    entry: 'audit-accounts',
+    description:
+      'Audits every default group of one batch of accounts × regions through their member role, read-only, and stores the rows.',
+    timeoutSeconds: 840,
+    memoryMb: 1024,
+    mutating: false,
+    access: {
+      ec2Read: STEP_SPECS.Discover.access.ec2Read ?? [],
+      services: { read: true },
+      quotas: true,
+      writeObjects: ['audit-parts'],
+    },
+  },
+  ReportAudit: {
+    entry: 'report-audit',
+    description: "Gathers the batches' rows into the audit report (JSON, CSV, HTML) in the snapshot bucket.",
+    timeoutSeconds: 840,
+    memoryMb: 1769,
+    mutating: false,
+    // ListBucket: a batch whose part is missing (its function failed) reads as absent, not as access denied.
+    access: { readObjects: ['audit-parts'], writeObjects: ['audit-reports'], listObjects: true },
+  },
+  NotifyAudit: {
+    entry: 'notify-audit',
+    description: "Publishes the audit's summary notice (counts and where the report is), or that it failed.",
+    timeoutSeconds: 50,
+    memoryMb: 256,
+    mutating: false,
+    access: { publish: true },
+  },
+};
+
+export const AUDIT_STEP_NAMES = Object.keys(AUDIT_STEP_SPECS) as AuditStepName[];
+
+/** The audit step that reads member accounts: it assumes `<memberRoleName>-AuditAccounts` there. */
+export const AUDIT_EC2_STEPS = AUDIT_STEP_NAMES.filter(
+  (name) => (AUDIT_STEP_SPECS[name].access.ec2Read?.length ?? 0) > 0,
+);
+
 /** IAM role names are at most 64 characters: the longest `-<Step>` suffix leaves this much for the prefix. */
-export const MEMBER_ROLE_PREFIX_MAX = 64 - Math.max(...EC2_STEPS.map((step) => step.length + 1));
+export const MEMBER_ROLE_PREFIX_MAX =
+  64 - Math.max(...[...EC2_STEPS, ...AUDIT_EC2_STEPS].map((step) => step.length + 1));
 
 /** The steps whose grant changes nothing in the finding's account: their member roles may only read. */
 export const READ_ONLY_STEPS = EC2_STEPS.filter(

@@ -2,7 +2,8 @@
  * The benchmark: generated VPCs of growing size remediated end to end — the real state machine definitions, the local
  * runner, the EC2 simulator with EC2's request throttling on — on a virtual clock, so an hour of paced API calls runs
  * in seconds. `npm run bench -- --json` prints one JSON object; without `--json`, a table. It also draws
- * docs/bench.svg (`--no-plot` leaves it alone). docs/decisions.md ("Benchmark") says how each number is counted.
+ * docs/bench.svg (`--no-plot` leaves it alone). `--org` runs the organization benchmark alone (org.ts, docs/bench-org.svg;
+ * `--org-accounts N` for fewer than 1,000 accounts). docs/decisions.md ("Benchmark") says how each number is counted.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import { VirtualClock } from '../../handlers/adapters/local/virtual-clock.ts';
 import { openSnapshot, snapshotKey } from '../../handlers/core/snapshot.ts';
+import { MAX_AUDIT_ACCOUNTS } from '../../handlers/steps/audit.ts';
 import type { Settings } from '../../handlers/steps/deps.ts';
 import type { StepName } from '../../handlers/steps/index.ts';
 import { STEP_SPECS } from '../../infra/steps.ts';
@@ -22,6 +24,7 @@ import { costUsd } from './cost.ts';
 import { instancesWithoutStackTag, lowerBound } from './lower-bound.ts';
 import { benchMixed, type MixedReport } from './mixed.ts';
 import { benchNeighbours, type NeighbourReport, neighbourTable } from './neighbour.ts';
+import { benchOrg, ORG_ACCOUNTS, type OrgReport, orgPlot, orgTable } from './org.ts';
 import { benchPlot } from './plot.ts';
 import { measureVerify } from './verify-cost.ts';
 
@@ -72,6 +75,8 @@ export interface BenchReport {
   bundles: Record<string, number>;
   /** The deployed Verify function's settings (infra/steps.ts), which the verification columns must stay inside. */
   verifyLambda: { memoryMb: number; timeoutSeconds: number };
+  /** The organization: 1,000 accounts × 17 regions audited, their failing groups dispatched (org.ts). */
+  org: OrgReport;
 }
 
 function executionsOf(result: ExecutionResult): ExecutionResult[] {
@@ -174,7 +179,7 @@ export async function benchSize(interfaces: number, settings: Partial<Settings> 
 
 export async function runBench(
   sizes: number[] = DEFAULT_SIZES,
-  options: { settings?: Partial<Settings>; onSize?: (report: SizeReport) => void } = {},
+  options: { settings?: Partial<Settings>; onSize?: (report: SizeReport) => void; orgAccounts?: number } = {},
 ): Promise<BenchReport> {
   const reports: SizeReport[] = [];
   for (const size of sizes) {
@@ -191,6 +196,7 @@ export async function runBench(
     neighbour,
     bundles: await bundleSizes(ROOT),
     verifyLambda: { memoryMb: verify.memoryMb, timeoutSeconds: verify.timeoutSeconds },
+    org: await benchOrg(options.orgAccounts),
   };
 }
 
@@ -243,8 +249,28 @@ function table(report: BenchReport): string {
   );
 }
 
+/** `--org`: the organization run alone, `{ org }` with `--json`, and its plot docs/bench-org.svg. */
+async function mainOrg(json: boolean, plot: boolean, accounts: number): Promise<void> {
+  const org = await benchOrg(accounts);
+  if (plot) writeFileSync(join(ROOT, 'docs', 'bench-org.svg'), orgPlot(org));
+  process.stdout.write(json ? `${JSON.stringify({ org })}\n` : orgTable(org));
+}
+
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
+  const accountsFlag = argv.indexOf('--org-accounts');
+  const orgAccounts = accountsFlag >= 0 ? Number(argv[accountsFlag + 1]) : ORG_ACCOUNTS;
+  if (!Number.isInteger(orgAccounts) || orgAccounts < 1 || orgAccounts > MAX_AUDIT_ACCOUNTS) {
+    process.stderr.write(
+      `--org-accounts takes a whole number from 1 to ${MAX_AUDIT_ACCOUNTS}, e.g. --org-accounts 100\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  if (argv.includes('--org')) {
+    await mainOrg(json, !argv.includes('--no-plot'), orgAccounts);
+    return;
+  }
   const sizesFlag = argv.indexOf('--sizes');
   const sizes =
     sizesFlag >= 0 ? (argv[sizesFlag + 1] ?? '').split(',').map((value) => Number.parseInt(value, 10)) : DEFAULT_SIZES;
@@ -255,17 +281,20 @@ async function main(argv: string[]): Promise<void> {
   }
   const started = performance.now();
   const report = await runBench(sizes, {
+    orgAccounts,
     onSize: (size) => {
       if (!json) process.stderr.write(`  ${size.interfaces} interfaces: ${size.wallSeconds} s\n`);
     },
   });
   if (!argv.includes('--no-plot')) {
     writeFileSync(join(ROOT, 'docs', 'bench.svg'), benchPlot(report.sizes, 1, report.mixed, report.neighbour));
+    writeFileSync(join(ROOT, 'docs', 'bench-org.svg'), orgPlot(report.org));
   }
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
     process.stdout.write(table(report));
+    process.stdout.write(`\n${orgTable(report.org)}`);
     process.stdout.write(`\nRan in ${((performance.now() - started) / 1000).toFixed(1)} s; plot: docs/bench.svg\n`);
   }
 }

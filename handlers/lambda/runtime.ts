@@ -8,6 +8,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -16,6 +17,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { SdkStacks } from '../adapters/aws/cloudformation.ts';
 import { DynamoDbLedger } from '../adapters/aws/dynamodb-ledger.ts';
 import { SdkEc2 } from '../adapters/aws/ec2.ts';
+import { SdkOrganization } from '../adapters/aws/organizations.ts';
 import { S3Store } from '../adapters/aws/s3-store.ts';
 import { SecurityHubFindings } from '../adapters/aws/securityhub-findings.ts';
 import { SdkServiceQuotas } from '../adapters/aws/service-quotas.ts';
@@ -222,6 +224,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     serviceQuotas: serviceQuotasFactory(env, sts, ownAccount),
     stacks: stacksFactory(env, sts, ownAccount),
     flowLogs: flowLogsFactory(env, sts, ownAccount),
+    // Organizations is a global service answered from us-east-1 (aws partition); the SDK resolves its endpoint.
+    organization: () => new SdkOrganization(new OrganizationsClient({})),
     store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),
     ledger: new DynamoDbLedger(new DynamoDBClient({}), required(env, 'LEDGER_TABLE')),
     notifier: new SnsNotifier(new SNSClient({}), required(env, 'TOPIC_ARN')),
@@ -229,6 +233,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     log: createLogger({ service: 'default-sg-remediation', step }),
     settings,
     now: () => new Date(),
+    clock: systemClock,
     randomId: () => randomBytes(18).toString('base64url'),
     pace,
   };

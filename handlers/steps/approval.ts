@@ -58,16 +58,7 @@ export function approvalNotice(
   linkBaseUrl: string | undefined,
 ): Notification {
   const deadline = new Date(request.expiresAt * 1000).toISOString();
-  // Without a link base (a local run that is not --approve web) the command line decides: say so, don't invent a link.
-  const links = linkBaseUrl
-    ? [
-        `Review and decide: ${linkBaseUrl.replace(/\/$/, '')}/approvals/${request.approvalId}`,
-        linkHostLine(linkBaseUrl),
-      ]
-    : [
-        'Review and decide: this local run is decided on the command line (--approve auto|reject|prompt|web).',
-        NO_LINKS_LINE,
-      ];
+  const links = decideLines(request.approvalId, linkBaseUrl);
   const where = linkBaseUrl
     ? 'the full plan is on the approval page'
     : `the full plan is in the snapshot ${snapshotKey(request.remediationId)}`;
@@ -113,6 +104,19 @@ export async function requestTightening(raw: unknown, deps: Deps): Promise<{ app
 }
 
 /**
+ * Where the approver decides: the approval page's link and the host it goes to, or — without a link base (a local run
+ * that is not --approve web) — that the command line decides: said, not an invented link.
+ */
+function decideLines(approvalId: string, linkBaseUrl: string | undefined): string[] {
+  return linkBaseUrl
+    ? [`Review and decide: ${linkBaseUrl.replace(/\/$/, '')}/approvals/${approvalId}`, linkHostLine(linkBaseUrl)]
+    : [
+        'Review and decide: this local run is decided on the command line (--approve auto|reject|prompt|web).',
+        NO_LINKS_LINE,
+      ];
+}
+
+/**
  * The tightening's approval request: the summary, the link (deployed) or the command line (local), the deadline; then
  * the change in words and as a traffic-model diff — what will no longer be allowed, by peer and port — every list
  * bounded (the page shows all of it).
@@ -123,15 +127,7 @@ export function tightenApprovalNotice(
   linkBaseUrl: string | undefined,
 ): Notification {
   const deadline = new Date(request.expiresAt * 1000).toISOString();
-  const links = linkBaseUrl
-    ? [
-        `Review and decide: ${linkBaseUrl.replace(/\/$/, '')}/approvals/${request.approvalId}`,
-        linkHostLine(linkBaseUrl),
-      ]
-    : [
-        'Review and decide: this local run is decided on the command line (--approve auto|reject|prompt|web).',
-        NO_LINKS_LINE,
-      ];
+  const links = decideLines(request.approvalId, linkBaseUrl);
   const where = linkBaseUrl
     ? 'the full change is on the approval page'
     : `the full change is in the snapshot ${tightenSnapshotKey(snapshot.tightenId)}`;

@@ -1,6 +1,7 @@
 /** What every step needs from the outside world, injected: AWS adapters in Lambda, local ones in the CLI and tests. */
 import type { FlowLogFinder } from '../adapters/flow-logs/sources.ts';
 import type {
+  Clock,
   Ec2Port,
   Ec2Target,
   FindingsUpdater,
@@ -8,6 +9,7 @@ import type {
   Logger,
   Notifier,
   ObjectStore,
+  OrganizationPort,
   ServiceQuotasPort,
   ServicesPort,
   StacksPort,
@@ -77,6 +79,8 @@ export interface Deps {
   stacks(target: Ec2Target): StacksPort;
   /** Where the tighten workflow reads a VPC's flow logs (handlers/adapters/flow-logs/sources.ts). */
   flowLogs(target: Ec2Target): FlowLogFinder;
+  /** The organization's accounts, for an audit of all of them (the deployment's own account). */
+  organization(): OrganizationPort;
   store: ObjectStore;
   ledger: Ledger;
   notifier: Notifier;
@@ -84,6 +88,8 @@ export interface Deps {
   log: Logger;
   settings: Settings;
   now(): Date;
+  /** The clock the steps wait on (the organization audit's per-place pacers): the real one in Lambda, virtual in the benchmark. */
+  clock: Clock;
   /** A random opaque id with at least 128 bits of entropy (approval ids, lock tokens). */
   randomId(): string;
   /**

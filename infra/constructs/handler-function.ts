@@ -104,7 +104,7 @@ export class HandlerFunction extends Construct {
     // describes and quota reads on "*" (infra/account-grant.ts).
     this.acknowledge(
       'AwsSolutions-IAM5[Resource::*]',
-      'Only actions without resource-level permissions are granted on "*": X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) and, for the functions that read the finding\'s account, the read-only EC2 Describe* calls, the services\' list calls (the Service Authorization Reference lists no resource type for them) and the Service Quotas Get* reads of AWS-defined quota codes.',
+      'Only actions without resource-level permissions are granted on "*": X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) and, for the functions that read the finding\'s account, the read-only EC2 Describe* calls, the services\' list calls (the Service Authorization Reference lists no resource type for them), the Service Quotas Get* reads of AWS-defined quota codes and, for the organization audit, organizations:ListAccounts (no resource type either).',
     );
     // Node.js 22 is the project's runtime (DESIGN.md, package.json engines and the local toolchain the steps are tested with).
     this.acknowledge(
@@ -254,6 +254,20 @@ export class HandlerFunction extends Construct {
         sid: 'UpdateFindings',
         actions: ['securityhub:BatchUpdateFindings'],
         resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
+      }),
+    );
+  }
+
+  /**
+   * organizations:ListAccounts, which has no resource-level permissions (Service Authorization Reference, AWS
+   * Organizations: no resource type for ListAccounts), so "*": the audit of the whole organization lists its accounts.
+   */
+  allowListOrganizationAccounts(): void {
+    this.allow(
+      new iam.PolicyStatement({
+        sid: 'ListTheOrganizationsAccounts',
+        actions: ['organizations:ListAccounts'],
+        resources: ['*'],
       }),
     );
   }

@@ -25,6 +25,7 @@ export const MACHINE_FILES = {
   remediate: join(PROJECT_ROOT, 'state-machine', 'remediate.asl.json'),
   rollback: join(PROJECT_ROOT, 'state-machine', 'rollback.asl.json'),
   tighten: join(PROJECT_ROOT, 'state-machine', 'tighten.asl.json'),
+  audit: join(PROJECT_ROOT, 'state-machine', 'audit.asl.json'),
 } as const;
 
 /** The `${…}` placeholders of a definition, in order of first use. */
@@ -32,12 +33,20 @@ export function placeholdersOf(text: string): string[] {
   return [...new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1] ?? ''))];
 }
 
-/** The steps whose functions a definition invokes (`${<Step>FunctionArn}`); throws on an unknown placeholder. */
-export function stepsOf(file: string, text: string, others: readonly string[] = []): StepName[] {
-  const found: StepName[] = [];
+/**
+ * The steps whose functions a definition invokes (`${<Step>FunctionArn}`), among `known` (the remediation's and
+ * rollback's steps by default); throws on an unknown placeholder.
+ */
+export function stepsOf<Name extends string = StepName>(
+  file: string,
+  text: string,
+  others: readonly string[] = [],
+  known: readonly Name[] = STEP_NAMES as readonly string[] as readonly Name[],
+): Name[] {
+  const found: Name[] = [];
   for (const key of placeholdersOf(text)) {
     const step = /^(\w+)FunctionArn$/.exec(key)?.[1];
-    if (step && (STEP_NAMES as string[]).includes(step)) found.push(step as StepName);
+    if (step && (known as readonly string[]).includes(step)) found.push(step as Name);
     else if (!others.includes(key)) {
       throw new Error(
         `${file} uses \${${key}}, which is neither a step of handlers/steps/index.ts (\${<Step>FunctionArn}) nor one of ${others.join(', ') || 'the known placeholders'}.`,
@@ -126,36 +135,62 @@ export class Workflows extends Construct {
     others: Record<string, string>,
     description: string,
   ): sfn.StateMachine {
-    const text = readFileSync(file, 'utf8');
-    const used = stepsOf(file, text, Object.keys(others));
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: props.logRetention,
-      encryptionKey: props.logKey,
-    });
-    const machine = new sfn.StateMachine(this, id, {
-      definitionBody: sfn.DefinitionBody.fromFile(file),
-      definitionSubstitutions: {
-        ...Object.fromEntries(used.map((step) => [`${step}FunctionArn`, props.functionArns[step]])),
-        ...others,
-      },
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: description,
-      tracingEnabled: true,
-      // Execution data stays out of the logs: it holds task tokens (a token approves) and the plan.
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-    machine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeItsStepFunctionsOnly',
-        actions: ['lambda:InvokeFunction'],
-        resources: [...new Set(used)].map((step) => props.functionArns[step]),
-      }),
-    );
-    Validations.of(machine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Added by CDK for logging and tracing: the CloudWatch Logs log-delivery actions (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSamplingRules/GetSamplingTargets do not support resource-level permissions.',
-    });
-    return machine;
+    return machineFromFile(this, id, { ...props, file, others, description });
   }
+}
+
+export interface MachineFromFileProps {
+  file: string;
+  /** The function ARN of every step the definition may name (`${<Step>FunctionArn}`). */
+  functionArns: Partial<Record<string, string>>;
+  /** Other placeholders and their values (e.g. `RollbackStateMachineArn`). */
+  others?: Record<string, string>;
+  description: string;
+  logKey: kms.IKey;
+  logRetention: logs.RetentionDays;
+}
+
+/**
+ * A Standard state machine from its definition file, every placeholder bound (a step without a function stops the
+ * synth), logging ALL without execution data to an encrypted log group, X-Ray tracing, and a role that may invoke
+ * exactly the functions the definition names.
+ */
+export function machineFromFile(scope: Construct, id: string, props: MachineFromFileProps): sfn.StateMachine {
+  const others = props.others ?? {};
+  const text = readFileSync(props.file, 'utf8');
+  const used = stepsOf(props.file, text, Object.keys(others), Object.keys(props.functionArns));
+  const functionArn = (step: string): string => {
+    const arn = props.functionArns[step];
+    if (!arn) throw new Error(`${props.file} invokes ${step}, which has no function here.`);
+    return arn;
+  };
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: props.logRetention,
+    encryptionKey: props.logKey,
+  });
+  const machine = new sfn.StateMachine(scope, id, {
+    definitionBody: sfn.DefinitionBody.fromFile(props.file),
+    definitionSubstitutions: {
+      ...Object.fromEntries(used.map((step) => [`${step}FunctionArn`, functionArn(step)])),
+      ...others,
+    },
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    comment: props.description,
+    tracingEnabled: true,
+    // Execution data stays out of the logs: it holds task tokens (a token approves) and the plan.
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+  });
+  machine.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'InvokeItsStepFunctionsOnly',
+      actions: ['lambda:InvokeFunction'],
+      resources: [...new Set(used)].map(functionArn),
+    }),
+  );
+  Validations.of(machine).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Added by CDK for logging and tracing: the CloudWatch Logs log-delivery actions (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSamplingRules/GetSamplingTargets do not support resource-level permissions.',
+  });
+  return machine;
 }

@@ -6,52 +6,23 @@
  *
  * Needs a `chromium` binary on PATH (CI installs Debian's package in .ci/run). Without one the test is skipped, loudly.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { type Io, main } from '../../cli/main.ts';
+import { browserTest, launchChromium, removeScreenshotDir, screenshotDir } from '../support/chromium.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const sample = join(repo, 'cli', 'demo', 'web-app.state.json');
-const screenshots = process.env.UPDATE_SCREENSHOTS
-  ? join(repo, 'docs', 'screenshots')
-  : mkdtempSync(join(tmpdir(), 'dsr-screenshots-'));
+const screenshots = screenshotDir();
 const DEFAULT_GROUP = 'sg-07d2e3f4a5b6c7d8e';
 const INTERFACES = ['eni-07000000000000011', 'eni-07000000000000012'];
 const REFERENCING_GROUPS = ['sg-07c9d8e7f6a5b4c3d', 'sg-07a1b2c3d4e5f6a7b'];
 const LINK = /http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]+/;
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-function findChromium(): string | undefined {
-  const which = spawnSync('which', ['chromium'], { encoding: 'utf8' });
-  const path = which.status === 0 ? which.stdout.trim() : '';
-  return path || undefined;
-}
-
-const chromiumPath = findChromium();
-if (!chromiumPath) {
-  console.warn(
-    [
-      '',
-      '!!! test/browser/approval.test.ts is SKIPPED: no `chromium` on PATH.',
-      '!!! This is not a pass. Install it (Debian: apt-get install -y chromium; .ci/run does so) and run the tests again.',
-      '',
-    ].join('\n'),
-  );
-}
-const browserIt = chromiumPath ? it : it.skip;
+const browserIt = browserTest('test/browser/approval.test.ts');
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -60,15 +31,13 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dsr-browser-'));
-  if (chromiumPath) {
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
-  }
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
   rmSync(dir, { recursive: true, force: true });
-  if (!process.env.UPDATE_SCREENSHOTS) rmSync(screenshots, { recursive: true, force: true });
+  removeScreenshotDir(screenshots);
 });
 
 describe('the approval page in headless Chromium', () => {

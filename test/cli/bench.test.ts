@@ -75,13 +75,18 @@ describe('benchmark (smoke: shape and correctness, no timing)', () => {
   });
 
   it('prints exactly one JSON object with --json', () => {
-    const run = spawnSync('npx', ['tsx', 'cli/bench/run.ts', '--json', '--sizes', '0', '--no-plot'], {
-      cwd: repo,
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      'npx',
+      ['tsx', 'cli/bench/run.ts', '--json', '--sizes', '0', '--org-accounts', '2', '--no-plot'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    );
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'neighbour', 'sizes', 'verifyLambda']);
+    expect(Object.keys(report).sort()).toEqual(['bundles', 'mixed', 'neighbour', 'org', 'sizes', 'verifyLambda']);
+    expect(report.org).toMatchObject({ accounts: 2, regions: 17, groups: 34, failedExecutions: 0 });
     // The largest size again, without a neighbour and beside one spending half of each bucket (neighbour.ts).
     expect(report.neighbour.map((run: { share: number }) => run.share)).toEqual([0, 0.5]);
     for (const run of report.neighbour) {

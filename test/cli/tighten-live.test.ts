@@ -22,6 +22,7 @@ import { SdkLogsInsights } from '../../handlers/adapters/flow-logs/insights.ts';
 import { Ec2Simulator } from '../../handlers/adapters/local/ec2-simulator.ts';
 import type { FlowLog } from '../../handlers/core/ec2-shapes.ts';
 import { RECOMMENDED_LOG_FORMAT } from '../../handlers/core/flow-logs/format.ts';
+import { describeRule } from '../../handlers/core/flow-logs/propose.ts';
 import { tempDirPerTest } from '../support/cli.ts';
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'y' };
@@ -257,5 +258,54 @@ describe('tighten on a real account', () => {
     expect(missing.json.reasons[0]).toBe(
       `--group: sg-0123456789abcdef0 is not a group of account ${ACCOUNT} in ${REGION}`,
     );
+  });
+
+  it('applies the proposal on the account (--approve, no --state): the copy holds exactly the proposal, every observed flow still allowed', async () => {
+    const { sample, account, ec2 } = await liveSample((vpcId) => [s3FlowLog(vpcId)]);
+    serveSample(sample.log);
+    const store = dir();
+    const proposed = await run(['--group', sample.groupId, '--region', REGION, '--end', SAMPLE_END, '--json'], account);
+    const applied = await run(
+      [
+        '--group',
+        sample.groupId,
+        '--region',
+        REGION,
+        '--end',
+        SAMPLE_END,
+        '--approve',
+        'auto',
+        '--store',
+        store,
+        '--json',
+      ],
+      account,
+    );
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.json.outcome).toBe('tightened');
+    expect(applied.json.rules).toEqual(proposed.json.rules.map(describeRule));
+    expect(applied.json.rollbackCommand).toContain(`--region ${REGION}`);
+    expect(applied.json.rollbackCommand).not.toContain('--state');
+    // The account itself changed: the copy's rules are the proposal's, and the broad ones are gone.
+    const state = ec2.toState();
+    const copy = state.SecurityGroups.find((group) => group.GroupId === sample.groupId);
+    const ingress = copy?.IpPermissions ?? [];
+    expect(ingress.length).toBeGreaterThan(0);
+    expect(ingress.some((rule) => rule.IpProtocol === '-1')).toBe(false);
+  });
+
+  it('a rejected live tightening changes nothing on the account, and --out is refused without --state', async () => {
+    const { sample, account, ec2 } = await liveSample((vpcId) => [s3FlowLog(vpcId)]);
+    serveSample(sample.log);
+    const before = JSON.stringify(ec2.toState().SecurityGroups);
+    const base = ['--group', sample.groupId, '--region', REGION, '--end', SAMPLE_END, '--json'];
+    const rejected = await run([...base, '--approve', 'reject', '--store', dir()], account);
+    expect(rejected.code, rejected.stdout + rejected.stderr).toBe(0);
+    expect(rejected.json.outcome).toBe('rejected');
+    expect(JSON.stringify(ec2.toState().SecurityGroups)).toBe(before);
+    const out = await run([...base, '--approve', 'auto', '--store', dir(), '--out', `${dir()}/x.json`], account);
+    expect(out.code).toBe(2);
+    expect(out.json.reasons[0]).toMatch(/^--out: writes the simulated state/);
+    expect(JSON.stringify(ec2.toState().SecurityGroups)).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 /** The CDK context: defaults, string values from `-c`, and clear errors for bad values. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIT_REGIONS } from '../../handlers/steps/audit.ts';
 import { DEFAULT_RUN_ALLOWANCE_SECONDS, lockLifetimeSeconds } from '../../handlers/steps/deps.ts';
 import { CONTEXT_KEYS, ConfigError, loadConfig, parseDuration } from '../../infra/config.ts';
 
@@ -22,6 +23,11 @@ describe('the configuration', () => {
       mutatingConcurrency: 2,
       pacingPercent: 50,
       flowLogBuckets: [],
+      audit: false,
+      auditSchedule: '',
+      auditAccounts: [],
+      auditOrganization: false,
+      auditRegions: [...DEFAULT_AUDIT_REGIONS],
     });
     const deploy = readFileSync('docs/deploy.md', 'utf8');
     for (const key of CONTEXT_KEYS) expect(deploy, key).toContain(`\`${key}\``);

@@ -12,6 +12,14 @@ function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
+/** By the key's extension: the audit's reports are downloaded and opened as what they are. */
+function contentTypeOf(key: string): string {
+  if (key.endsWith('.json')) return 'application/json';
+  if (key.endsWith('.csv')) return 'text/csv; charset=utf-8';
+  if (key.endsWith('.html')) return 'text/html; charset=utf-8';
+  return 'text/plain; charset=utf-8';
+}
+
 /**
  * An {@link ObjectStore} over an S3 bucket. Objects are encrypted as the bucket's default encryption says (no
  * per-object SSE headers). `ifAbsent` is an S3 conditional write (`If-None-Match: *`). Keys are prefixed with
@@ -41,7 +49,7 @@ export class S3Store implements ObjectStore {
           Bucket: this.bucket,
           Key: this.keyOf(key),
           Body: body,
-          ContentType: key.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8',
+          ContentType: contentTypeOf(key),
           ...(options.ifAbsent ? { IfNoneMatch: '*' } : {}),
         }),
       );

@@ -47,7 +47,7 @@ const STYLE = `
 --in-use:#4493f8;--empty:#d29922;--compliant:#3fb950;--blocked:#f85149;--excluded:#ab7df8;--unreachable:#9198a1}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-main{max-width:72rem;margin:0 auto;padding:1rem}
+main{max-width:90rem;margin:0 auto;padding:1rem}
 h1{font-size:1.45rem;line-height:1.25;margin:.5rem 0 .25rem}
 h2{font-size:1.1rem;margin:1.75rem 0 .5rem;padding-bottom:.25rem;border-bottom:1px solid var(--line)}
 p,ul{margin:.5rem 0}
@@ -64,6 +64,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.zero{color:var(--muted)}
 tfoot td{font-weight:600;border-top:2px solid var(--line)}
 td ul{margin:0;padding-left:1.1rem}
+#groups td:not(:last-child),#counts td{white-space:nowrap}#groups td code{overflow-wrap:normal}#groups td:last-child{min-width:16rem}
 .badge{display:inline-block;white-space:nowrap;padding:0 .45rem;border-radius:1rem;font-size:.8rem;font-weight:600;color:#fff}
 figure{margin:1rem 0}
 svg{display:block;width:100%;height:auto;max-width:60rem}
