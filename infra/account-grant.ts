@@ -7,6 +7,7 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ec2Grant } from './ec2-policy.ts';
+import { flowLogsGrant } from './flow-logs-policy.ts';
 import { servicesGrant } from './services-policy.ts';
 import type { Access } from './steps.ts';
 
@@ -23,10 +24,17 @@ export interface AccountGrant {
  */
 export const QUOTA_READ_ACTIONS = ['servicequotas:GetAWSDefaultServiceQuota', 'servicequotas:GetServiceQuota'];
 
+/** What the deployment says about the account's resources, beyond the step's access list. */
+export interface AccountGrantOptions {
+  /** The buckets flow logs are read from (config `flowLogBuckets`); empty: any bucket of the account. */
+  flowLogBuckets?: readonly string[];
+}
+
 export function accountGrant(
   access: Access,
   account: string = Aws.ACCOUNT_ID,
   accountLabel = '<AWS::AccountId>',
+  options: AccountGrantOptions = {},
 ): AccountGrant {
   const ec2 =
     access.ec2Read?.length || access.ec2Write?.length
@@ -66,6 +74,15 @@ export function accountGrant(
       `Resource::arn:<AWS::Partition>:cloudformation:*:${accountLabel}:stack/*/*`,
       "The stacks read are named by the moved resources' aws:cloudformation:stack-name tags, known only at run time; DescribeStacks is read-only and limited to stacks of this account.",
     );
+  }
+  if (access.flowLogs) {
+    const flowLogs = flowLogsGrant(
+      options.flowLogBuckets?.length ? { buckets: options.flowLogBuckets } : {},
+      account,
+      accountLabel,
+    );
+    statements.push(...flowLogs.statements);
+    for (const { finding, reason } of flowLogs.wildcards) because(finding, reason);
   }
   const wildcards = [...reasons].map(([finding, all]) => ({ finding, reason: [...new Set(all)].join(' ') }));
   return { statements, wildcards };

@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { MAX_EXECUTION_SECONDS } from '../handlers/core/durations.ts';
 import { DEFAULT_AUDIT_REGIONS, MAX_AUDIT_ACCOUNTS, MAX_AUDIT_REGIONS } from '../handlers/steps/audit.ts';
 import { DEFAULT_RUN_ALLOWANCE_SECONDS } from '../handlers/steps/deps.ts';
+import { BUCKET_NAME as FLOW_LOG_BUCKET_NAME } from './flow-logs-policy.ts';
 import { MEMBER_ROLE_PREFIX_MAX } from './steps.ts';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
@@ -150,6 +151,23 @@ export const configSchema = z.object({
    * free (docs/decisions.md "Adaptive pacing").
    */
   pacingPercent: integer(1, 100).default(50),
+  /**
+   * The buckets the tighten workflow reads flow logs from (infra/flow-logs-policy.ts): a central logging bucket, in
+   * whatever account. Empty (the default): any bucket of the account whose logs are read (`s3:ResourceAccount`).
+   * A list in cdk.json, or comma-separated with `-c`.
+   */
+  flowLogBuckets: z
+    .union([
+      z.array(z.string()),
+      z.string().transform((text) =>
+        text
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+      ),
+    ])
+    .pipe(z.array(z.string().regex(FLOW_LOG_BUCKET_NAME, 'must be S3 bucket names (3–63 of a-z, 0-9, . and -)')))
+    .default([]),
   /**
    * Deploy the organization audit state machine (state-machine/audit.asl.json): every default group of the accounts ×
    * regions below, read through the `<memberRoleName>-AuditAccounts` member role, the report written to the snapshot

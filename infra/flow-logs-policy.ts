@@ -1,8 +1,8 @@
 /**
  * IAM for reading flow logs (issue 14, the tighten workflow's "propose" step, and the member role when it reads a
  * member account's logs): the data of handlers/adapters/flow-logs/iam.ts as statements, shaped like ec2Grant and
- * servicesGrant (statements plus the cdk-nag IAM5 wildcards they introduce, each with its reason). Not attached to any
- * role here: the tighten state machine's stack attaches it to the step that reads the logs.
+ * servicesGrant (statements plus the cdk-nag IAM5 wildcards they introduce, each with its reason). infra/account-grant.ts
+ * adds it for a step whose access says `flowLogs` (ProposeTightening), to its own role and to its member role.
  *
  * Buckets: by default any bucket of this account (`s3:ResourceAccount`), because a flow log's bucket is known only
  * from DescribeFlowLogs at run time; `buckets` names them instead (and is the way to reach a central logging
@@ -23,7 +23,8 @@ export interface FlowLogsGrant {
   wildcards: { finding: string; reason: string }[];
 }
 
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** An S3 bucket name (general purpose buckets: 3–63 lowercase letters, digits, dots and hyphens). */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function flowLogsGrant(
   options: FlowLogsGrantOptions = {},

@@ -88,7 +88,8 @@ export class MemberRoleStack extends Stack {
           ...secondConditions,
         }),
       });
-      const grant = accountGrant(spec.access);
+      // The same flow log buckets as the step's own role: a central logging bucket is named in both stacks' config.
+      const grant = accountGrant(spec.access, undefined, undefined, { flowLogBuckets: config.flowLogBuckets });
       for (const statement of grant.statements) role.addToPrincipalPolicy(statement);
       for (const { finding, reason } of grant.wildcards) {
         Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });

@@ -9,6 +9,7 @@
  * is another control). The parser re-checks all of this; the pattern only keeps other findings from starting runs.
  */
 import { WATCHED_CALLS } from '../handlers/core/watch.ts';
+import { TIGHTEN_ACTION_NAME } from '../handlers/steps/dispatch-tighten.ts';
 
 export const SECURITY_HUB_SOURCE = 'aws.securityhub';
 export const FINDINGS_IMPORTED = 'Security Hub Findings - Imported';
@@ -132,5 +133,11 @@ export const CUSTOM_ACTIONS = {
     id: 'RollbackEC22',
     name: 'Roll back EC2.2',
     description: 'Put the default security group back as it was before its EC2.2 remediation',
+  },
+  // Names are at most 20 characters (CreateActionTarget): "Tighten the copy (EC2.2)" would not fit.
+  tighten: {
+    id: 'TightenEC22Copy',
+    name: TIGHTEN_ACTION_NAME,
+    description: "Narrow a remediated group's copy to the traffic its flow logs show (after approval)",
   },
 } as const;

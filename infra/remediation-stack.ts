@@ -79,6 +79,8 @@ export class RemediationStack extends Stack {
   readonly steps: Record<StepName, HandlerFunction>;
   readonly linksFunction: HandlerFunction;
   readonly dispatchFunction: HandlerFunction;
+  /** The "Tighten EC2.2 copy" custom action's target: one tightening per remediated group selected. */
+  readonly tightenDispatchFunction: HandlerFunction;
   readonly workflows: Workflows;
   readonly triggers: Triggers;
   readonly alarms: Alarms;
@@ -228,6 +230,32 @@ export class RemediationStack extends Stack {
     );
     this.dispatchFunction.allowPublish(topic, this.notifications.key);
 
+    // The "Tighten EC2.2 copy" custom action's target (handlers/steps/dispatch-tighten.ts): reads the remediation
+    // records the findings' notes name and starts the tighten machine on their copies; tells the team what it skipped.
+    this.tightenDispatchFunction = new HandlerFunction(this, 'DispatchTighten', {
+      entry: 'handlers/lambda/dispatch-tighten.ts',
+      description:
+        "Tighten EC2.2 copy action: starts one tightening per remediated group selected, on its latest remediation's copy.",
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+      deadLetterQueue: this.deadLetters.queue,
+      environment: {
+        ...baseEnvironment,
+        TIGHTEN_STATE_MACHINE_ARN: this.workflows.tighten.stateMachineArn,
+      },
+      logKey: this.logKey,
+      logRetention,
+    });
+    this.tightenDispatchFunction.allowStatement(
+      new iam.PolicyStatement({
+        sid: 'StartTheTightenMachineOnly',
+        actions: ['states:StartExecution'],
+        resources: [this.workflows.tighten.stateMachineArn],
+      }),
+    );
+    this.tightenDispatchFunction.allowLedger(storage.ledger, ['GetItem'], [LEDGER_KEYS.remediation]);
+    this.tightenDispatchFunction.allowPublish(topic, this.notifications.key);
+
     if (config.approvalDigestMinutes > 0) {
       const sender = new HandlerFunction(this, 'SendDigests', {
         entry: 'handlers/lambda/send-digests.ts',
@@ -247,6 +275,7 @@ export class RemediationStack extends Stack {
     this.triggers = new Triggers(this, 'Triggers', {
       remediation: this.workflows.remediation,
       dispatcher: this.dispatchFunction.function,
+      tightenDispatcher: this.tightenDispatchFunction.function,
       rollback: this.workflows.rollback,
       autoRemediate: config.autoRemediate,
       deadLetters: this.deadLetters.queue,
@@ -283,6 +312,7 @@ export class RemediationStack extends Stack {
         ...Object.fromEntries(Object.entries(this.audit?.steps ?? {}).map(([step, fn]) => [step, fn.function])),
         Links: this.linksFunction.function,
         DispatchFindings: this.dispatchFunction.function,
+        DispatchTighten: this.tightenDispatchFunction.function,
         ...(this.digests ? { SendDigests: this.digests.sender.function } : {}),
       },
       deadLetters: this.deadLetters.queue,
@@ -304,12 +334,13 @@ export class RemediationStack extends Stack {
     new CfnOutput(this, 'LedgerTableName', { value: storage.ledger.tableName });
     new CfnOutput(this, 'RemediateActionArn', { value: this.triggers.remediateAction.attrActionTargetArn });
     new CfnOutput(this, 'RollbackActionArn', { value: this.triggers.rollbackAction.attrActionTargetArn });
+    new CfnOutput(this, 'TightenActionArn', { value: this.triggers.tightenAction.attrActionTargetArn });
   }
 
   /** Exactly the access of the step's handler (infra/steps.ts); `usesEc2`: it calls the finding's (or audited) account. */
   private grantAccess(fn: HandlerFunction, access: Access, usesEc2: boolean): void {
     const { snapshots, ledger } = this.storage;
-    if (usesEc2) fn.allowAccountCalls(access);
+    if (usesEc2) fn.allowAccountCalls(access, { flowLogBuckets: this.config.flowLogBuckets });
     if (access.ledger) {
       fn.allowLedger(
         ledger,

@@ -89,6 +89,12 @@ export interface Access {
    * (handlers/core/stacks.ts) and stops while one is being updated (infra/account-grant.ts).
    */
   stacks?: boolean;
+  /**
+   * Reading the VPC's flow logs (handlers/adapters/flow-logs/finder.ts): DescribeFlowLogs, Logs Insights queries on
+   * this account's log groups and the flow log folders of its buckets, or of the buckets the deployment names
+   * (`flowLogBuckets`; infra/flow-logs-policy.ts).
+   */
+  flowLogs?: boolean;
 }
 
 export interface StepSpec {
@@ -376,6 +382,7 @@ export const STEP_SPECS: Record<StepName, StepSpec> = {
     mutating: false,
     access: {
       ec2Read: ['DescribeSecurityGroups', 'DescribeNetworkInterfaces'],
+      flowLogs: true,
       writeObjects: ['tighten-plans'],
     },
   },
@@ -488,7 +495,7 @@ export const EC2_STEPS = STEP_NAMES.filter((name) => {
   return (
     (access.ec2Read?.length ?? 0) > 0 ||
     (access.ec2Write?.length ?? 0) > 0 ||
-    Boolean(access.services?.read || access.services?.move || access.quotas)
+    Boolean(access.services?.read || access.services?.move || access.quotas || access.flowLogs)
   );
 });
 

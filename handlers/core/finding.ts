@@ -336,6 +336,63 @@ export function batchExecutionName(
   return `${target.groupId}-${digest}`;
 }
 
+/** A group a custom action on a remediated group names, with its findings and their notes (untrusted text). */
+export interface ActionGroup {
+  target: RemediationTarget;
+  /** Indexes in `detail.findings` of the findings naming this group. */
+  findings: number[];
+  /** The `Note.Text` of each of those findings that has one, in order. */
+  notes: string[];
+}
+
+/**
+ * The groups of a custom action event on findings of groups already remediated ("Tighten EC2.2 copy"): the same
+ * envelope, limit and per-finding strictness as `parseRemediationBatch`, whatever the findings' compliance and
+ * workflow status (a remediated group's finding is PASSED and RESOLVED). Only the custom action's ASFF event is taken:
+ * the note the remediation leaves is on the ASFF finding. All or nothing, never throws.
+ */
+export function parseActionGroups(
+  input: unknown,
+): { kind: 'groups'; groups: ActionGroup[] } | { kind: 'invalid'; reasons: string[] } {
+  try {
+    if (typeof input !== 'object' || input === null || Array.isArray(input))
+      return invalid(['The input is not a Security Hub custom action event.']);
+    const event = readEvent(input as Record<string, unknown>);
+    if (event.kind === 'invalid') return event;
+    if (DETAIL_TYPES[event.detailType] !== 'custom-action')
+      return invalid([`detail-type is "${event.detailType}"; this action takes a Security Hub custom action event.`]);
+    if (event.findings.length > CUSTOM_ACTION_FINDINGS_LIMIT)
+      return invalid([
+        `detail.findings holds ${event.findings.length} findings, over the ${CUSTOM_ACTION_FINDINGS_LIMIT} Security Hub sends in one custom action event.`,
+      ]);
+    const groups = new Map<string, ActionGroup>();
+    const reasons: string[] = [];
+    event.findings.forEach((finding, index) => {
+      const parsed = parseFinding(finding, `detail.findings[${index}]`, 'custom-action', false);
+      if (parsed.kind === 'invalid') reasons.push(...parsed.reasons);
+      if (parsed.kind !== 'target') return;
+      const { accountId, region, groupId } = parsed.target;
+      const key = `${accountId}/${region}/${groupId}`;
+      const group = groups.get(key) ?? { target: parsed.target, findings: [], notes: [] };
+      group.findings.push(index);
+      const note = (finding as { Note?: { Text?: unknown } }).Note?.Text;
+      if (typeof note === 'string') group.notes.push(note);
+      groups.set(key, group);
+    });
+    if (reasons.length > 0) {
+      const unique = [...new Set(reasons)];
+      return invalid(
+        unique.length > REASON_LIMIT
+          ? [...unique.slice(0, REASON_LIMIT), `… and ${unique.length - REASON_LIMIT} more problems.`]
+          : unique,
+      );
+    }
+    return { kind: 'groups', groups: [...groups.values()] };
+  } catch {
+    return invalid(['The input could not be read as plain JSON data.']);
+  }
+}
+
 function parseBatch(input: unknown): ParsedBatch {
   const isEvent =
     typeof input === 'object' &&
@@ -385,7 +442,13 @@ function parseBatch(input: unknown): ParsedBatch {
   return { kind: 'batch', runs: [...runs.values()], skipped };
 }
 
-function parseFinding(value: unknown, at: string, source: 'imported' | 'custom-action'): ParsedInput {
+function parseFinding(
+  value: unknown,
+  at: string,
+  source: 'imported' | 'custom-action',
+  /** False for actions on a remediated group, whose finding is PASSED and RESOLVED: only its identity is read. */
+  checkStatus = true,
+): ParsedInput {
   const parsed = Finding.safeParse(value, { error: describeIssue });
   if (!parsed.success) return invalid(reasonsOf(parsed.error, at));
   const finding = parsed.data;
@@ -397,7 +460,7 @@ function parseFinding(value: unknown, at: string, source: 'imported' | 'custom-a
   const resource = securityGroupOf(finding, at, reasons);
   if (reasons.length > 0 || !resource) return invalid(reasons);
 
-  const skip = skipReason(finding);
+  const skip = checkStatus ? skipReason(finding) : undefined;
   if (skip) return { kind: 'skip', reason: skip };
 
   const target: RemediationTarget = {

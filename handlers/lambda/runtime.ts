@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -24,7 +25,9 @@ import { SdkServices } from '../adapters/aws/services.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { reportThrottledAttempts } from '../adapters/aws/throttle-feedback.ts';
 import { systemClock } from '../adapters/clock.ts';
-import { UNCONFIGURED_FLOW_LOG_FINDER } from '../adapters/flow-logs/finders.ts';
+import { AwsFlowLogFinder } from '../adapters/flow-logs/finder.ts';
+import { SdkLogsInsights } from '../adapters/flow-logs/insights.ts';
+import type { FlowLogFinder } from '../adapters/flow-logs/sources.ts';
 import { createLogger } from '../adapters/logger.ts';
 import type { Ec2Port, Ec2Target, ServiceQuotasPort, ServicesPort, StacksPort } from '../ports.ts';
 import { DEFAULT_SETTINGS, type Deps, type Settings } from '../steps/deps.ts';
@@ -189,6 +192,26 @@ export function stacksFactory(
   );
 }
 
+/**
+ * The flow logs of a finding's account (the tighten workflow's propose step): its EC2 (DescribeFlowLogs), S3 and
+ * CloudWatch Logs, all with the same credentials (the step's member role in another account). A flow log's bucket may
+ * be in another Region than the VPC: the S3 client follows S3's region redirects (`followRegionRedirects`).
+ */
+export function flowLogsFactory(
+  env: NodeJS.ProcessEnv,
+  sts: STSClient = new STSClient({}),
+  ownAccount: () => Promise<string | undefined> = ownAccountOf(sts),
+) {
+  return accountFactory<FlowLogFinder>(env, sts, ownAccount, (region, credentials) => {
+    const config = { region, ...(credentials ? { credentials } : {}) };
+    return new AwsFlowLogFinder(
+      new SdkEc2(new EC2Client(config)),
+      new S3Client({ ...config, followRegionRedirects: true }),
+      new SdkLogsInsights(new CloudWatchLogsClient(config)),
+    );
+  });
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step'): Deps {
   const sts = new STSClient({});
   const ownAccount = ownAccountOf(sts);
@@ -200,8 +223,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env, step = 'step')
     services: servicesFactory(env, sts, ownAccount),
     serviceQuotas: serviceQuotasFactory(env, sts, ownAccount),
     stacks: stacksFactory(env, sts, ownAccount),
-    // The AWS finder (DescribeFlowLogs → S3 / CloudWatch Logs) plugs in here; until then propose says it is missing.
-    flowLogs: () => UNCONFIGURED_FLOW_LOG_FINDER,
+    flowLogs: flowLogsFactory(env, sts, ownAccount),
     // Organizations is a global service answered from us-east-1 (aws partition); the SDK resolves its endpoint.
     organization: () => new SdkOrganization(new OrganizationsClient({})),
     store: new S3Store(new S3Client({}), required(env, 'SNAPSHOT_BUCKET')),

@@ -12,6 +12,7 @@ import type { DigestOutcomeEvent, Notification } from '../ports.ts';
 import { parseInput, remediationIdSchema, replacementGroupIdSchema, targetSchema } from './common.ts';
 import type { Deps } from './deps.ts';
 import { joinDigest } from './digest-window.ts';
+import { TIGHTEN_ACTION_NAME } from './dispatch-tighten.ts';
 
 const findingSchema = z.object({
   remediationId: remediationIdSchema,
@@ -201,7 +202,7 @@ export async function outcomeNotice(
 
 /**
  * The completion notice's way to the next step of CIS 5.4: tighten the copy to what its flow logs show. Deployed, the
- * tighten state machine's input; locally, the command.
+ * custom action (handlers/steps/dispatch-tighten.ts) and the tighten state machine's input; locally, the command.
  */
 function tightenTheCopy(
   copyId: string,
@@ -211,7 +212,7 @@ function tightenTheCopy(
   const input = JSON.stringify({ target: { accountId: target.accountId, region: target.region, groupId: copyId } });
   return [
     deployed
-      ? `Tighten the copy to least privilege from its flow logs: start this deployment's Tighten state machine with ${input} (it asks for approval first).`
+      ? `Tighten the copy to least privilege from its flow logs: the "${TIGHTEN_ACTION_NAME}" action on this finding in Security Hub, or start this deployment's Tighten state machine with ${input} (either asks for approval first).`
       : `Tighten the copy to least privilege from its flow logs: npm run cli -- tighten --group ${copyId} --state STATE --flow-logs FILE… --approve prompt`,
   ];
 }

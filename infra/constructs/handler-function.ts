@@ -16,7 +16,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { accountGrant } from '../account-grant.ts';
+import { type AccountGrantOptions, accountGrant } from '../account-grant.ts';
 import type { Access, LedgerAction } from '../steps.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -146,8 +146,8 @@ export class HandlerFunction extends Construct {
    * The step's calls in the finding's account when it is this one (EC2, the services owning interfaces, Service
    * Quotas): the same grant as the step's member role in other accounts (infra/account-grant.ts).
    */
-  allowAccountCalls(access: Access): void {
-    const grant = accountGrant(access);
+  allowAccountCalls(access: Access, options: AccountGrantOptions = {}): void {
+    const grant = accountGrant(access, undefined, undefined, options);
     for (const statement of grant.statements) this.allow(statement);
     for (const { finding, reason } of grant.wildcards) {
       // "*" (the describes and quota reads) is acknowledged with the X-Ray grant in the constructor.

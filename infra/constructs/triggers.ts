@@ -6,6 +6,8 @@
  * "Remediate EC2.2" → the dispatcher function (handlers/steps/dispatch.ts), which starts the remediation state machine
  * once per distinct default group of the selected findings (up to 20), each with a one-finding event ParseFinding reads.
  * Findings imported (autoRemediate, ASFF or OCSF) carry one finding each and start the remediation machine directly.
+ * "Tighten EC2.2 copy" → its dispatcher (handlers/steps/dispatch-tighten.ts), which starts the tighten state machine on
+ * the copy of each selected group's latest remediation (the one the finding's note names, checked in the ledger).
  * "Roll back EC2.2" → the rollback-action state machine (infra/rollback-action.ts), which finds the remediation id in
  * the finding's note, checks it against the ledger and starts the rollback state machine.
  */
@@ -30,6 +32,8 @@ export interface TriggersProps {
   remediation: sfn.IStateMachine;
   /** The "Remediate EC2.2" action's target: one remediation per distinct group of the selected findings. */
   dispatcher: lambda.IFunction;
+  /** The "Tighten EC2.2 copy" action's target: one tightening per remediated group selected, on its copy. */
+  tightenDispatcher: lambda.IFunction;
   rollback: sfn.IStateMachine;
   autoRemediate: boolean;
   deadLetters: sqs.IQueue;
@@ -43,6 +47,7 @@ export interface TriggersProps {
 export class Triggers extends Construct {
   readonly remediateAction: securityhub.CfnActionTarget;
   readonly rollbackAction: securityhub.CfnActionTarget;
+  readonly tightenAction: securityhub.CfnActionTarget;
   readonly rollbackFromFinding: sfn.StateMachine;
   readonly findingsRule?: events.Rule;
 
@@ -75,6 +80,17 @@ export class Triggers extends Construct {
       description: `Security Hub custom action "${CUSTOM_ACTIONS.rollback.name}" → rollback from the finding's note`,
       eventPattern: customActionPattern(this.rollbackAction.attrActionTargetArn),
       targets: [new targets.SfnStateMachine(this.rollbackFromFinding, targetOptions)],
+    });
+
+    this.tightenAction = new securityhub.CfnActionTarget(this, 'TightenAction', {
+      id: CUSTOM_ACTIONS.tighten.id,
+      name: CUSTOM_ACTIONS.tighten.name,
+      description: CUSTOM_ACTIONS.tighten.description,
+    });
+    new events.Rule(this, 'TightenActionRule', {
+      description: `Security Hub custom action "${CUSTOM_ACTIONS.tighten.name}" → one tightening per remediated group selected`,
+      eventPattern: customActionPattern(this.tightenAction.attrActionTargetArn),
+      targets: [new targets.LambdaFunction(props.tightenDispatcher, targetOptions)],
     });
 
     if (props.autoRemediate) {

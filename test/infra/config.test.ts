@@ -22,6 +22,7 @@ describe('the configuration', () => {
       logRetentionDays: 365,
       mutatingConcurrency: 2,
       pacingPercent: 50,
+      flowLogBuckets: [],
       audit: false,
       auditSchedule: '',
       auditAccounts: [],
@@ -90,6 +91,17 @@ describe('the configuration', () => {
     const lock = lockLifetimeSeconds({ approvalTimeoutSeconds, runAllowanceSeconds: DEFAULT_RUN_ALLOWANCE_SECONDS });
     expect(lock).toBeGreaterThan(approvalTimeoutSeconds);
     expect(lock).toBeLessThanOrEqual(365 * 86400);
+  });
+
+  it('reads flowLogBuckets from a cdk.json list or a comma-separated -c value, and refuses what is not a bucket name', () => {
+    expect(load({ flowLogBuckets: 'central-flow-logs, org.logs' }).flowLogBuckets).toEqual([
+      'central-flow-logs',
+      'org.logs',
+    ]);
+    expect(load({ flowLogBuckets: ['central-flow-logs'] }).flowLogBuckets).toEqual(['central-flow-logs']);
+    expect(load({ flowLogBuckets: '' }).flowLogBuckets).toEqual([]);
+    expect(() => load({ flowLogBuckets: 'Central_Logs' })).toThrow(/flowLogBuckets\.0: must be S3 bucket names/);
+    expect(() => load({ flowLogBuckets: 's3://central-flow-logs' })).toThrow(/flowLogBuckets/);
   });
 
   it('refuses bad values with one line per problem, naming the key', () => {

@@ -186,7 +186,18 @@ const EXPECTED: Record<string, string[]> = {
   VerifyRollback: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:GetObject', ASSUME, ...SERVICES_READ],
   // The tighten workflow (issue 14): it changes only the copy's rules (groups carrying the remediation's tag).
   ParseTighten: [],
-  ProposeTightening: [DESCRIBE_ENIS, DESCRIBE_GROUPS, 's3:PutObject', ASSUME],
+  // Only it reads flow logs (infra/flow-logs-policy.ts): DescribeFlowLogs, Logs Insights, the AWSLogs/ folders.
+  ProposeTightening: [
+    DESCRIBE_ENIS,
+    DESCRIBE_GROUPS,
+    'ec2:DescribeFlowLogs',
+    'logs:GetQueryResults',
+    'logs:StartQuery',
+    's3:GetObject',
+    's3:ListBucket',
+    's3:PutObject',
+    ASSUME,
+  ],
   SaveTightening: ['dynamodb:PutItem', 's3:GetObject', 's3:ListBucket', 's3:PutObject'],
   RequestTightening: ['dynamodb:PutItem', 's3:GetObject', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey'],
   AddProposedRules: [...ADD, ...REVOKE, DESCRIBE_GROUPS, 'dynamodb:PutItem', 's3:GetObject', ASSUME],
@@ -268,6 +279,8 @@ describe('each step function may do exactly what its handler calls', () => {
     for (const step of STEP_NAMES) {
       for (const statement of stepStatements(step)) {
         if (!actionsOf(statement).some((action) => /^s3:(Get|Put)Object$/.test(action))) continue;
+        // The flow log objects of the account's buckets (checked in "flow logs" below), not the store's.
+        if (statement.Sid === 'ReadFlowLogObjectsOnly') continue;
         for (const resource of resourcesOf(statement)) {
           const suffix = (resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1];
           expect(suffix, step).toMatch(/^\/(plans|snapshots|tighten-plans|tightenings)\/\*(\.v2)?\.json$/);
@@ -314,6 +327,8 @@ describe('EC2 changes carry their conditions', () => {
                 'ecs:ListTasks',
                 'elasticloadbalancing:DescribeLoadBalancers',
                 'lambda:ListFunctions',
+                // GetQueryResults names a query id, no resource type (infra/flow-logs-policy.ts).
+                'logs:GetQueryResults',
               ].includes(action),
             action,
           ).toBe(true);
@@ -686,6 +701,86 @@ describe('Step Functions callbacks and AssumeRole', () => {
         },
       });
       expect(id).toBeTruthy();
+    }
+  });
+});
+
+describe('flow logs: only the tighten propose step reads them, scoped as flowLogsGrant says', () => {
+  const FLOW_LOG_ACTIONS = ['ec2:DescribeFlowLogs', 'logs:StartQuery', 'logs:GetQueryResults', 's3:ListBucket'];
+  const memberRoleStatements = (step: string) =>
+    roleStatements(s.memberTemplate, logicalId(s.memberTemplate, 'AWS::IAM::Role', `${step}MemberRole`));
+  const join = (...parts: unknown[]) => ({ 'Fn::Join': ['', parts] });
+  const bySid = (statements: Statement[]) => new Map(statements.map((statement) => [statement.Sid, statement]));
+
+  it('no other step role, member role or function may describe flow logs, query logs or read their objects', () => {
+    const roles = [
+      ...Object.keys(s.remediationTemplate.findResources('AWS::IAM::Role')).map((id) => ({
+        id,
+        statements: roleStatements(s.remediationTemplate, id),
+      })),
+      ...Object.keys(s.memberTemplate.findResources('AWS::IAM::Role')).map((id) => ({
+        id,
+        statements: roleStatements(s.memberTemplate, id),
+      })),
+    ];
+    const readers = roles
+      .filter(({ statements }) =>
+        statements.some(
+          (statement) =>
+            actionsOf(statement).some((action) => FLOW_LOG_ACTIONS.slice(0, 3).includes(action)) ||
+            statement.Sid === 'ListFlowLogFoldersOnly' ||
+            statement.Sid === 'ReadFlowLogObjectsOnly',
+        ),
+      )
+      .map(({ id }) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(readers.sort()).toEqual(['ProposeTighteningMemberRole', 'ProposeTighteningStepRole']);
+  });
+
+  it.each([
+    ['its own role', () => stepStatements('ProposeTightening')],
+    ['its member role', () => memberRoleStatements('ProposeTightening')],
+  ])("%s: this account's log groups and buckets, the AWSLogs/ folders only", (_, statements) => {
+    const sids = bySid(statements());
+    expect(actionsOf(sids.get('DescribeFlowLogsNoResourceLevelPermissions') as Statement).sort()).toEqual([
+      'ec2:DescribeFlowLogs',
+      'ec2:DescribeNetworkInterfaces',
+      'logs:GetQueryResults',
+    ]);
+    const query = sids.get('QueryLogGroupsOfThisAccount') as Statement;
+    expect(actionsOf(query)).toEqual(['logs:StartQuery']);
+    expect(query.Resource).toEqual(
+      join('arn:', { Ref: 'AWS::Partition' }, ':logs:*:', { Ref: 'AWS::AccountId' }, ':log-group:*'),
+    );
+    const list = sids.get('ListFlowLogFoldersOnly') as Statement;
+    expect(actionsOf(list)).toEqual(['s3:ListBucket']);
+    expect(list.Resource).toEqual(join('arn:', { Ref: 'AWS::Partition' }, ':s3:::*'));
+    expect(list.Condition).toEqual({
+      StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } },
+      StringLike: { 's3:prefix': ['AWSLogs/*', '*/AWSLogs/*'] },
+    });
+    const read = sids.get('ReadFlowLogObjectsOnly') as Statement;
+    expect(actionsOf(read)).toEqual(['s3:GetObject']);
+    expect(read.Resource).toEqual(join('arn:', { Ref: 'AWS::Partition' }, ':s3:::*/*AWSLogs/*'));
+    expect(read.Condition).toEqual({ StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } });
+  });
+
+  it('flowLogBuckets names the buckets instead, in both stacks (a central logging bucket of another account)', () => {
+    const named = synthesize({ flowLogBuckets: 'central-flow-logs, org-logs' });
+    for (const [template, prefix] of [
+      [named.remediationTemplate, 'ProposeTighteningStepRole'],
+      [named.memberTemplate, 'ProposeTighteningMemberRole'],
+    ] as const) {
+      const sids = bySid(roleStatements(template, logicalId(template, 'AWS::IAM::Role', prefix)));
+      const list = sids.get('ListFlowLogFoldersOnly') as Statement;
+      expect(list.Resource).toEqual([
+        join('arn:', { Ref: 'AWS::Partition' }, ':s3:::central-flow-logs'),
+        join('arn:', { Ref: 'AWS::Partition' }, ':s3:::org-logs'),
+      ]);
+      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['AWSLogs/*', '*/AWSLogs/*'] } });
+      expect((sids.get('ReadFlowLogObjectsOnly') as Statement).Resource).toEqual([
+        join('arn:', { Ref: 'AWS::Partition' }, ':s3:::central-flow-logs/*AWSLogs/*'),
+        join('arn:', { Ref: 'AWS::Partition' }, ':s3:::org-logs/*AWSLogs/*'),
+      ]);
     }
   });
 });

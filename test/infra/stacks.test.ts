@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { definitionText, LOCAL_SUBSTITUTION, loadDefinition } from '../../cli/runner.ts';
 import { steps } from '../../handlers/steps/index.ts';
 import { LINK_ROUTES, LINK_THROTTLE } from '../../infra/constructs/links.ts';
+import { flowLogsGrant } from '../../infra/flow-logs-policy.ts';
 import { CUSTOM_ACTIONS } from '../../infra/patterns.ts';
 import { EC2_STEPS, READ_ONLY_STEPS, STEP_NAMES, STEP_SPECS } from '../../infra/steps.ts';
 import { actionsOf, logicalId, roleStatements, type Statement, type Synthesized, synthesize } from './synth.ts';
@@ -29,9 +30,9 @@ const environmentOf = (step: string) =>
   ).Variables;
 
 describe('the step functions', () => {
-  it('exist for exactly the steps of handlers/steps/index.ts, plus the links function, the dispatcher and the digest sender', () => {
+  it('exist for exactly the steps of handlers/steps/index.ts, plus the links function, the two dispatchers and the digest sender', () => {
     expect([...STEP_NAMES].sort()).toEqual(Object.keys(steps).sort());
-    s.remediationTemplate.resourceCountIs('AWS::Lambda::Function', STEP_NAMES.length + 3);
+    s.remediationTemplate.resourceCountIs('AWS::Lambda::Function', STEP_NAMES.length + 4);
   });
 
   it('run Node.js 22 on arm64 with X-Ray, JSON logs to their own log group, source maps, and their entry', () => {
@@ -198,7 +199,7 @@ describe('the state machines', () => {
 });
 
 describe('the triggers', () => {
-  it('define the two custom actions with their rules to the right targets', () => {
+  it('define the custom actions with their rules to the right targets', () => {
     for (const action of Object.values(CUSTOM_ACTIONS)) {
       s.remediationTemplate.hasResourceProperties('AWS::SecurityHub::ActionTarget', {
         Id: action.id,
@@ -266,9 +267,48 @@ describe('the triggers', () => {
     });
   });
 
+  it('"Tighten EC2.2 copy" goes to its dispatcher, which may start the tighten machine only, read remediation records only, and tell the team', () => {
+    expect(CUSTOM_ACTIONS.tighten.name.length).toBeLessThanOrEqual(20);
+    const action = logicalId(s.remediationTemplate, 'AWS::SecurityHub::ActionTarget', 'TriggersTightenAction');
+    const fn = logicalId(s.remediationTemplate, 'AWS::Lambda::Function', 'DispatchTightenFunction');
+    s.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.securityhub'],
+        'detail-type': ['Security Hub Findings - Custom Action'],
+        resources: [{ 'Fn::GetAtt': [action, 'ActionTargetArn'] }],
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLettersQueue'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
+    });
+    const role = logicalId(s.remediationTemplate, 'AWS::IAM::Role', 'DispatchTightenRole');
+    const tighten = logicalId(s.remediationTemplate, 'AWS::StepFunctions::StateMachine', 'WorkflowsTighten');
+    const statements = roleStatements(s.remediationTemplate, role);
+    const starts = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('states:')));
+    expect(starts).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: tighten } })]);
+    const ledger = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
+    expect(ledger.map((statement) => [actionsOf(statement), statement.Condition])).toEqual([
+      [['dynamodb:GetItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['remediation#*'] } }],
+    ]);
+    const actions = new Set(statements.flatMap(actionsOf));
+    expect(actions).toContain('sns:Publish');
+    for (const action of actions) expect(action).not.toMatch(/^(ec2|s3|securityhub|logs:StartQuery)/);
+    const environment = s.remediationTemplate.toJSON().Resources[fn].Properties.Environment.Variables;
+    expect(environment.TIGHTEN_STATE_MACHINE_ARN).toEqual({ Ref: tighten });
+    s.remediationTemplate.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+  });
+
   it('have no findings rule while autoRemediate is off (the default)', () => {
-    // The two custom actions' rules and the digest sender's schedule.
-    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 3);
+    // The three custom actions' rules and the digest sender's schedule.
+    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 4);
     const patterns = Object.values(s.remediationTemplate.findResources('AWS::Events::Rule'))
       .filter((rule) => rule.Properties.EventPattern)
       .map((rule) => rule.Properties.EventPattern['detail-type'][0]);
@@ -464,7 +504,7 @@ describe('notifications and alarms', () => {
       const machines = alarms.filter((alarm) => alarm.Properties.MetricName === metric);
       expect(machines, metric).toHaveLength(4);
     }
-    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 3);
+    expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'Errors')).toHaveLength(STEP_NAMES.length + 4);
     expect(alarms.filter((alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
       1,
     );
@@ -493,16 +533,22 @@ describe('the member role stack', () => {
     return found[0] as [string, Role];
   };
   /** A step's calls in the finding's account, as its own role in the remediation account has them. */
+  // The flow log reads (infra/flow-logs-policy.ts) are account calls too, told by their Sid: their logs: and s3:
+  // actions would otherwise be confused with the function's own log group and the store.
+  const flowLogSids = new Set(flowLogsGrant().statements.map((statement) => statement.sid));
   const accountCallsOfStep = (step: string) =>
     roleStatements(s.remediationTemplate, logicalId(s.remediationTemplate, 'AWS::IAM::Role', `${step}StepRole`)).filter(
       (statement) =>
+        flowLogSids.has(statement.Sid) ||
         actionsOf(statement).every((action) =>
           /^(ec2|lambda|rds|elasticloadbalancing|elasticfilesystem|elasticache|autoscaling|servicequotas|cloudformation|ecs|redshift|dms|codebuild|batch|eks):/.test(
             action,
           ),
         ),
     );
-  const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get|BatchGet)[A-Za-z]*$/.test(action);
+  // StartQuery runs a Logs Insights query: it only reads log events (assumed Read access level, not looked up).
+  const isRead = (action: string) =>
+    /^[a-z0-9-]+:(Describe|List|Get|BatchGet)[A-Za-z]*$/.test(action) || action === 'logs:StartQuery';
 
   it('has one role per step that calls the finding’s account, named <memberRoleName>-<Step>', () => {
     expect(

@@ -42,8 +42,8 @@ describe('with every switch set', () => {
   });
 
   it('autoRemediate: new FAILED EC2.2 findings start the remediation machine', () => {
-    // The custom actions', the findings' and the watcher's rules (approvalDigestMinutes 0: no digest schedule).
-    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 4);
+    // The three custom actions', the findings' and the watcher's rules (approvalDigestMinutes 0: no digest schedule).
+    s.remediationTemplate.resourceCountIs('AWS::Events::Rule', 5);
     s.remediationTemplate.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: FINDING_IMPORTED_PATTERN,
       Targets: [

@@ -1,4 +1,10 @@
-import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CloudWatchLogsClient, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeFlowLogsCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,9 +20,11 @@ const ENV = {
 
 const sts = mockClient(STSClient);
 const ec2 = mockClient(EC2Client);
+const logs = mockClient(CloudWatchLogsClient);
 afterEach(() => {
   sts.reset();
   ec2.reset();
+  logs.reset();
 });
 
 describe('Lambda runtime', () => {
@@ -79,6 +87,62 @@ describe('Lambda runtime', () => {
     expect(assumed).toHaveLength(1);
     expect(assumed[0]?.args[0].input.RoleArn).toBe('arn:aws:iam::444455556666:role/DefaultSgRemediationMember');
     expect(ec2.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(2);
+  });
+
+  it("gives the tighten propose step the AWS flow log finder: the account's own logs, read through the member role in another account", async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'AKIA',
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: new Date(Date.now() + 3600_000),
+      },
+    });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0123456789abcdef0', SubnetId: 'subnet-0123456789abcdef0' }],
+    });
+    // A VPC log to CloudWatch Logs in the default format (no LogFormat read as the default: finder.ts).
+    ec2.on(DescribeFlowLogsCommand).resolves({
+      FlowLogs: [
+        {
+          FlowLogId: 'fl-0123456789abcdef0',
+          FlowLogStatus: 'ACTIVE',
+          DeliverLogsStatus: 'SUCCESS',
+          ResourceId: 'vpc-0123456789abcdef0',
+          TrafficType: 'ALL',
+          LogDestinationType: 'cloud-watch-logs',
+          LogGroupName: 'vpc-flow-logs',
+        },
+      ],
+    });
+    logs.on(StartQueryCommand).rejects(Object.assign(new Error('no group'), { name: 'ResourceNotFoundException' }));
+    const deps = depsFromEnv({ ...ENV, MEMBER_ROLE_NAME: 'DefaultSgRemediationMember-ProposeTightening' });
+    const scope = {
+      accountId: '444455556666',
+      region: 'eu-west-1',
+      vpcId: 'vpc-0123456789abcdef0',
+      interfaceIds: ['eni-0123456789abcdef0'],
+    };
+    const found = await deps.flowLogs({ accountId: scope.accountId, region: scope.region }).find(scope);
+    // Not FlowLogsNotConfigured: the finder asked the member account's EC2 for its flow logs and opened the log group.
+    expect(found.sources.map((source) => source.label).join()).toContain('vpc-flow-logs');
+    expect(ec2.commandCalls(DescribeFlowLogsCommand)[0]?.args[0].input.Filter).toEqual([
+      { Name: 'resource-id', Values: ['vpc-0123456789abcdef0', 'subnet-0123456789abcdef0', 'eni-0123456789abcdef0'] },
+    ]);
+    const client = ec2.commandCalls(DescribeFlowLogsCommand)[0]?.thisValue as EC2Client;
+    expect((await client.config.credentials()).accessKeyId).toBe('AKIA');
+    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.RoleArn).toBe(
+      'arn:aws:iam::444455556666:role/DefaultSgRemediationMember-ProposeTightening',
+    );
+    expect(await client.config.region()).toBe('eu-west-1');
+    // The log group is read in the member account's Region with the same credentials.
+    const [source] = found.sources;
+    const pieces = source?.pieces({ start: 0, end: 3600 })[Symbol.asyncIterator]();
+    await expect(pieces?.next()).rejects.toMatchObject({ name: 'LogGroupNotFound' });
+    const logsClient = logs.commandCalls(StartQueryCommand)[0]?.thisValue as CloudWatchLogsClient;
+    expect((await logsClient.config.credentials()).accessKeyId).toBe('AKIA');
+    expect(await logsClient.config.region()).toBe('eu-west-1');
   });
 
   it('rethrows step errors with their name, which the state machine matches', async () => {

@@ -118,6 +118,27 @@ describe('the approval page and notice of a tightening', () => {
     expect(notice.message).toContain('Nothing has been changed so far.');
   });
 
+  it('deployed, the completion notice names the "Tighten EC2.2 copy" action and the Tighten machine\'s input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsr-tighten-notice-'));
+    try {
+      const sent: Notification[] = [];
+      const deps = createLocalDeps({
+        storeDir: dir,
+        notifier: { publish: async (n) => void sent.push(n) },
+        settings: { linkBaseUrl: 'https://links.example' },
+      });
+      const target = { accountId: '111122223333', region: 'us-east-1', groupId: 'sg-0123456789abcdef0' };
+      await notify({ remediationId: 'rem-1', target, event: 'remediated', replacementGroupId: COPY }, deps);
+      const line = sent[0]?.message.split('\n').find((text) => text.startsWith('Tighten the copy'));
+      expect(line).toContain('"Tighten EC2.2 copy" action on this finding');
+      expect(line).toContain(
+        JSON.stringify({ target: { accountId: '111122223333', region: 'us-east-1', groupId: COPY } }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("the remediation's completion notice says how to tighten the copy", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dsr-tighten-notice-'));
     try {

@@ -1,6 +1,7 @@
 /**
- * The command line's flow log finder (files named with --flow-logs, read as they are), and the finder of a deployment
- * where none is wired: the tighten workflow's propose step reads through `FlowLogFinder` (./sources.ts) either way.
+ * The command line's flow log finder (files named with --flow-logs, read as they are), and the finder where none is
+ * given (the command line's deps without files). The deployment reads through `AwsFlowLogFinder` (./finder.ts,
+ * handlers/lambda/runtime.ts); the propose step reads through `FlowLogFinder` (./sources.ts) either way.
  */
 import type { FlowLogLayout } from '../../core/flow-logs/format.ts';
 import { FileFlowLogSource } from './lines.ts';
@@ -19,7 +20,7 @@ export class LocalFlowLogFinder implements FlowLogFinder {
   }
 }
 
-/** Where no finder is wired (a deployment without the flow log adapter): the propose step fails saying so. */
+/** Where no finder is given: the propose step fails saying so. */
 export const UNCONFIGURED_FLOW_LOG_FINDER: FlowLogFinder = {
   async find() {
     const error = new Error(
