@@ -28,8 +28,16 @@ function remediateAtPrompt(options: { nodeArgs?: string[]; pipeTo?: string } = {
   return { session, out, store };
 }
 
-/** After the ending: the simulated account is as before, no lock is left, and the ledger says how it ended. */
-function expectRolledBackAndUnlocked(out: string, store: string, cause: string, changedBefore = true) {
+/**
+ * After the ending: the simulated account is as before, no lock is left, and the ledger says how it ended — and
+ * whether there was anything to roll back, where the test knows (`changedBefore`).
+ */
+function expectRolledBackAndUnlocked(
+  out: string,
+  store: string,
+  cause: string,
+  changedBefore: boolean | 'either' = true,
+) {
   expect(canonicalJson(read(out))).toBe(canonicalJson(read(sample)));
   const ledger = read(join(store, 'ledger.json'));
   expect(ledger.locks).toEqual({});
@@ -37,7 +45,7 @@ function expectRolledBackAndUnlocked(out: string, store: string, cause: string, 
   expect(record?.endings.at(-1)).toMatchObject({
     machine: 'remediate',
     outcome: 'failed',
-    rolledBack: changedBefore,
+    ...(changedBefore === 'either' ? {} : { rolledBack: changedBefore }),
     interruptedBy: cause,
   });
 }
@@ -76,8 +84,10 @@ describe('a remediation ended while it waits for approval, in a terminal', () =>
     if (atPrompt) session.type('approve\r');
     await ended;
     expect(session.screen()).toContain('Interrupted (closed stdout)');
-    // Ended before the first change, or after the interfaces moved: either way the account is as before.
-    expectRolledBackAndUnlocked(out, store, 'closed stdout', atPrompt);
+    // Ended before the first change, or after the interfaces moved: either way the account is as before. When the
+    // closed pipe is noticed depends on how far the pipe had buffered (the prompt on the terminal is no sign of it),
+    // so whether there was anything to roll back is not asserted here; the other endings assert it.
+    expectRolledBackAndUnlocked(out, store, 'closed stdout', 'either');
   });
 
   it('an uncaught error: said, rolled back, lock released, exit 1', async () => {
