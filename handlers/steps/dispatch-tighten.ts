@@ -13,7 +13,7 @@ import { boundedList, cleanSubject, composeNotice } from '../core/notices.ts';
 import { quote } from '../core/untrusted.ts';
 import type { RemediationStarter } from '../ports.ts';
 import type { Deps } from './deps.ts';
-import { MAX_EVENT_BYTES } from './parse.ts';
+import { oversizedEvent } from './dispatch.ts';
 
 /** The custom action's name as Security Hub shows it (at most 20 characters: CreateActionTarget). */
 export const TIGHTEN_ACTION_NAME = 'Tighten EC2.2 copy';
@@ -84,14 +84,8 @@ export async function dispatchTighten(
   deps: Deps,
   starter: RemediationStarter,
 ): Promise<TightenDispatchOutput> {
-  const size = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
-  const parsed =
-    size > MAX_EVENT_BYTES
-      ? {
-          kind: 'invalid' as const,
-          reasons: [`The event is ${Math.ceil(size / 1024)} KiB, over 256 KiB, the largest EventBridge delivers.`],
-        }
-      : parseActionGroups(input);
+  const oversized = oversizedEvent(input);
+  const parsed = oversized ? { kind: 'invalid' as const, reasons: [oversized] } : parseActionGroups(input);
   if (parsed.kind === 'invalid') {
     deps.log.warn('tighten batch refused, nothing started', { reasons: parsed.reasons.length });
     await deps.notifier.publish({

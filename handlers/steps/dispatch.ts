@@ -27,20 +27,21 @@ export type DispatchOutput =
   | { outcome: 'dispatched'; runs: DispatchedRun[]; skipped: { index: number; reason: string }[] }
   | { outcome: 'refused'; reasons: string[] };
 
+/** Why an event is too big to read (over what EventBridge delivers), or nothing: read before any parsing. */
+export function oversizedEvent(input: unknown): string | undefined {
+  const size = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
+  if (size <= MAX_EVENT_BYTES) return undefined;
+  return `The event is ${Math.ceil(size / 1024)} KiB, over 256 KiB, the largest EventBridge delivers.`;
+}
+
 /** One run per distinct group of the event, started in order; a refused batch starts nothing and tells the team. */
 export async function dispatchFindings(
   input: unknown,
   deps: Deps,
   starter: RemediationStarter,
 ): Promise<DispatchOutput> {
-  const size = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
-  const parsed =
-    size > MAX_EVENT_BYTES
-      ? {
-          kind: 'invalid' as const,
-          reasons: [`The event is ${Math.ceil(size / 1024)} KiB, over 256 KiB, the largest EventBridge delivers.`],
-        }
-      : parseRemediationBatch(input);
+  const oversized = oversizedEvent(input);
+  const parsed = oversized ? { kind: 'invalid' as const, reasons: [oversized] } : parseRemediationBatch(input);
   if (parsed.kind === 'invalid') {
     deps.log.warn('batch refused, nothing started', { reasons: parsed.reasons.length });
     await deps.notifier.publish({
