@@ -16,6 +16,26 @@ const requestSchema = runSchema.extend({
   replacementGroupId: replacementGroupIdSchema.nullish(),
 });
 
+/** Keeps the task token under a fresh opaque approval id, pending until it is decided or expires. */
+async function storeApproval(
+  deps: Deps,
+  remediationId: string,
+  taskToken: string,
+): Promise<{ approvalId: string; expiresAt: number }> {
+  const now = deps.now();
+  const approvalId = deps.randomId();
+  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.approvalTimeoutSeconds;
+  await deps.ledger.putApproval({
+    approvalId,
+    remediationId,
+    taskToken,
+    status: 'pending',
+    expiresAt,
+    createdAt: now.toISOString(),
+  });
+  return { approvalId, expiresAt };
+}
+
 /**
  * "Wait for approval": stores the task token under a fresh opaque approval id (links carry the id, never the
  * token), and sends the approval request. The state machine then waits until the decision sends the token back.
@@ -23,17 +43,7 @@ const requestSchema = runSchema.extend({
 export async function requestApproval(raw: unknown, deps: Deps): Promise<{ approvalId: string; expiresAt: number }> {
   const input = parseInput(requestSchema, raw);
   const { plan } = await loadSnapshot(deps, input.remediationId, input.target.groupId);
-  const now = deps.now();
-  const approvalId = deps.randomId();
-  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.approvalTimeoutSeconds;
-  await deps.ledger.putApproval({
-    approvalId,
-    remediationId: input.remediationId,
-    taskToken: input.taskToken,
-    status: 'pending',
-    expiresAt,
-    createdAt: now.toISOString(),
-  });
+  const { approvalId, expiresAt } = await storeApproval(deps, input.remediationId, input.taskToken);
   // With digests on, the batch window's one notice asks for it (steps/digest.ts); else, or when it came late, this one.
   const inDigest = await joinDigest(deps, { kind: 'approval', remediationId: input.remediationId, approvalId });
   if (!inDigest)
@@ -87,17 +97,7 @@ export function approvalNotice(
 export async function requestTightening(raw: unknown, deps: Deps): Promise<{ approvalId: string; expiresAt: number }> {
   const input = parseInput(requestSchema, raw);
   const snapshot = await loadTightenSnapshot(deps, input.remediationId);
-  const now = deps.now();
-  const approvalId = deps.randomId();
-  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.approvalTimeoutSeconds;
-  await deps.ledger.putApproval({
-    approvalId,
-    remediationId: input.remediationId,
-    taskToken: input.taskToken,
-    status: 'pending',
-    expiresAt,
-    createdAt: now.toISOString(),
-  });
+  const { approvalId, expiresAt } = await storeApproval(deps, input.remediationId, input.taskToken);
   await deps.notifier.publish(tightenApprovalNotice(snapshot, { approvalId, expiresAt }, deps.settings.linkBaseUrl));
   deps.log.info('approval requested', { remediationId: input.remediationId, expiresAt });
   return { approvalId, expiresAt };

@@ -196,12 +196,7 @@ export class LocalLaunchSourceApi implements LaunchSourceApi {
   /** `$Default`, `$Latest` or a number; a version that does not exist is InvalidLaunchTemplateId.VersionNotFound. */
   private version(id: string, version: string) {
     const template = this.template(id);
-    const number =
-      version === '$Default'
-        ? template.DefaultVersionNumber
-        : version === '$Latest'
-          ? template.LatestVersionNumber
-          : Number(version);
+    const number = versionNumberOf(template, version);
     const found = this.versions().find((v) => v.LaunchTemplateId === id && v.VersionNumber === number);
     if (!found)
       fail(
@@ -413,6 +408,13 @@ export const localLaunchConfigurations: LocalAdapterOwner<Records> = {
 
 type StateWithLaunchSources = Ec2State & Records;
 
+/** The version number `$Default`, `$Latest` or a number names. */
+function versionNumberOf(template: LaunchTemplateRecord, version: string): number | undefined {
+  if (version === '$Default') return template.DefaultVersionNumber;
+  if (version === '$Latest') return template.LatestVersionNumber;
+  return Number(version);
+}
+
 /**
  * A scale-out, simulator-only: Auto Scaling launches one instance of `groupName` from the version of its launch
  * template it names (or its launch configuration) and the instance's interface is on the groups that names
@@ -435,12 +437,7 @@ export function launchFrom(
     );
     if (!template) fail('InvalidLaunchTemplateId.NotFound', `${spec.LaunchTemplateId ?? spec.LaunchTemplateName}`);
     const version = userVersion(spec.Version);
-    const number =
-      version === '$Default'
-        ? template.DefaultVersionNumber
-        : version === '$Latest'
-          ? template.LatestVersionNumber
-          : Number(version);
+    const number = versionNumberOf(template, version);
     const found = (launch.LaunchTemplateVersions ?? []).find(
       (v) => v.LaunchTemplateId === template.LaunchTemplateId && v.VersionNumber === number,
     );
